@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "modnas",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "modnas", targets: ["modnas"]),
+        .executable(name: "modnas-profile", targets: ["modnas-profile"]),
+        .executable(name: "modnas-predict", targets: ["modnas-predict"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: shims only for what Swift cannot import directly.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPerfEvent", providers: [.apt(["libpfm4-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "Autodiff", dependencies: ["COpenBLAS"], swiftSettings: v5),
+        .target(name: "DataFiles", dependencies: ["CZlib"], swiftSettings: v5),
+        .target(name: "SearchSpaces", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
+        .target(name: "Profiling", dependencies: ["Autodiff", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
+        .target(name: "CommandSupport", dependencies: [
+            "Autodiff", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+
+        .executableTarget(name: "modnas", dependencies: [
+            "CommandSupport", "Autodiff", "SearchSpaces", "Profiling",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+        .executableTarget(name: "modnas-profile", dependencies: [
+            "CommandSupport", "Profiling",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+        .executableTarget(name: "modnas-predict", dependencies: [
+            "CommandSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"], swiftSettings: v5),
+        .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff"], swiftSettings: v5),
+        .testTarget(name: "CommandLineTests", dependencies: [
+            "CommandSupport", "Autodiff", "modnas", "modnas-profile", "modnas-predict",
+        ], swiftSettings: v5),
+    ]
+)

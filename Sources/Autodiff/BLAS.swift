@@ -1,0 +1,38 @@
+import COpenBLAS
+
+/// Row-major single-precision matrix product through OpenBLAS `cblas_sgemm`:
+/// `C = alpha · op(A) · op(B) + beta · C`, with op(A) of shape m×k and op(B) k×n.
+@inline(__always)
+func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+           alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+           b: UnsafePointer<Float>, ldb: Int,
+           beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    cblas_sgemm(CblasRowMajor,
+                transposeA ? CblasTrans : CblasNoTrans,
+                transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                beta, c, Int32(ldc))
+}
+
+/// Runtime settings and queries of the OpenBLAS library the engine links.
+public enum OpenBLAS {
+    /// The kernel core OpenBLAS selected at load time (`openblas_get_corename`), e.g. "SkylakeX".
+    public static var coreName: String {
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+    }
+
+    /// The library's build configuration string (`openblas_get_config`).
+    public static var configuration: String {
+        guard let p = openblas_get_config() else { return "unknown" }
+        return String(cString: p)
+    }
+
+    /// Sets the number of threads OpenBLAS uses (`openblas_set_num_threads`).
+    public static func setThreadCount(_ count: Int) {
+        openblas_set_num_threads(Int32(max(1, count)))
+    }
+
+    /// The number of threads OpenBLAS currently uses (`openblas_get_num_threads`).
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+}

@@ -1,0 +1,108 @@
+// ReLU, sums, scaling, products, reshaping and channel concatenation.
+
+/// max(x, 0) elementwise.
+public func relu(_ x: Tensor) -> Tensor {
+    var y = x
+    y.scalars.withUnsafeMutableBufferPointer { p in
+        for i in p.indices where p[i] < 0 { p[i] = 0 }
+    }
+    return y
+}
+
+/// Taped ReLU.
+public func relu(_ x: Variable) -> Variable {
+    let xv = x.value
+    return .result(relu(xv), parents: [x]) { dy in
+        var dx = dy
+        dx.scalars.withUnsafeMutableBufferPointer { p in
+            xv.scalars.withUnsafeBufferPointer { px in
+                for i in p.indices where px[i] <= 0 { p[i] = 0 }
+            }
+        }
+        return [dx]
+    }
+}
+
+/// Taped elementwise sum of tensors of one shape.
+public func add(_ terms: [Variable]) -> Variable {
+    precondition(!terms.isEmpty, "add: needs at least one term")
+    var y = terms[0].value
+    for t in terms.dropFirst() { y.add(t.value) }
+    return .result(y, parents: terms) { dy in terms.map { _ in dy } }
+}
+
+/// Taped `a + b` for equal shapes.
+public func + (a: Variable, b: Variable) -> Variable { add([a, b]) }
+
+/// Taped `x · factor` for a constant factor.
+public func scale(_ x: Variable, by factor: Float) -> Variable {
+    .result(x.value.scaled(by: factor), parents: [x]) { dy in [dy.scaled(by: factor)] }
+}
+
+/// Elementwise product of tensors of one shape.
+public func multiply(_ a: Tensor, _ b: Tensor) -> Tensor {
+    precondition(a.shape == b.shape, "multiply: shapes \(a.shape) and \(b.shape) differ")
+    var y = a
+    for i in 0..<y.count { y.scalars[i] *= b.scalars[i] }
+    return y
+}
+
+/// Taped elementwise product `a ⊙ b`.
+public func multiply(_ a: Variable, _ b: Variable) -> Variable {
+    let av = a.value, bv = b.value
+    return .result(multiply(av, bv), parents: [a, b]) { dy in
+        [a.requiresGrad ? multiply(dy, bv) : nil, b.requiresGrad ? multiply(dy, av) : nil]
+    }
+}
+
+/// Taped sum of all elements, as a scalar.
+public func sum(_ x: Variable) -> Variable {
+    let shape = x.shape
+    return .result(Tensor(scalar: Float(x.value.sum())), parents: [x]) { dy in
+        [Tensor(repeating: dy.scalars[0], shape: shape)]
+    }
+}
+
+/// Taped reshape to a shape with the same element count.
+public func reshape(_ x: Variable, to shape: [Int]) -> Variable {
+    let old = x.shape
+    return .result(x.value.reshaped(shape), parents: [x]) { dy in [dy.reshaped(old)] }
+}
+
+/// Concatenation of NCHW (or NC) tensors along the channel axis.
+public func concatChannels(_ xs: [Tensor]) -> Tensor {
+    precondition(!xs.isEmpty, "concatChannels: needs at least one tensor")
+    let n = xs[0].shape[0], rest = Array(xs[0].shape.dropFirst(2)), plane = rest.reduce(1, *)
+    for x in xs { precondition(x.shape[0] == n && Array(x.shape.dropFirst(2)) == rest,
+                               "concatChannels: shapes \(xs.map(\.shape)) differ beyond channels") }
+    let total = xs.reduce(0) { $0 + $1.shape[1] }
+    var out = [Float]()
+    out.reserveCapacity(n * total * plane)
+    for b in 0..<n {
+        for x in xs {
+            let c = x.shape[1]
+            out.append(contentsOf: x.scalars[(b * c * plane)..<((b + 1) * c * plane)])
+        }
+    }
+    return Tensor(shape: [n, total] + rest, scalars: out)
+}
+
+/// Taped concatenation along the channel axis.
+public func concatChannels(_ xs: [Variable]) -> Variable {
+    let shapes = xs.map(\.shape)
+    return .result(concatChannels(xs.map(\.value)), parents: xs) { dy in
+        let n = dy.shape[0], plane = dy.shape.dropFirst(2).reduce(1, *), total = dy.shape[1]
+        var offset = 0
+        return shapes.map { shape in
+            let c = shape[1]
+            var g = [Float]()
+            g.reserveCapacity(n * c * plane)
+            for b in 0..<n {
+                let start = (b * total + offset) * plane
+                g.append(contentsOf: dy.scalars[start..<(start + c * plane)])
+            }
+            offset += c
+            return Tensor(shape: shape, scalars: g)
+        }
+    }
+}
