@@ -24,13 +24,13 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["COpenBLAS"], swiftSettings: v5),
         .target(name: "DataFiles", dependencies: ["CZlib"], swiftSettings: v5),
         .target(name: "SearchSpaces", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
-        .target(name: "Profiling", dependencies: ["Autodiff", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
+        .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
         .target(name: "CommandSupport", dependencies: [
             "Autodiff", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
         .executableTarget(name: "modnas", dependencies: [
-            "CommandSupport", "Autodiff", "SearchSpaces", "Profiling",
+            "CommandSupport", "Autodiff", "DataFiles", "SearchSpaces", "Profiling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-profile", dependencies: [
@@ -42,6 +42,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
+        .testTarget(name: "DataFilesTests", dependencies: ["DataFiles"], swiftSettings: v5),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"], swiftSettings: v5),
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [

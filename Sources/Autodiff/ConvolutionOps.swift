@@ -36,33 +36,57 @@ private func insideColumns(kernelColumn kj: Int, _ g: ConvolutionGeometry) -> (I
     return (lo, min(g.outWidth, last / g.stride + 1))
 }
 
+/// out[y][x] = plane[y + dy][x + dx], or 0 outside the plane: one flat copy of the plane shifted
+/// by dy·width + dx, then the |dx| columns that wrapped around to a neighbouring row are zeroed.
+@inline(__always)
+private func shiftedPlaneCopy(_ plane: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                              height h: Int, width w: Int, rowShift dy: Int, columnShift dx: Int) {
+    let count = h * w, offset = dy * w + dx
+    let lo = max(0, -offset), hi = min(count, count - offset)
+    if lo >= hi { out.update(repeating: 0, count: count); return }
+    out.update(repeating: 0, count: lo)
+    (out + lo).update(from: plane + lo + offset, count: hi - lo)
+    (out + hi).update(repeating: 0, count: count - hi)
+    if dx > 0 {
+        for y in 0..<h { for x in (w - min(dx, w))..<w { out[y * w + x] = 0 } }
+    } else if dx < 0 {
+        for y in 0..<h { for x in 0..<min(-dx, w) { out[y * w + x] = 0 } }
+    }
+}
+
 /// Writes image `n`'s patches into columns [n·P, (n+1)·P) of `col` (patchSize × batch·P).
 private func im2col(_ x: UnsafePointer<Float>, _ g: ConvolutionGeometry, image n: Int,
                     _ col: UnsafeMutablePointer<Float>) {
     let (h, w, oh, ow, s, p) = (g.height, g.width, g.outHeight, g.outWidth, g.stride, g.padding)
     let ld = g.batch * g.positions
     let image = x + n * g.inChannels * h * w
+    let sameSize = s == 1 && oh == h && ow == w
     for c in 0..<g.inChannels {
         let plane = image + c * h * w
         for ki in 0..<g.kernelHeight {
             for kj in 0..<g.kernelWidth {
                 let row = col + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * ld + n * g.positions
+                if sameSize {
+                    shiftedPlaneCopy(plane, row, height: h, width: w, rowShift: ki - p, columnShift: kj - p)
+                    continue
+                }
                 let (lo, hi) = insideColumns(kernelColumn: kj, g)
+                // Plain loops: rows are short (8–32 floats), too short for memcpy calls to pay.
                 for oy in 0..<oh {
                     let iy = oy * s - p + ki
                     let out = row + oy * ow
                     if iy < 0 || iy >= h || lo >= hi {
-                        out.update(repeating: 0, count: ow)
+                        for ox in 0..<ow { out[ox] = 0 }
                         continue
                     }
                     let src = plane + iy * w - p + kj
-                    if lo > 0 { out.update(repeating: 0, count: lo) }
+                    for ox in 0..<lo { out[ox] = 0 }
                     if s == 1 {
-                        (out + lo).update(from: src + lo, count: hi - lo)
+                        for ox in lo..<hi { out[ox] = src[ox] }
                     } else {
                         for ox in lo..<hi { out[ox] = src[ox * s] }
                     }
-                    if hi < ow { (out + hi).update(repeating: 0, count: ow - hi) }
+                    for ox in hi..<ow { out[ox] = 0 }
                 }
             }
         }
@@ -96,9 +120,10 @@ private func col2im(_ col: UnsafePointer<Float>, _ g: ConvolutionGeometry, image
 
 /// The im2col matrix of a whole batch: patchSize × (batch · positions).
 private func patchMatrix(_ x: Tensor, _ g: ConvolutionGeometry) -> [Float] {
-    var col = [Float](repeating: 0, count: g.patchSize * g.batch * g.positions)
-    x.scalars.withUnsafeBufferPointer { px in
-        col.withUnsafeMutableBufferPointer { pc in
+    // im2col writes every entry (zeros included), so the buffer starts uninitialised.
+    [Float](unsafeUninitializedCapacity: g.patchSize * g.batch * g.positions) { pc, initialized in
+        initialized = pc.count
+        x.scalars.withUnsafeBufferPointer { px in
             if g.isPointwise {
                 // Channel c of image n is already row c, columns of block n.
                 for n in 0..<g.batch {
@@ -113,7 +138,6 @@ private func patchMatrix(_ x: Tensor, _ g: ConvolutionGeometry) -> [Float] {
             }
         }
     }
-    return col
 }
 
 /// Reorders [C, batch·P] (channel-major over the batch) to NCHW [batch, C, P], or back.
@@ -134,8 +158,9 @@ private func swapBatchAndChannels(_ src: UnsafePointer<Float>, _ dst: UnsafeMuta
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
     let g = ConvolutionGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding)
     let (batch, outC, positions) = (g.batch, g.outChannels, g.positions)
-    var y = Tensor(zeros: [batch, outC, g.outHeight, g.outWidth])
     let columns = batch * positions
+    // sgemm (beta 0) or the reordering writes every output scalar.
+    var y = Tensor(shape: [batch, outC, g.outHeight, g.outWidth]) { _ in }
     weight.scalars.withUnsafeBufferPointer { pw in
         y.scalars.withUnsafeMutableBufferPointer { py in
             if batch == 1 && g.isPointwise {
@@ -150,7 +175,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int
                         sgemm(m: outC, n: columns, k: g.patchSize, a: pw.baseAddress!, lda: g.patchSize,
                               b: pc.baseAddress!, ldb: columns, c: py.baseAddress!, ldc: columns)
                     } else {
-                        var wide = [Float](repeating: 0, count: outC * columns)
+                        var wide = [Float](unsafeUninitializedCapacity: outC * columns) { $1 = $0.count }
                         wide.withUnsafeMutableBufferPointer { pwide in
                             sgemm(m: outC, n: columns, k: g.patchSize, a: pw.baseAddress!, lda: g.patchSize,
                                   b: pc.baseAddress!, ldb: columns, c: pwide.baseAddress!, ldc: columns)

@@ -2,11 +2,11 @@
 
 /// max(x, 0) elementwise.
 public func relu(_ x: Tensor) -> Tensor {
-    var y = x
-    y.scalars.withUnsafeMutableBufferPointer { p in
-        for i in p.indices where p[i] < 0 { p[i] = 0 }
+    Tensor(shape: x.shape) { out in
+        x.scalars.withUnsafeBufferPointer { p in
+            for i in p.indices { out[i] = max(p[i], 0) }
+        }
     }
-    return y
 }
 
 /// Taped ReLU.
@@ -16,7 +16,7 @@ public func relu(_ x: Variable) -> Variable {
         var dx = dy
         dx.scalars.withUnsafeMutableBufferPointer { p in
             xv.scalars.withUnsafeBufferPointer { px in
-                for i in p.indices where px[i] <= 0 { p[i] = 0 }
+                for i in p.indices { p[i] = px[i] > 0 ? p[i] : 0 }
             }
         }
         return [dx]
@@ -104,5 +104,56 @@ public func concatChannels(_ xs: [Variable]) -> Variable {
             offset += c
             return Tensor(shape: shape, scalars: g)
         }
+    }
+}
+
+/// Concatenation along the first axis of tensors whose other axes agree (e.g. OIHW weights).
+public func concatenateRows(_ xs: [Tensor]) -> Tensor {
+    precondition(!xs.isEmpty, "concatenateRows: needs at least one tensor")
+    let rest = Array(xs[0].shape.dropFirst())
+    for x in xs { precondition(Array(x.shape.dropFirst()) == rest, "concatenateRows: shapes \(xs.map(\.shape)) differ beyond axis 0") }
+    return Tensor(shape: [xs.reduce(0) { $0 + $1.shape[0] }] + rest, scalars: xs.flatMap(\.scalars))
+}
+
+/// Taped concatenation along the first axis.
+public func concatenateRows(_ xs: [Variable]) -> Variable {
+    let counts = xs.map(\.value.count), shapes = xs.map(\.shape)
+    return .result(concatenateRows(xs.map(\.value)), parents: xs) { dy in
+        var offset = 0
+        return zip(counts, shapes).map { count, shape in
+            defer { offset += count }
+            return Tensor(shape: shape, scalars: Array(dy.scalars[offset..<(offset + count)]))
+        }
+    }
+}
+
+/// Channels `range` of an NCHW (or NC) tensor.
+public func sliceChannels(_ x: Tensor, _ range: Range<Int>) -> Tensor {
+    let n = x.shape[0], c = x.shape[1], plane = x.shape.dropFirst(2).reduce(1, *)
+    precondition(range.lowerBound >= 0 && range.upperBound <= c, "sliceChannels: \(range) outside 0..<\(c)")
+    if n == 1 && range == 0..<c { return x }
+    var shape = x.shape
+    shape[1] = range.count
+    return Tensor(shape: shape) { out in
+        x.scalars.withUnsafeBufferPointer { px in
+            for b in 0..<n {
+                (out.baseAddress! + b * range.count * plane)
+                    .update(from: px.baseAddress! + (b * c + range.lowerBound) * plane, count: range.count * plane)
+            }
+        }
+    }
+}
+
+/// Taped channel slice: the gradient is zero outside `range`.
+public func sliceChannels(_ x: Variable, _ range: Range<Int>) -> Variable {
+    let shape = x.shape
+    return .result(sliceChannels(x.value, range), parents: [x]) { dy in
+        let n = shape[0], c = shape[1], plane = shape.dropFirst(2).reduce(1, *)
+        var dx = Tensor(zeros: shape)
+        for b in 0..<n {
+            let src = b * range.count * plane, dst = (b * c + range.lowerBound) * plane
+            dx.scalars.replaceSubrange(dst..<(dst + range.count * plane), with: dy.scalars[src..<(src + range.count * plane)])
+        }
+        return [dx]
     }
 }

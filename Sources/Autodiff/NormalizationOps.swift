@@ -31,15 +31,15 @@ private func forEachChannelRun(_ shape: [Int], _ body: (Int, Int) -> Void) {
 public func batchNorm(_ x: Tensor, statistics: RunningStatistics, scale: Tensor?, shift: Tensor?,
                       epsilon: Float = 1e-5) -> Tensor {
     let (factor, offset) = inferenceAffine(statistics: statistics, scale: scale, shift: shift, epsilon: epsilon)
-    var y = x
     let plane = channelLayout(x.shape).plane
-    y.scalars.withUnsafeMutableBufferPointer { p in
-        forEachChannelRun(x.shape) { ch, base in
-            let (a, b) = (factor[ch], offset[ch])
-            for i in base..<(base + plane) { p[i] = p[i] * a + b }
+    return Tensor(shape: x.shape) { out in
+        x.scalars.withUnsafeBufferPointer { p in
+            forEachChannelRun(x.shape) { ch, base in
+                let (a, b) = (factor[ch], offset[ch])
+                for i in base..<(base + plane) { out[i] = p[i] * a + b }
+            }
         }
     }
-    return y
 }
 
 /// The per-channel factor and offset that inference batch norm applies: y = factor·x + offset.

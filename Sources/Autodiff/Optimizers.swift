@@ -79,12 +79,14 @@ public final class Adam {
         let c2 = 1 - Float(pow(Double(beta2), Double(steps)))
         for (i, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
-            for j in 0..<g.count {
-                let gj = g.scalars[j] + weightDecay * p.value.scalars[j]
-                firstMoment[i][j] = beta1 * firstMoment[i][j] + (1 - beta1) * gj
-                secondMoment[i][j] = beta2 * secondMoment[i][j] + (1 - beta2) * gj * gj
-                let mHat = firstMoment[i][j] / c1, vHat = secondMoment[i][j] / c2
-                p.value.scalars[j] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
+            p.value.scalars.withUnsafeMutableBufferPointer { w in
+                for j in 0..<g.count {
+                    let gj = g.scalars[j] + weightDecay * w[j]
+                    firstMoment[i][j] = beta1 * firstMoment[i][j] + (1 - beta1) * gj
+                    secondMoment[i][j] = beta2 * secondMoment[i][j] + (1 - beta2) * gj * gj
+                    let mHat = firstMoment[i][j] / c1, vHat = secondMoment[i][j] / c2
+                    w[j] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
+                }
             }
         }
     }

@@ -6,29 +6,39 @@ private func planes(_ shape: [Int]) -> (Int, Int, Int) {
     return (shape[0] * shape[1], shape[2], shape[3])
 }
 
-/// The number of in-bounds cells of the 3×3 window centred at (y, x).
+/// 1 / (number of in-bounds cells of the 3×3 window) for each row or column position of a side of length n.
 @inline(__always)
-private func windowCount(_ y: Int, _ x: Int, _ h: Int, _ w: Int) -> Float {
-    let rows = min(y + 1, h - 1) - max(y - 1, 0) + 1
-    let cols = min(x + 1, w - 1) - max(x - 1, 0) + 1
-    return Float(rows * cols)
+private func inverseWindowSizes(_ n: Int) -> [Float] {
+    (0..<n).map { i in 1 / Float(min(i + 1, n - 1) - max(i - 1, 0) + 1) }
 }
 
-/// 3×3 average pooling, stride 1, padding 1, averaging only the in-bounds cells.
+/// Sums of x[i−1], x[i], x[i+1] (in-bounds terms only), for `count` values `stride` apart.
+@inline(__always)
+private func threeTapSums(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int, stride s: Int) {
+    if n == 1 { out[0] = x[0]; return }
+    out[0] = x[0] + x[s]
+    for i in 1..<(n - 1) { out[i * s] = x[(i - 1) * s] + x[i * s] + x[(i + 1) * s] }
+    out[(n - 1) * s] = x[(n - 2) * s] + x[(n - 1) * s]
+}
+
+/// 3×3 average pooling, stride 1, padding 1, averaging only the in-bounds cells; computed as
+/// separable row and column sums scaled by the window size.
 public func averagePool3x3(_ x: Tensor) -> Tensor {
     let (np, h, w) = planes(x.shape)
+    let invRows = inverseWindowSizes(h), invCols = inverseWindowSizes(w)
     var y = Tensor(zeros: x.shape)
+    var rowSums = [Float](repeating: 0, count: h * w)
     x.scalars.withUnsafeBufferPointer { px in
         y.scalars.withUnsafeMutableBufferPointer { py in
-            for p in 0..<np {
-                let src = px.baseAddress! + p * h * w, dst = py.baseAddress! + p * h * w
-                for i in 0..<h {
-                    for j in 0..<w {
-                        var s: Float = 0
-                        for a in max(i - 1, 0)...min(i + 1, h - 1) {
-                            for b in max(j - 1, 0)...min(j + 1, w - 1) { s += src[a * w + b] }
-                        }
-                        dst[i * w + j] = s / windowCount(i, j, h, w)
+            rowSums.withUnsafeMutableBufferPointer { pr in
+                let r = pr.baseAddress!
+                for p in 0..<np {
+                    let src = px.baseAddress! + p * h * w, dst = py.baseAddress! + p * h * w
+                    for i in 0..<h { threeTapSums(src + i * w, r + i * w, count: w, stride: 1) }
+                    for j in 0..<w { threeTapSums(r + j, dst + j, count: h, stride: w) }
+                    for i in 0..<h {
+                        let a = invRows[i], row = dst + i * w
+                        for j in 0..<w { row[j] *= a * invCols[j] }
                     }
                 }
             }
@@ -40,19 +50,22 @@ public func averagePool3x3(_ x: Tensor) -> Tensor {
 /// Taped 3×3 average pooling (stride 1, padding 1, padding not counted).
 public func averagePool3x3(_ x: Variable) -> Variable {
     .result(averagePool3x3(x.value), parents: [x]) { dy in
+        // y = D·S·x with S the (symmetric) in-bounds 3×3 box sum and D the 1/count scaling,
+        // so dx = S·D·dy: scale first, then box-sum.
         let (np, h, w) = planes(dy.shape)
+        let invRows = inverseWindowSizes(h), invCols = inverseWindowSizes(w)
+        var scaled = dy
         var dx = Tensor(zeros: dy.shape)
-        dy.scalars.withUnsafeBufferPointer { pdy in
+        var rowSums = [Float](repeating: 0, count: h * w)
+        scaled.scalars.withUnsafeMutableBufferPointer { ps in
             dx.scalars.withUnsafeMutableBufferPointer { pdx in
-                for p in 0..<np {
-                    let src = pdy.baseAddress! + p * h * w, dst = pdx.baseAddress! + p * h * w
-                    for i in 0..<h {
-                        for j in 0..<w {
-                            let g = src[i * w + j] / windowCount(i, j, h, w)
-                            for a in max(i - 1, 0)...min(i + 1, h - 1) {
-                                for b in max(j - 1, 0)...min(j + 1, w - 1) { dst[a * w + b] += g }
-                            }
-                        }
+                rowSums.withUnsafeMutableBufferPointer { pr in
+                    let r = pr.baseAddress!
+                    for p in 0..<np {
+                        let src = ps.baseAddress! + p * h * w, dst = pdx.baseAddress! + p * h * w
+                        for i in 0..<h { for j in 0..<w { src[i * w + j] *= invRows[i] * invCols[j] } }
+                        for i in 0..<h { threeTapSums(src + i * w, r + i * w, count: w, stride: 1) }
+                        for j in 0..<w { threeTapSums(r + j, dst + j, count: h, stride: w) }
                     }
                 }
             }

@@ -18,6 +18,16 @@ public struct Tensor: Equatable, Sendable {
         self.init(shape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)))
     }
 
+    /// A tensor whose scalars are all written by `initialize` (no zero-fill first).
+    public init(shape: [Int], initializingWith initialize: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        let n = shape.reduce(1, *)
+        self.shape = shape
+        self.scalars = [Float](unsafeUninitializedCapacity: n) { buffer, count in
+            initialize(buffer)
+            count = n
+        }
+    }
+
     /// A zero tensor of the given shape.
     public init(zeros shape: [Int]) { self.init(repeating: 0, shape: shape) }
 

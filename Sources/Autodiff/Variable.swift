@@ -6,7 +6,9 @@
 /// same model code runs as a tape-free inference path.
 public final class Variable {
     /// The value computed in the forward pass (optimisers update leaves in place).
-    public var value: Tensor
+    public var value: Tensor { didSet { version &+= 1 } }
+    /// Changes whenever `value` is written, so derived values (e.g. stacked weights) can be cached.
+    public private(set) var version = 0
     /// The gradient accumulated by `backward`, for leaves that require one.
     public var grad: Tensor?
     /// Whether gradients flow to this node.
@@ -85,6 +87,9 @@ public final class Variable {
 enum TapeRecording {
     @TaskLocal static var isOn = true
 }
+
+/// Whether ops on the current task record tape nodes (false inside `withoutTape`).
+public var isRecordingTape: Bool { TapeRecording.isOn }
 
 /// Runs `body` without recording tape nodes: the inference path.
 public func withoutTape<R>(_ body: () throws -> R) rethrows -> R {

@@ -90,6 +90,15 @@ import Testing
         expectGradientsMatch([random([2, 1, 2, 2]), random([2, 3, 2, 2])]) { concatChannels($0) }
     }
 
+    @Test mutating func concatenateRowsGradient() {
+        expectGradientsMatch([random([2, 3, 1, 1]), random([1, 3, 1, 1])]) { concatenateRows($0) }
+    }
+
+    @Test mutating func sliceChannelsGradient() {
+        expectGradientsMatch([random([2, 5, 2, 2])]) { sliceChannels($0[0], 1..<4) }
+        expectGradientsMatch([random([1, 3, 2, 1])]) { sliceChannels($0[0], 0..<3) }
+    }
+
     @Test mutating func softmaxGradient() {
         expectGradientsMatch([random([3, 5])]) { softmax($0[0]) }
     }

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Autodiff
+import Foundation
+
+/// The version of the modnas tools.
+public let modnasVersion = "0.1.0"
+
+/// The `--version` text: tool version and the OpenBLAS core in use.
+public var versionText: String {
+    "modnas \(modnasVersion), OpenBLAS core \(OpenBLASCoreSelection.status.summary)"
+}
+
+extension ParsableCommand {
+    /// Entry point of every modnas executable: selects the OpenBLAS core (which may re-execute
+    /// the tool), runs the command, and reports any failure as one line on stderr with a non-zero
+    /// exit. Help and version requests print as usual.
+    public static func runAsTool(_ arguments: [String]? = nil) -> Never {
+        OpenBLASCoreSelection.ensureBestCore()
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Foundation.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }
+            let message = Self.message(for: error)
+                .split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "failed"
+            let name = configuration.commandName ?? "modnas"
+            FileHandle.standardError.write(Data("\(name): error: \(message)\n".utf8))
+            Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
+        }
+    }
+}

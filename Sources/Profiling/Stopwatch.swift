@@ -1,0 +1,27 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Monotonic wall-clock timing (`clock_gettime(CLOCK_MONOTONIC)`).
+public enum Stopwatch {
+    /// Nanoseconds on the monotonic clock.
+    @inline(__always)
+    public static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// Milliseconds taken by each of `repeats` calls of `body`, after `warmup` untimed calls.
+    public static func milliseconds(repeats: Int, warmup: Int, _ body: () -> Void) -> [Double] {
+        for _ in 0..<warmup { body() }
+        var times: [Double] = []
+        times.reserveCapacity(repeats)
+        for _ in 0..<repeats {
+            let start = now()
+            body()
+            times.append(Double(now() - start) / 1e6)
+        }
+        return times
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Autodiff
+import CommandSupport
+import Foundation
+import Profiling
+import SearchSpaces
+
+/// `modnas`: the multi-objective differentiable NAS engine.
+struct ModnasCommand: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "modnas",
+            abstract: "Multi-objective differentiable NAS: one search, a Pareto front for every device.",
+            version: versionText,
+            subcommands: [Benchmark.self, Doctor.self, Arch.self])
+    }
+}
+
+extension ModnasCommand {
+    /// Measures sgemm and the reference networks in one run.
+    struct Benchmark: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure 1-thread sgemm GFLOP/s and the batch-1 latency of the 10 NB201 reference networks.")
+
+        @Option(help: "Timed forward passes per network.") var repeats = 30
+        @Option(help: "Untimed forward passes before timing.") var warmup = 5
+        @Option(help: "Threads for OpenBLAS (the engine's own kernels are single-threaded).") var threads = 1
+        @Option(help: "Side of the square sgemm product.") var sgemmSize = 1024
+        @Option(name: .customLong("index"), help: "Time only this reference network (official index; repeatable).")
+        var indices: [Int] = []
+
+        func validate() throws {
+            guard repeats >= 1, warmup >= 0, threads >= 1, sgemmSize >= 16 else {
+                throw ValidationError("--repeats and --threads must be ≥ 1, --warmup ≥ 0, --sgemm-size ≥ 16")
+            }
+        }
+
+        func run() throws {
+            var c = EngineBenchmark.Configuration()
+            c.repeats = repeats
+            c.warmup = warmup
+            c.threads = threads
+            c.sgemmSize = sgemmSize
+            c.onlyIndices = Set(indices)
+            let interactive = isatty(STDERR_FILENO) != 0
+            let report = try EngineBenchmark(configuration: c).run { line in
+                if interactive { FileHandle.standardError.write(Data("  \(line)\n".utf8)) }
+            }
+            print(report.table)
+        }
+    }
+
+    /// Shows what the tools run on.
+    struct Doctor: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the CPU, the OpenBLAS core in use and why, and the data the tools ship.")
+
+        func run() throws {
+            let status = OpenBLASCoreSelection.status
+            let flags = OpenBLASCoreSelection.cpuFlags()
+            let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+            let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+                .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+            print("modnas \(modnasVersion)")
+            print("CPU: \(model), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            print("vector ISA: \(["avx512f", "avx2", "fma", "avx"].filter(flags.contains).joined(separator: " "))")
+            print("OpenBLAS core: \(status.summary)")
+            print("OpenBLAS best core for this CPU: \(status.supportedCore ?? "generic")")
+            print("OpenBLAS threads: \(OpenBLAS.threadCount); build: \(OpenBLAS.configuration)")
+            let index = try NB201Index.shipped()
+            print("NB201 index: \(index.architectures.count) architectures")
+        }
+    }
+
+    /// Inspects one architecture.
+    struct Arch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show an NB201 architecture's official index, string, cost and encoding.")
+
+        @Argument(help: "An NB201 architecture string or official index (0…15624).") var architecture: String
+
+        func run() throws {
+            let index = try NB201Index.shipped()
+            let arch: NB201Architecture
+            if let i = Int(architecture) {
+                guard (0..<index.architectures.count).contains(i) else {
+                    throw ValidationError("index \(i) is outside 0…15624")
+                }
+                arch = index[i]
+            } else {
+                arch = try NB201Architecture(parsing: architecture)
+            }
+            let cost = NB201Cost(arch)
+            print("index: \(index.index(of: arch))")
+            print("arch_string: \(arch.string)")
+            print("MFLOPs (multiply-accumulates, NB201 convention): \(Double(cost.multiplyAccumulates) / 1e6)")
+            print("parameters: \(cost.parameters)")
+            print("one-hot: \(arch.oneHotEncoding.map { String(Int($0)) }.joined())")
+        }
+    }
+}
