@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // System libraries: shims only for what Swift cannot import directly.
@@ -24,7 +25,10 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["COpenBLAS"], swiftSettings: v5),
         .target(name: "DataFiles", dependencies: ["CZlib"], swiftSettings: v5),
         .target(name: "SearchSpaces", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
-        .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
+        .target(name: "ProfileStore", dependencies: [
+            "DataFiles", "SearchSpaces", .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: v5),
+        .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "ProfileStore", "CPerfEvent"], swiftSettings: v5),
         .target(name: "CommandSupport", dependencies: [
             "Autodiff", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
@@ -34,7 +38,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-profile", dependencies: [
-            "CommandSupport", "Profiling",
+            "CommandSupport", "Profiling", "ProfileStore", "SearchSpaces",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-predict", dependencies: [
@@ -45,8 +49,10 @@ let package = Package(
         .testTarget(name: "DataFilesTests", dependencies: ["DataFiles"], swiftSettings: v5),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"], swiftSettings: v5),
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff"], swiftSettings: v5),
+        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "SearchSpaces"], swiftSettings: v5),
+        .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "ProfileStore", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [
-            "CommandSupport", "Autodiff", "modnas", "modnas-profile", "modnas-predict",
+            "CommandSupport", "Autodiff", "ProfileStore", "modnas", "modnas-profile", "modnas-predict",
         ], swiftSettings: v5),
     ]
 )

@@ -1,5 +1,10 @@
 import ArgumentParser
 import CommandSupport
+import DataFiles
+import Foundation
+import ProfileStore
+import Profiling
+import SearchSpaces
 
 /// `modnas-profile`: the on-device profiler agent.
 struct ProfileCommand: ParsableCommand {
@@ -7,7 +12,196 @@ struct ProfileCommand: ParsableCommand {
         CommandConfiguration(
             commandName: "modnas-profile",
             abstract: "Profile this host: latency, counters and energy of NB201 subnetworks into SQLite.",
-            discussion: "Subcommands (collect, import, merge, export, devices, features) arrive with the profiler.",
-            version: versionText)
+            version: versionText,
+            subcommands: [Collect.self, Import.self, Devices.self, Features.self, Export.self, Merge.self])
     }
+}
+
+/// Writes a line to standard error.
+func printError(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
+/// Whether standard error is a terminal (progress is shown only then).
+var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+
+/// The shipped reference architectures as (official index, string).
+func referenceStrings() throws -> [(index: Int, string: String)] {
+    try CollectionPlan.references().map { ($0.index, $0.architecture.string) }
+}
+
+extension ProfileCommand {
+    struct Collect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure this host: the 10 reference architectures, then sampled or listed ones (resumable).")
+
+        @Flag(help: "Profile this host (the only target so far).") var host = false
+        @Option(help: "SQLite database to write.") var db = "profiles.sqlite"
+        @Option(help: "Search space.") var space = "nb201"
+        @Option(help: "Architectures to sample uniformly (seeded) after the references.") var samples = 20
+        @Option(help: "File of architectures: CSV with an arch_string column, or one string per line.") var archs: String?
+        @Option(help: "Timed forward passes per architecture.") var repeats = 20
+        @Option(help: "Untimed passes before timing.") var warmup = 3
+        @Option(help: "Images per forward pass.") var batch = 1
+        @Option(help: "OpenBLAS threads.") var threads = 1
+        @Option(help: "Comma-separated libpfm4/perf event names.") var events = EventEncoder.defaultEvents.joined(separator: ",")
+        @Option(help: "Energy source: auto, rapl, perf or off.") var energy = "auto"
+        @Option(help: "Device name (default: this host's name).") var device: String?
+        @Option(help: "Folder for the device feature file <device>.json.") var profiles = "Profiles"
+        @Option(help: "Measure only shard i of n of the sampled/listed architectures (e.g. 0/4).") var shard = "0/1"
+        @Option(help: "Seed of the sample.") var seed: UInt64 = 0
+        @Option(help: "Pin the measuring thread to these CPUs (e.g. 1 or 0-3,6).") var pin: String?
+        @Option(help: "Network channels C.") var channels = 16
+        @Option(help: "Cells per stage N.") var cells = 5
+        @Option(help: "Input resolution.") var resolution = 32
+        @Option(help: "Coefficient of variation above which an architecture is measured again.") var unstableCv = 0.1
+
+        func validate() throws {
+            guard host else { throw ValidationError("collect needs --host (profiling this host is the only mode)") }
+            guard space == "nb201" else { throw ValidationError("--space \(space) is not supported yet; use nb201") }
+            guard samples >= 0, repeats >= 1, warmup >= 0, batch >= 1, threads >= 1 else {
+                throw ValidationError("--samples and --warmup must be ≥ 0; --repeats, --batch and --threads ≥ 1")
+            }
+            guard channels >= 1, cells >= 0, resolution >= 4 else { throw ValidationError("--channels ≥ 1, --cells ≥ 0, --resolution ≥ 4") }
+            guard EnergyMode(rawValue: energy) != nil else { throw ValidationError("--energy must be auto, rapl, perf or off") }
+        }
+
+        func run() throws {
+            var o = CollectOptions()
+            o.databasePath = db
+            o.space = space
+            o.samples = samples
+            o.architectureFile = archs
+            o.settings = MeasurementSettings(repeats: repeats, warmup: warmup, batch: batch,
+                                             shape: NB201NetworkShape(channels: channels, cellsPerStage: cells, resolution: resolution),
+                                             unstableCV: unstableCv)
+            o.threads = threads
+            o.events = events.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            o.energy = EnergyMode(rawValue: energy)!
+            o.device = device
+            o.profilesDirectory = profiles
+            o.shard = try Shard(parsing: shard)
+            o.seed = seed
+            o.pinnedCPUs = try pin.map(parseCPUList)
+            let terminal = stderrIsTerminal
+            let summary = try Collector(options: o).run(warn: { printError("warning: \($0)") }) { p in
+                guard terminal else { return }
+                let eta = p.etaSeconds.map { String(format: "ETA %d:%02d", Int($0) / 60, Int($0) % 60) } ?? "ETA --:--"
+                FileHandle.standardError.write(Data(
+                    "\r\u{1B}[K[\(p.done + 1)/\(p.total)] \(eta)  \(p.current.role) \(p.current.index) \(p.current.architecture.string)".utf8))
+            }
+            if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            print(summary.table)
+        }
+
+        /// Parses "1", "0-3" or "0-3,6".
+        func parseCPUList(_ text: String) throws -> [Int] {
+            var cpus: [Int] = []
+            for part in text.split(separator: ",") {
+                let bounds = part.split(separator: "-").map { Int($0) }
+                switch bounds.count {
+                case 1: if let a = bounds[0] { cpus.append(a); continue }
+                case 2: if let a = bounds[0], let b = bounds[1], a <= b { cpus += Array(a...b); continue }
+                default: break
+                }
+                throw ProfilingError.badCPUList(text)
+            }
+            guard !cpus.isEmpty else { throw ProfilingError.badCPUList(text) }
+            return cpus
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import the shipped benchmark latency tables (Devices/nb201) as benchmark devices.")
+
+        @Option(help: "SQLite database to write.") var db = "profiles.sqlite"
+        @Option(help: "Latency table (arch_index, arch_string, one column per device).")
+        var table = "Devices/nb201/latency_ms_train_devices.csv.gz"
+        @Option(help: "Device feature table (device, split, ref0_ms…ref9_ms).") var features = "Devices/nb201/device_features_ms.csv"
+
+        func run() throws {
+            let database = try ProfileDatabase(path: db)
+            let latency = try CSVTable(contentsOf: FileManager.default.fileExists(atPath: table) ? table : ShippedData.path(table))
+            let featureTable = try CSVTable(contentsOf: FileManager.default.fileExists(atPath: features) ? features : ShippedData.path(features))
+            let counts = try database.importBenchmark(space: "nb201", latencyTable: latency, featureTable: featureTable,
+                                                      references: try referenceStrings())
+            print("imported \(counts.devices) new benchmark devices, \(counts.sessions) sessions, \(counts.measurements) measurements into \(db)")
+        }
+    }
+
+    struct Devices: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List devices with their sources and counts.")
+
+        @Option(help: "SQLite database to read.") var db = "profiles.sqlite"
+
+        func run() throws {
+            let database = try ProfileDatabase(path: db)
+            let rows = try database.deviceSummaries(referenceStrings: try referenceStrings().map(\.string))
+            print("device              source     sessions  archs  measurements  unstable  references")
+            for r in rows {
+                print([r.name.padding(toLength: 19, withPad: " ", startingAt: 0), r.source.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0),
+                       String(r.sessions).leftPadded(8), String(r.architectures).leftPadded(6), String(r.measurements).leftPadded(13),
+                       String(r.unstable).leftPadded(9), r.hasReferences ? "  all 10" : "  incomplete"].joined(separator: " "))
+            }
+        }
+    }
+
+    struct Features: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a device's feature vector to DIR/<device>.json.")
+
+        @Option(help: "SQLite database to read.") var db = "profiles.sqlite"
+        @Option(help: "Device name.") var device: String
+        @Option(help: "Output folder.") var out = "Profiles"
+
+        func run() throws {
+            let features = try ProfileDatabase(path: db).features(device: device, space: "nb201", references: try referenceStrings())
+            print(try features.write(toDirectory: out))
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export one row per device × architecture × session, with statistics, counters and energy.")
+
+        @Option(help: "SQLite database to read.") var db = "profiles.sqlite"
+        @Option(help: "Only this device.") var device: String?
+        @Option(help: "csv or json.") var format = "csv"
+        @Option(help: "Output file (default: standard output).") var out: String?
+
+        func validate() throws {
+            guard ExportFormat(rawValue: format) != nil else { throw ValidationError("--format must be csv or json") }
+        }
+
+        func run() throws {
+            let text = try ExportFormat(rawValue: format)!.render(try ProfileDatabase(path: db).exportRows(device: device))
+            if let out {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            } else {
+                print(text, terminator: "")
+            }
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge databases from several hosts into one (idempotent: merging twice changes nothing).")
+
+        @Option(help: "Database to merge into (created if missing).") var into: String
+        @Argument(help: "Databases to merge from.") var inputs: [String]
+
+        func validate() throws {
+            guard !inputs.isEmpty else { throw ValidationError("give at least one database to merge from") }
+        }
+
+        func run() throws {
+            let target = try ProfileDatabase(path: into)
+            for input in inputs {
+                let c = try target.merge(from: input)
+                print("\(input): \(c.devices) devices, \(c.sessions) sessions, \(c.measurements) measurements added")
+            }
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

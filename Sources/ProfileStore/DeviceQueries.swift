@@ -1,0 +1,75 @@
+import Foundation
+import GRDB
+
+/// One line of `modnas-profile devices`.
+public struct DeviceSummary: Codable, Equatable, Sendable {
+    public var name: String
+    public var source: DataSource
+    public var sessions: Int
+    public var architectures: Int
+    public var measurements: Int
+    public var unstable: Int
+    /// Whether all reference architectures are stored (a feature vector can be written).
+    public var hasReferences: Bool
+}
+
+extension ProfileDatabase {
+    /// Every device with its source and counts; `referenceStrings` decides `hasReferences`.
+    public func deviceSummaries(referenceStrings: [String]) throws -> [DeviceSummary] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT d.name, d.source,
+                       (SELECT COUNT(*) FROM session s WHERE s.deviceId = d.id) AS sessions,
+                       COUNT(DISTINCT m.architectureId) AS architectures,
+                       COUNT(m.id) AS measurements,
+                       COALESCE(SUM(m.unstable), 0) AS unstable
+                FROM device d
+                LEFT JOIN session s ON s.deviceId = d.id
+                LEFT JOIN measurement m ON m.sessionId = s.id
+                GROUP BY d.id ORDER BY d.source DESC, d.name
+                """)
+            return try rows.map { row in
+                let name: String = row["name"]
+                let stored = Set(try String.fetchAll(db, sql: """
+                    SELECT a.archString FROM measurement m JOIN session s ON s.id = m.sessionId
+                    JOIN device d ON d.id = s.deviceId JOIN architecture a ON a.id = m.architectureId
+                    WHERE d.name = ?
+                    """, arguments: [name]))
+                return DeviceSummary(name: name, source: DataSource(rawValue: row["source"]) ?? .measured,
+                                     sessions: row["sessions"], architectures: row["architectures"],
+                                     measurements: row["measurements"], unstable: row["unstable"],
+                                     hasReferences: referenceStrings.allSatisfy(stored.contains))
+            }
+        }
+    }
+
+    /// The feature vector of `device`: reference latencies (median ms) from its latest session
+    /// holding all references, in reference order.
+    public func features(device name: String, space: String,
+                         references: [(index: Int, string: String)]) throws -> DeviceFeatures {
+        let device = try device(named: name)
+        return try pool.read { db in
+            let sessions = try SessionRecord.filter(SessionRecord.Columns.deviceId == device.id!)
+                .order(Column("id").desc).fetchAll(db)
+            var best: [Double]? = nil, bestHost: String? = nil, fewestMissing = references.count
+            for session in sessions {
+                var values: [Double] = []
+                for ref in references {
+                    if let v = try Double.fetchOne(db, sql: """
+                        SELECT m.medianMs FROM measurement m JOIN architecture a ON a.id = m.architectureId
+                        WHERE m.sessionId = ? AND a.space = ? AND a.archString = ?
+                        """, arguments: [session.id!, space, ref.string]) { values.append(v) }
+                }
+                if values.count == references.count { best = values; bestHost = session.host; break }
+                fewestMissing = min(fewestMissing, references.count - values.count)
+            }
+            guard let values = best else { throw StoreError.incompleteReferences(device: name, missing: fewestMissing) }
+            let host = try (bestHost ?? device.fingerprint).map {
+                try JSONDecoder().decode(HostFingerprint.self, from: Data($0.utf8))
+            }
+            return DeviceFeatures(device: name, space: space, source: device.source.rawValue,
+                                  referenceArchIndices: references.map(\.index), values: values,
+                                  host: device.source == .measured ? host : nil)
+        }
+    }
+}

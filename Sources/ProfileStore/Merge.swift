@@ -1,0 +1,78 @@
+import GRDB
+
+extension ProfileDatabase {
+    /// Copies every device, session and measurement of the database at `inputPath` that this one
+    /// lacks. Sessions are matched by UUID and measurements by (session, architecture), so merging
+    /// the same input twice changes nothing.
+    public func merge(from inputPath: String) throws -> TransferCounts {
+        // Validates the input (schema, application) without modifying it.
+        let input = try ProfileDatabase(path: inputPath, readOnly: true)
+        let incomingDevices = try input.pool.read { db in try DeviceRecord.fetchAll(db) }
+        for device in incomingDevices {
+            if let existing = try? self.device(named: device.name), existing.source != device.source {
+                throw StoreError.conflictingDevice(name: device.name, existing: existing.source.rawValue, incoming: device.source.rawValue)
+            }
+        }
+        return try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS input", arguments: [inputPath])
+            defer { try? db.execute(sql: "DETACH DATABASE input") }
+            var counts = TransferCounts()
+            try db.inTransaction(.immediate) {
+                try db.execute(sql: """
+                    INSERT INTO main.device (name, source, fingerprint, createdAt)
+                    SELECT name, source, fingerprint, createdAt FROM input.device
+                    WHERE name NOT IN (SELECT name FROM main.device)
+                    """)
+                counts.devices = db.changesCount
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO main.architecture (space, archIndex, archString)
+                    SELECT space, archIndex, archString FROM input.architecture
+                    """)
+                try db.execute(sql: """
+                    INSERT INTO main.session (uuid, deviceId, kind, space, configKey, configuration, batch, threads,
+                        repeats, warmup, channels, cells, resolution, events, energyMode, host, startedAt)
+                    SELECT s.uuid, md.id, s.kind, s.space, s.configKey, s.configuration, s.batch, s.threads,
+                        s.repeats, s.warmup, s.channels, s.cells, s.resolution, s.events, s.energyMode, s.host, s.startedAt
+                    FROM input.session s JOIN input.device d ON d.id = s.deviceId
+                    JOIN main.device md ON md.name = d.name
+                    WHERE s.uuid NOT IN (SELECT uuid FROM main.session)
+                    """)
+                counts.sessions = db.changesCount
+                // Maps each input measurement to the session and architecture ids of this database.
+                let mapped = """
+                    FROM input.measurement m
+                    JOIN input.session s ON s.id = m.sessionId JOIN main.session ms ON ms.uuid = s.uuid
+                    JOIN input.architecture a ON a.id = m.architectureId
+                    JOIN main.architecture ma ON ma.space = a.space AND ma.archString = a.archString
+                    """
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO main.measurement (sessionId, architectureId, role, label, repetitionsMs,
+                        repetitionCount, medianMs, meanMs, p10Ms, p90Ms, madMs, cv, minMs, attempts, unstable, measuredAt)
+                    SELECT ms.id, ma.id, m.role, m.label, m.repetitionsMs, m.repetitionCount, m.medianMs, m.meanMs,
+                        m.p10Ms, m.p90Ms, m.madMs, m.cv, m.minMs, m.attempts, m.unstable, m.measuredAt
+                    \(mapped)
+                    """)
+                counts.measurements = db.changesCount
+                let target = "JOIN main.measurement mm ON mm.sessionId = ms.id AND mm.architectureId = ma.id"
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO main.counterValue (measurementId, event, perInference, total,
+                        timeEnabledNs, timeRunningNs, scaled, absentReason)
+                    SELECT mm.id, c.event, c.perInference, c.total, c.timeEnabledNs, c.timeRunningNs, c.scaled, c.absentReason
+                    \(mapped) \(target) JOIN input.counterValue c ON c.measurementId = m.id
+                    """)
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO main.energy (measurementId, joulesPerInference, source, domains, windowMs, passes, absentReason)
+                    SELECT mm.id, e.joulesPerInference, e.source, e.domains, e.windowMs, e.passes, e.absentReason
+                    \(mapped) \(target) JOIN input.energy e ON e.measurementId = m.id
+                    """)
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO main.sessionEvent (sessionId, event, supported, privilege, reason, encoding)
+                    SELECT ms.id, e.event, e.supported, e.privilege, e.reason, e.encoding
+                    FROM input.sessionEvent e JOIN input.session s ON s.id = e.sessionId JOIN main.session ms ON ms.uuid = s.uuid
+                    """)
+                return .commit
+            }
+            return counts
+        }
+    }
+}

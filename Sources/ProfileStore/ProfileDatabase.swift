@@ -1,0 +1,152 @@
+import Foundation
+import GRDB
+
+/// The SQLite store of measured and benchmark devices (WAL mode; safe for several writers).
+///
+/// Opening runs the migrations, after refusing databases of another application or of a newer
+/// schema. Every architecture's results are written in one transaction, so a killed run loses at
+/// most the architecture in flight.
+public final class ProfileDatabase: @unchecked Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating and migrating when writable) the database at `path`.
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        var config = Configuration()
+        config.busyMode = .timeout(120)
+        config.readonly = readOnly
+        if readOnly && !FileManager.default.fileExists(atPath: path) {
+            throw StoreError.cannotOpen(path: path, reason: "no such file")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch let error as DatabaseError {
+            if error.resultCode == .SQLITE_NOTADB { throw StoreError.notAProfileDatabase(path: path) }
+            throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
+        }
+        let migrator = Schema.migrator
+        try pool.read { db in
+            let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+            if applicationID != 0 && applicationID != Schema.applicationID { throw StoreError.notAProfileDatabase(path: path) }
+            if applicationID == 0 && !tables.isEmpty && !tables.contains("grdb_migrations") {
+                throw StoreError.notAProfileDatabase(path: path)
+            }
+            if try migrator.hasBeenSuperseded(db) {
+                let known = Set(migrator.migrations)
+                throw StoreError.newerSchema(path: path, unknownMigrations: try migrator.appliedIdentifiers(db).subtracting(known).sorted())
+            }
+            if readOnly, try !migrator.hasCompletedMigrations(db) { throw StoreError.schemaMismatch(path: path) }
+        }
+        if !readOnly {
+            do { try migrator.migrate(pool) } catch let error as DatabaseError {
+                throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
+            }
+        }
+    }
+
+    // MARK: Devices
+
+    /// The device named `name`, created when missing; a measured device's fingerprint is updated.
+    public func upsertDevice(name: String, source: DataSource, fingerprint: HostFingerprint?) throws -> DeviceRecord {
+        let json = try fingerprint.map(Self.json)
+        return try pool.write { db in
+            if var device = try DeviceRecord.filter(DeviceRecord.Columns.name == name).fetchOne(db) {
+                if device.source != source {
+                    throw StoreError.conflictingDevice(name: name, existing: device.source.rawValue, incoming: source.rawValue)
+                }
+                if let json { device.fingerprint = json; try device.update(db) }
+                return device
+            }
+            var device = DeviceRecord(id: nil, name: name, source: source, fingerprint: json, createdAt: Date())
+            try device.insert(db)
+            return device
+        }
+    }
+
+    /// The device named `name`, or an error listing the known devices.
+    public func device(named name: String) throws -> DeviceRecord {
+        try pool.read { db in
+            if let d = try DeviceRecord.filter(DeviceRecord.Columns.name == name).fetchOne(db) { return d }
+            throw StoreError.unknownDevice(name: name, known: try String.fetchAll(db, sql: "SELECT name FROM device ORDER BY name"))
+        }
+    }
+
+    // MARK: Sessions and measurements
+
+    /// The latest session of the template's device with the same configuration key, or the
+    /// template inserted as a new session. Runs as one immediate transaction, so concurrent agents
+    /// with the same configuration share a session.
+    public func session(matching template: SessionRecord) throws -> SessionRecord {
+        try pool.writeWithoutTransaction { db in
+            var result = template
+            try db.inTransaction(.immediate) {
+                if let existing = try SessionRecord
+                    .filter(SessionRecord.Columns.deviceId == template.deviceId && SessionRecord.Columns.configKey == template.configKey)
+                    .order(Column("id").desc).fetchOne(db) {
+                    result = existing
+                } else {
+                    try result.insert(db)
+                }
+                return .commit
+            }
+            return result
+        }
+    }
+
+    /// Architecture strings already measured on a device under a configuration key (any session).
+    public func storedArchitectures(deviceId: Int64, configKey: String) throws -> Set<String> {
+        try pool.read { db in
+            Set(try String.fetchAll(db, sql: """
+                SELECT a.archString FROM measurement m
+                JOIN session s ON s.id = m.sessionId JOIN architecture a ON a.id = m.architectureId
+                WHERE s.deviceId = ? AND s.configKey = ?
+                """, arguments: [deviceId, configKey]))
+        }
+    }
+
+    /// Records, once per session, whether each requested event can be counted.
+    public func recordEvents(_ events: [SessionEventRecord]) throws {
+        try pool.write { db in
+            for e in events { try e.insert(db, onConflict: .ignore) }
+        }
+    }
+
+    /// The events recorded for a session.
+    public func events(sessionId: Int64) throws -> [SessionEventRecord] {
+        try pool.read { db in try SessionEventRecord.filter(Column("sessionId") == sessionId).fetchAll(db) }
+    }
+
+    /// Writes one architecture's measurement, counters and energy in one transaction. Returns
+    /// false (writing nothing) when the session already holds that architecture.
+    @discardableResult
+    public func save(_ result: ArchitectureResult, space: String) throws -> Bool {
+        try pool.write { db in
+            let archId = try Self.architectureId(db, space: space, string: result.architectureString, index: result.architectureIndex)
+            var m = result.measurement
+            m.architectureId = archId
+            let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM measurement WHERE sessionId = ? AND architectureId = ?)",
+                                           arguments: [m.sessionId, archId]) ?? false
+            if exists { return false }
+            try m.insert(db)
+            for var c in result.counters { c.measurementId = m.id!; try c.insert(db) }
+            if var e = result.energy { e.measurementId = m.id!; try e.insert(db) }
+            return true
+        }
+    }
+
+    /// The id of an architecture row, inserted when missing.
+    static func architectureId(_ db: Database, space: String, string: String, index: Int?) throws -> Int64 {
+        try db.execute(sql: "INSERT OR IGNORE INTO architecture (space, archIndex, archString) VALUES (?, ?, ?)",
+                       arguments: [space, index, string])
+        return try Int64.fetchOne(db, sql: "SELECT id FROM architecture WHERE space = ? AND archString = ?",
+                                  arguments: [space, string])!
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import GRDB
+
+/// Whether numbers were measured on a host or copied from a benchmark table.
+public enum DataSource: String, Codable, Sendable, CaseIterable {
+    case measured, benchmark
+}
+
+/// A device: a profiled host or a benchmark device.
+public struct DeviceRecord: Codable, FetchableRecord, MutablePersistableRecord, Equatable, Sendable {
+    public static let databaseTableName = "device"
+    public var id: Int64?
+    public var name: String
+    public var source: DataSource
+    /// The latest host fingerprint (JSON), nil for benchmark devices.
+    public var fingerprint: String?
+    public var createdAt: Date
+
+    public enum Columns { static let name = Column("name") }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// One measurement configuration on one device.
+public struct SessionRecord: Codable, FetchableRecord, MutablePersistableRecord, Equatable, Sendable {
+    public static let databaseTableName = "session"
+    public var id: Int64?
+    /// Globally unique: merges match sessions by it.
+    public var uuid: String
+    public var deviceId: Int64
+    public var kind: DataSource
+    public var space: String
+    /// Identifies configurations that measure the same thing (resume matches on it).
+    public var configKey: String
+    /// The whole configuration as JSON.
+    public var configuration: String
+    public var batch: Int?
+    public var threads: Int?
+    public var repeats: Int?
+    public var warmup: Int?
+    public var channels: Int?
+    public var cells: Int?
+    public var resolution: Int?
+    /// Requested counter events (JSON array).
+    public var events: String?
+    public var energyMode: String?
+    /// Host fingerprint when the session started (JSON).
+    public var host: String?
+    public var startedAt: Date
+
+
+    public init(id: Int64? = nil, uuid: String, deviceId: Int64, kind: DataSource, space: String, configKey: String, configuration: String, batch: Int? = nil, threads: Int? = nil, repeats: Int? = nil, warmup: Int? = nil, channels: Int? = nil, cells: Int? = nil, resolution: Int? = nil, events: String? = nil, energyMode: String? = nil, host: String? = nil, startedAt: Date) {
+        self.id = id
+        self.uuid = uuid
+        self.deviceId = deviceId
+        self.kind = kind
+        self.space = space
+        self.configKey = configKey
+        self.configuration = configuration
+        self.batch = batch
+        self.threads = threads
+        self.repeats = repeats
+        self.warmup = warmup
+        self.channels = channels
+        self.cells = cells
+        self.resolution = resolution
+        self.events = events
+        self.energyMode = energyMode
+        self.host = host
+        self.startedAt = startedAt
+    }
+
+    public enum Columns {
+        static let uuid = Column("uuid"), deviceId = Column("deviceId"), configKey = Column("configKey")
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// Latency of one architecture in one session, with every repetition.
+public struct MeasurementRecord: Codable, FetchableRecord, MutablePersistableRecord, Equatable, Sendable {
+    public static let databaseTableName = "measurement"
+    public var id: Int64?
+    public var sessionId: Int64
+    public var architectureId: Int64
+    /// "reference", "sample", "listed" (from --archs) or "table" (benchmark import).
+    public var role: String
+    public var label: DataSource
+    /// Every timed repetition in milliseconds (JSON array); nil for benchmark values.
+    public var repetitionsMs: String?
+    public var repetitionCount: Int?
+    public var medianMs: Double
+    public var meanMs: Double?
+    public var p10Ms: Double?
+    public var p90Ms: Double?
+    public var madMs: Double?
+    public var cv: Double?
+    public var minMs: Double?
+    public var attempts: Int
+    public var unstable: Bool
+    public var measuredAt: Date?
+
+
+    public init(id: Int64? = nil, sessionId: Int64, architectureId: Int64, role: String, label: DataSource, repetitionsMs: String? = nil, repetitionCount: Int? = nil, medianMs: Double, meanMs: Double? = nil, p10Ms: Double? = nil, p90Ms: Double? = nil, madMs: Double? = nil, cv: Double? = nil, minMs: Double? = nil, attempts: Int, unstable: Bool, measuredAt: Date? = nil) {
+        self.id = id
+        self.sessionId = sessionId
+        self.architectureId = architectureId
+        self.role = role
+        self.label = label
+        self.repetitionsMs = repetitionsMs
+        self.repetitionCount = repetitionCount
+        self.medianMs = medianMs
+        self.meanMs = meanMs
+        self.p10Ms = p10Ms
+        self.p90Ms = p90Ms
+        self.madMs = madMs
+        self.cv = cv
+        self.minMs = minMs
+        self.attempts = attempts
+        self.unstable = unstable
+        self.measuredAt = measuredAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A counter's value for one measurement, or its absence with the reason.
+public struct CounterValueRecord: Codable, FetchableRecord, PersistableRecord, Equatable, Sendable {
+    public static let databaseTableName = "counterValue"
+    public var measurementId: Int64
+    public var event: String
+    /// Count per inference, scaled for multiplexing; nil when absent.
+    public var perInference: Double?
+    /// Scaled count over the whole counting window.
+    public var total: Double?
+    public var timeEnabledNs: Int64?
+    public var timeRunningNs: Int64?
+    public var scaled: Bool?
+    public var absentReason: String?
+    public init(measurementId: Int64, event: String, perInference: Double? = nil, total: Double? = nil, timeEnabledNs: Int64? = nil, timeRunningNs: Int64? = nil, scaled: Bool? = nil, absentReason: String? = nil) {
+        self.measurementId = measurementId
+        self.event = event
+        self.perInference = perInference
+        self.total = total
+        self.timeEnabledNs = timeEnabledNs
+        self.timeRunningNs = timeRunningNs
+        self.scaled = scaled
+        self.absentReason = absentReason
+    }
+}
+
+/// Energy per inference for one measurement, or its absence with the reason.
+public struct EnergyRecord: Codable, FetchableRecord, PersistableRecord, Equatable, Sendable {
+    public static let databaseTableName = "energy"
+    public var measurementId: Int64
+    public var joulesPerInference: Double?
+    /// "rapl-powercap", "perf-power" or "none".
+    public var source: String
+    /// The non-overlapping domains added up (JSON array).
+    public var domains: String?
+    public var windowMs: Double?
+    public var passes: Int?
+    public var absentReason: String?
+    public init(measurementId: Int64, joulesPerInference: Double? = nil, source: String, domains: String? = nil, windowMs: Double? = nil, passes: Int? = nil, absentReason: String? = nil) {
+        self.measurementId = measurementId
+        self.joulesPerInference = joulesPerInference
+        self.source = source
+        self.domains = domains
+        self.windowMs = windowMs
+        self.passes = passes
+        self.absentReason = absentReason
+    }
+}
+
+/// Whether a requested counter event could be counted in a session (recorded once per session).
+public struct SessionEventRecord: Codable, FetchableRecord, PersistableRecord, Equatable, Sendable {
+    public static let databaseTableName = "sessionEvent"
+    public var sessionId: Int64
+    public var event: String
+    public var supported: Bool
+    /// "user+kernel" or "user" for supported events.
+    public var privilege: String?
+    public var reason: String?
+    /// libpfm4's canonical encoding of the name.
+    public var encoding: String?
+    public init(sessionId: Int64, event: String, supported: Bool, privilege: String? = nil, reason: String? = nil, encoding: String? = nil) {
+        self.sessionId = sessionId
+        self.event = event
+        self.supported = supported
+        self.privilege = privilege
+        self.reason = reason
+        self.encoding = encoding
+    }
+}
+
+/// A measurement with its counters and energy, written in one transaction.
+public struct ArchitectureResult: Sendable {
+    public var architectureString: String
+    public var architectureIndex: Int?
+    public var measurement: MeasurementRecord
+    public var counters: [CounterValueRecord]
+    public var energy: EnergyRecord?
+
+    public init(architectureString: String, architectureIndex: Int?, measurement: MeasurementRecord,
+                counters: [CounterValueRecord], energy: EnergyRecord?) {
+        self.architectureString = architectureString
+        self.architectureIndex = architectureIndex
+        self.measurement = measurement
+        self.counters = counters
+        self.energy = energy
+    }
+}

@@ -1,0 +1,77 @@
+import GRDB
+
+/// The profile database schema. Migrations are never edited once merged; add new ones.
+enum Schema {
+    /// `PRAGMA application_id` of modnas profile databases ("MODN").
+    static let applicationID: Int32 = 0x4D4F_444E
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+            try db.execute(sql: """
+                CREATE TABLE device (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    source TEXT NOT NULL CHECK (source IN ('measured', 'benchmark')),
+                    fingerprint TEXT,
+                    createdAt DATETIME NOT NULL);
+                CREATE TABLE architecture (
+                    id INTEGER PRIMARY KEY,
+                    space TEXT NOT NULL,
+                    archIndex INTEGER,
+                    archString TEXT NOT NULL,
+                    UNIQUE (space, archString));
+                CREATE TABLE session (
+                    id INTEGER PRIMARY KEY,
+                    uuid TEXT NOT NULL UNIQUE,
+                    deviceId INTEGER NOT NULL REFERENCES device(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL CHECK (kind IN ('measured', 'benchmark')),
+                    space TEXT NOT NULL,
+                    configKey TEXT NOT NULL,
+                    configuration TEXT NOT NULL,
+                    batch INTEGER, threads INTEGER, repeats INTEGER, warmup INTEGER,
+                    channels INTEGER, cells INTEGER, resolution INTEGER,
+                    events TEXT, energyMode TEXT, host TEXT,
+                    startedAt DATETIME NOT NULL);
+                CREATE INDEX session_device_config ON session(deviceId, configKey);
+                CREATE TABLE measurement (
+                    id INTEGER PRIMARY KEY,
+                    sessionId INTEGER NOT NULL REFERENCES session(id) ON DELETE CASCADE,
+                    architectureId INTEGER NOT NULL REFERENCES architecture(id),
+                    role TEXT NOT NULL,
+                    label TEXT NOT NULL CHECK (label IN ('measured', 'benchmark')),
+                    repetitionsMs TEXT,
+                    repetitionCount INTEGER,
+                    medianMs REAL NOT NULL CHECK (medianMs > 0),
+                    meanMs REAL, p10Ms REAL, p90Ms REAL, madMs REAL, cv REAL, minMs REAL,
+                    attempts INTEGER NOT NULL DEFAULT 1,
+                    unstable BOOLEAN NOT NULL DEFAULT 0,
+                    measuredAt DATETIME,
+                    UNIQUE (sessionId, architectureId));
+                CREATE TABLE counterValue (
+                    measurementId INTEGER NOT NULL REFERENCES measurement(id) ON DELETE CASCADE,
+                    event TEXT NOT NULL,
+                    perInference REAL, total REAL,
+                    timeEnabledNs INTEGER, timeRunningNs INTEGER, scaled BOOLEAN,
+                    absentReason TEXT,
+                    PRIMARY KEY (measurementId, event),
+                    CHECK ((perInference IS NULL) <> (absentReason IS NULL)));
+                CREATE TABLE energy (
+                    measurementId INTEGER PRIMARY KEY REFERENCES measurement(id) ON DELETE CASCADE,
+                    joulesPerInference REAL,
+                    source TEXT NOT NULL,
+                    domains TEXT, windowMs REAL, passes INTEGER,
+                    absentReason TEXT,
+                    CHECK ((joulesPerInference IS NULL) <> (absentReason IS NULL)));
+                CREATE TABLE sessionEvent (
+                    sessionId INTEGER NOT NULL REFERENCES session(id) ON DELETE CASCADE,
+                    event TEXT NOT NULL,
+                    supported BOOLEAN NOT NULL,
+                    privilege TEXT, reason TEXT, encoding TEXT,
+                    PRIMARY KEY (sessionId, event));
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,29 @@
+/// A profile database that cannot be used, with what to do about it.
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    case cannotOpen(path: String, reason: String)
+    case newerSchema(path: String, unknownMigrations: [String])
+    case notAProfileDatabase(path: String)
+    case schemaMismatch(path: String)
+    case unknownDevice(name: String, known: [String])
+    case incompleteReferences(device: String, missing: Int)
+    case conflictingDevice(name: String, existing: String, incoming: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason):
+            return "cannot open database \(path): \(reason); check that its folder exists and is writable"
+        case .newerSchema(let path, let unknown):
+            return "\(path) was written by a newer modnas (schema \(unknown.joined(separator: ", "))); upgrade modnas to use it"
+        case .notAProfileDatabase(let path):
+            return "\(path) is an SQLite database but not a modnas profile database; choose another --db path"
+        case .schemaMismatch(let path):
+            return "\(path) has an older schema; open it once with this modnas (e.g. modnas-profile devices --db \(path)) to upgrade it, then merge"
+        case .unknownDevice(let name, let known):
+            return "no device '\(name)' in the database (devices: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
+        case .incompleteReferences(let device, let missing):
+            return "device '\(device)' lacks \(missing) of the 10 reference architectures; run modnas-profile collect --host --device \(device) to measure them"
+        case .conflictingDevice(let name, let existing, let incoming):
+            return "device '\(name)' is \(existing) in the target but \(incoming) in the input; rename one with --device before merging"
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Autodiff
+import Foundation
+import SearchSpaces
+
+/// How one architecture is timed.
+public struct MeasurementSettings: Codable, Equatable, Sendable {
+    public var repeats: Int
+    public var warmup: Int
+    public var batch: Int
+    public var shape: NB201NetworkShape
+    /// An architecture whose coefficient of variation exceeds this is measured once more, and
+    /// flagged unstable if it still does.
+    public var unstableCV: Double
+    /// Energy windows shorter than this are extended with more passes (RAPL updates about every
+    /// millisecond; 100 ms keeps the quantisation error near 1 %).
+    public var minimumEnergyWindowMs: Double
+
+    public init(repeats: Int = 20, warmup: Int = 3, batch: Int = 1, shape: NB201NetworkShape = .benchmark,
+                unstableCV: Double = 0.1, minimumEnergyWindowMs: Double = 100) {
+        self.repeats = repeats
+        self.warmup = warmup
+        self.batch = batch
+        self.shape = shape
+        self.unstableCV = unstableCV
+        self.minimumEnergyWindowMs = minimumEnergyWindowMs
+    }
+}
+
+/// Energy per inference, or why there is none.
+public enum EnergyOutcome: Equatable, Sendable {
+    case measured(joulesPerInference: Double, source: String, domains: [String], windowMs: Double, passes: Int)
+    case absent(reason: String)
+}
+
+/// The result of timing one architecture.
+public struct ArchitectureMeasurement: Sendable {
+    /// Every timed repetition of the kept attempt, in milliseconds.
+    public var repetitionsMs: [Double]
+    public var statistics: SampleStatistics
+    public var attempts: Int
+    public var unstable: Bool
+    /// Counter readings over the counting window, and the passes that window held.
+    public var counters: [String: CounterReading]
+    public var countedPasses: Int
+    public var energy: EnergyOutcome
+}
+
+/// Times NB201 networks built by the engine, with counters and energy around the timed passes.
+public final class LatencyBenchmark {
+    public let settings: MeasurementSettings
+    private let counters: CounterGroups?
+    private let energyMeter: EnergyMeter?
+    private let energyAbsentReason: String
+
+    public init(settings: MeasurementSettings, counters: CounterGroups?, energyMeter: EnergyMeter?, energyAbsentReason: String?) {
+        self.settings = settings
+        self.counters = counters
+        self.energyMeter = energyMeter
+        self.energyAbsentReason = energyAbsentReason ?? "no energy source"
+    }
+
+    /// Measures `architecture`: warm-up, timed passes, and one more attempt when unstable.
+    public func measure(_ architecture: NB201Architecture) throws -> ArchitectureMeasurement {
+        let s = settings.shape
+        let network = NB201Network(architecture, shape: s, seed: 0)
+        var rng = SeededGenerator(seed: 0)
+        let input = Tensor.uniform(shape: [settings.batch, s.inputChannels, s.resolution, s.resolution],
+                                   low: -1, high: 1, using: &rng)
+        var result = try attempt(network, input)
+        if result.statistics.coefficientOfVariation > settings.unstableCV {
+            result = try attempt(network, input)
+            result.attempts = 2
+            result.unstable = result.statistics.coefficientOfVariation > settings.unstableCV
+        }
+        return result
+    }
+
+    private func attempt(_ network: NB201Network, _ input: Tensor) throws -> ArchitectureMeasurement {
+        for _ in 0..<settings.warmup { _ = network.infer(input) }
+        try counters?.start()
+        let energyStart = try energyMeter?.sample()
+        let windowStart = Stopwatch.now()
+        var times: [Double] = []
+        times.reserveCapacity(settings.repeats)
+        for _ in 0..<settings.repeats {
+            let t0 = Stopwatch.now()
+            _ = network.infer(input)
+            times.append(Double(Stopwatch.now() - t0) / 1e6)
+        }
+        var passes = settings.repeats
+        if energyMeter != nil {
+            while Double(Stopwatch.now() - windowStart) / 1e6 < settings.minimumEnergyWindowMs {
+                _ = network.infer(input)
+                passes += 1
+            }
+        }
+        let windowMs = Double(Stopwatch.now() - windowStart) / 1e6
+        let energyEnd = try energyMeter?.sample()
+        let readings = try counters?.stop() ?? [:]
+
+        let energy: EnergyOutcome
+        if let meter = energyMeter, let a = energyStart, let b = energyEnd {
+            let joules = meter.joules(from: a, to: b)
+            energy = joules > 0
+                ? .measured(joulesPerInference: joules / Double(passes), source: meter.source, domains: meter.domains,
+                            windowMs: windowMs, passes: passes)
+                : .absent(reason: "\(meter.source) counter (\(meter.domains.joined(separator: "+"))) did not move over a \(Int(windowMs)) ms busy window")
+        } else {
+            energy = .absent(reason: energyAbsentReason)
+        }
+        return ArchitectureMeasurement(repetitionsMs: times, statistics: SampleStatistics(times), attempts: 1,
+                                       unstable: false, counters: readings, countedPasses: passes, energy: energy)
+    }
+}

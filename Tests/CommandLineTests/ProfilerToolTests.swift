@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+import Testing
+@testable import ProfileStore
+
+/// A scratch folder for one end-to-end test.
+func scratch() throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-e2e-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// Every stored measurement with its counter and energy row counts.
+func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy: Int)] {
+    let db = try ProfileDatabase(path: path, readOnly: true)
+    return try db.pool.read { d in
+        try Row.fetchAll(d, sql: """
+            SELECT a.archString AS arch,
+                   (SELECT COUNT(*) FROM counterValue c WHERE c.measurementId = m.id) AS counters,
+                   (SELECT COUNT(*) FROM energy e WHERE e.measurementId = m.id) AS energy
+            FROM measurement m JOIN architecture a ON a.id = m.architectureId
+            """).map { ($0["arch"], $0["counters"], $0["energy"]) }
+    }
+}
+
+@Suite(.serialized) struct ProfilerToolTests {
+    /// A small, quick network so that a run of tens of architectures takes seconds.
+    func collectArguments(_ dir: String, samples: Int, extra: [String] = []) -> [String] {
+        ["collect", "--host", "--samples", "\(samples)", "--repeats", "4", "--warmup", "1", "--channels", "8", "--cells", "2",
+         "--resolution", "16", "--db", "\(dir)/p.sqlite", "--profiles", "\(dir)/Profiles", "--device", "e2e"] + extra
+    }
+
+    @Test func killedCollectionLosesNothingAndResumes() throws {
+        let dir = try scratch()
+        let args = collectArguments(dir, samples: 50)
+        let process = Process()
+        process.executableURL = try builtTool("modnas-profile")
+        process.arguments = args
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Kill as soon as a few architectures are stored.
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            if FileManager.default.fileExists(atPath: "\(dir)/p.sqlite"), let rows = try? storedRows("\(dir)/p.sqlite"), rows.count >= 12 { break }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the run finished before it could be killed")
+        let afterKill = try storedRows("\(dir)/p.sqlite")
+        #expect(afterKill.count >= 12 && afterKill.count < 60)
+        // No partial rows: every stored measurement has all 7 counters and its energy row.
+        #expect(afterKill.allSatisfy { $0.counters == 7 && $0.energy == 1 })
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/Profiles/e2e.json"))
+
+        let resumed = try runTool("modnas-profile", args)
+        #expect(resumed.status == 0, "\(resumed.err)")
+        #expect(resumed.out.contains("60 planned, \(afterKill.count) already stored, \(60 - afterKill.count) measured now"), "\(resumed.out)")
+        let final = try storedRows("\(dir)/p.sqlite")
+        #expect(final.count == 60 && Set(final.map(\.arch)).count == 60)
+        #expect(final.allSatisfy { $0.counters == 7 && $0.energy == 1 })
+
+        // Re-running measures nothing.
+        let again = try runTool("modnas-profile", args)
+        #expect(again.out.contains("60 already stored, 0 measured now"))
+    }
+
+    @Test func twoAgentsWriteOneDatabaseAtOnce() throws {
+        let dir = try scratch()
+        let agents = try (0..<2).map { i -> Process in
+            let p = Process()
+            p.executableURL = try builtTool("modnas-profile")
+            p.arguments = collectArguments(dir, samples: 16, extra: ["--shard", "\(i)/2"])
+            p.standardOutput = FileHandle.nullDevice
+            let err = Pipe()
+            p.standardError = err
+            try p.run()
+            return p
+        }
+        for a in agents { a.waitUntilExit() }
+        #expect(agents.allSatisfy { $0.terminationStatus == 0 })
+        let rows = try storedRows("\(dir)/p.sqlite")
+        #expect(rows.count == 26 && Set(rows.map(\.arch)).count == 26)
+        let export = try runTool("modnas-profile", ["export", "--db", "\(dir)/p.sqlite", "--format", "csv"])
+        #expect(export.status == 0 && export.out.split(separator: "\n").count == 27)
+        #expect(export.out.split(separator: "\n")[0].contains("median_ms"))
+    }
+
+    @Test func badInputIsOneLineAndStoresNothingWrong() throws {
+        let dir = try scratch()
+        func expectOneLineError(_ args: [String], _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let r = try runTool("modnas-profile", args)
+            #expect(r.status != 0, sourceLocation: sourceLocation)
+            #expect(r.err.split(separator: "\n").count == 1, "\(r.err)", sourceLocation: sourceLocation)
+            #expect(r.err.contains(fragment), "\(r.err)", sourceLocation: sourceLocation)
+        }
+        let base = collectArguments(dir, samples: 0)
+        try expectOneLineError(base.map { $0 == "\(dir)/p.sqlite" ? "/nonexistent-dir/p.sqlite" : $0 }, "writable")
+        try expectOneLineError(base + ["--events", "cycles,bogus-event-name"], "does not know the event 'bogus-event-name'")
+        try expectOneLineError(base + ["--shard", "2/2"], "--shard 2/2 is out of range")
+        try Data("not an arch\n".utf8).write(to: URL(fileURLWithPath: "\(dir)/bad.txt"))
+        try expectOneLineError(base + ["--archs", "\(dir)/bad.txt"], "bad.txt line 1")
+        try expectOneLineError(["collect", "--samples", "1"], "needs --host")
+        // A database of a newer schema is refused and kept as it was.
+        let db = try ProfileDatabase(path: "\(dir)/future.sqlite")
+        try db.pool.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v2-future')") }
+        try expectOneLineError(["devices", "--db", "\(dir)/future.sqlite"], "newer modnas")
+        try expectOneLineError(["features", "--db", "\(dir)/future.sqlite", "--device", "x"], "newer modnas")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/p.sqlite"))
+    }
+
+    @Test func explicitEnergySourceThatCannotMeasureIsAnError() throws {
+        // Only meaningful where the host has no RAPL powercap tree (as on the development VM).
+        guard !FileManager.default.fileExists(atPath: "/sys/class/powercap/intel-rapl:0") else { return }
+        let dir = try scratch()
+        let r = try runTool("modnas-profile", collectArguments(dir, samples: 0, extra: ["--energy", "rapl"]))
+        #expect(r.status != 0 && r.err.contains("--energy rapl cannot measure") && r.err.split(separator: "\n").count == 1)
+    }
+}

@@ -1,0 +1,187 @@
+import DataFiles
+import Foundation
+import GRDB
+import Testing
+@testable import ProfileStore
+
+/// A fresh temporary folder for one test.
+func temporaryDirectory() throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-store-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// Builds databases with measured devices.
+struct Fixture {
+    /// Stores measurements of `strings` for `device` under `configKey`; returns the session.
+    @discardableResult
+    static func measure(_ db: ProfileDatabase, device: String, strings: [String], configKey: String = "k") throws -> SessionRecord {
+        let d = try db.upsertDevice(name: device, source: .measured, fingerprint: nil)
+        let session = try db.session(matching: SessionRecord(uuid: UUID().uuidString, deviceId: d.id!, kind: .measured,
+                                                             space: "nb201", configKey: configKey, configuration: "{}",
+                                                             startedAt: Date()))
+        for (k, s) in strings.enumerated() {
+            let m = MeasurementRecord(sessionId: session.id!, architectureId: 0, role: "sample", label: .measured,
+                                      repetitionsMs: "[1,2,3]", repetitionCount: 3, medianMs: Double(k + 1), attempts: 1,
+                                      unstable: false, measuredAt: Date())
+            let counters = [CounterValueRecord(measurementId: 0, event: "task-clock", perInference: 1000, total: 3000,
+                                               timeEnabledNs: 10, timeRunningNs: 10, scaled: false),
+                            CounterValueRecord(measurementId: 0, event: "cycles", absentReason: "ENOENT")]
+            let energy = EnergyRecord(measurementId: 0, source: "none", absentReason: "no source")
+            try db.save(ArchitectureResult(architectureString: s, architectureIndex: k, measurement: m, counters: counters,
+                                           energy: energy), space: "nb201")
+        }
+        return session
+    }
+}
+
+@Suite struct SchemaTests {
+    @Test func newDatabaseIsMigratedAndReopens() throws {
+        let path = try temporaryDirectory() + "/p.sqlite"
+        _ = try ProfileDatabase(path: path)
+        let again = try ProfileDatabase(path: path)
+        let tables = try again.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        for t in ["device", "architecture", "session", "measurement", "counterValue", "energy", "sessionEvent"] {
+            #expect(tables.contains(t))
+        }
+        let journal = try again.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(journal == "wal")
+    }
+
+    @Test func newerSchemaIsRefusedAndLeftUntouched() throws {
+        let path = try temporaryDirectory() + "/p.sqlite"
+        let db = try ProfileDatabase(path: path)
+        try Fixture.measure(db, device: "h", strings: ["a", "b"])
+        try db.pool.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-future')") }
+        #expect(throws: StoreError.newerSchema(path: path, unknownMigrations: ["v99-future"])) { try ProfileDatabase(path: path) }
+        let raw = try DatabaseQueue(path: path)
+        #expect(try raw.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM measurement") } == 2)
+    }
+
+    @Test func foreignDatabasesAndBadPathsAreRefused() throws {
+        let dir = try temporaryDirectory()
+        let foreign = dir + "/other.sqlite"
+        try DatabaseQueue(path: foreign).write { try $0.execute(sql: "CREATE TABLE t (x)") }
+        #expect(throws: StoreError.notAProfileDatabase(path: foreign)) { try ProfileDatabase(path: foreign) }
+        let text = dir + "/notes.sqlite"
+        try Data(String(repeating: "not a database\n", count: 100).utf8).write(to: URL(fileURLWithPath: text))
+        #expect(throws: StoreError.notAProfileDatabase(path: text)) { try ProfileDatabase(path: text) }
+        #expect(throws: StoreError.self) { try ProfileDatabase(path: dir + "/missing-folder/p.sqlite") }
+        do { _ = try ProfileDatabase(path: dir + "/missing-folder/p.sqlite") } catch {
+            #expect("\(error)".contains("writable"))
+        }
+    }
+}
+
+@Suite struct ResumeAndMergeTests {
+    @Test func sessionsAreSharedPerConfigurationAndSavesAreOnce() throws {
+        let db = try ProfileDatabase(path: try temporaryDirectory() + "/p.sqlite")
+        let first = try Fixture.measure(db, device: "h", strings: ["a", "b", "c"])
+        let second = try Fixture.measure(db, device: "h", strings: [], configKey: "k")
+        #expect(first.id == second.id)
+        let other = try Fixture.measure(db, device: "h", strings: ["a"], configKey: "another")
+        #expect(other.id != first.id)
+        #expect(try db.storedArchitectures(deviceId: first.deviceId, configKey: "k") == ["a", "b", "c"])
+        // Saving an architecture the session already holds writes nothing.
+        let again = MeasurementRecord(sessionId: first.id!, architectureId: 0, role: "sample", label: .measured,
+                                      medianMs: 9, attempts: 1, unstable: false)
+        #expect(try !db.save(ArchitectureResult(architectureString: "a", architectureIndex: 0, measurement: again,
+                                                counters: [], energy: nil), space: "nb201"))
+    }
+
+    @Test func mergingTwiceChangesNothing() throws {
+        let dir = try temporaryDirectory()
+        let a = try ProfileDatabase(path: dir + "/a.sqlite"), b = try ProfileDatabase(path: dir + "/b.sqlite")
+        try Fixture.measure(a, device: "host-a", strings: ["x", "y"])
+        try Fixture.measure(b, device: "host-b", strings: ["y", "z", "w"])
+        try Fixture.measure(b, device: "host-a", strings: ["q"], configKey: "k")
+        let merged = try ProfileDatabase(path: dir + "/m.sqlite")
+        let c1 = try merged.merge(from: dir + "/a.sqlite"), c2 = try merged.merge(from: dir + "/b.sqlite")
+        #expect(c1 == TransferCounts(devices: 1, sessions: 1, measurements: 2))
+        #expect(c2 == TransferCounts(devices: 1, sessions: 2, measurements: 4))
+        func describe(_ r: ExportRow) -> String {
+            let counters: [String] = r.counters.keys.sorted().map { key in
+                let value: Double? = r.counters[key] ?? nil
+                return key + "=" + (value.map { String($0) } ?? "absent")
+            }
+            return [r.device, r.session, r.arch_string, String(r.median_ms), counters.joined(separator: ";"),
+                    r.energy_absent_reason ?? ""].joined(separator: " ")
+        }
+        func snapshot() throws -> [String] { try merged.exportRows(device: nil).map(describe) }
+        let before = try snapshot()
+        #expect(before.count == 6)
+        #expect(try merged.merge(from: dir + "/a.sqlite") == TransferCounts())
+        #expect(try merged.merge(from: dir + "/b.sqlite") == TransferCounts())
+        #expect(try snapshot() == before)
+        // Counters and energy travel with their measurements.
+        let row = try #require(try merged.exportRows(device: "host-b").first)
+        #expect(row.counters["task-clock"] == 1000 && row.counters["cycles"] == .some(nil))
+        #expect(row.counters_absent_reason["cycles"] == "ENOENT" && row.energy_absent_reason == "no source")
+    }
+
+    @Test func mergeRefusesADeviceOfTheOtherSource() throws {
+        let dir = try temporaryDirectory()
+        let a = try ProfileDatabase(path: dir + "/a.sqlite"), b = try ProfileDatabase(path: dir + "/b.sqlite")
+        try Fixture.measure(a, device: "same", strings: ["x"])
+        _ = try b.upsertDevice(name: "same", source: .benchmark, fingerprint: nil)
+        #expect(throws: StoreError.self) { try a.merge(from: dir + "/b.sqlite") }
+    }
+}
+
+@Suite struct ImportFeaturesExportTests {
+    let latency = "arch_index,arch_string,dev_a,dev_b\n0,r0,1.5,3\n1,r1,2.5,4\n2,s,7,8\n"
+    let features = "device,split,ref0_ms,ref1_ms\ndev_a,train,1.5,2.5\ndev_t,test,0.25,0.75\n"
+    let refs: [(index: Int, string: String)] = [(0, "r0"), (1, "r1")]
+
+    @Test func importIsIdempotentAndLabelsBenchmarkData() throws {
+        let db = try ProfileDatabase(path: try temporaryDirectory() + "/p.sqlite")
+        let l = try CSVTable(text: latency, path: "lat.csv"), f = try CSVTable(text: features, path: "feat.csv")
+        #expect(try db.importBenchmark(space: "nb201", latencyTable: l, featureTable: f, references: refs)
+                == TransferCounts(devices: 3, sessions: 3, measurements: 8))
+        #expect(try db.importBenchmark(space: "nb201", latencyTable: l, featureTable: f, references: refs) == TransferCounts())
+        let rows = try db.exportRows(device: "dev_t")
+        #expect(rows.map(\.median_ms) == [0.25, 0.75] && rows.allSatisfy { $0.label == "benchmark" && $0.role == "reference" })
+        let t = try db.features(device: "dev_t", space: "nb201", references: refs)
+        #expect(t.values == [0.25, 0.75] && t.source == "benchmark" && t.host == nil)
+        #expect(try db.features(device: "dev_b", space: "nb201", references: refs).values == [3, 4])
+    }
+
+    @Test func nonPositiveLatencyIsRefusedWithItsLine() throws {
+        let db = try ProfileDatabase(path: try temporaryDirectory() + "/p.sqlite")
+        let bad = try CSVTable(text: "arch_index,arch_string,dev\n0,r0,1\n1,r1,0\n", path: "lat.csv")
+        #expect(throws: DataFileError.badValue(path: "lat.csv", line: 3, column: "dev", value: "0", expected: "a positive latency in ms")) {
+            try db.importBenchmark(space: "nb201", latencyTable: bad, featureTable: try CSVTable(text: features, path: "f.csv"), references: refs)
+        }
+    }
+
+    @Test func featuresNeedAllReferences() throws {
+        let dir = try temporaryDirectory()
+        let db = try ProfileDatabase(path: dir + "/p.sqlite")
+        try Fixture.measure(db, device: "h", strings: ["r0"])
+        #expect(throws: StoreError.incompleteReferences(device: "h", missing: 1)) {
+            try db.features(device: "h", space: "nb201", references: refs)
+        }
+        try Fixture.measure(db, device: "h", strings: ["r0", "r1"], configKey: "k2")
+        let f = try db.features(device: "h", space: "nb201", references: refs)
+        #expect(f.values == [1, 2] && f.source == "measured" && f.format == "modnas.device-features.v1")
+        let path = try f.write(toDirectory: dir + "/Profiles")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        #expect(json?["reference_arch_indices"] as? [Int] == [0, 1])
+        #expect(throws: StoreError.self) { try db.features(device: "nobody", space: "nb201", references: refs) }
+    }
+
+    @Test func csvExportNamesTheMedianAndLeavesAbsentValuesEmpty() throws {
+        let db = try ProfileDatabase(path: try temporaryDirectory() + "/p.sqlite")
+        try Fixture.measure(db, device: "h", strings: ["a"])
+        let csv = try ExportFormat.csv.render(try db.exportRows(device: "h"))
+        let lines = csv.split(separator: "\n").map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        #expect(header.contains("median_ms") && header.contains("cycles_per_inference"))
+        let table = try CSVTable(text: csv, path: "export.csv")
+        #expect(try table.column("cycles_per_inference") == [""])
+        #expect(try table.column("task-clock_per_inference") == ["1000.0"])
+        #expect(try table.column("label") == ["measured"])
+        let json = try ExportFormat.json.render(try db.exportRows(device: "h"))
+        #expect(json.contains("\"energy_absent_reason\" : \"no source\""))
+    }
+}

@@ -1,0 +1,248 @@
+import CPerfEvent
+import Foundation
+import Testing
+@testable import ProfileStore
+@testable import Profiling
+import SearchSpaces
+
+/// A kernel door for tests: perf_event_open answers by event type, reads return canned words,
+/// files come from the real file system except those listed as root-only.
+final class FakeKernel: KernelInterface {
+    var refuse: [UInt32: Int32] = [UInt32(PERF_TYPE_HARDWARE.rawValue): ENOENT]
+    /// Errno for opens that include kernel level (then the opener must retry at user level).
+    var refuseKernelLevel: Int32?
+    var rootOnly: Set<String> = []
+    var opened: [(type: UInt32, config: UInt64, groupFD: Int32, excludeKernel: UInt64)] = []
+    var groupWords: [Int32: [UInt64]] = [:]
+    var controls: [(Int32, PerfEventControl)] = []
+    private var nextFD: Int32 = 100
+    private let real = LinuxKernel()
+
+    func perfEventOpen(_ attr: perf_event_attr, pid: Int32, cpu: Int32, groupFD: Int32) throws -> Int32 {
+        if let code = refuse[attr.type] { throw KernelCallError(call: "perf_event_open", code: code) }
+        if let code = refuseKernelLevel, attr.exclude_kernel == 0 { throw KernelCallError(call: "perf_event_open", code: code) }
+        opened.append((attr.type, attr.config, groupFD, attr.exclude_kernel))
+        nextFD += 1
+        return nextFD
+    }
+    func control(_ fd: Int32, _ request: PerfEventControl, group: Bool) throws { controls.append((fd, request)) }
+    func readWords(_ fd: Int32, count words: Int) throws -> [UInt64] { groupWords[fd] ?? [] }
+    func close(_ fd: Int32) {}
+    func readFile(_ path: String) throws -> String {
+        if rootOnly.contains(path) { throw KernelCallError(call: "open(\(path))", code: EACCES) }
+        return try real.readFile(path)
+    }
+    func listDirectory(_ path: String) throws -> [String] { try real.listDirectory(path) }
+    func allowedCPUs() throws -> [Int] { [0, 1] }
+    func pin(to cpus: [Int]) throws {}
+}
+
+func scratchDirectory() throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-profiling-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+func write(_ text: String, to path: String) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+}
+
+@Suite struct CounterTests {
+    @Test func multiplexedCountsAreScaledByEnabledOverRunning() throws {
+        let r = try #require(CounterReading.parseGroup([2, 1000, 250, 100, 7], members: 2))
+        #expect(r[0].value == 400 && r[0].scaled)
+        #expect(r[1].value == 28 && r[1].raw == 7)
+        let full = try #require(CounterReading.parseGroup([1, 500, 500, 42], members: 1))
+        #expect(full[0].value == 42 && !full[0].scaled)
+        // A group that never ran has no value at all (absent, not 0).
+        let never = try #require(CounterReading.parseGroup([1, 500, 0, 0], members: 1))
+        #expect(never[0].value == nil)
+        #expect(CounterReading.parseGroup([3, 1, 1, 5], members: 3) == nil)
+    }
+
+    @Test func eventsAreGroupedPerPMUAndUnsupportedOnesRecordedWithErrno() throws {
+        let kernel = FakeKernel()
+        let events = try EventEncoder.encode(["cycles", "task-clock", "instructions", "page-faults"])
+        let groups = CounterGroups(events: events, kernel: kernel)
+        let byName = Dictionary(uniqueKeysWithValues: groups.statuses.map { ($0.name, $0) })
+        #expect(byName["cycles"]?.supported == false && byName["instructions"]?.supported == false)
+        #expect(byName["cycles"]?.reason?.contains("ENOENT") == true)
+        #expect(byName["task-clock"]?.supported == true && byName["page-faults"]?.supported == true)
+        // The software group: leader opened alone, member attached to it.
+        #expect(kernel.opened.count == 2 && kernel.opened[0].groupFD == -1 && kernel.opened[1].groupFD == 101)
+        kernel.groupWords[101] = [2, 2000, 1000, 10, 3]
+        try groups.start()
+        let readings = try groups.stop()
+        #expect(readings["task-clock"]?.value == 20 && readings["page-faults"]?.value == 6)
+        #expect(readings["cycles"] == nil)
+        #expect(kernel.controls.map(\.1) == [.reset, .enable, .disable])
+    }
+
+    @Test func refusedKernelLevelFallsBackToUserLevel() throws {
+        let kernel = FakeKernel()
+        kernel.refuseKernelLevel = EACCES
+        let groups = CounterGroups(events: try EventEncoder.encode(["task-clock"]), kernel: kernel)
+        #expect(groups.statuses[0].supported && groups.statuses[0].privilege == "user")
+        #expect(kernel.opened[0].excludeKernel == 1)
+    }
+
+    @Test func unknownEventNameIsAnError() {
+        #expect(throws: ProfilingError.self) { try EventEncoder.encode(["cycles", "no-such-event-xyz"]) }
+        do { _ = try EventEncoder.encode(["no-such-event-xyz"]) } catch {
+            #expect("\(error)".contains("does not know the event 'no-such-event-xyz'"))
+        }
+    }
+}
+
+@Suite struct EnergyTests {
+    /// A powercap tree: package-0 with core and uncore subzones, dram, and optionally psys.
+    func powercapTree(psys: Bool) throws -> String {
+        let root = try scratchDirectory() + "/powercap"
+        let zones: [(String, String, UInt64, UInt64)] = [
+            ("intel-rapl:0", "package-0", 1_000_000, 262_143_328_850),
+            ("intel-rapl:0:0", "core", 400_000, 262_143_328_850),
+            ("intel-rapl:0:1", "uncore", 100_000, 262_143_328_850),
+            ("intel-rapl:0:2", "dram", 50_000, 65_712_999_613),
+        ] + (psys ? [("intel-rapl:1", "psys", 5_000_000, 262_143_328_850)] : [])
+        for (dir, name, energy, maxRange) in zones {
+            try write(name + "\n", to: "\(root)/\(dir)/name")
+            try write("\(energy)\n", to: "\(root)/\(dir)/energy_uj")
+            try write("\(maxRange)\n", to: "\(root)/\(dir)/max_energy_range_uj")
+        }
+        return root
+    }
+
+    @Test func packageAndDramAreAddedButNeverTheirSubdomains() throws {
+        let root = try powercapTree(psys: false)
+        let rapl = try RaplPowercap(root: root, kernel: FakeKernel())
+        #expect(rapl.domains == ["package-0", "dram"])
+        let start = try rapl.sample()
+        try write("1500000\n", to: "\(root)/intel-rapl:0/energy_uj")       // +0.5 J
+        try write("9000000\n", to: "\(root)/intel-rapl:0:0/energy_uj")     // core: ignored
+        try write("150000\n", to: "\(root)/intel-rapl:0:2/energy_uj")      // +0.1 J
+        #expect(abs(rapl.joules(from: start, to: try rapl.sample()) - 0.6) < 1e-9)
+    }
+
+    @Test func psysStandsAlone() throws {
+        #expect(try RaplPowercap(root: try powercapTree(psys: true), kernel: FakeKernel()).domains == ["psys"])
+    }
+
+    @Test func wrapAroundUsesTheMaximumRange() throws {
+        #expect(RaplPowercap.delta(from: 900, to: 1000, maxRange: 2000) == 100)
+        #expect(RaplPowercap.delta(from: 1_900, to: 50, maxRange: 2000) == 150)
+        let root = try powercapTree(psys: false)
+        let rapl = try RaplPowercap(root: root, kernel: FakeKernel())
+        try write("262143000000\n", to: "\(root)/intel-rapl:0/energy_uj")
+        let start = try rapl.sample()
+        try write("671150\n", to: "\(root)/intel-rapl:0/energy_uj")   // wrapped: 328850 + 671150 µJ
+        #expect(abs(rapl.joules(from: start, to: try rapl.sample()) - 1.0) < 1e-9)
+    }
+
+    @Test func rootOnlyEnergyFileIsReportedAsSuch() throws {
+        let root = try powercapTree(psys: false)
+        let kernel = FakeKernel()
+        kernel.rootOnly = ["\(root)/intel-rapl:0/energy_uj"]
+        #expect(throws: ProfilingError.self) { try RaplPowercap(root: root, kernel: kernel) }
+        do { _ = try RaplPowercap(root: root, kernel: kernel) } catch {
+            #expect("\(error)".contains("CVE-2020-8694") && "\(error)".contains("EACCES"))
+        }
+        // auto: no failure, energy absent with both sources' reasons.
+        let (meter, reason) = try EnergyProbe.meter(mode: .auto, kernel: kernel, powercapRoot: root,
+                                                    powerPMURoot: root + "/no-power-pmu")
+        #expect(meter == nil)
+        #expect(reason?.contains("root only") == true && reason?.contains("no perf power PMU") == true)
+    }
+
+    @Test func perfPowerPMUWithoutEventsIsNoSource() throws {
+        let root = try scratchDirectory() + "/power"
+        try write("9\n", to: "\(root)/type")
+        try write("0\n", to: "\(root)/cpumask")
+        try FileManager.default.createDirectory(atPath: root + "/events", withIntermediateDirectories: true)
+        #expect(throws: ProfilingError.energyUnavailable(mode: "perf", reason: "the perf power PMU lists no energy events")) {
+            try PerfPowerMeter(root: root, kernel: FakeKernel())
+        }
+        try write("event=0x02\n", to: "\(root)/events/energy-pkg")
+        try write("2.3283064365386962890625e-10\n", to: "\(root)/events/energy-pkg.scale")
+        try write("event=0x01\n", to: "\(root)/events/energy-cores")
+        let kernel = FakeKernel()
+        kernel.refuse = [:]
+        let meter = try PerfPowerMeter(root: root, kernel: kernel)
+        #expect(meter.domains == ["energy-pkg"] && kernel.opened.first?.config == 2 && kernel.opened.first?.type == 9)
+        #expect(abs(meter.joules(from: [0], to: [1 << 32]) - 1.0) < 1e-9)
+    }
+
+    /// A meter whose counter never moves: energy must be absent, not 0.
+    final class FrozenMeter: EnergyMeter {
+        let source = "perf-power", domains = ["energy-psys"]
+        func sample() throws -> [UInt64] { [12345] }
+        func joules(from start: [UInt64], to end: [UInt64]) -> Double { 0 }
+    }
+
+    @Test func aCounterThatDoesNotMoveIsNotAMeasurement() throws {
+        let settings = MeasurementSettings(repeats: 3, warmup: 0, shape: NB201NetworkShape(channels: 2, cellsPerStage: 1, resolution: 8),
+                                           minimumEnergyWindowMs: 20)
+        let bench = LatencyBenchmark(settings: settings, counters: nil, energyMeter: FrozenMeter(), energyAbsentReason: nil)
+        let m = try bench.measure(NB201Architecture(code: 777))
+        guard case .absent(let reason) = m.energy else { Issue.record("energy stored as \(m.energy)"); return }
+        #expect(reason.contains("did not move"))
+        // The window was extended to the minimum with extra passes.
+        #expect(m.countedPasses >= 3 && m.repetitionsMs.count == 3)
+    }
+}
+
+@Suite struct PlanTests {
+    @Test func shardsPartitionTheSampleDeterministically() throws {
+        #expect(throws: ProfilingError.badShard("4/4")) { try Shard(parsing: "4/4") }
+        #expect(throws: ProfilingError.self) { try Shard(parsing: "-1/3") }
+        #expect(throws: ProfilingError.self) { try Shard(parsing: "x") }
+        let index = try NB201Index.shipped()
+        let whole = try CollectionPlan.make(index: index, samples: 30, seed: 5, listed: [], shard: .whole)
+        #expect(whole.count == 40 && whole.prefix(10).allSatisfy { $0.role == "reference" })
+        var union = Set<NB201Architecture>()
+        for i in 0..<3 {
+            let part = try CollectionPlan.make(index: index, samples: 30, seed: 5, listed: [], shard: Shard(index: i, count: 3))
+            #expect(part.prefix(10).map(\.architecture) == whole.prefix(10).map(\.architecture))
+            union.formUnion(part.dropFirst(10).map(\.architecture))
+        }
+        #expect(union == Set(whole.dropFirst(10).map(\.architecture)))
+        // A larger sample extends the same list: resuming with more samples re-measures nothing.
+        let more = try CollectionPlan.make(index: index, samples: 50, seed: 5, listed: [], shard: .whole)
+        #expect(Array(more.prefix(40)) == whole)
+    }
+
+    @Test func architectureFilesAreCSVOrLines() throws {
+        let dir = try scratchDirectory()
+        let s1 = "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|"
+        let s2 = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+        try write("arch_index,arch_string\n1,\(s1)\n2,\(s2)\n", to: dir + "/a.csv")
+        try write("# front\n\(s1)\n\n\(s2)\n", to: dir + "/a.txt")
+        #expect(try CollectionPlan.readArchitectureList(dir + "/a.csv").map(\.string) == [s1, s2])
+        #expect(try CollectionPlan.readArchitectureList(dir + "/a.txt").map(\.string) == [s1, s2])
+        try write("\(s1)\n|nor_conv_3x3~0|+|bogus~0|none~1|+|none~0|none~1|none~2|\n", to: dir + "/bad.txt")
+        do { _ = try CollectionPlan.readArchitectureList(dir + "/bad.txt"); Issue.record("accepted") } catch {
+            #expect("\(error)".contains("bad.txt line 2") && "\(error)".contains("unknown operation 'bogus'"))
+        }
+        #expect(throws: ProfilingError.self) { try CollectionPlan.readArchitectureList(dir + "/missing.txt") }
+    }
+}
+
+@Suite struct HostCheckTests {
+    @Test func noisySetUpsAreWarnedAbout() {
+        let host = HostFingerprint(hostname: "h", cpuModel: "x", cpuFlags: [], logicalCPUs: 2, allowedCPUs: [0, 1],
+                                   frequencyGovernor: "powersave", turbo: "on", loadAverage: [3.0, 1, 1], memoryBytes: nil,
+                                   kernel: "6", virtualization: "hypervisor flag set", openBLASCore: "SkylakeX",
+                                   openBLASCoreOrigin: "detected", openBLASThreads: 4, unreadable: [:], warnings: [])
+        let w = HostCheck.warnings(for: host, threads: 4)
+        #expect(w.count == 5)
+        var quiet = host
+        (quiet.frequencyGovernor, quiet.turbo, quiet.loadAverage, quiet.virtualization) = ("performance", "off", [0.1], "none detected")
+        #expect(HostCheck.warnings(for: quiet, threads: 1).isEmpty)
+    }
+
+    @Test func fingerprintOfThisHostNamesItsOpenBLASCore() {
+        let host = HostCheck.fingerprint(kernel: LinuxKernel(), threads: 1)
+        #expect(!host.cpuModel.isEmpty && !host.kernel.isEmpty && !host.openBLASCore.isEmpty)
+        #expect(!host.allowedCPUs.isEmpty && host.loadAverage.count == 3)
+    }
+}
