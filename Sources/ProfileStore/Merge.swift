@@ -47,17 +47,17 @@ extension ProfileDatabase {
                     """
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO main.measurement (sessionId, architectureId, role, label, repetitionsMs,
-                        repetitionCount, medianMs, meanMs, p10Ms, p90Ms, madMs, cv, minMs, attempts, unstable, measuredAt)
+                        repetitionCount, medianMs, meanMs, p10Ms, p90Ms, madMs, cv, minMs, attempts, rounds, unstable, measuredAt)
                     SELECT ms.id, ma.id, m.role, m.label, m.repetitionsMs, m.repetitionCount, m.medianMs, m.meanMs,
-                        m.p10Ms, m.p90Ms, m.madMs, m.cv, m.minMs, m.attempts, m.unstable, m.measuredAt
+                        m.p10Ms, m.p90Ms, m.madMs, m.cv, m.minMs, m.attempts, m.rounds, m.unstable, m.measuredAt
                     \(mapped)
                     """)
                 counts.measurements = db.changesCount
                 let target = "JOIN main.measurement mm ON mm.sessionId = ms.id AND mm.architectureId = ma.id"
                 try db.execute(sql: """
-                    INSERT OR IGNORE INTO main.counterValue (measurementId, event, perInference, total,
+                    INSERT OR IGNORE INTO main.counterValue (measurementId, event, perInference, total, passes,
                         timeEnabledNs, timeRunningNs, scaled, absentReason)
-                    SELECT mm.id, c.event, c.perInference, c.total, c.timeEnabledNs, c.timeRunningNs, c.scaled, c.absentReason
+                    SELECT mm.id, c.event, c.perInference, c.total, c.passes, c.timeEnabledNs, c.timeRunningNs, c.scaled, c.absentReason
                     \(mapped) \(target) JOIN input.counterValue c ON c.measurementId = m.id
                     """)
                 try db.execute(sql: """

@@ -95,14 +95,15 @@ public final class ProfileDatabase: @unchecked Sendable {
         }
     }
 
-    /// Architecture strings already measured on a device under a configuration key (any session).
-    public func storedArchitectures(deviceId: Int64, configKey: String) throws -> Set<String> {
+    /// The rounds already stored per architecture string on a device under a configuration key
+    /// (the most of any of its sessions).
+    public func storedRounds(deviceId: Int64, configKey: String) throws -> [String: Int] {
         try pool.read { db in
-            Set(try String.fetchAll(db, sql: """
-                SELECT a.archString FROM measurement m
+            Dictionary(try Row.fetchAll(db, sql: """
+                SELECT a.archString, m.rounds FROM measurement m
                 JOIN session s ON s.id = m.sessionId JOIN architecture a ON a.id = m.architectureId
                 WHERE s.deviceId = ? AND s.configKey = ?
-                """, arguments: [deviceId, configKey]))
+                """, arguments: [deviceId, configKey]).map { ($0[0] as String, $0[1] as Int) }, uniquingKeysWith: max)
         }
     }
 
@@ -122,17 +123,48 @@ public final class ProfileDatabase: @unchecked Sendable {
     /// false (writing nothing) when the session already holds that architecture.
     @discardableResult
     public func save(_ result: ArchitectureResult, space: String) throws -> Bool {
-        try pool.write { db in
-            let archId = try Self.architectureId(db, space: space, string: result.architectureString, index: result.architectureIndex)
-            var m = result.measurement
-            m.architectureId = archId
-            let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM measurement WHERE sessionId = ? AND architectureId = ?)",
-                                           arguments: [m.sessionId, archId]) ?? false
-            if exists { return false }
-            try m.insert(db)
-            for var c in result.counters { c.measurementId = m.id!; try c.insert(db) }
-            if var e = result.energy { e.measurementId = m.id!; try e.insert(db) }
-            return true
+        var inserted = false
+        try update(sessionId: result.measurement.sessionId, space: space, architectureString: result.architectureString,
+                   architectureIndex: result.architectureIndex) { existing in
+            inserted = existing == nil
+            return existing == nil ? result : nil
+        }
+        return inserted
+    }
+
+    /// Replaces one architecture's rows by `combine(existing rows)` in one transaction (nil keeps
+    /// them). The read and the write share the transaction, so concurrent agents cannot lose a round.
+    public func update(sessionId: Int64, space: String, architectureString: String, architectureIndex: Int?,
+                       combine: (StoredMeasurement?) throws -> ArchitectureResult?) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                let archId = try Self.architectureId(db, space: space, string: architectureString, index: architectureIndex)
+                var existing: StoredMeasurement?
+                if let m = try MeasurementRecord.fetchOne(db, sql: "SELECT * FROM measurement WHERE sessionId = ? AND architectureId = ?",
+                                                          arguments: [sessionId, archId]) {
+                    existing = StoredMeasurement(
+                        measurement: m,
+                        counters: try CounterValueRecord.fetchAll(db, sql: "SELECT * FROM counterValue WHERE measurementId = ? ORDER BY rowid",
+                                                                  arguments: [m.id]),
+                        energy: try EnergyRecord.fetchOne(db, sql: "SELECT * FROM energy WHERE measurementId = ?", arguments: [m.id]))
+                }
+                guard let result = try combine(existing) else { return .commit }
+                var m = result.measurement
+                m.sessionId = sessionId
+                m.architectureId = archId
+                if let old = existing?.measurement.id {
+                    m.id = old
+                    try m.update(db)
+                    try db.execute(sql: "DELETE FROM counterValue WHERE measurementId = ?", arguments: [old])
+                    try db.execute(sql: "DELETE FROM energy WHERE measurementId = ?", arguments: [old])
+                } else {
+                    m.id = nil
+                    try m.insert(db)
+                }
+                for var c in result.counters { c.measurementId = m.id!; try c.insert(db) }
+                if var e = result.energy { e.measurementId = m.id!; try e.insert(db) }
+                return .commit
+            }
         }
     }
 

@@ -97,11 +97,13 @@ public struct MeasurementRecord: Codable, FetchableRecord, MutablePersistableRec
     public var cv: Double?
     public var minMs: Double?
     public var attempts: Int
+    /// Visits of the plan that measured this architecture (repetitions are spread over them).
+    public var rounds: Int
     public var unstable: Bool
     public var measuredAt: Date?
 
 
-    public init(id: Int64? = nil, sessionId: Int64, architectureId: Int64, role: String, label: DataSource, repetitionsMs: String? = nil, repetitionCount: Int? = nil, medianMs: Double, meanMs: Double? = nil, p10Ms: Double? = nil, p90Ms: Double? = nil, madMs: Double? = nil, cv: Double? = nil, minMs: Double? = nil, attempts: Int, unstable: Bool, measuredAt: Date? = nil) {
+    public init(id: Int64? = nil, sessionId: Int64, architectureId: Int64, role: String, label: DataSource, repetitionsMs: String? = nil, repetitionCount: Int? = nil, medianMs: Double, meanMs: Double? = nil, p10Ms: Double? = nil, p90Ms: Double? = nil, madMs: Double? = nil, cv: Double? = nil, minMs: Double? = nil, attempts: Int, rounds: Int = 1, unstable: Bool, measuredAt: Date? = nil) {
         self.id = id
         self.sessionId = sessionId
         self.architectureId = architectureId
@@ -117,6 +119,7 @@ public struct MeasurementRecord: Codable, FetchableRecord, MutablePersistableRec
         self.cv = cv
         self.minMs = minMs
         self.attempts = attempts
+        self.rounds = rounds
         self.unstable = unstable
         self.measuredAt = measuredAt
     }
@@ -133,15 +136,18 @@ public struct CounterValueRecord: Codable, FetchableRecord, PersistableRecord, E
     public var perInference: Double?
     /// Scaled count over the whole counting window.
     public var total: Double?
+    /// Forward passes the counting window held.
+    public var passes: Int?
     public var timeEnabledNs: Int64?
     public var timeRunningNs: Int64?
     public var scaled: Bool?
     public var absentReason: String?
-    public init(measurementId: Int64, event: String, perInference: Double? = nil, total: Double? = nil, timeEnabledNs: Int64? = nil, timeRunningNs: Int64? = nil, scaled: Bool? = nil, absentReason: String? = nil) {
+    public init(measurementId: Int64, event: String, perInference: Double? = nil, total: Double? = nil, passes: Int? = nil, timeEnabledNs: Int64? = nil, timeRunningNs: Int64? = nil, scaled: Bool? = nil, absentReason: String? = nil) {
         self.measurementId = measurementId
         self.event = event
         self.perInference = perInference
         self.total = total
+        self.passes = passes
         self.timeEnabledNs = timeEnabledNs
         self.timeRunningNs = timeRunningNs
         self.scaled = scaled
@@ -209,4 +215,11 @@ public struct ArchitectureResult: Sendable {
         self.counters = counters
         self.energy = energy
     }
+}
+
+/// The rows stored for one architecture in one session.
+public struct StoredMeasurement: Sendable {
+    public var measurement: MeasurementRecord
+    public var counters: [CounterValueRecord]
+    public var energy: EnergyRecord?
 }

@@ -46,13 +46,14 @@ enum Schema {
                     medianMs REAL NOT NULL CHECK (medianMs > 0),
                     meanMs REAL, p10Ms REAL, p90Ms REAL, madMs REAL, cv REAL, minMs REAL,
                     attempts INTEGER NOT NULL DEFAULT 1,
+                    rounds INTEGER NOT NULL DEFAULT 1,
                     unstable BOOLEAN NOT NULL DEFAULT 0,
                     measuredAt DATETIME,
                     UNIQUE (sessionId, architectureId));
                 CREATE TABLE counterValue (
                     measurementId INTEGER NOT NULL REFERENCES measurement(id) ON DELETE CASCADE,
                     event TEXT NOT NULL,
-                    perInference REAL, total REAL,
+                    perInference REAL, total REAL, passes INTEGER,
                     timeEnabledNs INTEGER, timeRunningNs INTEGER, scaled BOOLEAN,
                     absentReason TEXT,
                     PRIMARY KEY (measurementId, event),

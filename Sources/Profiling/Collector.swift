@@ -9,6 +9,10 @@ public struct CollectOptions: Sendable {
     public var space = "nb201"
     public var samples = 20
     public var architectureFile: String?
+    /// `settings.repeats` is the total of timed passes per architecture, spread over this many
+    /// visits of the whole plan, so that slow and fast periods of a shared host reach every
+    /// architecture alike.
+    public var rounds = 4
     public var settings = MeasurementSettings()
     public var threads = 1
     public var events = EventEncoder.defaultEvents
@@ -28,7 +32,7 @@ public struct CollectOptions: Sendable {
     public var configurationKey: String {
         let s = settings.shape
         return ["space=\(space)", "batch=\(settings.batch)", "threads=\(threads)", "repeats=\(settings.repeats)",
-                "warmup=\(settings.warmup)", "channels=\(s.channels)", "cells=\(s.cellsPerStage)",
+                "warmup=\(settings.warmup)", "rounds=\(rounds)", "channels=\(s.channels)", "cells=\(s.cellsPerStage)",
                 "resolution=\(s.resolution)", "inputChannels=\(s.inputChannels)", "classes=\(s.classes)",
                 "events=\(events.joined(separator: "+"))", "energy=\(energy.rawValue)",
                 "pin=\(pinnedCPUs.map { $0.map(String.init).joined(separator: "+") } ?? "none")"]
@@ -41,6 +45,8 @@ public struct CollectProgress: Sendable {
     public var done: Int
     public var total: Int
     public var current: PlannedArchitecture
+    public var round: Int
+    public var rounds: Int
     /// Seconds left at the pace so far (nil before the first measurement).
     public var etaSeconds: Double?
 }
@@ -52,6 +58,7 @@ public struct CollectSummary: Sendable {
     public var planned: Int
     public var alreadyStored: Int
     public var measured: Int
+    public var rounds: Int
     public var unstable: Int
     public var medianCV: Double?
     public var events: [EventStatus]
@@ -63,6 +70,7 @@ public struct CollectSummary: Sendable {
     public var table: String {
         var lines = ["device \(device), session \(session)",
                      "architectures: \(planned) planned, \(alreadyStored) already stored, \(measured) measured now, \(unstable) unstable",
+                     "rounds per architecture: \(rounds) (repetitions spread over \(rounds) visits of the plan)",
                      "median CV of this run: \(medianCV.map { String(format: "%.3f", $0) } ?? "n/a")",
                      "energy: \(energy)",
                      "counters:"]
@@ -134,35 +142,51 @@ public final class Collector {
 
         let index = try NB201Index.shipped()
         let plan = try CollectionPlan.make(index: index, samples: options.samples, seed: options.seed, listed: listed, shard: options.shard)
-        let stored = try database.storedArchitectures(deviceId: device.id!, configKey: options.configurationKey)
-        let todo = plan.filter { !stored.contains($0.architecture.string) }
+        var done = try database.storedRounds(deviceId: device.id!, configKey: options.configurationKey)
+        let rounds = max(options.rounds, 1)
+        let complete = plan.filter { done[$0.architecture.string, default: 0] >= rounds }.count
         let references = try CollectionPlan.references()
+        func referencesComplete() -> Bool { references.allSatisfy { done[$0.architecture.string, default: 0] >= rounds } }
 
-        let benchmark = LatencyBenchmark(settings: s, counters: counters.isCounting ? counters : nil,
+        var roundSettings = s
+        roundSettings.repeats = (s.repeats + rounds - 1) / rounds
+        let benchmark = LatencyBenchmark(settings: roundSettings, counters: counters.isCounting ? counters : nil,
                                          energyMeter: meter, energyAbsentReason: energyReason)
-        var cvs: [Double] = [], unstable = 0
-        var featuresPath = try writeFeatures(database, name, references)
+        var featuresPath = referencesComplete() ? try writeFeatures(database, name, references) : nil
+        let total = plan.reduce(0) { $0 + max(0, rounds - done[$1.architecture.string, default: 0]) }
+        var finished = 0
         let start = Stopwatch.now()
-        for (k, planned) in todo.enumerated() {
-            let elapsed = Double(Stopwatch.now() - start) / 1e9
-            progress(CollectProgress(done: k, total: todo.count, current: planned,
-                                     etaSeconds: k == 0 ? nil : elapsed / Double(k) * Double(todo.count - k)))
-            let m = try benchmark.measure(planned.architecture)
-            try database.save(record(m, planned, sessionId: session.id!, requested: options.events, unsupported: unsupported),
-                              space: options.space)
-            cvs.append(m.statistics.coefficientOfVariation)
-            if m.unstable { unstable += 1 }
-            if planned.role == "reference" && featuresPath == nil { featuresPath = try writeFeatures(database, name, references) }
+        for round in 1...rounds {
+            for planned in plan where done[planned.architecture.string, default: 0] < round {
+                let elapsed = Double(Stopwatch.now() - start) / 1e9
+                progress(CollectProgress(done: finished, total: total, current: planned, round: round, rounds: rounds,
+                                         etaSeconds: finished == 0 ? nil : elapsed / Double(finished) * Double(total - finished)))
+                let m = try benchmark.measure(planned.architecture)
+                try database.update(sessionId: session.id!, space: options.space, architectureString: planned.architecture.string,
+                                    architectureIndex: planned.index) { existing in
+                    // Another agent on the same database may have stored this round meanwhile.
+                    guard (existing?.measurement.rounds ?? 0) < round else { return nil }
+                    return try Self.combine(existing, m, planned, requested: options.events, unsupported: unsupported)
+                }
+                done[planned.architecture.string] = round
+                finished += 1
+                if featuresPath == nil && planned.role == "reference" && referencesComplete() {
+                    featuresPath = try writeFeatures(database, name, references)
+                }
+            }
         }
-        if featuresPath == nil { featuresPath = try writeFeatures(database, name, references) }
+        let stored = try database.exportRows(device: name).filter { $0.session == session.uuid }
         let energyText: String
         if let meter { energyText = "\(meter.source) (\(meter.domains.joined(separator: " + ")))" } else {
             energyText = "absent: \(energyReason ?? "no source")"
         }
-        return CollectSummary(device: name, session: session.uuid, planned: plan.count, alreadyStored: plan.count - todo.count,
-                              measured: todo.count, unstable: unstable,
-                              medianCV: cvs.isEmpty ? nil : SampleStatistics(cvs).median,
-                              events: counters.statuses, energy: energyText, featuresPath: featuresPath, warnings: host.warnings)
+        let inPlan = Set(plan.map(\.architecture.string))
+        let rows = stored.filter { inPlan.contains($0.arch_string) }
+        return CollectSummary(device: name, session: session.uuid, planned: plan.count, alreadyStored: complete,
+                              measured: plan.count - complete, rounds: rounds, unstable: rows.filter(\.unstable).count,
+                              medianCV: rows.compactMap(\.cv).isEmpty ? nil : SampleStatistics(rows.compactMap(\.cv)).median,
+                              events: counters.statuses, energy: energyText, featuresPath: try featuresPath ?? writeFeatures(database, name, references),
+                              warnings: host.warnings)
     }
 
     /// Writes Profiles/<device>.json once all references are stored; nil until then.
@@ -177,36 +201,47 @@ public final class Collector {
         }
     }
 
-    /// The database rows of one measured architecture.
-    private func record(_ m: ArchitectureMeasurement, _ planned: PlannedArchitecture, sessionId: Int64,
+    /// The rows of an architecture after one more round: repetitions appended and statistics
+    /// recomputed over all of them; counters and energy summed over the passes of every round,
+    /// and absent (with the reason) when any round could not measure them.
+    static func combine(_ existing: StoredMeasurement?, _ m: ArchitectureMeasurement, _ planned: PlannedArchitecture,
                         requested: [String], unsupported: [String: String]) throws -> ArchitectureResult {
-        let st = m.statistics
+        let previous = try existing?.measurement.repetitionsMs.map { try JSONDecoder().decode([Double].self, from: Data($0.utf8)) } ?? []
+        let repetitions = previous + m.repetitionsMs
+        let st = SampleStatistics(repetitions)
         let measurement = MeasurementRecord(
-            id: nil, sessionId: sessionId, architectureId: 0, role: planned.role, label: .measured,
-            repetitionsMs: String(decoding: try JSONEncoder().encode(m.repetitionsMs), as: UTF8.self),
-            repetitionCount: m.repetitionsMs.count, medianMs: st.median, meanMs: st.mean, p10Ms: st.p10, p90Ms: st.p90,
-            madMs: st.medianAbsoluteDeviation, cv: st.coefficientOfVariation, minMs: st.minimum, attempts: m.attempts,
-            unstable: m.unstable, measuredAt: Date())
+            sessionId: 0, architectureId: 0, role: existing?.measurement.role ?? planned.role, label: .measured,
+            repetitionsMs: String(decoding: try JSONEncoder().encode(repetitions), as: UTF8.self),
+            repetitionCount: repetitions.count, medianMs: st.median, meanMs: st.mean, p10Ms: st.p10, p90Ms: st.p90,
+            madMs: st.medianAbsoluteDeviation, cv: st.coefficientOfVariation, minMs: st.minimum,
+            attempts: max(existing?.measurement.attempts ?? 1, m.attempts), rounds: (existing?.measurement.rounds ?? 0) + 1,
+            unstable: (existing?.measurement.unstable ?? false) || m.unstable, measuredAt: Date())
         let counters: [CounterValueRecord] = requested.map { event in
-            if let r = m.counters[event], let v = r.value {
-                return CounterValueRecord(measurementId: 0, event: event, perInference: v / Double(m.countedPasses), total: v,
-                                          timeEnabledNs: Int64(r.timeEnabledNs), timeRunningNs: Int64(r.timeRunningNs),
-                                          scaled: r.scaled, absentReason: nil)
+            let old = existing?.counters.first { $0.event == event }
+            if let r = m.counters[event], let v = r.value, old == nil || old?.total != nil {
+                let total = (old?.total ?? 0) + v, passes = (old?.passes ?? 0) + m.countedPasses
+                return CounterValueRecord(measurementId: 0, event: event, perInference: total / Double(passes), total: total,
+                                          passes: passes, timeEnabledNs: (old?.timeEnabledNs ?? 0) + Int64(r.timeEnabledNs),
+                                          timeRunningNs: (old?.timeRunningNs ?? 0) + Int64(r.timeRunningNs),
+                                          scaled: (old?.scaled ?? false) || r.scaled)
             }
-            let reason = unsupported[event] ?? (m.counters[event] != nil
-                ? "never scheduled on the PMU during the window (multiplexed out)" : "not counted in this session")
-            return CounterValueRecord(measurementId: 0, event: event, perInference: nil, total: nil, timeEnabledNs: nil,
-                                      timeRunningNs: nil, scaled: nil, absentReason: reason)
+            let reason = old?.absentReason ?? unsupported[event] ?? (m.counters[event] != nil
+                ? "never scheduled on the PMU during a window (multiplexed out)" : "not counted in this session")
+            return CounterValueRecord(measurementId: 0, event: event, absentReason: reason)
         }
         let energy: EnergyRecord
-        switch m.energy {
-        case .measured(let j, let source, let domains, let windowMs, let passes):
-            energy = EnergyRecord(measurementId: 0, joulesPerInference: j, source: source,
+        switch (m.energy, existing?.energy) {
+        case (.measured(let j, let source, let domains, let windowMs, let passes), let old)
+            where old == nil || old?.joulesPerInference != nil:
+            let oldPasses = old?.passes ?? 0
+            let joules = (old?.joulesPerInference ?? 0) * Double(oldPasses) + j * Double(passes)
+            energy = EnergyRecord(measurementId: 0, joulesPerInference: joules / Double(oldPasses + passes), source: source,
                                   domains: String(decoding: try JSONEncoder().encode(domains), as: UTF8.self),
-                                  windowMs: windowMs, passes: passes, absentReason: nil)
-        case .absent(let reason):
-            energy = EnergyRecord(measurementId: 0, joulesPerInference: nil, source: "none", domains: nil, windowMs: nil,
-                                  passes: nil, absentReason: reason)
+                                  windowMs: (old?.windowMs ?? 0) + windowMs, passes: oldPasses + passes)
+        case (.absent(let reason), let old):
+            energy = EnergyRecord(measurementId: 0, source: "none", absentReason: old?.absentReason ?? reason)
+        case (.measured, let old):
+            energy = EnergyRecord(measurementId: 0, source: "none", absentReason: old?.absentReason ?? "absent in an earlier round")
         }
         return ArchitectureResult(architectureString: planned.architecture.string, architectureIndex: planned.index,
                                   measurement: measurement, counters: counters, energy: energy)

@@ -38,7 +38,8 @@ extension ProfileCommand {
         @Option(help: "Search space.") var space = "nb201"
         @Option(help: "Architectures to sample uniformly (seeded) after the references.") var samples = 20
         @Option(help: "File of architectures: CSV with an arch_string column, or one string per line.") var archs: String?
-        @Option(help: "Timed forward passes per architecture.") var repeats = 20
+        @Option(help: "Timed forward passes per architecture, in total over all rounds.") var repeats = 20
+        @Option(help: "Visits of the whole plan that share the repetitions (spreads each architecture over the run).") var rounds = 4
         @Option(help: "Untimed passes before timing.") var warmup = 3
         @Option(help: "Images per forward pass.") var batch = 1
         @Option(help: "OpenBLAS threads.") var threads = 1
@@ -57,8 +58,8 @@ extension ProfileCommand {
         func validate() throws {
             guard host else { throw ValidationError("collect needs --host (profiling this host is the only mode)") }
             guard space == "nb201" else { throw ValidationError("--space \(space) is not supported yet; use nb201") }
-            guard samples >= 0, repeats >= 1, warmup >= 0, batch >= 1, threads >= 1 else {
-                throw ValidationError("--samples and --warmup must be ≥ 0; --repeats, --batch and --threads ≥ 1")
+            guard samples >= 0, repeats >= 1, warmup >= 0, batch >= 1, threads >= 1, rounds >= 1, rounds <= repeats else {
+                throw ValidationError("--samples and --warmup must be ≥ 0; --repeats, --rounds, --batch and --threads ≥ 1; --rounds ≤ --repeats")
             }
             guard channels >= 1, cells >= 0, resolution >= 4 else { throw ValidationError("--channels ≥ 1, --cells ≥ 0, --resolution ≥ 4") }
             guard EnergyMode(rawValue: energy) != nil else { throw ValidationError("--energy must be auto, rapl, perf or off") }
@@ -73,6 +74,7 @@ extension ProfileCommand {
             o.settings = MeasurementSettings(repeats: repeats, warmup: warmup, batch: batch,
                                              shape: NB201NetworkShape(channels: channels, cellsPerStage: cells, resolution: resolution),
                                              unstableCV: unstableCv)
+            o.rounds = rounds
             o.threads = threads
             o.events = events.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             o.energy = EnergyMode(rawValue: energy)!
@@ -86,7 +88,7 @@ extension ProfileCommand {
                 guard terminal else { return }
                 let eta = p.etaSeconds.map { String(format: "ETA %d:%02d", Int($0) / 60, Int($0) % 60) } ?? "ETA --:--"
                 FileHandle.standardError.write(Data(
-                    "\r\u{1B}[K[\(p.done + 1)/\(p.total)] \(eta)  \(p.current.role) \(p.current.index) \(p.current.architecture.string)".utf8))
+                    "\r\u{1B}[K[\(p.done + 1)/\(p.total)] round \(p.round)/\(p.rounds) \(eta)  \(p.current.role) \(p.current.index) \(p.current.architecture.string)".utf8))
             }
             if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             print(summary.table)

@@ -10,23 +10,23 @@ func scratch() throws -> String {
     return dir
 }
 
-/// Every stored measurement with its counter and energy row counts.
-func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy: Int)] {
+/// Every stored measurement with its counter and energy row counts, rounds and repetitions.
+func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy: Int, rounds: Int, repetitions: Int)] {
     let db = try ProfileDatabase(path: path, readOnly: true)
     return try db.pool.read { d in
         try Row.fetchAll(d, sql: """
-            SELECT a.archString AS arch,
+            SELECT a.archString AS arch, m.rounds AS rounds, m.repetitionCount AS repetitions,
                    (SELECT COUNT(*) FROM counterValue c WHERE c.measurementId = m.id) AS counters,
                    (SELECT COUNT(*) FROM energy e WHERE e.measurementId = m.id) AS energy
             FROM measurement m JOIN architecture a ON a.id = m.architectureId
-            """).map { ($0["arch"], $0["counters"], $0["energy"]) }
+            """).map { ($0["arch"], $0["counters"], $0["energy"], $0["rounds"], $0["repetitions"]) }
     }
 }
 
 @Suite(.serialized) struct ProfilerToolTests {
     /// A small, quick network so that a run of tens of architectures takes seconds.
     func collectArguments(_ dir: String, samples: Int, extra: [String] = []) -> [String] {
-        ["collect", "--host", "--samples", "\(samples)", "--repeats", "4", "--warmup", "1", "--channels", "8", "--cells", "2",
+        ["collect", "--host", "--samples", "\(samples)", "--repeats", "8", "--rounds", "2", "--warmup", "1", "--channels", "8", "--cells", "2",
          "--resolution", "16", "--db", "\(dir)/p.sqlite", "--profiles", "\(dir)/Profiles", "--device", "e2e"] + extra
     }
 
@@ -49,17 +49,19 @@ func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy:
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal, "the run finished before it could be killed")
         let afterKill = try storedRows("\(dir)/p.sqlite")
-        #expect(afterKill.count >= 12 && afterKill.count < 60)
-        // No partial rows: every stored measurement has all 7 counters and its energy row.
-        #expect(afterKill.allSatisfy { $0.counters == 7 && $0.energy == 1 })
-        #expect(FileManager.default.fileExists(atPath: "\(dir)/Profiles/e2e.json"))
+        let complete = afterKill.filter { $0.rounds == 2 }.count
+        #expect(afterKill.count >= 12 && complete < 60)
+        // No partial rows: each stored row holds whole rounds (4 repetitions each), all 7 counters
+        // and its energy row.
+        #expect(afterKill.allSatisfy { $0.counters == 7 && $0.energy == 1 && $0.repetitions == 4 * $0.rounds })
 
         let resumed = try runTool("modnas-profile", args)
         #expect(resumed.status == 0, "\(resumed.err)")
-        #expect(resumed.out.contains("60 planned, \(afterKill.count) already stored, \(60 - afterKill.count) measured now"), "\(resumed.out)")
+        #expect(resumed.out.contains("60 planned, \(complete) already stored, \(60 - complete) measured now"), "\(resumed.out)")
         let final = try storedRows("\(dir)/p.sqlite")
         #expect(final.count == 60 && Set(final.map(\.arch)).count == 60)
-        #expect(final.allSatisfy { $0.counters == 7 && $0.energy == 1 })
+        #expect(final.allSatisfy { $0.counters == 7 && $0.energy == 1 && $0.rounds == 2 && $0.repetitions == 8 })
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/Profiles/e2e.json"))
 
         // Re-running measures nothing.
         let again = try runTool("modnas-profile", args)
@@ -82,6 +84,7 @@ func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy:
         #expect(agents.allSatisfy { $0.terminationStatus == 0 })
         let rows = try storedRows("\(dir)/p.sqlite")
         #expect(rows.count == 26 && Set(rows.map(\.arch)).count == 26)
+        #expect(rows.allSatisfy { $0.rounds == 2 && $0.repetitions == 8 })
         let export = try runTool("modnas-profile", ["export", "--db", "\(dir)/p.sqlite", "--format", "csv"])
         #expect(export.status == 0 && export.out.split(separator: "\n").count == 27)
         #expect(export.out.split(separator: "\n")[0].contains("median_ms"))

@@ -81,7 +81,7 @@ struct Fixture {
         #expect(first.id == second.id)
         let other = try Fixture.measure(db, device: "h", strings: ["a"], configKey: "another")
         #expect(other.id != first.id)
-        #expect(try db.storedArchitectures(deviceId: first.deviceId, configKey: "k") == ["a", "b", "c"])
+        #expect(try db.storedRounds(deviceId: first.deviceId, configKey: "k") == ["a": 1, "b": 1, "c": 1])
         // Saving an architecture the session already holds writes nothing.
         let again = MeasurementRecord(sessionId: first.id!, architectureId: 0, role: "sample", label: .measured,
                                       medianMs: 9, attempts: 1, unstable: false)
