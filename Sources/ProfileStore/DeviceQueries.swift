@@ -73,3 +73,29 @@ extension ProfileDatabase {
         }
     }
 }
+
+extension ProfileDatabase {
+    /// A device's latency per architecture string: the median over its sessions of their
+    /// median milliseconds (measured hosts and benchmark devices alike).
+    public func latencies(device name: String, space: String) throws -> [String: Double] {
+        let device = try device(named: name)
+        return try pool.read { db in
+            var byArch: [String: [Double]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT a.archString, m.medianMs FROM measurement m JOIN session s ON s.id = m.sessionId
+                JOIN architecture a ON a.id = m.architectureId WHERE s.deviceId = ? AND a.space = ?
+                """, arguments: [device.id!, space]) {
+                byArch[row[0], default: []].append(row[1])
+            }
+            return byArch.mapValues { v in
+                let s = v.sorted()
+                return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+            }
+        }
+    }
+
+    /// Names of all devices.
+    public func deviceNames() throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM device ORDER BY name") }
+    }
+}

@@ -1,5 +1,9 @@
 import ArgumentParser
 import CommandSupport
+import Autodiff
+import Foundation
+import Predictors
+import SearchSpaces
 
 /// `modnas-predict`: latency predictors as differentiable objectives.
 struct PredictCommand: ParsableCommand {
@@ -7,7 +11,53 @@ struct PredictCommand: ParsableCommand {
         CommandConfiguration(
             commandName: "modnas-predict",
             abstract: "Train and apply latency predictors (per-device MLPs and a device-conditioned meta predictor).",
-            discussion: "Subcommands (train, predict, eval, adapt) arrive with the predictors.",
-            version: versionText)
+            version: versionText,
+            subcommands: [Train.self, Predict.self, Eval.self, Adapt.self, Benchmark.self])
+    }
+}
+
+extension PredictCommand {
+    struct Benchmark: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure the predictors on the NB201 benchmark devices: per-device MLPs and meta leave-one-device-out.")
+
+        @Option(help: "Architectures each per-device MLP trains on (judged on all others).") var trainSize = 1000
+        @Option(help: "Models averaged per predictor.") var ensemble = 1
+        @Option(help: "Architectures per training device for the meta predictor.") var metaSamples = 3000
+        @Option(help: "Which part to run: mlp, meta or both.") var part = "both"
+        @Option(help: "Maximum training epochs of the per-device MLPs.") var epochs = 800
+        @Option(name: .customLong("device"), help: "Only these devices (repeatable).") var devices: [String] = []
+        @Option(help: "Hidden layer sizes of the per-device MLPs, comma-separated.") var hidden = "256,256"
+        @Option(help: "Adam learning rate of the per-device MLPs.") var learningRate: Float = 1e-3
+        @Option(help: "L2 weight decay of the per-device MLPs.") var weightDecay: Float = 1e-2
+        @Option(help: "Minibatch size of the per-device MLPs.") var batch = 64
+
+        func run() throws {
+            var bench = PredictorBenchmark()
+            bench.trainSize = trainSize
+            bench.ensembleSize = ensemble
+            bench.metaSamplesPerDevice = metaSamples
+            bench.configuration.maxEpochs = epochs
+            bench.configuration.hidden = hidden.split(separator: ",").compactMap { Int($0) }
+            bench.configuration.learningRate = learningRate
+            bench.configuration.weightDecay = weightDecay
+            bench.configuration.batchSize = batch
+            OpenBLAS.setThreadCount(1)
+            let all = try BenchmarkTables.trainingDevices(index: try NB201Index.shipped())
+            let selected = self.devices.isEmpty ? all : all.filter { self.devices.contains($0.device) }
+            let terminal = isatty(STDERR_FILENO) != 0
+            let progress: (String) -> Void = { if terminal { FileHandle.standardError.write(Data("  \($0)\n".utf8)) } }
+            if part != "meta" {
+                let start = Date()
+                let rows = try bench.perDeviceMLP(selected, progress: progress)
+                print(benchmarkTable(title: "Per-device MLP, \(trainSize) training architectures, judged on the other \(15_625 - trainSize) (\(Int(Date().timeIntervalSince(start))) s)", rows: rows))
+                print("")
+            }
+            if part != "mlp" {
+                let start = Date()
+                let rows = try bench.metaLeaveOneOut(all, heldOut: Set(self.devices), progress: progress)
+                print(benchmarkTable(title: "Meta predictor, leave-one-device-out, from the held-out device's 10 reference latencies only (\(Int(Date().timeIntervalSince(start))) s)", rows: rows))
+            }
+        }
     }
 }

@@ -1,0 +1,94 @@
+import Autodiff
+import Foundation
+import ProfileStore
+import SearchSpaces
+
+/// The device part of a meta predictor's input: log reference latencies centred on their mean
+/// (the device's shape), then the mean itself (its absolute scale, kept from the raw milliseconds).
+public struct DeviceInput: Equatable, Sendable {
+    public var values: [Float]
+    /// Mean log reference latency: predictions are relative to it.
+    public var logScale: Float
+
+    /// Checks and converts a feature file: right space and length, finite positive latencies.
+    public init(_ features: DeviceFeatures, space: String, length: Int) throws {
+        guard features.space == space else {
+            throw PredictorError.wrongSpace(device: features.device, expected: space, found: features.space)
+        }
+        guard features.values.count == length else {
+            throw PredictorError.wrongFeatureLength(device: features.device, expected: length, found: features.values.count)
+        }
+        guard features.values.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw PredictorError.badLatency(device: features.device, reason: "latencies must be finite and positive, got \(features.values)")
+        }
+        let logs = features.values.map { Float(Foundation.log($0)) }
+        let scale = logs.reduce(0, +) / Float(logs.count)
+        logScale = scale
+        values = logs.map { $0 - scale } + [scale]
+    }
+}
+
+/// A latency predictor loaded from a predictor file.
+public final class LatencyPredictor {
+    public let file: PredictorFile
+
+    public init(file: PredictorFile) { self.file = file }
+
+    /// Loads and checks `path`.
+    public convenience init(path: String) throws { self.init(file: try PredictorFile.load(path)) }
+
+    /// The objective for one device: an MLP predictor accepts only its own device (or none); a
+    /// meta predictor needs the device's features.
+    public func objective(device: DeviceFeatures?) throws -> LatencyObjective {
+        switch file.kind {
+        case "mlp":
+            if let device, let own = file.device, device.device != own {
+                throw PredictorError.deviceMismatch(predictor: own, device: device.device)
+            }
+            return LatencyObjective(ensemble: file.ensemble, device: nil)
+        default:
+            guard let device else {
+                throw PredictorError.badLatency(device: "?", reason: "a meta predictor needs --device-features")
+            }
+            return LatencyObjective(ensemble: file.ensemble,
+                                    device: try DeviceInput(device, space: file.space, length: file.referenceArchIndices.count))
+        }
+    }
+}
+
+/// A device's latency as a differentiable function of the (relaxed) 30-dimensional encoding.
+public struct LatencyObjective: Sendable {
+    let ensemble: [Regressor]
+    let device: DeviceInput?
+
+    /// Predicted milliseconds for each encoding (rows of 30 values).
+    public func milliseconds(_ encodings: [[Float]]) -> [Double] {
+        guard !encodings.isEmpty else { return [] }
+        let extra = device?.values ?? []
+        let width = ArchitectureEncoding.featureCount + extra.count
+        let rows = Tensor(shape: [encodings.count, width], scalars: encodings.flatMap { ArchitectureEncoding.features($0) + extra })
+        var logs = [Double](repeating: 0, count: encodings.count)
+        for r in ensemble { for (i, v) in r.predict(rows).enumerated() { logs[i] += Double(v) / Double(ensemble.count) } }
+        return logs.map { Foundation.exp($0 + Double(device?.logScale ?? 0)) }
+    }
+
+    /// Predicted milliseconds for architectures.
+    public func milliseconds(_ architectures: [NB201Architecture]) -> [Double] {
+        milliseconds(architectures.map(\.oneHotEncoding))
+    }
+
+    /// The predicted milliseconds at one encoding and their gradient with respect to it.
+    public func evaluate(_ encoding: [Float]) -> (milliseconds: Double, gradient: [Float]) {
+        let extra = device?.values ?? []
+        let input = ArchitectureEncoding.features(encoding) + extra
+        var log: Float = 0
+        var gradient = [Float](repeating: 0, count: ArchitectureEncoding.featureCount)
+        for r in ensemble {
+            let (v, g) = r.valueAndGradient(input)
+            log += v / Float(ensemble.count)
+            for k in 0..<gradient.count { gradient[k] += g[k] / Float(ensemble.count) }
+        }
+        let ms = Foundation.exp(Double(log + (device?.logScale ?? 0)))
+        return (ms, ArchitectureEncoding.pullback(gradient).map { $0 * Float(ms) })
+    }
+}

@@ -1,0 +1,149 @@
+import Autodiff
+import DataFiles
+import Foundation
+import ProfileStore
+import SearchSpaces
+
+/// The shipped NB201 benchmark tables as training data.
+public enum BenchmarkTables {
+    /// Every device column of the latency table with its features from the feature table.
+    public static func trainingDevices(index: NB201Index) throws -> [DeviceSamples] {
+        let table = try CSVTable(contentsOf: ShippedData.path("Devices/nb201/latency_ms_train_devices.csv.gz"))
+        let features = try featureFiles()
+        let archs = try table.column("arch_index").map { index[Int($0) ?? 0] }
+        return try table.header.filter { $0 != "arch_index" && $0 != "arch_string" }.map { device in
+            DeviceSamples(device: device, features: features[device], architectures: archs,
+                          milliseconds: try table.numericColumn(device))
+        }
+    }
+
+    /// Feature vectors of all benchmark devices, by name.
+    public static func featureFiles() throws -> [String: DeviceFeatures] {
+        let table = try CSVTable(contentsOf: ShippedData.path("Devices/nb201/device_features_ms.csv"))
+        let refs = try CSVTable(contentsOf: ShippedData.path("Devices/nb201/reference_archs.csv")).column("arch_index").compactMap { Int($0) }
+        var out: [String: DeviceFeatures] = [:]
+        for (row, device) in try table.column("device").enumerated() {
+            let values = try (0..<refs.count).map { k -> Double in
+                let raw = table.rows[row][try table.columnIndex("ref\(k)_ms")]
+                guard let v = Double(raw) else {
+                    throw DataFileError.badValue(path: table.path, line: row + 2, column: "ref\(k)_ms", value: raw, expected: "a number")
+                }
+                return v
+            }
+            out[device] = DeviceFeatures(device: device, source: "benchmark", referenceArchIndices: refs, values: values, host: nil)
+        }
+        return out
+    }
+}
+
+/// Measures the predictors against the issue's targets in one run.
+public struct PredictorBenchmark {
+    public struct Row: Sendable {
+        public var device: String
+        public var metrics: PredictionMetrics
+        /// For the meta predictor: the nearest-device copy baseline's Spearman ρ.
+        public var baselineSpearman: Double?
+    }
+
+    public var trainSize = 1000
+    public var ensembleSize = 1
+    /// Architectures per training device for the meta predictor.
+    public var metaSamplesPerDevice = 3000
+    public var configuration = TrainingConfiguration()
+    public var metaConfiguration: TrainingConfiguration = {
+        var c = TrainingConfiguration()
+        c.maxEpochs = 40
+        c.batchSize = 256
+        c.patience = 6
+        c.weightDecay = 1e-3
+        return c
+    }()
+
+    public init() {}
+
+    /// Per-device MLPs trained on `trainSize` seeded architectures, judged on all the others.
+    public func perDeviceMLP(_ devices: [DeviceSamples], progress: (String) -> Void = { _ in }) throws -> [Row] {
+        try devices.map { d in
+            let (train, test) = split(d, count: trainSize, seed: configuration.seed)
+            let file = try PredictorTraining.mlp(train, configuration: configuration, ensembleSize: ensembleSize,
+                                                 referenceArchIndices: [])
+            let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.architectures)
+            let row = Row(device: d.device, metrics: PredictionMetrics(predicted: predicted, truth: test.milliseconds))
+            let fits = file.training.fits.map { "epochs \($0.epochs) best \($0.bestEpoch) val \(String(format: "%.4f", $0.validationLoss))" }
+            progress("mlp \(d.device): ρ \(String(format: "%.4f", row.metrics.spearman)); \(fits.joined(separator: ", "))")
+            return row
+        }
+    }
+
+    /// Leave-one-device-out: a meta predictor trained on all other devices predicts the held-out
+    /// device from its feature vector alone.
+    public func metaLeaveOneOut(_ devices: [DeviceSamples], heldOut: Set<String> = [],
+                                progress: (String) -> Void = { _ in }) throws -> [Row] {
+        let refs = devices.first?.features?.referenceArchIndices ?? []
+        return try devices.filter { heldOut.isEmpty || heldOut.contains($0.device) }.map { held in
+            let others = devices.filter { $0.device != held.device }.map { split($0, count: metaSamplesPerDevice, seed: configuration.seed).0 }
+            let file = try PredictorTraining.meta(others, configuration: metaConfiguration, ensembleSize: ensembleSize,
+                                                  referenceArchIndices: refs)
+            let predicted = try LatencyPredictor(file: file).objective(device: held.features).milliseconds(held.architectures)
+            let nearest = nearestDevice(to: held, among: devices.filter { $0.device != held.device })
+            let row = Row(device: held.device, metrics: PredictionMetrics(predicted: predicted, truth: held.milliseconds),
+                          baselineSpearman: PredictionMetrics.spearman(nearest.milliseconds, held.milliseconds))
+            progress("meta \(held.device): ρ \(String(format: "%.4f", row.metrics.spearman))")
+            return row
+        }
+    }
+
+    /// The device whose log reference latencies, centred, are closest (the copy baseline).
+    func nearestDevice(to d: DeviceSamples, among others: [DeviceSamples]) -> DeviceSamples {
+        func shape(_ s: DeviceSamples) -> [Double] {
+            let logs = (s.features?.values ?? []).map { Foundation.log($0) }
+            let m = logs.reduce(0, +) / Double(max(logs.count, 1))
+            return logs.map { $0 - m }
+        }
+        let target = shape(d)
+        return others.min { a, b in
+            zip(shape(a), target).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+                < zip(shape(b), target).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        }!
+    }
+
+    /// A seeded split: `count` samples to train on and the rest.
+    func split(_ d: DeviceSamples, count: Int, seed: UInt64) -> (DeviceSamples, DeviceSamples) {
+        var rng = SeededGenerator(seed: seed &+ 17)
+        var order = Array(d.architectures.indices)
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        let n = min(count, order.count)
+        func pick(_ idx: ArraySlice<Int>) -> DeviceSamples {
+            DeviceSamples(device: d.device, features: d.features, architectures: idx.map { d.architectures[$0] },
+                          milliseconds: idx.map { d.milliseconds[$0] })
+        }
+        return (pick(order[..<n]), pick(order[n...]))
+    }
+}
+
+extension PredictorBenchmark.Row {
+    static let header = "device            ρ        τ        MAPE %   RMSE ms   ±10 %"
+
+    var line: String {
+        let m = metrics
+        return [device.padding(toLength: 16, withPad: " ", startingAt: 0),
+                String(format: "%.4f", m.spearman), String(format: "%.4f", m.kendall), String(format: "%7.2f", m.mape),
+                String(format: "%8.3f", m.rmse), String(format: "%6.1f", m.within10)]
+            .joined(separator: "  ") + (baselineSpearman.map { String(format: "   (nearest-device copy ρ %.4f)", $0) } ?? "")
+    }
+}
+
+/// Renders benchmark rows with their summary line.
+public func benchmarkTable(title: String, rows: [PredictorBenchmark.Row]) -> String {
+    let rhos = rows.map(\.metrics.spearman), within = rows.map(\.metrics.within10).sorted()
+    let worst = rows.min { $0.metrics.spearman < $1.metrics.spearman }
+    var lines = [title, PredictorBenchmark.Row.header] + rows.map(\.line)
+    lines.append(String(format: "mean ρ %.4f, median ±10 %% share %.1f %%, worst %@ (ρ %.4f)",
+                        rhos.reduce(0, +) / Double(max(rhos.count, 1)), within.isEmpty ? 0 : within[within.count / 2],
+                        worst?.device ?? "-", worst?.metrics.spearman ?? 0))
+    let baselines = rows.compactMap(\.baselineSpearman)
+    if !baselines.isEmpty {
+        lines.append(String(format: "nearest-device copy baseline: mean ρ %.4f", baselines.reduce(0, +) / Double(baselines.count)))
+    }
+    return lines.joined(separator: "\n")
+}

@@ -1,0 +1,118 @@
+import Autodiff
+import Foundation
+import ProfileStore
+import SearchSpaces
+
+/// One device's training data: measured (or benchmark) latencies of architectures.
+public struct DeviceSamples: Sendable {
+    public var device: String
+    /// The device's features (required for meta training).
+    public var features: DeviceFeatures?
+    public var architectures: [NB201Architecture]
+    public var milliseconds: [Double]
+
+    public init(device: String, features: DeviceFeatures?, architectures: [NB201Architecture], milliseconds: [Double]) {
+        self.device = device
+        self.features = features
+        self.architectures = architectures
+        self.milliseconds = milliseconds
+    }
+}
+
+/// Trains predictor files.
+public enum PredictorTraining {
+    /// The fewest samples a device needs for training.
+    public static let minimumSamples = 10
+
+    /// A per-device MLP ensemble on log latency.
+    public static func mlp(_ samples: DeviceSamples, configuration: TrainingConfiguration, ensembleSize: Int = 1,
+                           space: String = "nb201", referenceArchIndices: [Int]) throws -> PredictorFile {
+        try check(samples)
+        let rows = Tensor(shape: [samples.architectures.count, ArchitectureEncoding.featureCount],
+                          scalars: samples.architectures.flatMap { ArchitectureEncoding.features($0.oneHotEncoding) })
+        let targets = samples.milliseconds.map { Float(Foundation.log($0)) }
+        let fits = fitEnsemble(rows: rows, targets: targets, configuration: configuration, size: ensembleSize)
+        return PredictorFile(format: PredictorFile.formatVersion, kind: "mlp", space: space, encoding: ArchitectureEncoding.name,
+                             device: samples.device, referenceArchIndices: referenceArchIndices, ensemble: fits.map(\.0),
+                             training: TrainingSummary(devices: [samples.device], samplesPerDevice: [samples.device: rows.shape[0]],
+                                                       configuration: configuration, fits: fits.map(\.1), createdAt: Date()),
+                             metrics: [:])
+    }
+
+    /// A meta predictor over several devices, conditioned on their features; predicts log latency
+    /// relative to each device's mean log reference latency.
+    public static func meta(_ devices: [DeviceSamples], configuration: TrainingConfiguration, ensembleSize: Int = 1,
+                            space: String = "nb201", referenceArchIndices: [Int]) throws -> PredictorFile {
+        var scalars: [Float] = [], targets: [Float] = []
+        for d in devices {
+            try check(d)
+            guard let features = d.features else {
+                throw PredictorError.badLatency(device: d.device, reason: "no device features (measure the 10 references)")
+            }
+            let input = try DeviceInput(features, space: space, length: referenceArchIndices.count)
+            for (arch, ms) in zip(d.architectures, d.milliseconds) {
+                scalars += ArchitectureEncoding.features(arch.oneHotEncoding) + input.values
+                targets.append(Float(Foundation.log(ms)) - input.logScale)
+            }
+        }
+        let width = ArchitectureEncoding.featureCount + referenceArchIndices.count + 1
+        let rows = Tensor(shape: [targets.count, width], scalars: scalars)
+        let fits = fitEnsemble(rows: rows, targets: targets, configuration: configuration, size: ensembleSize)
+        return PredictorFile(format: PredictorFile.formatVersion, kind: "meta", space: space, encoding: ArchitectureEncoding.name,
+                             device: nil, referenceArchIndices: referenceArchIndices, ensemble: fits.map(\.0),
+                             training: TrainingSummary(devices: devices.map(\.device),
+                                                       samplesPerDevice: Dictionary(uniqueKeysWithValues: devices.map { ($0.device, $0.architectures.count) }),
+                                                       configuration: configuration, fits: fits.map(\.1), createdAt: Date()),
+                             metrics: [:])
+    }
+
+    /// Fine-tunes every model of a meta predictor on one device's samples (few-shot), starting
+    /// from its weights with a lower learning rate; the result stays conditioned on the features.
+    public static func adapt(_ meta: PredictorFile, to samples: DeviceSamples, epochs: Int) throws -> PredictorFile {
+        guard samples.architectures.count >= minimumSamples else {
+            throw PredictorError.tooFewSamples(device: samples.device, found: samples.architectures.count, needed: minimumSamples)
+        }
+        try check(samples)
+        guard let features = samples.features else {
+            throw PredictorError.badLatency(device: samples.device, reason: "no device features (measure the 10 references)")
+        }
+        let input = try DeviceInput(features, space: meta.space, length: meta.referenceArchIndices.count)
+        let rows = Tensor(shape: [samples.architectures.count, ArchitectureEncoding.featureCount + input.values.count],
+                          scalars: samples.architectures.flatMap { ArchitectureEncoding.features($0.oneHotEncoding) + input.values })
+        let targets = samples.milliseconds.map { Float(Foundation.log($0)) - input.logScale }
+        var c = meta.training.configuration
+        c.maxEpochs = epochs
+        c.batchSize = min(c.batchSize, 32)
+        c.learningRate = c.learningRate / 3
+        c.validationFraction = 0.2
+        c.patience = max(epochs / 4, 5)
+        var adapted = meta
+        let fits = meta.ensemble.map { Regressor.fit(rows: rows, targets: targets, configuration: c, initial: $0) }
+        adapted.ensemble = fits.map(\.0)
+        adapted.device = samples.device
+        adapted.training.fits += fits.map(\.1)
+        adapted.training.samplesPerDevice[samples.device + " (adaptation)"] = samples.architectures.count
+        let predicted = try LatencyPredictor(file: adapted).objective(device: features).milliseconds(samples.architectures)
+        adapted.metrics["\(samples.device) (adaptation samples)"] = PredictionMetrics(predicted: predicted, truth: samples.milliseconds)
+        return adapted
+    }
+
+    /// `size` regressors that differ only in their seeds.
+    static func fitEnsemble(rows: Tensor, targets: [Float], configuration: TrainingConfiguration,
+                            size: Int) -> [(Regressor, FitReport)] {
+        (0..<max(size, 1)).map { k in
+            var c = configuration
+            c.seed = configuration.seed &+ UInt64(k) &* 7919
+            return Regressor.fit(rows: rows, targets: targets, configuration: c)
+        }
+    }
+
+    static func check(_ d: DeviceSamples) throws {
+        guard d.architectures.count >= minimumSamples else {
+            throw PredictorError.tooFewSamples(device: d.device, found: d.architectures.count, needed: minimumSamples)
+        }
+        guard d.milliseconds.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw PredictorError.badLatency(device: d.device, reason: "latencies must be finite and positive")
+        }
+    }
+}

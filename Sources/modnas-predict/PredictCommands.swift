@@ -1,0 +1,162 @@
+import ArgumentParser
+import Autodiff
+import DataFiles
+import Foundation
+import Predictors
+import ProfileStore
+import Profiling
+import SearchSpaces
+
+/// The shipped reference architectures as (official index, string).
+func referenceStrings() throws -> [(index: Int, string: String)] {
+    try CollectionPlan.references().map { ($0.index, $0.architecture.string) }
+}
+
+/// Reads a device feature file; a malformed one is a one-line error.
+func loadFeatures(_ path: String) throws -> DeviceFeatures {
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw ValidationError("cannot read device features \(path): \(error.localizedDescription)")
+    }
+    do { return try JSONDecoder().decode(DeviceFeatures.self, from: data) } catch {
+        throw ValidationError("\(path) is not a modnas.device-features.v1 file (\(error)); write one with modnas-profile features")
+    }
+}
+
+extension PredictCommand {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train per-device MLPs (--kind mlp) or one device-conditioned meta predictor (--kind meta) from a profile database.")
+
+        @Option(help: "mlp or meta.") var kind: String
+        @Option(help: "Profile database (modnas-profile collect/import).") var db = "profiles.sqlite"
+        @Option(name: .customLong("device"), help: "Devices to train on (repeatable; default: every device with enough data).")
+        var devices: [String] = []
+        @Option(help: "Architectures per device to train on (mlp: the rest is held out for the metrics).") var trainSize = 1000
+        @Option(help: "Models averaged per predictor.") var ensemble = 1
+        @Option(help: "Seed.") var seed: UInt64 = 0
+        @Option(help: "Output: a folder for mlp (one file per device), a file for meta.") var out: String?
+
+        func validate() throws {
+            guard kind == "mlp" || kind == "meta" else { throw ValidationError("--kind must be mlp or meta") }
+            guard trainSize >= PredictorTraining.minimumSamples, ensemble >= 1 else {
+                throw ValidationError("--train-size must be ≥ \(PredictorTraining.minimumSamples) and --ensemble ≥ 1")
+            }
+        }
+
+        func run() throws {
+            OpenBLAS.setThreadCount(1)
+            let database = try ProfileDatabase(path: db)
+            let index = try NB201Index.shipped(), refs = try referenceStrings()
+            let names = devices.isEmpty ? try database.deviceNames() : devices
+            var samples = try names.map { try DatabaseSamples.device($0, database: database, index: index, references: refs) }
+            if devices.isEmpty { samples = samples.filter { $0.architectures.count >= PredictorTraining.minimumSamples * 10 } }
+            guard !samples.isEmpty else { throw ValidationError("no device in \(db) has enough measurements; import or collect first") }
+            var c = TrainingConfiguration()
+            c.seed = seed
+            if kind == "mlp" {
+                for d in samples {
+                    let (train, test) = DatabaseSamples.split(d, trainSize: trainSize, seed: seed)
+                    var file = try PredictorTraining.mlp(train, configuration: c, ensembleSize: ensemble,
+                                                         referenceArchIndices: refs.map(\.index))
+                    let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.architectures)
+                    file.metrics[d.device] = PredictionMetrics(predicted: predicted, truth: test.milliseconds)
+                    let path = ((out ?? "Predictors") as NSString).appendingPathComponent("mlp-\(d.device).json")
+                    try file.write(to: path)
+                    print(String(format: "%@: trained on %d, held-out %d: ρ %.4f, ±10 %% %.1f %% → %@", d.device, train.architectures.count,
+                                 test.architectures.count, file.metrics[d.device]!.spearman, file.metrics[d.device]!.within10, path))
+                }
+            } else {
+                var mc = PredictorBenchmark().metaConfiguration
+                mc.seed = seed
+                let training = samples.filter { $0.features != nil }.map { DatabaseSamples.split($0, trainSize: trainSize, seed: seed).train }
+                var file = try PredictorTraining.meta(training, configuration: mc, ensembleSize: ensemble,
+                                                      referenceArchIndices: refs.map(\.index))
+                let predictor = LatencyPredictor(file: file)
+                for d in samples where d.features != nil {
+                    let predicted = try predictor.objective(device: d.features).milliseconds(d.architectures)
+                    file.metrics["\(d.device) (training device, in-sample)"] = PredictionMetrics(predicted: predicted, truth: d.milliseconds)
+                }
+                let path = out ?? "Predictors/meta.json"
+                try file.write(to: path)
+                print("meta predictor over \(training.count) devices → \(path)")
+            }
+        }
+    }
+
+    struct Predict: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Predict latencies for a device given by its feature file; writes arch_index,arch_string,predicted_ms.")
+
+        @Option(help: "Predictor file.") var predictor: String
+        @Option(help: "Device feature file (Profiles/<device>.json).") var deviceFeatures: String
+        @Flag(help: "All 15,625 NB201 architectures.") var all = false
+        @Option(help: "Architectures: CSV with an arch_string column, or one string per line.") var archs: String?
+        @Option(help: "Output CSV (default: standard output).") var out: String?
+
+        func validate() throws {
+            guard all != (archs != nil) else { throw ValidationError("give exactly one of --all and --archs FILE") }
+        }
+
+        func run() throws {
+            OpenBLAS.setThreadCount(1)
+            let objective = try LatencyPredictor(path: predictor).objective(device: try loadFeatures(deviceFeatures))
+            let index = try NB201Index.shipped()
+            let architectures = all ? index.architectures : try CollectionPlan.readArchitectureList(archs!)
+            let ms = objective.milliseconds(architectures)
+            var lines = ["arch_index,arch_string,predicted_ms"]
+            for (arch, v) in zip(architectures, ms) { lines.append("\(index.index(of: arch)),\(arch.string),\(v)") }
+            let text = lines.joined(separator: "\n") + "\n"
+            if let out { try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } else { print(text, terminator: "") }
+        }
+    }
+
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Compare a predictor with a device's stored measurements.")
+
+        @Option(help: "Predictor file.") var predictor: String
+        @Option(help: "Profile database.") var db = "profiles.sqlite"
+        @Option(help: "Device name.") var device: String
+
+        func run() throws {
+            OpenBLAS.setThreadCount(1)
+            let database = try ProfileDatabase(path: db)
+            let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try referenceStrings())
+            let p = try LatencyPredictor(path: predictor)
+            let objective = try p.objective(device: p.file.kind == "meta" ? d.features.orThrow(device) : d.features)
+            let m = PredictionMetrics(predicted: objective.milliseconds(d.architectures), truth: d.milliseconds)
+            print(String(format: "%@ (%d architectures, predicted vs measured/benchmark medians): Spearman %.4f, Kendall %.4f, MAPE %.2f %%, RMSE %.3f ms, within ±10 %% %.1f %%",
+                         device, m.count, m.spearman, m.kendall, m.mape, m.rmse, m.within10))
+        }
+    }
+
+    struct Adapt: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fine-tune a meta predictor on a device's few measured architectures (references and samples).")
+
+        @Option(help: "Meta predictor file.") var predictor: String
+        @Option(help: "Profile database.") var db = "profiles.sqlite"
+        @Option(help: "Device name.") var device: String
+        @Option(help: "Fine-tuning epochs.") var epochs = 60
+        @Option(help: "Output file.") var out: String
+
+        func run() throws {
+            OpenBLAS.setThreadCount(1)
+            let database = try ProfileDatabase(path: db)
+            let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try referenceStrings())
+            let base = try LatencyPredictor(path: predictor)
+            guard base.file.kind == "meta" else { throw ValidationError("adapt needs a meta predictor, \(predictor) is \(base.file.kind)") }
+            let adapted = try PredictorTraining.adapt(base.file, to: d, epochs: epochs)
+            try adapted.write(to: out)
+            let m = adapted.metrics["\(device) (adaptation samples)"]!
+            print(String(format: "adapted to %@ on %d architectures (Spearman on them %.4f) → %@", device, d.architectures.count, m.spearman, out))
+        }
+    }
+}
+
+extension Optional where Wrapped == DeviceFeatures {
+    func orThrow(_ device: String) throws -> DeviceFeatures {
+        guard let self else { throw StoreError.incompleteReferences(device: device, missing: 10) }
+        return self
+    }
+}

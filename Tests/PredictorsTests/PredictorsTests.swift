@@ -1,0 +1,167 @@
+import Autodiff
+import Foundation
+import Testing
+@testable import Predictors
+import ProfileStore
+import SearchSpaces
+
+/// A small synthetic device: per-edge additive op costs plus one interaction, on `count` sampled
+/// architectures.
+func syntheticDevice(_ name: String, scale: Double, count: Int, seed: UInt64) -> DeviceSamples {
+    let costs: [Double] = [0.05, 0.1, 0.6, 2.0, 0.4].map { $0 * scale }
+    func latency(_ a: NB201Architecture) -> Double {
+        let base = a.operations.enumerated().reduce(0.5 * scale) { $0 + costs[$1.1.rawValue] * (1 + 0.15 * Double($1.0)) }
+        return base * (a.operations[5] == .conv3x3 && a.operations[3] == .conv3x3 ? 1.2 : 1)
+    }
+    let archs = NB201Sampler.distinct(count: count, seed: seed)
+    let refs = (0..<10).map { NB201Architecture(code: $0 * 1500 + 7) }
+    let features = DeviceFeatures(device: name, source: "benchmark", referenceArchIndices: Array(0..<10),
+                                  values: refs.map(latency), host: nil)
+    return DeviceSamples(device: name, features: features, architectures: archs, milliseconds: archs.map(latency))
+}
+
+func quickConfiguration() -> TrainingConfiguration {
+    var c = TrainingConfiguration()
+    c.hidden = [32]
+    c.maxEpochs = 150
+    c.patience = 20
+    c.weightDecay = 1e-4   // the data here are noiseless
+    return c
+}
+
+@Suite struct MetricTests {
+    @Test func rankCorrelationsMatchHandComputedValues() {
+        #expect(PredictionMetrics.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == 1)
+        #expect(PredictionMetrics.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == -1)
+        #expect(abs(PredictionMetrics.kendallTau([1, 2, 3, 4], [1, 3, 2, 4]) - 2.0 / 3.0) < 1e-12)
+        #expect(PredictionMetrics.ranks([5, 1, 5, 3]) == [3.5, 1, 3.5, 2])
+        let m = PredictionMetrics(predicted: [1.05, 2.5, 3], truth: [1, 2, 3])
+        #expect(abs(m.mape - 100 * (0.05 + 0.25 + 0) / 3) < 1e-9)
+        #expect(abs(m.within10 - 200.0 / 3) < 1e-9)
+        #expect(abs(m.rmse - ((0.0025 + 0.25) / 3).squareRoot()) < 1e-9)
+    }
+}
+
+@Suite struct EncodingTests {
+    @Test func structuralFeaturesAreLinearInTheOneHot() throws {
+        let arch = try NB201Architecture(parsing: "|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|none~0|none~1|skip_connect~2|")
+        let f = ArchitectureEncoding.features(arch.oneHotEncoding)
+        #expect(Array(f[0..<30]) == arch.oneHotEncoding)
+        #expect(Array(f[30..<35]) == [3, 1, 1, 1, 0])     // none, skip, 1×1, 3×3, pool
+        #expect(Array(f[35..<38]) == [1, 1, 1])           // live inputs of nodes 1, 2, 3
+        #expect(f[38] == 10)                              // 9 + 1
+        // Mᵀ is the adjoint of M: ⟨M x, g⟩ = ⟨x, Mᵀ g⟩.
+        var rng = SeededGenerator(seed: 1)
+        let x = (0..<30).map { _ in rng.nextUniform() }, g = (0..<39).map { _ in rng.nextUniform() }
+        let lhs = zip(ArchitectureEncoding.features(x), g).reduce(0) { $0 + $1.0 * $1.1 }
+        let rhs = zip(x, ArchitectureEncoding.pullback(g)).reduce(0) { $0 + $1.0 * $1.1 }
+        #expect(abs(lhs - rhs) < 1e-3)
+    }
+}
+
+@Suite struct PredictorTests {
+    @Test func mlpLearnsASyntheticDeviceAndRanksHeldOutArchitectures() throws {
+        let d = syntheticDevice("synthetic", scale: 1, count: 600, seed: 1)
+        let (train, test) = PredictorBenchmark().split(d, count: 400, seed: 0)
+        let file = try PredictorTraining.mlp(train, configuration: quickConfiguration(), referenceArchIndices: Array(0..<10))
+        let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.architectures)
+        let m = PredictionMetrics(predicted: predicted, truth: test.milliseconds)
+        #expect(m.spearman > 0.95, "ρ \(m.spearman)")
+    }
+
+    @Test func latencyGradientMatchesFiniteDifferences() throws {
+        let devices = [syntheticDevice("a", scale: 1, count: 300, seed: 2), syntheticDevice("b", scale: 3, count: 300, seed: 3)]
+        let meta = try PredictorTraining.meta(devices, configuration: quickConfiguration(), ensembleSize: 2,
+                                              referenceArchIndices: Array(0..<10))
+        let objective = try LatencyPredictor(file: meta).objective(device: devices[1].features)
+        // A relaxed encoding: softmax weights per edge.
+        var rng = SeededGenerator(seed: 4)
+        var x = [Float]()
+        for _ in 0..<6 {
+            let w = (0..<5).map { _ in Foundation.exp(2 * rng.nextUniform()) }
+            let s = w.reduce(0, +)
+            x += w.map { $0 / s }
+        }
+        let (value, gradient) = objective.evaluate(x)
+        #expect(abs(value - objective.milliseconds([x])[0]) < 1e-4 * value)
+        // A small step: the MLP is piecewise linear, and a large one straddles ReLU kinks.
+        let h: Float = 1e-3
+        for k in 0..<30 {
+            var plus = x, minus = x
+            plus[k] += h
+            minus[k] -= h
+            let numeric = (objective.milliseconds([plus])[0] - objective.milliseconds([minus])[0]) / Double(2 * h)
+            #expect(abs(numeric - Double(gradient[k])) <= 2e-2 * (abs(numeric) + 0.05 * value), "∂/∂x[\(k)]: \(gradient[k]) vs \(numeric)")
+        }
+    }
+
+    @Test func predictorFilesRoundTripAndOtherVersionsAreRefused() throws {
+        let d = syntheticDevice("synthetic", scale: 1, count: 100, seed: 5)
+        let file = try PredictorTraining.mlp(d, configuration: quickConfiguration(), referenceArchIndices: Array(0..<10))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-pred-\(UUID().uuidString)").path
+        try file.write(to: dir + "/p.json")
+        let loaded = try PredictorFile.load(dir + "/p.json")
+        #expect(loaded.ensemble == file.ensemble && loaded.kind == "mlp" && loaded.device == "synthetic")
+        var text = try String(contentsOfFile: dir + "/p.json", encoding: .utf8)
+        text = text.replacingOccurrences(of: "modnas.predictor.v1", with: "modnas.predictor.v0")
+        try text.write(toFile: dir + "/old.json", atomically: true, encoding: .utf8)
+        #expect(throws: PredictorError.wrongFormat(path: dir + "/old.json", found: "modnas.predictor.v0")) {
+            try PredictorFile.load(dir + "/old.json")
+        }
+        try "{}".write(toFile: dir + "/empty.json", atomically: true, encoding: .utf8)
+        #expect(throws: PredictorError.self) { try PredictorFile.load(dir + "/empty.json") }
+    }
+
+    @Test func badDeviceFeaturesAndTooFewSamplesAreRefused() throws {
+        let good = syntheticDevice("a", scale: 1, count: 60, seed: 6)
+        var short = good.features!
+        short.values.removeLast()
+        #expect(throws: PredictorError.wrongFeatureLength(device: "a", expected: 10, found: 9)) {
+            try DeviceInput(short, space: "nb201", length: 10)
+        }
+        var nan = good.features!
+        nan.values[3] = .nan
+        #expect(throws: PredictorError.self) { try DeviceInput(nan, space: "nb201", length: 10) }
+        var zero = good.features!
+        zero.values[0] = 0
+        #expect(throws: PredictorError.self) { try DeviceInput(zero, space: "nb201", length: 10) }
+        var other = good.features!
+        other.space = "ofa"
+        #expect(throws: PredictorError.wrongSpace(device: "a", expected: "nb201", found: "ofa")) {
+            try DeviceInput(other, space: "nb201", length: 10)
+        }
+        let tiny = DeviceSamples(device: "t", features: nil, architectures: Array(good.architectures.prefix(3)),
+                                 milliseconds: Array(good.milliseconds.prefix(3)))
+        #expect(throws: PredictorError.tooFewSamples(device: "t", found: 3, needed: PredictorTraining.minimumSamples)) {
+            try PredictorTraining.mlp(tiny, configuration: quickConfiguration(), referenceArchIndices: [])
+        }
+        var negative = good
+        negative.milliseconds[0] = -1
+        #expect(throws: PredictorError.self) {
+            try PredictorTraining.mlp(negative, configuration: quickConfiguration(), referenceArchIndices: [])
+        }
+        // An MLP predictor refuses another device.
+        let file = try PredictorTraining.mlp(good, configuration: quickConfiguration(), referenceArchIndices: [])
+        var elsewhere = good.features!
+        elsewhere.device = "b"
+        #expect(throws: PredictorError.deviceMismatch(predictor: "a", device: "b")) {
+            try LatencyPredictor(file: file).objective(device: elsewhere)
+        }
+    }
+
+    @Test func adaptationImprovesAnUnseenDevice() throws {
+        let train = [syntheticDevice("a", scale: 1, count: 300, seed: 7), syntheticDevice("b", scale: 2, count: 300, seed: 8)]
+        let meta = try PredictorTraining.meta(train, configuration: quickConfiguration(), referenceArchIndices: Array(0..<10))
+        // A device whose op costs differ in kind (pooling expensive), seen through 40 samples.
+        var unseen = syntheticDevice("c", scale: 1.5, count: 40, seed: 9)
+        unseen.milliseconds = zip(unseen.architectures, unseen.milliseconds).map { a, ms in
+            ms + 1.5 * Double(a.operations.filter { $0 == .averagePool3x3 }.count)
+        }
+        let before = PredictionMetrics(predicted: try LatencyPredictor(file: meta).objective(device: unseen.features)
+                                        .milliseconds(unseen.architectures), truth: unseen.milliseconds)
+        let adapted = try PredictorTraining.adapt(meta, to: unseen, epochs: 60)
+        let after = try #require(adapted.metrics["c (adaptation samples)"])
+        #expect(after.mape < before.mape, "MAPE \(before.mape) → \(after.mape)")
+        #expect(adapted.kind == "meta" && adapted.device == "c")
+    }
+}
