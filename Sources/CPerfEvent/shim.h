@@ -2,16 +2,13 @@
 // - libpfm4 (event-name encoding) and perf_event_open. libpfm4 brings its own copy of
 //   perf_event.h, so the kernel header is not included as well. Swift cannot call the variadic
 //   syscall(2) nor expand the _IO* ioctl request macros, so each gets a prefixed inline wrapper.
-// - sched_getaffinity / sched_setaffinity, which need _GNU_SOURCE and the CPU_* macros.
+// - sched_getaffinity / sched_setaffinity: glibc declares them only under _GNU_SOURCE, which
+//   must not be defined here (it changes glibc's structs for every module importing this one),
+//   so they are called as raw syscalls on a plain byte mask.
 #ifndef MODNAS_CPERFEVENT_SHIM_H
 #define MODNAS_CPERFEVENT_SHIM_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <sched.h>
 #include <stddef.h>
-#include <string.h>
 #include <perfmon/pfmlib_perf_event.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -38,23 +35,15 @@ static inline int modnas_perf_event_reset(int fd, unsigned long flags) {
     return ioctl(fd, PERF_EVENT_IOC_RESET, flags);
 }
 
-/// sched_getaffinity(0, ...) as a plain byte mask (bit k%8 of byte k/8 = CPU k).
-/// Returns the number of mask bytes written, or -1 with errno set.
+/// The raw sched_getaffinity syscall for the calling thread: fills `mask` (bit k%8 of byte k/8 =
+/// CPU k; `bytes` a multiple of 8). Returns the number of mask bytes the kernel wrote, or -1 (errno).
 static inline int modnas_get_affinity(unsigned char *mask, size_t bytes) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
-    size_t n = bytes < sizeof set ? bytes : sizeof set;
-    memcpy(mask, &set, n);
-    return (int)n;
+    return (int)syscall(SYS_sched_getaffinity, 0, bytes, mask);
 }
 
-/// sched_setaffinity(0, ...) from a plain byte mask (see modnas_get_affinity).
+/// The raw sched_setaffinity syscall for the calling thread (mask as in modnas_get_affinity).
 static inline int modnas_set_affinity(const unsigned char *mask, size_t bytes) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    memcpy(&set, mask, bytes < sizeof set ? bytes : sizeof set);
-    return sched_setaffinity(0, sizeof set, &set);
+    return (int)syscall(SYS_sched_setaffinity, 0, bytes, mask);
 }
 
 #endif

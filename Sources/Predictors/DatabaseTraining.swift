@@ -23,6 +23,6 @@ public enum DatabaseSamples {
     public static func split(_ d: DeviceSamples, trainSize count: Int, seed: UInt64) -> (train: DeviceSamples, test: DeviceSamples) {
         let n = d.architectures.count
         let size = n > count ? count : max(n - max(n / 5, 1), 1)
-        return PredictorBenchmark().split(d, count: size, seed: seed)
+        return d.split(count: size, seed: seed)
     }
 }

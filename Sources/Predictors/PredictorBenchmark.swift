@@ -64,7 +64,7 @@ public struct PredictorBenchmark {
     /// Per-device MLPs trained on `trainSize` seeded architectures, judged on all the others.
     public func perDeviceMLP(_ devices: [DeviceSamples], progress: (String) -> Void = { _ in }) throws -> [Row] {
         try devices.map { d in
-            let (train, test) = split(d, count: trainSize, seed: configuration.seed)
+            let (train, test) = d.split(count: trainSize, seed: configuration.seed)
             let file = try PredictorTraining.mlp(train, configuration: configuration, ensembleSize: ensembleSize,
                                                  referenceArchIndices: [])
             let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.architectures)
@@ -81,7 +81,7 @@ public struct PredictorBenchmark {
                                 progress: (String) -> Void = { _ in }) throws -> [Row] {
         let refs = devices.first?.features?.referenceArchIndices ?? []
         return try devices.filter { heldOut.isEmpty || heldOut.contains($0.device) }.map { held in
-            let others = devices.filter { $0.device != held.device }.map { split($0, count: metaSamplesPerDevice, seed: configuration.seed).0 }
+            let others = devices.filter { $0.device != held.device }.map { $0.split(count: metaSamplesPerDevice, seed: configuration.seed).0 }
             let file = try PredictorTraining.meta(others, configuration: metaConfiguration, ensembleSize: ensembleSize,
                                                   referenceArchIndices: refs)
             let predicted = try LatencyPredictor(file: file).objective(device: held.features).milliseconds(held.architectures)
@@ -107,18 +107,6 @@ public struct PredictorBenchmark {
         }!
     }
 
-    /// A seeded split: `count` samples to train on and the rest.
-    func split(_ d: DeviceSamples, count: Int, seed: UInt64) -> (DeviceSamples, DeviceSamples) {
-        var rng = SeededGenerator(seed: seed &+ 17)
-        var order = Array(d.architectures.indices)
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-        let n = min(count, order.count)
-        func pick(_ idx: ArraySlice<Int>) -> DeviceSamples {
-            DeviceSamples(device: d.device, features: d.features, architectures: idx.map { d.architectures[$0] },
-                          milliseconds: idx.map { d.milliseconds[$0] })
-        }
-        return (pick(order[..<n]), pick(order[n...]))
-    }
 }
 
 extension PredictorBenchmark.Row {

@@ -19,6 +19,21 @@ public struct DeviceSamples: Sendable {
     }
 }
 
+extension DeviceSamples {
+    /// A seeded split: `count` samples to train on and the rest.
+    public func split(count: Int, seed: UInt64) -> (DeviceSamples, DeviceSamples) {
+        var rng = SeededGenerator(seed: seed &+ 17)
+        var order = Array(architectures.indices)
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        let n = min(count, order.count)
+        func pick(_ idx: ArraySlice<Int>) -> DeviceSamples {
+            DeviceSamples(device: device, features: features, architectures: idx.map { architectures[$0] },
+                          milliseconds: idx.map { milliseconds[$0] })
+        }
+        return (pick(order[..<n]), pick(order[n...]))
+    }
+}
+
 /// Trains predictor files.
 public enum PredictorTraining {
     /// The fewest samples a device needs for training.

@@ -95,15 +95,16 @@ public final class ProfileDatabase: @unchecked Sendable {
         }
     }
 
-    /// The rounds already stored per architecture string on a device under a configuration key
-    /// (the most of any of its sessions).
-    public func storedRounds(deviceId: Int64, configKey: String) throws -> [String: Int] {
+    /// The rounds already stored per architecture string: in one session, or (with
+    /// `deviceId`/`configKey`) the most of any session of a device under a configuration key.
+    public func storedRounds(sessionId: Int64? = nil, deviceId: Int64? = nil, configKey: String? = nil) throws -> [String: Int] {
         try pool.read { db in
             Dictionary(try Row.fetchAll(db, sql: """
                 SELECT a.archString, m.rounds FROM measurement m
                 JOIN session s ON s.id = m.sessionId JOIN architecture a ON a.id = m.architectureId
-                WHERE s.deviceId = ? AND s.configKey = ?
-                """, arguments: [deviceId, configKey]).map { ($0[0] as String, $0[1] as Int) }, uniquingKeysWith: max)
+                WHERE (? IS NULL OR s.id = ?) AND (? IS NULL OR s.deviceId = ?) AND (? IS NULL OR s.configKey = ?)
+                """, arguments: [sessionId, sessionId, deviceId, deviceId, configKey, configKey])
+                .map { ($0[0] as String, $0[1] as Int) }, uniquingKeysWith: max)
         }
     }
 

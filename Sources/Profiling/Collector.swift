@@ -142,8 +142,13 @@ public final class Collector {
 
         let index = try NB201Index.shipped()
         let plan = try CollectionPlan.make(index: index, samples: options.samples, seed: options.seed, listed: listed, shard: options.shard)
-        var done = try database.storedRounds(deviceId: device.id!, configKey: options.configurationKey)
         let rounds = max(options.rounds, 1)
+        // Progress is this session's own rounds; an architecture complete in another session of
+        // the same configuration (e.g. merged from elsewhere) is not measured again.
+        var done = try database.storedRounds(sessionId: session.id!)
+        for (arch, r) in try database.storedRounds(deviceId: device.id!, configKey: options.configurationKey) where r >= rounds {
+            done[arch] = rounds
+        }
         let complete = plan.filter { done[$0.architecture.string, default: 0] >= rounds }.count
         let references = try CollectionPlan.references()
         func referencesComplete() -> Bool { references.allSatisfy { done[$0.architecture.string, default: 0] >= rounds } }

@@ -123,7 +123,10 @@ extension PredictCommand {
             let database = try ProfileDatabase(path: db)
             let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try referenceStrings())
             let p = try LatencyPredictor(path: predictor)
-            let objective = try p.objective(device: p.file.kind == "meta" ? d.features.orThrow(device) : d.features)
+            // A meta predictor needs the features; asking the store again gives its exact error.
+            let features = p.file.kind == "meta" && d.features == nil
+                ? try database.features(device: device, space: "nb201", references: try referenceStrings()) : d.features
+            let objective = try p.objective(device: features)
             let m = PredictionMetrics(predicted: objective.milliseconds(d.architectures), truth: d.milliseconds)
             print(String(format: "%@ (%d architectures, predicted vs measured/benchmark medians): Spearman %.4f, Kendall %.4f, MAPE %.2f %%, RMSE %.3f ms, within ±10 %% %.1f %%",
                          device, m.count, m.spearman, m.kendall, m.mape, m.rmse, m.within10))
@@ -151,12 +154,5 @@ extension PredictCommand {
             let m = adapted.metrics["\(device) (adaptation samples)"]!
             print(String(format: "adapted to %@ on %d architectures (Spearman on them %.4f) → %@", device, d.architectures.count, m.spearman, out))
         }
-    }
-}
-
-extension Optional where Wrapped == DeviceFeatures {
-    func orThrow(_ device: String) throws -> DeviceFeatures {
-        guard let self else { throw StoreError.incompleteReferences(device: device, missing: 10) }
-        return self
     }
 }

@@ -62,7 +62,7 @@ func quickConfiguration() -> TrainingConfiguration {
 @Suite struct PredictorTests {
     @Test func mlpLearnsASyntheticDeviceAndRanksHeldOutArchitectures() throws {
         let d = syntheticDevice("synthetic", scale: 1, count: 600, seed: 1)
-        let (train, test) = PredictorBenchmark().split(d, count: 400, seed: 0)
+        let (train, test) = d.split(count: 400, seed: 0)
         let file = try PredictorTraining.mlp(train, configuration: quickConfiguration(), referenceArchIndices: Array(0..<10))
         let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.architectures)
         let m = PredictionMetrics(predicted: predicted, truth: test.milliseconds)
