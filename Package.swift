@@ -30,6 +30,7 @@ let package = Package(
         ], swiftSettings: v5),
         .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "ProfileStore", "CPerfEvent"], swiftSettings: v5),
         .target(name: "Predictors", dependencies: ["Autodiff", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
+        .target(name: "Search", dependencies: ["Autodiff", "SearchSpaces"], swiftSettings: v5),
         .target(name: "CommandSupport", dependencies: [
             "Autodiff", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
@@ -52,6 +53,7 @@ let package = Package(
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff"], swiftSettings: v5),
         .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "SearchSpaces"], swiftSettings: v5),
         .testTarget(name: "PredictorsTests", dependencies: ["Predictors", "Autodiff", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Autodiff", "SearchSpaces"], swiftSettings: v5),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "ProfileStore", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [
             "CommandSupport", "Autodiff", "ProfileStore", "modnas", "modnas-profile", "modnas-predict",

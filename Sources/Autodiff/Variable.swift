@@ -32,8 +32,9 @@ public final class Variable {
         self.pullback = pullback
     }
 
-    /// The result of an op: records parents and pullback only when a gradient can flow.
-    static func result(_ value: Tensor, parents: [Variable],
+    /// The result of an op: records parents and pullback only when a gradient can flow. Other
+    /// modules define their own ops with it (the pullback returns one gradient per parent).
+    public static func result(_ value: Tensor, parents: [Variable],
                        pullback: @escaping (Tensor) -> [Tensor?]) -> Variable {
         guard TapeRecording.isOn, parents.contains(where: \.requiresGrad) else {
             return Variable(value)
