@@ -30,6 +30,11 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return result
     }
 
+    /// Shuffles `array` in place (Fisher–Yates from the end), reproducibly for a given state.
+    public mutating func shuffle<T>(_ array: inout [T]) {
+        for i in stride(from: array.count - 1, to: 0, by: -1) { array.swapAt(i, Int(next() % UInt64(i + 1))) }
+    }
+
     /// A uniform Float in [0, 1) with 24 random bits.
     public mutating func nextUniform() -> Float {
         Float(next() >> 40) * (1.0 / Float(1 << 24))

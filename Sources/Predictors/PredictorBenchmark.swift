@@ -50,14 +50,7 @@ public struct PredictorBenchmark {
     /// Architectures per training device for the meta predictor.
     public var metaSamplesPerDevice = 3000
     public var configuration = TrainingConfiguration()
-    public var metaConfiguration: TrainingConfiguration = {
-        var c = TrainingConfiguration()
-        c.maxEpochs = 40
-        c.batchSize = 256
-        c.patience = 6
-        c.weightDecay = 1e-3
-        return c
-    }()
+    public var metaConfiguration = TrainingConfiguration.meta
 
     public init() {}
 

@@ -24,7 +24,7 @@ extension DeviceSamples {
     public func split(count: Int, seed: UInt64) -> (DeviceSamples, DeviceSamples) {
         var rng = SeededGenerator(seed: seed &+ 17)
         var order = Array(architectures.indices)
-        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        rng.shuffle(&order)
         let n = min(count, order.count)
         func pick(_ idx: ArraySlice<Int>) -> DeviceSamples {
             DeviceSamples(device: device, features: features, architectures: idx.map { architectures[$0] },

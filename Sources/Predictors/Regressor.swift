@@ -70,6 +70,17 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var patience = 40
     public var seed: UInt64 = 0
     public init() {}
+
+    /// The meta predictor's defaults: many more rows (devices × architectures), so fewer epochs,
+    /// larger batches and lighter decay.
+    public static var meta: TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.maxEpochs = 40
+        c.batchSize = 256
+        c.patience = 6
+        c.weightDecay = 1e-3
+        return c
+    }
 }
 
 /// What a training run did.
@@ -91,7 +102,7 @@ extension Regressor {
         precondition(n == targets.count && n >= 2, "fit needs at least 2 rows with one target each")
         var rng = SeededGenerator(seed: c.seed)
         var order = Array(0..<n)
-        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        rng.shuffle(&order)
         let validationCount = min(max(1, Int(Double(n) * c.validationFraction)), n - 1)
         let validation = Array(order.prefix(validationCount)), training = Array(order.dropFirst(validationCount))
 
@@ -128,14 +139,18 @@ extension Regressor {
         let initial = snapshot()
         var model = Regressor(linearTerm: initial[0], layers: Array(initial.dropFirst()), inputMean: mean, inputStd: std,
                               targetMean: tMean, targetStd: tStd)
+        // Normalised once; minibatches only gather rows.
+        var normalized = rows.scalars, scaledTargets = targets
+        for i in 0..<n {
+            for j in 0..<d { normalized[i * d + j] = (normalized[i * d + j] - mean[j]) / std[j] }
+            scaledTargets[i] = (targets[i] - tMean) / tStd
+        }
         func batch(_ indices: ArraySlice<Int>) -> (Variable, Variable) {
-            var x = [Float](), y = [Float]()
+            var x = [Float]()
             x.reserveCapacity(indices.count * d)
-            for i in indices {
-                for j in 0..<d { x.append((rows.scalars[i * d + j] - mean[j]) / std[j]) }
-                y.append((targets[i] - tMean) / tStd)
-            }
-            return (Variable(Tensor(shape: [indices.count, d], scalars: x)), Variable(Tensor(shape: [indices.count, 1], scalars: y)))
+            for i in indices { x.append(contentsOf: normalized[(i * d)..<((i + 1) * d)]) }
+            return (Variable(Tensor(shape: [indices.count, d], scalars: x)),
+                    Variable(Tensor(shape: [indices.count, 1], scalars: indices.map { scaledTargets[$0] })))
         }
         let (vx, vy) = batch(validation[...])
         let adam = Adam(parameters: parameters, learningRate: c.learningRate, weightDecay: c.weightDecay)
@@ -143,7 +158,7 @@ extension Regressor {
         var shuffled = training
         while epoch < c.maxEpochs && epoch - bestEpoch <= c.patience {
             epoch += 1
-            for i in stride(from: shuffled.count - 1, to: 0, by: -1) { shuffled.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            rng.shuffle(&shuffled)
             for start in stride(from: 0, to: shuffled.count, by: c.batchSize) {
                 let (x, y) = batch(shuffled[start..<min(start + c.batchSize, shuffled.count)])
                 zeroGradients(parameters)

@@ -46,6 +46,11 @@ public enum CollectionPlan {
         try EngineBenchmark.referenceArchitectures().map { ($0.index, $0.architecture) }
     }
 
+    /// The shipped reference architectures as (official index, NB201 string), the form the store takes.
+    public static func referenceStrings() throws -> [(index: Int, string: String)] {
+        try references().map { ($0.index, $0.architecture.string) }
+    }
+
     /// References, then this shard of (listed + `samples` seeded uniform samples); each
     /// architecture appears once, under its first role.
     public static func make(index: NB201Index, samples: Int, seed: UInt64, listed: [NB201Architecture],

@@ -1,3 +1,4 @@
+import Foundation
 import Autodiff
 import DataFiles
 import SearchSpaces
@@ -104,12 +105,12 @@ extension EngineBenchmark.Report {
         ]
         for r in networks {
             lines.append([
-                pad(String(r.position), 3), pad(String(r.index), 6),
-                pad(format(Double(r.cost.floatingPointOperations) / 1e6, digits: 1), 8),
-                pad(String(r.cost.parameters), 8),
-                pad(format(r.latency.median, digits: 3), 10), pad(format(r.latency.p10, digits: 3), 8),
-                pad(format(r.latency.p90, digits: 3), 8), pad(format(r.latency.coefficientOfVariation, digits: 3), 6),
-                pad(format(r.gflops), 8), pad(format(100 * r.ratioToSgemm, digits: 1) + " %", 8),
+                String(r.position).leftPadded(3), String(r.index).leftPadded(6),
+                format(Double(r.cost.floatingPointOperations) / 1e6, digits: 1).leftPadded(8),
+                String(r.cost.parameters).leftPadded(8),
+                format(r.latency.median, digits: 3).leftPadded(10), format(r.latency.p10, digits: 3).leftPadded(8),
+                format(r.latency.p90, digits: 3).leftPadded(8), format(r.latency.coefficientOfVariation, digits: 3).leftPadded(6),
+                format(r.gflops).leftPadded(8), (format(100 * r.ratioToSgemm, digits: 1) + " %").leftPadded(8),
             ].joined(separator: " "))
         }
         lines.append("")
@@ -118,19 +119,11 @@ extension EngineBenchmark.Report {
     }
 }
 
-func format(_ x: Double, digits: Int = 2) -> String {
-    let factor = pow10(digits)
-    let rounded = (x * factor).rounded() / factor
-    var s = String(rounded)
-    if let dot = s.firstIndex(of: ".") {
-        let decimals = s.distance(from: dot, to: s.endIndex) - 1
-        if decimals < digits { s += String(repeating: "0", count: digits - decimals) }
-    } else if digits > 0 { s += "." + String(repeating: "0", count: digits) }
-    return s
-}
+func format(_ x: Double, digits: Int = 2) -> String { String(format: "%.\(digits)f", x) }
 
-private func pow10(_ n: Int) -> Double { (0..<n).reduce(1.0) { acc, _ in acc * 10 } }
-
-func pad(_ s: String, _ width: Int) -> String {
-    s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+extension String {
+    /// The string right-aligned in `width` columns.
+    public func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
 }

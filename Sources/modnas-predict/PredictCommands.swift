@@ -7,11 +7,6 @@ import ProfileStore
 import Profiling
 import SearchSpaces
 
-/// The shipped reference architectures as (official index, string).
-func referenceStrings() throws -> [(index: Int, string: String)] {
-    try CollectionPlan.references().map { ($0.index, $0.architecture.string) }
-}
-
 /// Reads a device feature file; a malformed one is a one-line error.
 func loadFeatures(_ path: String) throws -> DeviceFeatures {
     let data: Data
@@ -47,7 +42,7 @@ extension PredictCommand {
         func run() throws {
             OpenBLAS.setThreadCount(1)
             let database = try ProfileDatabase(path: db)
-            let index = try NB201Index.shipped(), refs = try referenceStrings()
+            let index = try NB201Index.shipped(), refs = try CollectionPlan.referenceStrings()
             let names = devices.isEmpty ? try database.deviceNames() : devices
             var samples = try names.map { try DatabaseSamples.device($0, database: database, index: index, references: refs) }
             if devices.isEmpty { samples = samples.filter { $0.architectures.count >= PredictorTraining.minimumSamples * 10 } }
@@ -67,7 +62,7 @@ extension PredictCommand {
                                  test.architectures.count, file.metrics[d.device]!.spearman, file.metrics[d.device]!.within10, path))
                 }
             } else {
-                var mc = PredictorBenchmark().metaConfiguration
+                var mc = TrainingConfiguration.meta
                 mc.seed = seed
                 let training = samples.filter { $0.features != nil }.map { DatabaseSamples.split($0, trainSize: trainSize, seed: seed).train }
                 var file = try PredictorTraining.meta(training, configuration: mc, ensembleSize: ensemble,
@@ -121,11 +116,11 @@ extension PredictCommand {
         func run() throws {
             OpenBLAS.setThreadCount(1)
             let database = try ProfileDatabase(path: db)
-            let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try referenceStrings())
+            let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try CollectionPlan.referenceStrings())
             let p = try LatencyPredictor(path: predictor)
             // A meta predictor needs the features; asking the store again gives its exact error.
             let features = p.file.kind == "meta" && d.features == nil
-                ? try database.features(device: device, space: "nb201", references: try referenceStrings()) : d.features
+                ? try database.features(device: device, space: "nb201", references: try CollectionPlan.referenceStrings()) : d.features
             let objective = try p.objective(device: features)
             let m = PredictionMetrics(predicted: objective.milliseconds(d.architectures), truth: d.milliseconds)
             print(String(format: "%@ (%d architectures, predicted vs measured/benchmark medians): Spearman %.4f, Kendall %.4f, MAPE %.2f %%, RMSE %.3f ms, within ±10 %% %.1f %%",
@@ -146,7 +141,7 @@ extension PredictCommand {
         func run() throws {
             OpenBLAS.setThreadCount(1)
             let database = try ProfileDatabase(path: db)
-            let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try referenceStrings())
+            let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try CollectionPlan.referenceStrings())
             let base = try LatencyPredictor(path: predictor)
             guard base.file.kind == "meta" else { throw ValidationError("adapt needs a meta predictor, \(predictor) is \(base.file.kind)") }
             let adapted = try PredictorTraining.adapt(base.file, to: d, epochs: epochs)

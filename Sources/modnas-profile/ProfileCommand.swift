@@ -23,11 +23,6 @@ func printError(_ line: String) { FileHandle.standardError.write(Data((line + "\
 /// Whether standard error is a terminal (progress is shown only then).
 var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 
-/// The shipped reference architectures as (official index, string).
-func referenceStrings() throws -> [(index: Int, string: String)] {
-    try CollectionPlan.references().map { ($0.index, $0.architecture.string) }
-}
-
 extension ProfileCommand {
     struct Collect: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -125,7 +120,7 @@ extension ProfileCommand {
             let latency = try CSVTable(contentsOf: FileManager.default.fileExists(atPath: table) ? table : ShippedData.path(table))
             let featureTable = try CSVTable(contentsOf: FileManager.default.fileExists(atPath: features) ? features : ShippedData.path(features))
             let counts = try database.importBenchmark(space: "nb201", latencyTable: latency, featureTable: featureTable,
-                                                      references: try referenceStrings())
+                                                      references: try CollectionPlan.referenceStrings())
             print("imported \(counts.devices) new benchmark devices, \(counts.sessions) sessions, \(counts.measurements) measurements into \(db)")
         }
     }
@@ -137,7 +132,7 @@ extension ProfileCommand {
 
         func run() throws {
             let database = try ProfileDatabase(path: db)
-            let rows = try database.deviceSummaries(referenceStrings: try referenceStrings().map(\.string))
+            let rows = try database.deviceSummaries(referenceStrings: try CollectionPlan.referenceStrings().map(\.string))
             print("device              source     sessions  archs  measurements  unstable  references")
             for r in rows {
                 print([r.name.padding(toLength: 19, withPad: " ", startingAt: 0), r.source.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0),
@@ -155,7 +150,7 @@ extension ProfileCommand {
         @Option(help: "Output folder.") var out = "Profiles"
 
         func run() throws {
-            let features = try ProfileDatabase(path: db).features(device: device, space: "nb201", references: try referenceStrings())
+            let features = try ProfileDatabase(path: db).features(device: device, space: "nb201", references: try CollectionPlan.referenceStrings())
             print(try features.write(toDirectory: out))
         }
     }
@@ -202,8 +197,4 @@ extension ProfileCommand {
             }
         }
     }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }
