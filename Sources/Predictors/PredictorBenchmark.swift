@@ -62,7 +62,7 @@ public struct PredictorBenchmark {
                                                  referenceArchIndices: [])
             let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.architectures)
             let row = Row(device: d.device, metrics: PredictionMetrics(predicted: predicted, truth: test.milliseconds))
-            let fits = file.training.fits.map { "epochs \($0.epochs) best \($0.bestEpoch) val \(String(format: "%.4f", $0.validationLoss))" }
+            let fits = file.training.fits.map { "epochs \($0.epochs) best \($0.bestEpoch) val \($0.validationLoss.map { String(format: "%.4f", $0) } ?? "—")" }
             progress("mlp \(d.device): ρ \(String(format: "%.4f", row.metrics.spearman)); \(fits.joined(separator: ", "))")
             return row
         }

@@ -7,6 +7,10 @@ public struct DenseLayer: Codable, Equatable, Sendable {
     public var outputs: Int
     public var weight: [Float]
     public var bias: [Float]
+
+    public init(inputs: Int, outputs: Int, weight: [Float], bias: [Float]) {
+        (self.inputs, self.outputs, self.weight, self.bias) = (inputs, outputs, weight, bias)
+    }
 }
 
 /// A regressor on normalised inputs and a normalised target: a linear term plus an MLP (ReLU
@@ -89,7 +93,8 @@ public struct FitReport: Codable, Equatable, Sendable {
     public var bestEpoch: Int
     public var trainSize: Int
     public var validationSize: Int
-    public var validationLoss: Double
+    /// Nil when training ran without a validation part.
+    public var validationLoss: Double?
 }
 
 extension Regressor {
@@ -103,7 +108,8 @@ extension Regressor {
         var rng = SeededGenerator(seed: c.seed)
         var order = Array(0..<n)
         rng.shuffle(&order)
-        let validationCount = min(max(1, Int(Double(n) * c.validationFraction)), n - 1)
+        // No validation part when the fraction is 0: all epochs run and the last weights are kept.
+        let validationCount = c.validationFraction <= 0 ? 0 : min(max(1, Int(Double(n) * c.validationFraction)), n - 1)
         let validation = Array(order.prefix(validationCount)), training = Array(order.dropFirst(validationCount))
 
         // Normalisation from the training part only.
@@ -165,7 +171,8 @@ extension Regressor {
                 meanSquaredError(model.forward(x, parameters: parameters), y).backward()
                 adam.step()
             }
-            let loss = Double(withoutTape { meanSquaredError(model.forward(vx, parameters: parameters).value, vy.value) })
+            let loss = validation.isEmpty ? -Double(epoch)
+                : Double(withoutTape { meanSquaredError(model.forward(vx, parameters: parameters).value, vy.value) })
             if loss < best {
                 best = loss
                 bestEpoch = epoch
@@ -175,6 +182,6 @@ extension Regressor {
             }
         }
         return (model, FitReport(epochs: epoch, bestEpoch: bestEpoch, trainSize: training.count,
-                                 validationSize: validation.count, validationLoss: best))
+                                 validationSize: validation.count, validationLoss: validation.isEmpty ? nil : best))
     }
 }

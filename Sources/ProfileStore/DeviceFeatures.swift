@@ -43,4 +43,33 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
         return path
     }
+
+    /// Reads one feature file.
+    public static func load(_ path: String) throws -> DeviceFeatures {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw StoreError.badFeatureFile(path: path, reason: "cannot read it: \(error.localizedDescription)")
+        }
+        let features: DeviceFeatures
+        do { features = try JSONDecoder().decode(DeviceFeatures.self, from: data) } catch {
+            throw StoreError.badFeatureFile(path: path, reason: "\(error)")
+        }
+        guard features.format == formatVersion else {
+            throw StoreError.badFeatureFile(path: path, reason: "format is '\(features.format)'")
+        }
+        return features
+    }
+
+    /// Every `*.json` feature file of a directory (sorted by device), or the one file at `path`.
+    public static func loadAll(_ path: String) throws -> [DeviceFeatures] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw StoreError.badFeatureFile(path: path, reason: "no such file or directory")
+        }
+        guard isDirectory.boolValue else { return [try load(path)] }
+        let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".json") }.sorted()
+        let all = try names.map { try load((path as NSString).appendingPathComponent($0)) }
+        guard !all.isEmpty else { throw StoreError.badFeatureFile(path: path, reason: "the directory holds no .json feature files") }
+        return all.sorted { $0.device < $1.device }
+    }
 }

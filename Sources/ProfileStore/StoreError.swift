@@ -7,9 +7,12 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case unknownDevice(name: String, known: [String])
     case incompleteReferences(device: String, missing: Int)
     case conflictingDevice(name: String, existing: String, incoming: String)
+    case badFeatureFile(path: String, reason: String)
 
     public var description: String {
         switch self {
+        case .badFeatureFile(let path, let reason):
+            return "\(path) is not a usable \(DeviceFeatures.formatVersion) file (\(reason)); write one with modnas-profile features"
         case .cannotOpen(let path, let reason):
             return "cannot open database \(path): \(reason); check that its folder exists and is writable"
         case .newerSchema(let path, let unknown):

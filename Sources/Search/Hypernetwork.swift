@@ -1,12 +1,15 @@
 import Autodiff
+import Predictors
 import SearchSpaces
 
 /// MODNAS's meta hypernetwork H(r, d) → α: architecture logits [6 edges, 5 ops] from a
 /// preference vector r over the objectives and a device's feature input d.
 ///
-/// Unlike the original (which reads only r[0], quantised to 101 buckets), it is an MLP on the
-/// concatenation [r, d], so every component of r acts continuously. The output layer starts at
-/// zero, so α starts uniform.
+/// Unlike the original (which reads only r[0], quantised to 101 buckets), every component of r
+/// acts continuously: an MLP on the concatenation [r, d] gives one logit head per objective, and
+/// α = Σₘ rₘ·headₘ. The gate makes each objective's head learn from its own share of the loss,
+/// so α cannot ignore r (a plain MLP on [r, d] learned one architecture for every r). The output
+/// layer starts at zero, so α starts uniform.
 public final class Hypernetwork: ParameterizedLayer {
     public let objectives: Int
     public let deviceInputs: Int
@@ -18,12 +21,33 @@ public final class Hypernetwork: ParameterizedLayer {
         self.deviceInputs = deviceInputs
         first = Linear(inFeatures: objectives + deviceInputs, outFeatures: hidden, using: &rng)
         second = Linear(inFeatures: hidden, outFeatures: hidden, using: &rng)
-        output = Linear(inFeatures: hidden, outFeatures: NB201Architecture.edgeCount * NB201Architecture.operationCount, using: &rng)
+        output = Linear(inFeatures: hidden, outFeatures: objectives * NB201Architecture.edgeCount * NB201Architecture.operationCount, using: &rng)
         output.weight.value = Tensor(zeros: output.weight.shape)
         output.bias?.value = Tensor(zeros: output.bias!.shape)
     }
 
+    /// A hypernetwork with stored weights (`layers` as returned by `layers`).
+    public convenience init(objectives: Int, deviceInputs: Int, layers: [DenseLayer]) throws {
+        self.init(objectives: objectives, deviceInputs: deviceInputs, hidden: layers.first?.outputs ?? 1)
+        let linears = [first, second, output]
+        guard layers.count == 3, zip(layers, linears).allSatisfy({ $0.inputs == $1.weight.shape[1] && $0.outputs == $1.weight.shape[0]
+            && $0.weight.count == $0.inputs * $0.outputs && $0.bias.count == $0.outputs }) else {
+            throw SearchError.badFile(reason: "hypernetwork layers do not fit \(objectives) objectives and \(deviceInputs) device inputs")
+        }
+        for (layer, linear) in zip(layers, linears) {
+            linear.weight.value = Tensor(shape: linear.weight.shape, scalars: layer.weight)
+            linear.bias?.value = Tensor(shape: [layer.outputs], scalars: layer.bias)
+        }
+    }
+
     public var parameters: [Variable] { first.parameters + second.parameters + output.parameters }
+
+    /// The weights, layer by layer.
+    public var layers: [DenseLayer] {
+        [first, second, output].map {
+            DenseLayer(inputs: $0.weight.shape[1], outputs: $0.weight.shape[0], weight: $0.weight.value.scalars, bias: $0.bias!.value.scalars)
+        }
+    }
 
     /// Logits α [6, 5] for preference `preference` (M values) and device input `device`.
     public func callAsFunction(preference: Variable, device: Variable) -> Variable {
@@ -31,6 +55,8 @@ public final class Hypernetwork: ParameterizedLayer {
                      "Hypernetwork expects \(objectives) preferences and \(deviceInputs) device inputs")
         let x = concatChannels([reshape(preference, to: [1, objectives]), reshape(device, to: [1, deviceInputs])])
         let h = relu(second(relu(first(x))))
-        return reshape(output(h), to: [NB201Architecture.edgeCount, NB201Architecture.operationCount])
+        let cells = NB201Architecture.edgeCount * NB201Architecture.operationCount
+        let heads = reshape(output(h), to: [objectives, cells])
+        return reshape(matmul(reshape(preference, to: [1, objectives]), heads), to: [NB201Architecture.edgeCount, NB201Architecture.operationCount])
     }
 }

@@ -8,15 +8,7 @@ import Profiling
 import SearchSpaces
 
 /// Reads a device feature file; a malformed one is a one-line error.
-func loadFeatures(_ path: String) throws -> DeviceFeatures {
-    let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw ValidationError("cannot read device features \(path): \(error.localizedDescription)")
-    }
-    do { return try JSONDecoder().decode(DeviceFeatures.self, from: data) } catch {
-        throw ValidationError("\(path) is not a modnas.device-features.v1 file (\(error)); write one with modnas-profile features")
-    }
-}
+func loadFeatures(_ path: String) throws -> DeviceFeatures { try DeviceFeatures.load(path) }
 
 extension PredictCommand {
     struct Train: ParsableCommand {
@@ -30,6 +22,7 @@ extension PredictCommand {
         @Option(help: "Architectures per device to train on (mlp: the rest is held out for the metrics).") var trainSize = 1000
         @Option(help: "Models averaged per predictor.") var ensemble = 1
         @Option(help: "Seed.") var seed: UInt64 = 0
+        @Option(help: "Most epochs of an mlp (default 800; early stopping usually ends sooner).") var maxEpochs: Int?
         @Option(help: "Output: a folder for mlp (one file per device), a file for meta.") var out: String?
 
         func validate() throws {
@@ -49,6 +42,10 @@ extension PredictCommand {
             guard !samples.isEmpty else { throw ValidationError("no device in \(db) has enough measurements; import or collect first") }
             var c = TrainingConfiguration()
             c.seed = seed
+            if let maxEpochs {
+                c.maxEpochs = maxEpochs
+                c.patience = min(c.patience, max(maxEpochs / 4, 5))
+            }
             if kind == "mlp" {
                 for d in samples {
                     let (train, test) = DatabaseSamples.split(d, trainSize: trainSize, seed: seed)

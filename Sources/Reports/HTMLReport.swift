@@ -1,0 +1,132 @@
+import Foundation
+import Search
+
+/// What a report says about the run that produced it: labelled settings and the epoch log.
+public struct RunSettings {
+    public var items: [(String, String)]
+    public var log: [EpochLog]
+    public var title: String
+
+    public init(title: String, items: [(String, String)], log: [EpochLog] = []) {
+        (self.title, self.items, self.log) = (title, items, log)
+    }
+
+    /// The settings of a search run.
+    public init(search: HypernetworkFile, devices: [SearchDevice], seconds: Double, baselineBudget: Int, command: String) {
+        let c = search.configuration
+        let training = devices.filter(\.isTraining), zeroShot = devices.filter { !$0.isTraining }
+        title = "MODNAS search (NB201, accuracy: \(search.accuracyMode))"
+        log = search.log
+        items = [
+            ("command", command),
+            ("created", ISO8601DateFormatter().string(from: search.createdAt)),
+            ("training devices (\(training.count))", training.map { "\($0.name) [\($0.latencySource)]" }.joined(separator: ", ")),
+            ("zero-shot devices (\(zeroShot.count))", zeroShot.map { "\($0.name) [\($0.latencySource)]" }.joined(separator: ", ")),
+            ("accuracy", "surrogate fitted on K = \(search.surrogate.queried.count) queried architectures (\(search.surrogate.source)); fronts' estimated_accuracy comes from it"),
+            ("hypernetwork steps", "\(c.epochs) epochs × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vectors per device, gradients combined by \(c.combination); Adam lr \(c.learningRate.map { "\($0)" } ?? "3e-4 × \(training.count)"), betas (\(c.beta1), \(c.beta2)), weight decay \(c.weightDecay), λ = \(c.cosineWeight), hidden \(c.hidden), seed \(c.seed)"),
+            ("preference vectors", "\(c.preferences), r = (cos θ, sin θ), θ evenly over [0, π/2]"),
+            ("search time", String(format: "%.1f s", seconds)),
+            ("baselines", baselineBudget > 0 ? "random, local search, NSGA-II: \(baselineBudget) architectures queried per benchmark device (benchmark error and latency)" : "not run"),
+            ("normalisation", "test error (%) and latency, each min-max over the benchmark's architectures with error < 90 %; reference point (1, 1)"),
+        ]
+    }
+}
+
+/// One HTML page, no network access needed: settings, the HV table, a plot per device.
+public struct HTMLReport {
+    public var settings: RunSettings
+    public var results: [DeviceEvaluation]
+    public var missing: [String: String]
+    public var rows: [FrontRow]
+    public var benchmark: NB201Benchmark
+
+    static let baselineStyle: [(name: String, color: String, mark: SVGPlot.Mark)] =
+        [("random", "#2a7fbf", .square), ("local search", "#2ca02c", .triangle), ("NSGA-II", "#9467bd", .cross)]
+
+    public init(settings: RunSettings, results: [DeviceEvaluation], missing: [String: String], rows: [FrontRow], benchmark: NB201Benchmark) {
+        (self.settings, self.results, self.missing, self.rows, self.benchmark) = (settings, results, missing, rows, benchmark)
+    }
+
+    public func render() -> String {
+        var html = """
+        <!DOCTYPE html><html><head><meta charset="utf-8"><title>modnas report</title>
+        <style>body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse;font-size:13px}
+        td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child,th:first-child{text-align:left}
+        .plots{display:flex;flex-wrap:wrap;gap:12px}.plot{border:1px solid #eee;padding:4px}h3{margin:4px 0;font-size:14px}
+        .note{color:#555;font-size:13px}</style></head><body>
+        <h1>\(escapeHTML(settings.title))</h1>
+        <h2>Settings</h2><table>
+        """
+        for (k, v) in settings.items { html += "<tr><th>\(escapeHTML(k))</th><td style=\"text-align:left\">\(escapeHTML(v))</td></tr>" }
+        html += "</table>"
+        html += "<h2>Hypervolume</h2><p class=\"note\">HV of each device's front: benchmark latency and benchmark test error for devices with a table; measured latency for a profiled host (its latency range is that of its measured architectures). A MODNAS front has one architecture per preference vector (fewer when several coincide).</p>"
+        html += hypervolumeTable()
+        if !settings.log.isEmpty { html += "<h2>Convergence</h2>" + convergencePlot() }
+        html += "<h2>Fronts</h2><div class=\"plots\">"
+        let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        for device in devices { html += "<div class=\"plot\">" + plot(device) + "</div>" }
+        return html + "</div></body></html>\n"
+    }
+
+    func hypervolumeTable() -> String {
+        let names = Self.baselineStyle.map(\.name).filter { n in results.contains { $0.baselines[n] != nil } }
+        var s = "<table><tr><th>device</th><th>latency</th><th>archs</th><th>HV</th><th>true HV</th><th>ratio</th><th>GD</th><th>IGD</th>"
+            + names.map { "<th>HV \(escapeHTML($0))</th>" }.joined() + "</tr>"
+        func f(_ v: Double?, _ format: String = "%.4f") -> String { v.map { String(format: format, $0) } ?? "—" }
+        for r in results {
+            s += "<tr><td>\(escapeHTML(r.device))</td><td>\(r.latencySource)</td><td>\(r.distinct)</td><td>\(f(r.hypervolume))</td><td>\(f(r.trueHypervolume))</td>"
+                + "<td>\(f(r.ratio, "%.3f"))</td><td>\(f(r.generationalDistance))</td><td>\(f(r.invertedGenerationalDistance))</td>"
+                + names.map { "<td>\(f(r.baselines[$0]))</td>" }.joined() + "</tr>"
+        }
+        let bench = results.filter { $0.latencySource == "benchmark" }
+        func mean(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.reduce(0, +) / Double(v.count) }
+        if !bench.isEmpty {
+            s += "<tr><th>mean (benchmark)</th><td></td><td></td><th>\(f(mean(bench.map(\.hypervolume))))</th><th>\(f(mean(bench.compactMap(\.trueHypervolume))))</th>"
+                + "<th>\(f(mean(bench.compactMap(\.ratio)), "%.3f"))</th><th>\(f(mean(bench.compactMap(\.generationalDistance))))</th><th>\(f(mean(bench.compactMap(\.invertedGenerationalDistance))))</th>"
+                + names.map { n in "<th>\(f(mean(bench.compactMap { $0.baselines[n] })))</th>" }.joined() + "</tr>"
+        }
+        s += "</table>"
+        if !missing.isEmpty {
+            s += "<ul class=\"note\">" + missing.sorted { $0.key < $1.key }.map { "<li>\(escapeHTML($0.key)): not evaluated — \(escapeHTML($0.value))</li>" }.joined() + "</ul>"
+        }
+        return s
+    }
+
+    func convergencePlot() -> String {
+        let log = settings.log
+        let values = log.flatMap { [$0.predictedHypervolume] + ($0.benchmarkHypervolume.map { [$0] } ?? []) }
+        var p = SVGPlot(xLabel: "epoch", yLabel: "mean HV (training devices)", xRange: 1...Double(max(log.count, 2)),
+                        yRange: (values.min()! - 0.01)...(values.max()! + 0.01))
+        p.line(log.map { (Double($0.epoch), $0.predictedHypervolume) }, color: "#d62728", label: "predicted objectives (surrogate, predictor)")
+        let bench = log.compactMap { e in e.benchmarkHypervolume.map { (Double(e.epoch), $0) } }
+        if !bench.isEmpty { p.line(bench, color: "#333", label: "benchmark objectives") }
+        return p.render()
+    }
+
+    /// A device's plot: benchmark or measured values where known, else the front's predicted values.
+    func plot(_ device: String) -> String {
+        let front = rows.filter { $0.device == device }
+        if let r = results.first(where: { $0.device == device }) {
+            let errors = r.points.map(\.error) + (r.latencySource == "benchmark" ? [r.bounds.errorRange.lowerBound] : [])
+            var p = SVGPlot(xLabel: "latency (ms, \(r.latencySource))", yLabel: "test error (%, benchmark)",
+                            xRange: r.bounds.latencyRange, yRange: max(errors.min()! * 0.9, 1)...90, logY: true)
+            if let table = benchmark.latency[device] {
+                p.cloud(zip(table, benchmark.testError).filter { $0.1 < 90 }.map { ($0.0, $0.1) })
+                let all = zip(benchmark.testError, table).map { ObjectivePoint(error: $0, latency: $1) }
+                p.staircase(ParetoMetrics.front(all.filter { $0.error < 90 }).map { ($0.latency, $0.error) }, color: "#111", label: "true front")
+            }
+            for style in Self.baselineStyle {
+                if let points = r.baselinePoints[style.name] { p.scatter(points.map { ($0.latency, $0.error) }, mark: style.mark, color: style.color, label: style.name) }
+            }
+            p.scatter(r.points.map { ($0.latency, $0.error) }, mark: .circle, color: "#d62728", label: "MODNAS front")
+            let title = String(format: "%@ — HV %.4f", device, r.hypervolume) + (r.trueHypervolume.map { String(format: " of %.4f", $0) } ?? "")
+            return "<h3>\(escapeHTML(title))</h3>" + p.render()
+        }
+        let points = front.map { ($0.predictedLatencyMs, 100 - $0.estimatedAccuracy) }
+        let xs = points.map(\.0), ys = points.map(\.1)
+        var p = SVGPlot(xLabel: "latency (ms, predicted)", yLabel: "test error (%, surrogate estimate)",
+                        xRange: xs.min()!...xs.max()!, yRange: max(ys.min()! * 0.9, 1)...max(ys.max()! * 1.1, 10), logY: true)
+        p.scatter(points, mark: .circle, color: "#d62728", label: "MODNAS front (predicted values)")
+        return "<h3>\(escapeHTML(device)) — zero-shot, no benchmark table</h3>" + p.render()
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Predictors
+import ProfileStore
+import SearchSpaces
+
+/// Decides which devices a search trains on and gives each its latency objective.
+public struct DeviceCatalog {
+    public var devices: [SearchDevice]
+    /// The device-conditioned predictor: latency for devices without their own predictor.
+    public var meta: PredictorFile
+    /// Predictors fine-tuned from `meta` on a device's measurements, by device.
+    public var adapted: [String: PredictorFile]
+
+    /// The fewest measured architectures for a device without a predictor of its own to train.
+    public static let minimumMeasurements = 20
+
+    /// A device is a training device when a predictor file in `predictorDirectory` names it, or
+    /// when `database` holds at least `minimumMeasurements` architectures for it (then the meta
+    /// predictor is fine-tuned on them). Every other device gets fronts zero-shot, with latency
+    /// from the meta predictor.
+    public init(features: [DeviceFeatures], predictorDirectory: String, metaPredictor: String? = nil,
+                database: ProfileDatabase? = nil, index: NB201Index? = nil, adaptEpochs: Int = 60,
+                progress: (String) -> Void = { _ in }) throws {
+        let metaPath = metaPredictor ?? (predictorDirectory as NSString).appendingPathComponent("meta.json")
+        meta = try PredictorFile.load(metaPath)
+        guard meta.kind == "meta" else { throw SearchError.badConfiguration("\(metaPath) is a '\(meta.kind)' predictor; the search needs a meta predictor there") }
+        var own: [String: (file: PredictorFile, name: String)] = [:]
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: predictorDirectory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        for name in names where (predictorDirectory as NSString).appendingPathComponent(name) != metaPath {
+            let file = try PredictorFile.load((predictorDirectory as NSString).appendingPathComponent(name))
+            if let device = file.device { own[device] = (file, name) }
+        }
+        adapted = [:]
+        devices = []
+        for f in features {
+            guard f.referenceArchIndices == meta.referenceArchIndices else {
+                throw SearchError.badConfiguration("device features of '\(f.device)' use reference architectures \(f.referenceArchIndices), the predictors \(meta.referenceArchIndices)")
+            }
+            if let (file, name) = own[f.device] {
+                devices.append(try SearchDevice(features: f, latency: try LatencyPredictor(file: file).objective(device: f),
+                                                latencySource: name, isTraining: true))
+                continue
+            }
+            if let database, let index, try database.deviceNames().contains(f.device) {
+                let samples = try DatabaseSamples.device(f.device, database: database, index: index,
+                                                         references: zip(meta.referenceArchIndices, meta.referenceArchIndices.map { index[$0].string }).map { ($0, $1) })
+                if samples.architectures.count >= Self.minimumMeasurements {
+                    progress("adapting the meta predictor to \(f.device) on \(samples.architectures.count) measured architectures")
+                    var withFeatures = samples
+                    withFeatures.features = f
+                    let file = try PredictorTraining.adapt(meta, to: withFeatures, epochs: adaptEpochs)
+                    adapted[f.device] = file
+                    devices.append(try SearchDevice(features: f, latency: try LatencyPredictor(file: file).objective(device: f),
+                                                    latencySource: "meta adapted to \(samples.architectures.count) measured architectures",
+                                                    isTraining: true))
+                    continue
+                }
+            }
+            devices.append(try SearchDevice(features: f, latency: try LatencyPredictor(file: meta).objective(device: f),
+                                            latencySource: "meta (zero-shot)", isTraining: false))
+        }
+    }
+}

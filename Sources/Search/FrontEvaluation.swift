@@ -1,0 +1,111 @@
+import Foundation
+import SearchSpaces
+
+/// How good one device's front is against the benchmark (or the host's measurements).
+public struct DeviceEvaluation: Codable, Equatable, Sendable {
+    public var device: String
+    /// Where the latencies came from: "benchmark" or "measured".
+    public var latencySource: String
+    /// Rows of the front and distinct architectures among them.
+    public var rows: Int
+    public var distinct: Int
+    /// The front's objectives (test error %, latency ms), one per distinct architecture.
+    public var points: [ObjectivePoint]
+    public var hypervolume: Double
+    /// HV of the true Pareto front (nil without a full latency table).
+    public var trueHypervolume: Double?
+    public var generationalDistance: Double?
+    public var invertedGenerationalDistance: Double?
+    public var bounds: ObjectiveBounds
+    /// Baseline HVs at equal budget, by name (benchmark devices only).
+    public var baselines: [String: Double]
+    public var baselinePoints: [String: [ObjectivePoint]]
+
+    public var ratio: Double? { trueHypervolume.map { hypervolume / $0 } }
+}
+
+/// Scores fronts with the paper's normalisation: test error (%) and latency, each min-max scaled
+/// over the benchmark's architectures with error below 90 %, reference point (1, 1).
+public enum FrontEvaluation {
+    /// Evaluates every device of `rows` that has a benchmark table or measurements; others are
+    /// returned in `missing` with the reason.
+    public static func evaluate(_ rows: [FrontRow], benchmark: NB201Benchmark, measured: [String: [String: Double]] = [:],
+                                baselineBudget: Int = 0, seed: UInt64 = 0) -> (results: [DeviceEvaluation], missing: [String: String]) {
+        var results: [DeviceEvaluation] = [], missing: [String: String] = [:]
+        let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        for device in devices {
+            let front = rows.filter { $0.device == device }
+            let distinct = Array(Set(front.map(\.archIndex))).sorted()
+            if let table = benchmark.latency[device] {
+                let all = zip(benchmark.testError, table).map { ObjectivePoint(error: $0, latency: $1) }
+                let bounds = ObjectiveBounds(points: all)
+                let points = distinct.map { all[$0] }
+                let trueFront = ParetoMetrics.front(all.filter { $0.error < 90 }).map(bounds.normalized)
+                let found = points.map(bounds.normalized)
+                var result = DeviceEvaluation(
+                    device: device, latencySource: "benchmark", rows: front.count, distinct: distinct.count, points: points,
+                    hypervolume: ParetoMetrics.hypervolume(found), trueHypervolume: ParetoMetrics.hypervolume(trueFront),
+                    generationalDistance: ParetoMetrics.meanNearestDistance(from: found, to: trueFront),
+                    invertedGenerationalDistance: ParetoMetrics.meanNearestDistance(from: trueFront, to: found),
+                    bounds: bounds, baselines: [:], baselinePoints: [:])
+                if baselineBudget > 0 {
+                    for (k, name) in Baselines.names.enumerated() {
+                        let queried = Baselines.run(name, budget: baselineBudget, seed: seed &+ UInt64(k)) { code in
+                            all[benchmark.index.index(of: NB201Architecture(code: code))]
+                        }
+                        result.baselines[name] = ParetoMetrics.hypervolume(queried.map(bounds.normalized))
+                        result.baselinePoints[name] = ParetoMetrics.front(queried)
+                    }
+                }
+                results.append(result)
+            } else if let ms = measured[device] {
+                let known = front.filter { ms[$0.architecture.string] != nil }
+                guard known.count == front.count else {
+                    missing[device] = "\(front.count - known.count) of its \(front.count) front rows are not measured; measure them with modnas-profile collect --host --archs FILE"
+                    continue
+                }
+                // No full table: latency is scaled over the device's measured architectures.
+                let measuredPoints = ms.map { ObjectivePoint(error: benchmark.testError[benchmark.index.index(of: try! NB201Architecture(parsing: $0.key))], latency: $0.value) }
+                let errorBounds = ObjectiveBounds(points: benchmark.testError.map { ObjectivePoint(error: $0, latency: 0) })
+                let latencies = measuredPoints.filter { $0.error < 90 }.map(\.latency)
+                let bounds = ObjectiveBounds(errorRange: errorBounds.errorRange, latencyRange: latencies.min()!...latencies.max()!)
+                let points = distinct.map { i in ObjectivePoint(error: benchmark.testError[i], latency: ms[benchmark.index[i].string]!) }
+                results.append(DeviceEvaluation(device: device, latencySource: "measured", rows: front.count, distinct: distinct.count,
+                                                points: points, hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)),
+                                                trueHypervolume: nil, generationalDistance: nil, invertedGenerationalDistance: nil,
+                                                bounds: bounds, baselines: [:], baselinePoints: [:]))
+            } else {
+                missing[device] = "no benchmark latency table and no measurements (a zero-shot test device); on that device run modnas-profile collect --host --archs with its front"
+            }
+        }
+        return (results, missing)
+    }
+
+    /// A plain-text table of the results with their means.
+    public static func table(_ results: [DeviceEvaluation], missing: [String: String]) -> String {
+        let names = Baselines.names.filter { n in results.contains { $0.baselines[n] != nil } }
+        let widths = [16, 9, 5, 7, 7, 6, 7, 7] + names.map { _ in 14 }
+        func line(_ cells: [String]) -> String {
+            zip(cells, widths).enumerated().map { k, cell in
+                let (text, width) = cell
+                let padding = String(repeating: " ", count: max(width - text.count, 0))
+                return k < 2 ? text + padding : padding + text
+            }.joined(separator: " ")
+        }
+        func f(_ v: Double?, _ digits: Int = 4) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "—" }
+        var lines = [line(["device", "latency", "archs", "HV", "true HV", "ratio", "GD", "IGD"] + names.map { "HV \($0)" })]
+        for r in results {
+            lines.append(line([r.device, r.latencySource, String(r.distinct), f(r.hypervolume), f(r.trueHypervolume), f(r.ratio, 3),
+                               f(r.generationalDistance), f(r.invertedGenerationalDistance)] + names.map { f(r.baselines[$0]) }))
+        }
+        let bench = results.filter { $0.latencySource == "benchmark" }
+        if !bench.isEmpty {
+            func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
+            lines.append(line(["mean", "benchmark", String(bench.count), f(mean(bench.map(\.hypervolume))), f(mean(bench.compactMap(\.trueHypervolume))),
+                               f(mean(bench.compactMap(\.ratio)), 3), f(mean(bench.compactMap(\.generationalDistance))),
+                               f(mean(bench.compactMap(\.invertedGenerationalDistance)))] + names.map { n in f(mean(bench.compactMap { $0.baselines[n] })) }))
+        }
+        for (device, reason) in missing.sorted(by: { $0.key < $1.key }) { lines.append("\(device): not evaluated: \(reason)") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Predictors
+import ProfileStore
+
+/// A finished search (`hypernetwork.json`, format `modnas.hypernetwork.v1`): everything needed to
+/// produce fronts later for any device given by its features, without searching again.
+public struct HypernetworkFile: Codable, Sendable {
+    public static let formatVersion = "modnas.hypernetwork.v1"
+
+    public var format: String
+    public var space: String
+    /// The objectives, in the order of preference vectors: ["test_error_percent", "latency_ms"].
+    public var objectives: [String]
+    /// "surrogate" or "supernet".
+    public var accuracyMode: String
+    public var referenceArchIndices: [Int]
+    public var layers: [DenseLayer]
+    /// Estimated accuracy of front architectures.
+    public var surrogate: AccuracySurrogate
+    /// Latency of devices that have no predictor of their own.
+    public var latencyPredictor: PredictorFile
+    public var trainingDevices: [String]
+    /// Which predictor gave each device's latency during the search.
+    public var latencySources: [String: String]
+    public var configuration: SearchConfiguration
+    public var log: [EpochLog]
+    public var createdAt: Date
+
+    public init(search: MODNASSearch, accuracyMode: String, latencyPredictor: PredictorFile, log: [EpochLog]) {
+        format = Self.formatVersion
+        space = "nb201"
+        objectives = ["test_error_percent", "latency_ms"]
+        self.accuracyMode = accuracyMode
+        referenceArchIndices = latencyPredictor.referenceArchIndices
+        layers = search.hypernetwork.layers
+        surrogate = search.surrogate
+        self.latencyPredictor = latencyPredictor
+        trainingDevices = search.trainingDevices.map(\.name)
+        latencySources = Dictionary(uniqueKeysWithValues: search.devices.map { ($0.name, $0.latencySource) })
+        configuration = search.configuration
+        self.log = log
+        createdAt = Date()
+    }
+
+    /// The hypernetwork with its weights.
+    public func hypernetwork() throws -> Hypernetwork {
+        try Hypernetwork(objectives: objectives.count, deviceInputs: referenceArchIndices.count + 1, layers: layers)
+    }
+
+    /// A front generator for this search.
+    public func generator() throws -> FrontGenerator { FrontGenerator(hypernetwork: try hypernetwork(), surrogate: surrogate) }
+
+    /// A device for fronts: latency from the stored meta predictor (zero-shot).
+    public func device(_ features: DeviceFeatures) throws -> SearchDevice {
+        guard features.referenceArchIndices == referenceArchIndices else {
+            throw SearchError.badConfiguration("device features of '\(features.device)' use reference architectures \(features.referenceArchIndices), this hypernetwork \(referenceArchIndices)")
+        }
+        return try SearchDevice(features: features, latency: try LatencyPredictor(file: latencyPredictor).objective(device: features),
+                                latencySource: "meta (zero-shot)", isTraining: trainingDevices.contains(features.device))
+    }
+
+    public static func load(_ path: String) throws -> HypernetworkFile {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw SearchError.badFile(reason: "cannot read hypernetwork \(path): \(error.localizedDescription)")
+        }
+        struct Header: Decodable { var format: String? }
+        guard let format = (try? JSONDecoder().decode(Header.self, from: data))?.format else {
+            throw SearchError.badFile(reason: "\(path) is not a hypernetwork file (no \"format\"); use the hypernetwork.json a modnas search wrote")
+        }
+        guard format == formatVersion else { throw SearchError.wrongFormat(path: path, found: format, expected: formatVersion) }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do { return try decoder.decode(HypernetworkFile.self, from: data) } catch {
+            throw SearchError.badFile(reason: "\(path) is a damaged hypernetwork file (\(error)); rerun modnas search")
+        }
+    }
+
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}

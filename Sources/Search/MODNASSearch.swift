@@ -1,0 +1,239 @@
+import Autodiff
+import Foundation
+import Predictors
+import ProfileStore
+import SearchSpaces
+
+/// A device the search knows: its features (the hypernetwork's input) and a latency objective.
+public struct SearchDevice: Sendable {
+    public var features: DeviceFeatures
+    /// The hypernetwork's device input: centred log reference latencies and their mean.
+    public var input: [Float]
+    public var latency: LatencyObjective
+    /// Which predictor gives its latency (a file name, or "meta (zero-shot)").
+    public var latencySource: String
+    /// Training devices take part in the search; the others only get fronts.
+    public var isTraining: Bool
+
+    public var name: String { features.device }
+
+    public init(features: DeviceFeatures, latency: LatencyObjective, latencySource: String, isTraining: Bool) throws {
+        self.features = features
+        input = try DeviceInput(features, space: "nb201", length: features.referenceArchIndices.count).values
+        self.latency = latency
+        self.latencySource = latencySource
+        self.isTraining = isTraining
+    }
+}
+
+/// The engine's settings (MODNAS.md; defaults fitted to the surrogate mode on a small CPU).
+public struct SearchConfiguration: Codable, Equatable, Sendable {
+    public var epochs = 30
+    public var stepsPerEpoch = 100
+    /// Adam learning rate; nil means the paper's 3e-4 × number of training devices.
+    public var learningRate: Float?
+    public var beta1: Float = 0.5
+    public var beta2: Float = 0.999
+    public var weightDecay: Float = 0.09
+    /// λ of the cosine term.
+    public var cosineWeight: Float = 0.01
+    public var hidden = 64
+    /// Preference vectors drawn per device and step; the device's gradient is their mean.
+    public var preferencesPerStep = 8
+    /// How per-device gradients combine: "min-norm" (MGD, the method) or "mean" (an ablation).
+    public var combination = "min-norm"
+    public var preferences = 24
+    public var seed: UInt64 = 0
+    /// The accuracy-query budget K of the surrogate mode.
+    public var accuracyQueries = 200
+    public var surrogateEnsemble = 3
+    public var dataset = "cifar10"
+    public init() {}
+}
+
+/// Per-epoch record of a search.
+public struct EpochLog: Codable, Equatable, Sendable {
+    public var epoch: Int
+    /// Mean scalarised loss over the epoch's device steps.
+    public var meanLoss: Double
+    /// Mean over training devices of the HV of the current fronts under the search's own
+    /// objectives (surrogate error, predicted latency), each normalised over all architectures.
+    public var predictedHypervolume: Double
+    /// Mean HV against the benchmark tables, where the caller has them (labelled "benchmark").
+    public var benchmarkHypervolume: Double?
+    public var seconds: Double
+}
+
+/// The MODNAS search in surrogate mode: a hypernetwork H(r, d) trained by multiple-gradient
+/// descent across the training devices, with ReinMax samples scored by the accuracy surrogate and
+/// each device's latency predictor.
+public final class MODNASSearch {
+    public let devices: [SearchDevice]
+    public let surrogate: AccuracySurrogate
+    public let configuration: SearchConfiguration
+    public let hypernetwork: Hypernetwork
+    /// The normalisation ranges: surrogate error, and predicted latency per device.
+    let errorRange: ClosedRange<Double>
+    let latencyRanges: [String: ClosedRange<Double>]
+
+    public init(devices: [SearchDevice], surrogate: AccuracySurrogate, configuration: SearchConfiguration) throws {
+        guard devices.contains(where: \.isTraining) else { throw SearchError.badConfiguration("the search needs at least one training device") }
+        self.devices = devices
+        self.surrogate = surrogate
+        self.configuration = configuration
+        // The evaluation's normalisation applied to the search's own estimates: ranges over the
+        // architectures the surrogate puts below 90 % error (the predictors' extremes sit on
+        // degenerate cells and would squash every difference that matters).
+        let all = (0..<NB201Architecture.spaceSize).map { NB201Architecture(code: $0) }
+        let errors = surrogate.errors(all)
+        let kept = errors.indices.filter { errors[$0] < 90 }
+        guard !kept.isEmpty else { throw SearchError.badConfiguration("the accuracy surrogate puts every architecture at ≥ 90 % error") }
+        errorRange = kept.map { errors[$0] }.min()!...kept.map { errors[$0] }.max()!
+        var ranges: [String: ClosedRange<Double>] = [:]
+        for d in devices {
+            let ms = d.latency.milliseconds(kept.map { all[$0] })
+            ranges[d.name] = ms.min()!...ms.max()!
+        }
+        latencyRanges = ranges
+        hypernetwork = Hypernetwork(objectives: 2, deviceInputs: devices[0].input.count, hidden: configuration.hidden, seed: configuration.seed)
+    }
+
+    public var trainingDevices: [SearchDevice] { devices.filter(\.isTraining) }
+
+    /// Runs all epochs; `onEpoch` gets each epoch's log (its benchmark HV may be filled in by the
+    /// caller) and the estimated seconds left.
+    public func run(onEpoch: (inout EpochLog, _ secondsLeft: Double) -> Void = { _, _ in }) -> [EpochLog] {
+        let training = trainingDevices
+        let parameters = hypernetwork.parameters
+        let adam = Adam(parameters: parameters, learningRate: configuration.learningRate ?? 3e-4 * Float(training.count),
+                        beta1: configuration.beta1, beta2: configuration.beta2, weightDecay: configuration.weightDecay)
+        var rng = SeededGenerator(seed: configuration.seed &+ 101)
+        var logs: [EpochLog] = []
+        let start = Date()
+        for epoch in 1...max(configuration.epochs, 1) {
+            var lossSum = 0.0
+            for _ in 0..<configuration.stepsPerEpoch {
+                var gradients: [[Double]] = []
+                // One set of preference vectors per step, shared by the devices: their gradients then
+                // differ by the devices, not by the draw, and the min-norm combination keeps what
+                // helps every device at these preferences.
+                let preferences = (0..<max(configuration.preferencesPerStep, 1)).map { _ -> [Float] in
+                    let u = Float(Double(rng.next() >> 11) / Double(1 << 53))
+                    return [u, 1 - u]
+                }
+                for device in training {
+                    let (loss, g) = deviceGradient(device, preferences: preferences, using: &rng)
+                    lossSum += loss
+                    gradients.append(g)
+                }
+                let gamma = configuration.combination == "mean"
+                    ? [Double](repeating: 1 / Double(gradients.count), count: gradients.count)
+                    : MinNormSolver.solve(MinNormSolver.normalized(gradients)).weights
+                let norms = gradients.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+                var offset = 0
+                for p in parameters {
+                    var combined = [Float](repeating: 0, count: p.value.count)
+                    for (t, g) in gradients.enumerated() where norms[t] > 0 {
+                        let w = gamma[t] / norms[t]
+                        for k in combined.indices { combined[k] += Float(w * g[offset + k]) }
+                    }
+                    p.grad = Tensor(shape: p.value.shape, scalars: combined)
+                    offset += combined.count
+                }
+                adam.step()
+            }
+            let elapsed = Date().timeIntervalSince(start)
+            var log = EpochLog(epoch: epoch, meanLoss: lossSum / Double(configuration.stepsPerEpoch * training.count),
+                               predictedHypervolume: predictedHypervolume(of: training), benchmarkHypervolume: nil, seconds: elapsed)
+            onEpoch(&log, elapsed / Double(epoch) * Double(configuration.epochs - epoch))
+            logs.append(log)
+        }
+        return logs
+    }
+
+    /// One device's scalarised loss for a fresh r ~ Dirichlet(1, 1) and a ReinMax sample, and the
+    /// gradient of the hypernetwork's parameters (flattened).
+    func deviceGradient(_ device: SearchDevice, preferences: [[Float]], using rng: inout SeededGenerator) -> (Double, [Double]) {
+        let parameters = hypernetwork.parameters
+        zeroGradients(parameters)
+        let d = Variable(Tensor(shape: [device.input.count], scalars: device.input))
+        var total = 0.0
+        let count = preferences.count
+        for r in preferences {
+            let alpha = hypernetwork(preference: Variable(Tensor(shape: [2], scalars: r)), device: d)
+            let sample = reinMaxSample(alpha, using: &rng)
+            let loss = scalarizedLoss(objectives(sample, device: device), preference: r, cosineWeight: configuration.cosineWeight)
+            loss.backward(seed: Tensor(scalar: 1 / Float(count)))   // gradients accumulate: their mean
+            total += Double(loss.value.scalars[0]) / Double(count)
+        }
+        return (total, parameters.flatMap { ($0.grad?.scalars ?? [Float](repeating: 0, count: $0.value.count)).map(Double.init) })
+    }
+
+    /// The normalised objectives [error, latency] of a (one-hot) encoding, differentiable in it.
+    func objectives(_ encoding: Variable, device: SearchDevice) -> Variable {
+        let x = encoding.value.scalars
+        let (error, errorGradient) = surrogate.evaluate(x)
+        let (ms, latencyGradient) = device.latency.evaluate(x)
+        let errorSpan = Float(max(errorRange.upperBound - errorRange.lowerBound, 1e-9))
+        let latencyRange = latencyRanges[device.name]!
+        let latencySpan = Float(max(latencyRange.upperBound - latencyRange.lowerBound, 1e-9))
+        let value = Tensor(shape: [2], scalars: [Float((error - errorRange.lowerBound)) / errorSpan,
+                                                 Float(ms - latencyRange.lowerBound) / latencySpan])
+        return Variable.result(value, parents: [encoding]) { g in
+            [Tensor(shape: encoding.shape, scalars: (0..<x.count).map {
+                g.scalars[0] * errorGradient[$0] / errorSpan + g.scalars[1] * latencyGradient[$0] / latencySpan
+            })]
+        }
+    }
+
+    /// Mean HV of the current fronts of `devices` under the search's own normalised objectives.
+    func predictedHypervolume(of devices: [SearchDevice]) -> Double {
+        let generator = FrontGenerator(hypernetwork: hypernetwork, surrogate: surrogate)
+        let hvs = devices.map { d -> Double in
+            let rows = generator.front(for: d, preferences: configuration.preferences)
+            let bounds = ObjectiveBounds(errorRange: errorRange, latencyRange: latencyRanges[d.name]!)
+            return ParetoMetrics.hypervolume(rows.map {
+                bounds.normalized(ObjectivePoint(error: 100 - $0.estimatedAccuracy, latency: $0.predictedLatencyMs))
+            })
+        }
+        return hvs.reduce(0, +) / Double(hvs.count)
+    }
+}
+
+/// Fronts from a hypernetwork: for each preference vector, the argmax operation per edge of
+/// α = H(r / Σr, d).
+public struct FrontGenerator {
+    public let hypernetwork: Hypernetwork
+    public let surrogate: AccuracySurrogate
+
+    public init(hypernetwork: Hypernetwork, surrogate: AccuracySurrogate) {
+        self.hypernetwork = hypernetwork
+        self.surrogate = surrogate
+    }
+
+    /// The architecture H chooses for preference `r` (any positive scale) and device input `d`.
+    public func architecture(preference r: [Double], deviceInput d: [Float]) -> NB201Architecture {
+        let total = r.reduce(0, +)
+        let alpha = withoutTape {
+            hypernetwork(preference: Variable(Tensor(shape: [r.count], scalars: r.map { Float($0 / total) })),
+                         device: Variable(Tensor(shape: [d.count], scalars: d))).value
+        }
+        let ops = NB201Architecture.operationCount
+        return NB201Architecture(operations: (0..<NB201Architecture.edgeCount).map { e in
+            let row = alpha.scalars[(e * ops)..<((e + 1) * ops)]
+            return NB201Operation(rawValue: row.indices.max { row[$0] < row[$1] }! - e * ops)!
+        })
+    }
+
+    /// One device's front: a row per preference vector.
+    public func front(for device: SearchDevice, preferences count: Int, index: NB201Index? = nil) -> [FrontRow] {
+        let preferences = Fronts.preferences(count: count)
+        let archs = preferences.map { architecture(preference: $0, deviceInput: device.input) }
+        let ms = device.latency.milliseconds(archs)
+        let errors = surrogate.errors(archs)
+        return archs.indices.map { k in
+            FrontRow(device: device.name, preferenceIndex: k, preference: preferences[k], archIndex: index?.index(of: archs[k]) ?? -1,
+                     architecture: archs[k], predictedLatencyMs: ms[k], estimatedAccuracy: 100 - errors[k])
+        }
+    }
+}

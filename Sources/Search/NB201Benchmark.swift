@@ -1,0 +1,59 @@
+import Autodiff
+import DataFiles
+import Foundation
+import Predictors
+import SearchSpaces
+
+/// The tabular NB201 benchmark as shipped in `Devices/nb201`: test error per architecture and the
+/// latency tables of the 13 training devices (Dong & Yang, ICLR 2020; Lee et al., NeurIPS 2021).
+public struct NB201Benchmark: Sendable {
+    public static let datasets = ["cifar10", "cifar100", "imagenet16_120"]
+
+    public let index: NB201Index
+    public let dataset: String
+    /// Test error (%) after 200 epochs by official index.
+    public let testError: [Double]
+    /// Benchmark latency (ms) by device and official index.
+    public let latency: [String: [Double]]
+
+    /// Loads the shipped tables for `dataset`.
+    public static func shipped(index: NB201Index, dataset: String = "cifar10") throws -> NB201Benchmark {
+        guard datasets.contains(dataset) else {
+            throw SearchError.badConfiguration("unknown NB201 dataset '\(dataset)'; use one of \(datasets.joined(separator: ", "))")
+        }
+        let accuracy = try CSVTable(contentsOf: ShippedData.path(NB201Index.shippedTable)).numericColumn(dataset)
+        var latency: [String: [Double]] = [:]
+        for d in try BenchmarkTables.trainingDevices(index: index) { latency[d.device] = d.milliseconds }
+        return NB201Benchmark(index: index, dataset: dataset, testError: accuracy.map { 100 - $0 }, latency: latency)
+    }
+
+    /// Every architecture as (error, benchmark latency) on `device`, or nil without a table.
+    public func points(device: String) -> [ObjectivePoint]? {
+        latency[device].map { zip(testError, $0).map { ObjectivePoint(error: $0, latency: $1) } }
+    }
+
+    /// Classes of the dataset (10, 100 or 120).
+    public var classes: Int { ["cifar10": 10, "cifar100": 100, "imagenet16_120": 120][dataset] ?? 10 }
+
+    /// The error (%) of a network that outputs a constant.
+    public var chanceError: Double { 100 * (1 - 1 / Double(classes)) }
+
+    /// `count` distinct seeded architectures to query for the surrogate, connected cells only
+    /// (a disconnected one is at chance without asking), as sorted official indices.
+    public func surrogateQueries(count: Int, seed: UInt64) -> [Int] {
+        var rng = SeededGenerator(seed: seed &+ 1_000_003)
+        var codes = (0..<NB201Architecture.spaceSize).filter { PathEncoding.isConnected(NB201Architecture(code: $0)) }
+        rng.shuffle(&codes)
+        return codes.prefix(count).map { index.index(of: NB201Architecture(code: $0)) }.sorted()
+    }
+
+    /// The accuracy surrogate fitted on `count` queried architectures.
+    public func surrogate(queries count: Int, seed: UInt64, ensembleSize: Int = 3) -> AccuracySurrogate {
+        let queried = surrogateQueries(count: count, seed: seed)
+        return AccuracySurrogate.fit(architectures: queried.map { index[$0] }, errors: queried.map { testError[$0] }, queried: queried,
+                                     source: errorSource, chanceError: chanceError, ensembleSize: ensembleSize, seed: seed)
+    }
+
+    /// A description of where the errors come from.
+    public var errorSource: String { "\(dataset) test accuracy after 200 epochs (NAS-Bench-201 table)" }
+}

@@ -1,0 +1,243 @@
+import ArgumentParser
+import Foundation
+import Predictors
+import ProfileStore
+import Reports
+import Search
+import SearchSpaces
+
+/// Progress lines on standard error.
+func note(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
+func minutesAndSeconds(_ seconds: Double) -> String { String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60) }
+
+extension ModnasCommand {
+    /// One search, fronts for every device.
+    struct SearchRun: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "search",
+            abstract: "Train the MODNAS hypernetwork across the training devices; write fronts for every device, the hypernetwork, a log and a report.")
+
+        @Option(help: "Device feature files (a folder of <device>.json, or one file).") var deviceFeatures = "Profiles"
+        @Option(help: "Folder of latency predictors: meta.json and per-device files (mlp-<device>.json).") var predictors = "Predictors"
+        @Option(help: "The meta predictor (default: <predictors>/meta.json).") var predictor: String?
+        @Option(help: "surrogate (accuracy predictor on --queries NB201 architectures) or supernet.") var accuracy = "surrogate"
+        @Option(help: "Profile database: devices with enough measurements and no predictor train with an adapted meta predictor.") var db: String?
+        @Option(name: .customLong("hold-out"), help: "Treat this device as unseen: fronts only, from its features (repeatable).") var heldOut: [String] = []
+        @Option(help: "Accuracy-query budget K of the surrogate mode.") var queries = 200
+        @Option(help: "NB201 accuracy column: cifar10, cifar100 or imagenet16_120.") var dataset = "cifar10"
+        @Option(help: "Epochs of --steps-per-epoch hypernetwork steps.") var epochs = 30
+        @Option(help: "Hypernetwork steps per epoch (each visits every training device).") var stepsPerEpoch = 100
+        @Option(help: "Preference vectors per front.") var preferences = 24
+        @Option(help: "Preference vectors drawn per training device and step.") var preferencesPerStep = 8
+        @Option(help: "Hypernetwork Adam learning rate (default 3e-4 × training devices, as in the paper).") var learningRate: Float?
+        @Option(help: "Hypernetwork Adam L2 weight decay (the paper's 0.09).") var weightDecay: Float = 0.09
+        @Option(help: "Combine per-device gradients by min-norm (MGD) or mean (ablation).") var combination = "min-norm"
+        @Option(help: "Architectures each baseline may query per benchmark device (0: no baselines).") var baselineBudget = 200
+        @Option(help: "Seed of the queries, sampling and hypernetwork.") var seed: UInt64 = 0
+        @Option(help: "Output folder.") var out = "modnas-search"
+
+        func validate() throws {
+            guard accuracy == "surrogate" || accuracy == "supernet" else { throw ValidationError("--accuracy must be surrogate or supernet") }
+            guard queries >= 10, queries <= NB201Architecture.spaceSize else { throw ValidationError("--queries must be in 10…15625") }
+            guard epochs >= 1, stepsPerEpoch >= 1, preferences >= 2, baselineBudget >= 0 else {
+                throw ValidationError("--epochs and --steps-per-epoch must be ≥ 1, --preferences ≥ 2, --baseline-budget ≥ 0")
+            }
+        }
+
+        func run() throws {
+            guard accuracy == "surrogate" else {
+                throw ValidationError("--accuracy supernet is not available yet; use --accuracy surrogate")
+            }
+            let started = Date()
+            let index = try NB201Index.shipped()
+            let benchmark = try NB201Benchmark.shipped(index: index, dataset: dataset)
+            let features = try DeviceFeatures.loadAll(deviceFeatures)
+            for name in heldOut where !features.contains(where: { $0.device == name }) {
+                throw ValidationError("--hold-out \(name): no such device in \(deviceFeatures)")
+            }
+            let database = try db.map { try ProfileDatabase(path: $0, readOnly: true) }
+            var catalog = try DeviceCatalog(features: features.filter { !heldOut.contains($0.device) }, predictorDirectory: predictors,
+                                            metaPredictor: predictor, database: database, index: index, progress: note)
+            for f in features where heldOut.contains(f.device) {
+                catalog.devices.append(try SearchDevice(features: f, latency: try LatencyPredictor(file: catalog.meta).objective(device: f),
+                                                        latencySource: "meta (zero-shot, held out)", isTraining: false))
+            }
+            catalog.devices.sort { $0.name < $1.name }
+            guard catalog.devices.contains(where: \.isTraining) else { throw SearchError.noTrainingDevices(directory: deviceFeatures) }
+
+            var c = SearchConfiguration()
+            c.epochs = epochs
+            c.stepsPerEpoch = stepsPerEpoch
+            c.preferences = preferences
+            c.preferencesPerStep = preferencesPerStep
+            c.learningRate = learningRate
+            c.weightDecay = weightDecay
+            c.combination = combination
+            c.seed = seed
+            c.accuracyQueries = queries
+            c.dataset = dataset
+            let training = catalog.devices.filter(\.isTraining)
+            note("modnas search: \(training.count) training devices (\(training.map(\.name).joined(separator: ", "))), "
+                 + "\(catalog.devices.count - training.count) zero-shot; accuracy surrogate on K = \(queries) queried architectures "
+                 + "(\(benchmark.errorSource)); \(epochs) epochs × \(stepsPerEpoch) steps; seed \(seed)")
+
+            let surrogate = benchmark.surrogate(queries: queries, seed: seed, ensembleSize: c.surrogateEnsemble)
+            let search = try MODNASSearch(devices: catalog.devices, surrogate: surrogate, configuration: c)
+            let log = search.run { log, left in
+                let generator = FrontGenerator(hypernetwork: search.hypernetwork, surrogate: surrogate)
+                let rows = training.flatMap { generator.front(for: $0, preferences: preferences, index: index) }
+                let evaluated = FrontEvaluation.evaluate(rows, benchmark: benchmark).results
+                if !evaluated.isEmpty { log.benchmarkHypervolume = evaluated.map(\.hypervolume).reduce(0, +) / Double(evaluated.count) }
+                note(String(format: "epoch %d/%d  loss %.4f  HV predicted %.4f", log.epoch, epochs, log.meanLoss, log.predictedHypervolume)
+                     + (log.benchmarkHypervolume.map { String(format: "  HV benchmark %.4f", $0) } ?? "")
+                     + "  elapsed \(minutesAndSeconds(log.seconds))  ETA \(minutesAndSeconds(left))")
+            }
+
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
+            let generator = FrontGenerator(hypernetwork: search.hypernetwork, surrogate: surrogate)
+            let rows = catalog.devices.flatMap { generator.front(for: $0, preferences: preferences, index: index) }
+            try Fronts.write(rows, to: path("fronts.csv"))
+            let file = HypernetworkFile(search: search, accuracyMode: accuracy, latencyPredictor: catalog.meta, log: log)
+            try file.write(to: path("hypernetwork.json"))
+            for (device, adapted) in catalog.adapted { try adapted.write(to: path("predictor-\(device).json")) }
+            let logText = (["epoch,mean_loss,predicted_hv,benchmark_hv,seconds"] + log.map {
+                [String($0.epoch), String(format: "%.6f", $0.meanLoss), String(format: "%.6f", $0.predictedHypervolume),
+                 $0.benchmarkHypervolume.map { String(format: "%.6f", $0) } ?? "", String(format: "%.1f", $0.seconds)].joined(separator: ",")
+            }).joined(separator: "\n") + "\n"
+            try logText.write(toFile: path("log.csv"), atomically: true, encoding: .utf8)
+            let searchSeconds = Date().timeIntervalSince(started)
+
+            let measured = try database.map { db in
+                try Dictionary(uniqueKeysWithValues: catalog.devices.filter { $0.features.source == "measured" }.map { ($0.name, try db.latencies(device: $0.name, space: "nb201")) })
+            } ?? [:]
+            let (results, missing) = FrontEvaluation.evaluate(rows, benchmark: benchmark, measured: measured, baselineBudget: baselineBudget, seed: seed)
+            let table = FrontEvaluation.table(results, missing: missing)
+            try (table + "\n").write(toFile: path("evaluation.txt"), atomically: true, encoding: .utf8)
+            let settings = RunSettings(search: file, devices: catalog.devices, seconds: searchSeconds, baselineBudget: baselineBudget, command: CommandLine.arguments.joined(separator: " "))
+            try HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark)
+                .render().write(toFile: path("report.html"), atomically: true, encoding: .utf8)
+            print(table)
+            print("search took \(minutesAndSeconds(searchSeconds)); wrote \(path("fronts.csv")), \(path("hypernetwork.json")), \(path("log.csv")), \(path("evaluation.txt")), \(path("report.html"))")
+        }
+    }
+}
+
+extension ModnasCommand {
+    /// How good the accuracy surrogate is, before any search.
+    struct SurrogateCheck: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "surrogate",
+            abstract: "Fit the accuracy surrogate on K queried NB201 architectures and score it on the whole table.")
+
+        @Option(help: "Accuracy-query budget K.") var queries = 200
+        @Option(help: "NB201 accuracy column.") var dataset = "cifar10"
+        @Option(help: "Seed of the queries.") var seed: UInt64 = 0
+        @Option(help: "Preference vectors per front.") var preferences = 24
+
+        func run() throws {
+            let index = try NB201Index.shipped()
+            let benchmark = try NB201Benchmark.shipped(index: index, dataset: dataset)
+            let surrogate = benchmark.surrogate(queries: queries, seed: seed)
+            let estimated = surrogate.errors(index.architectures)
+            let metrics = PredictionMetrics(predicted: estimated, truth: benchmark.testError)
+            print(String(format: "surrogate on K = %d: Spearman %.4f, Kendall %.4f over all %d architectures", queries, metrics.spearman, metrics.kendall, estimated.count))
+            // The best a search with this surrogate and exact latency could do: per preference, the
+            // architecture minimising the scalarised (surrogate error, benchmark latency).
+            var hvs: [Double] = []
+            for (device, table) in benchmark.latency.sorted(by: { $0.key < $1.key }) {
+                let bounds = ObjectiveBounds(points: zip(benchmark.testError, table).map { ObjectivePoint(error: $0, latency: $1) })
+                let (eLo, eHi) = (estimated.min()!, estimated.max()!)
+                let picks = Fronts.preferences(count: preferences).map { r in
+                    table.indices.min { a, b in
+                        func score(_ i: Int) -> Double { r[0] * (estimated[i] - eLo) / (eHi - eLo) + r[1] * bounds.normalized(ObjectivePoint(error: 0, latency: table[i])).latency }
+                        return score(a) < score(b)
+                    }!
+                }
+                hvs.append(ParetoMetrics.hypervolume(picks.map { bounds.normalized(ObjectivePoint(error: benchmark.testError[$0], latency: table[$0])) }))
+                print(String(format: "  %-14@ HV of surrogate-scalarisation picks %.4f", device as NSString, hvs.last!))
+            }
+            print(String(format: "mean %.4f", hvs.reduce(0, +) / Double(hvs.count)))
+        }
+    }
+}
+
+extension ModnasCommand {
+    /// Zero-shot fronts from a finished search.
+    struct FrontsRun: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "fronts",
+            abstract: "Fronts for any device given by its features, from a search's hypernetwork, without searching again.")
+
+        @Option(help: "hypernetwork.json written by modnas search.") var hypernetwork: String
+        @Option(help: "Device feature files (a folder of <device>.json, or one file).") var deviceFeatures: String
+        @Option(help: "Preference vectors per front.") var preferences = 24
+        @Option(help: "Output CSV.") var out: String
+
+        func validate() throws {
+            guard preferences >= 2 else { throw ValidationError("--preferences must be ≥ 2") }
+        }
+
+        func run() throws {
+            let file = try HypernetworkFile.load(hypernetwork)
+            let generator = try file.generator()
+            let index = try NB201Index.shipped()
+            var rows: [FrontRow] = []
+            for features in try DeviceFeatures.loadAll(deviceFeatures) {
+                let started = Date()
+                let device = try file.device(features)
+                let front = generator.front(for: device, preferences: preferences, index: index)
+                rows += front
+                note(String(format: "%@: %d distinct architectures in %.3f s (latency: %@)", device.name, Set(front.map(\.archIndex)).count,
+                            Date().timeIntervalSince(started), device.latencySource))
+            }
+            try Fronts.write(rows, to: out)
+            print("wrote \(rows.count) rows for \(Set(rows.map(\.device)).count) devices to \(out)")
+        }
+    }
+
+    /// Scores fronts against the benchmark or measurements.
+    struct Evaluate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Hypervolume, true-front HV, ratio, GD and IGD of each device's front (NB201 normalisation).")
+
+        @Option(help: "Fronts CSV (modnas search or modnas fronts).") var fronts: String
+        @Option(help: "Benchmark (only nb201).") var benchmark = "nb201"
+        @Option(help: "NB201 accuracy column of the test error.") var dataset = "cifar10"
+        @Option(help: "Profile database: measured latency for profiled hosts.") var db: String?
+        @Option(help: "Architectures each baseline may query per benchmark device (0: none).") var baselineBudget = 0
+        @Option(help: "Seed of the baselines.") var seed: UInt64 = 0
+        @Option(help: "Also write an HTML report here.") var report: String?
+
+        func validate() throws {
+            guard benchmark == "nb201" else { throw ValidationError("--benchmark: only nb201 is available") }
+            guard baselineBudget >= 0 else { throw ValidationError("--baseline-budget must be ≥ 0") }
+        }
+
+        func run() throws {
+            let index = try NB201Index.shipped()
+            let table = try NB201Benchmark.shipped(index: index, dataset: dataset)
+            let rows = try Fronts.read(fronts, index: index)
+            guard !rows.isEmpty else { throw ValidationError("\(fronts) has no rows; write fronts with modnas search or modnas fronts") }
+            var measured: [String: [String: Double]] = [:]
+            if let db {
+                let database = try ProfileDatabase(path: db, readOnly: true)
+                let known = Set(try database.deviceNames())
+                for device in Set(rows.map(\.device)) where known.contains(device) && table.latency[device] == nil {
+                    measured[device] = try database.latencies(device: device, space: "nb201")
+                }
+            }
+            let (results, missing) = FrontEvaluation.evaluate(rows, benchmark: table, measured: measured, baselineBudget: baselineBudget, seed: seed)
+            print(FrontEvaluation.table(results, missing: missing))
+            if let report {
+                let settings = RunSettings(title: "modnas evaluate: \(fronts)", items: [
+                    ("command", CommandLine.arguments.joined(separator: " ")), ("fronts", fronts), ("error", table.errorSource),
+                    ("baselines", baselineBudget > 0 ? "\(baselineBudget) architectures queried per benchmark device" : "not run")])
+                try HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: table)
+                    .render().write(toFile: report, atomically: true, encoding: .utf8)
+                print("wrote \(report)")
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Autodiff
+import Foundation
+import Testing
+@testable import Search
+import SearchSpaces
+
+/// Central differences of a scalar function of a vector.
+func numericGradient(_ x: [Float], step: Float = 1e-3, _ f: ([Float]) -> Double) -> [Double] {
+    x.indices.map { i in
+        var plus = x, minus = x
+        plus[i] += step
+        minus[i] -= step
+        return (f(plus) - f(minus)) / Double(2 * step)
+    }
+}
+
+/// A relaxed encoding: a random point inside each edge's simplex.
+func relaxedEncoding(seed: UInt64) -> [Float] {
+    var rng = SeededGenerator(seed: seed)
+    return (0..<6).flatMap { _ -> [Float] in
+        let raw = (0..<5).map { _ in rng.nextUniform() + 0.1 }
+        let total = raw.reduce(0, +)
+        return raw.map { $0 / total }
+    }
+}
+
+@Suite struct PathEncodingTests {
+    @Test func jacobianMatchesFiniteDifferences() {
+        let x = relaxedEncoding(seed: 1)
+        let (_, jacobian) = PathEncoding.featuresAndJacobian(x)
+        for row in 0..<PathEncoding.featureCount {
+            let numeric = numericGradient(x) { Double(PathEncoding.features($0)[row]) }
+            for c in 0..<30 { #expect(abs(Double(jacobian[row * 30 + c]) - numeric[c]) < 2e-3, "row \(row) column \(c)") }
+        }
+    }
+
+    @Test func connectivityGradientMatchesFiniteDifferences() {
+        let x = relaxedEncoding(seed: 2)
+        let numeric = numericGradient(x) { Double(PathEncoding.connectivity($0).value) }
+        for (a, n) in zip(PathEncoding.connectivity(x).gradient, numeric) { #expect(abs(Double(a) - n) < 2e-3) }
+    }
+
+    @Test func connectivityIsExactOnArchitectures() throws {
+        // Node 3 has no live input: the cell computes zero.
+        let dead = try NB201Architecture(parsing: "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|none~0|none~1|none~2|")
+        // Only 0→1→2→3 is live.
+        let chain = try NB201Architecture(parsing: "|skip_connect~0|+|none~0|nor_conv_1x1~1|+|none~0|none~1|avg_pool_3x3~2|")
+        let broken = try NB201Architecture(parsing: "|none~0|+|none~0|nor_conv_1x1~1|+|none~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+        #expect(!PathEncoding.isConnected(dead) && PathEncoding.isConnected(chain) && !PathEncoding.isConnected(broken))
+        let f = PathEncoding.features(chain.oneHotEncoding)
+        // Path 0→1→2→3 (the fourth) is live with one convolution, no 3×3.
+        #expect(Array(f[30...]) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0])
+        // 341 of the 15,625 cells have no live path; the benchmark lists all of them at 90 % error.
+        let disconnected = (0..<NB201Architecture.spaceSize).filter { !PathEncoding.isConnected(NB201Architecture(code: $0)) }.count
+        #expect(disconnected == 341)
+    }
+}
+
+@Suite struct ScalarizationTests {
+    @Test func gradientMatchesFiniteDifferences() {
+        for (l, r) in [([0.3, 0.6], [0.2, 0.8]), ([0.9, 0.05], [0.7, 0.3]), ([0.4, 0.4, 0.1], [0.1, 0.5, 0.4])] as [([Float], [Float])] {
+            let v = Variable(Tensor(shape: [l.count], scalars: l), requiresGrad: true)
+            scalarizedLoss(v, preference: r, cosineWeight: 0.5).backward()
+            let numeric = numericGradient(l) { Double(scalarizedLoss(Variable(Tensor(shape: [$0.count], scalars: $0)), preference: r, cosineWeight: 0.5).value.scalars[0]) }
+            for (a, n) in zip(v.grad!.scalars, numeric) { #expect(abs(Double(a) - n) < 1e-3, "\(l) \(r)") }
+        }
+    }
+
+    @Test func theCosineTermPullsTowardsThePreferenceRay() {
+        // Equal linear part, but one loss vector is aligned with r: it scores lower.
+        let r: [Float] = [0.5, 0.5]
+        let aligned = scalarizedLoss(Variable(Tensor(shape: [2], scalars: [0.4, 0.4])), preference: r, cosineWeight: 0.01).value.scalars[0]
+        let skewed = scalarizedLoss(Variable(Tensor(shape: [2], scalars: [0.7, 0.1])), preference: r, cosineWeight: 0.01).value.scalars[0]
+        #expect(aligned < skewed)
+        // And its gradient is not zero at a skewed point (the original detached it).
+        let v = Variable(Tensor(shape: [2], scalars: [0.7, 0.1]), requiresGrad: true)
+        scalarizedLoss(v, preference: r, cosineWeight: 0.01).backward()
+        #expect(abs(v.grad!.scalars[0] - v.grad!.scalars[1]) > 1e-4)
+    }
+}
+
+@Suite struct ParetoMetricsTests {
+    @Test func hypervolumeOfHandDrawnPoints() {
+        let points = [ObjectivePoint(error: 0.2, latency: 0.6), ObjectivePoint(error: 0.5, latency: 0.3),
+                      ObjectivePoint(error: 0.6, latency: 0.5),   // dominated
+                      ObjectivePoint(error: 1.2, latency: 0.0)]   // outside the box
+        // (1 − 0.2)(1 − 0.6) + (1 − 0.5)(0.6 − 0.3) = 0.32 + 0.15.
+        #expect(abs(ParetoMetrics.hypervolume(points) - 0.47) < 1e-12)
+        #expect(ParetoMetrics.front(points).count == 3)
+    }
+
+    @Test func distancesToAFront() {
+        let truth = [ObjectivePoint(error: 0, latency: 1), ObjectivePoint(error: 1, latency: 0)]
+        let found = [ObjectivePoint(error: 0, latency: 1.5)]
+        #expect(abs(ParetoMetrics.meanNearestDistance(from: found, to: truth) - 0.5) < 1e-12)
+        // IGD: (0.5 + √(1 + 2.25)) / 2.
+        #expect(abs(ParetoMetrics.meanNearestDistance(from: truth, to: found) - (0.5 + 3.25.squareRoot()) / 2) < 1e-12)
+    }
+
+    @Test func boundsIgnoreArchitecturesAtChance() {
+        let b = ObjectiveBounds(points: [ObjectivePoint(error: 90, latency: 0.001), ObjectivePoint(error: 10, latency: 2), ObjectivePoint(error: 30, latency: 4)])
+        #expect(b.errorRange == 10...30 && b.latencyRange == 2...4)
+        #expect(b.normalized(ObjectivePoint(error: 20, latency: 3)) == ObjectivePoint(error: 0.5, latency: 0.5))
+    }
+}
+
+@Suite struct BaselineTests {
+    /// A synthetic two-objective landscape over codes: latency grows with the code, error falls.
+    static func objective(_ code: Int) -> ObjectivePoint {
+        let x = Double(code) / Double(NB201Architecture.spaceSize)
+        return ObjectivePoint(error: 10 + 80 * (1 - x) * (1 - x) + Double(code % 7), latency: 1 + 10 * x)
+    }
+
+    @Test(arguments: Baselines.names) func spendsExactlyItsBudgetAndIsSeeded(_ name: String) {
+        let a = Baselines.run(name, budget: 60, seed: 3, objective: Self.objective)
+        let b = Baselines.run(name, budget: 60, seed: 3, objective: Self.objective)
+        #expect(a.count == 60 && Set(a) == Set(b))
+    }
+
+    @Test func neighboursDifferInOneEdge() {
+        let n = Baselines.neighbours(1234)
+        #expect(n.count == 24 && Set(n).count == 24)
+        let ops = NB201Architecture(code: 1234).operations
+        for c in n { #expect(zip(NB201Architecture(code: c).operations, ops).filter { $0 != $1 }.count == 1) }
+    }
+}

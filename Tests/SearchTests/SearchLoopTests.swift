@@ -1,0 +1,108 @@
+import Autodiff
+import DataFiles
+import Foundation
+import Predictors
+import ProfileStore
+import Testing
+@testable import Search
+import SearchSpaces
+
+/// Shipped data the search tests share (loaded once).
+enum Shipped {
+    static let index = try! NB201Index.shipped()
+    static let benchmark = try! NB201Benchmark.shipped(index: index)
+    static let surrogate = benchmark.surrogate(queries: 120, seed: 0, ensembleSize: 1)
+
+    static func device(_ name: String) throws -> SearchDevice {
+        let features = try DeviceFeatures.load(ShippedData.path("Profiles/\(name).json"))
+        let predictor = try LatencyPredictor(path: ShippedData.path("Predictors/mlp-\(name).json"))
+        return try SearchDevice(features: features, latency: try predictor.objective(device: features), latencySource: "mlp-\(name).json", isTraining: true)
+    }
+}
+
+@Suite(.serialized) struct SearchLoopTests {
+    @Test func surrogateGradientMatchesFiniteDifferences() {
+        let x = relaxedEncoding(seed: 4)
+        let (_, gradient) = Shipped.surrogate.evaluate(x)
+        let numeric = numericGradient(x, step: 2e-3) { Shipped.surrogate.evaluate($0).error }
+        let scale = numeric.map(abs).max()!
+        for (a, n) in zip(gradient, numeric) { #expect(abs(Double(a) - n) < 0.02 * scale, "\(a) vs \(n)") }
+    }
+
+    @Test func surrogateRanksTheTableAndKnowsDeadCells() {
+        let estimated = Shipped.surrogate.errors(Shipped.index.architectures)
+        let metrics = PredictionMetrics(predicted: estimated, truth: Shipped.benchmark.testError)
+        #expect(metrics.kendall > 0.55, "Kendall τ \(metrics.kendall)")
+        let dead = Shipped.index.architectures.indices.filter { !PathEncoding.isConnected(Shipped.index[$0]) }
+        #expect(dead.allSatisfy { estimated[$0] == 90 && Shipped.benchmark.testError[$0] == 90 })
+        #expect(Shipped.surrogate.queried.count == 120 && Shipped.surrogate.queried.allSatisfy { PathEncoding.isConnected(Shipped.index[$0]) })
+    }
+
+    @Test func objectivesGradientMatchesFiniteDifferences() throws {
+        let search = try MODNASSearch(devices: [try Shipped.device("pixel3")], surrogate: Shipped.surrogate, configuration: SearchConfiguration())
+        let x = relaxedEncoding(seed: 5)
+        for k in 0..<2 {
+            let v = Variable(Tensor(shape: [6, 5], scalars: x), requiresGrad: true)
+            search.objectives(v, device: search.devices[0]).backward(seed: Tensor(shape: [2], scalars: k == 0 ? [1, 0] : [0, 1]))
+            let numeric = numericGradient(x, step: 2e-3) { Double(search.objectives(Variable(Tensor(shape: [6, 5], scalars: $0)), device: search.devices[0]).value.scalars[k]) }
+            let scale = numeric.map(abs).max()!
+            for (a, n) in zip(v.grad!.scalars, numeric) { #expect(abs(Double(a) - n) < 0.03 * scale, "objective \(k): \(a) vs \(n)") }
+        }
+    }
+
+    @Test func theSearchLearnsToFollowThePreference() throws {
+        var c = SearchConfiguration()
+        c.epochs = 3
+        c.stepsPerEpoch = 60
+        let search = try MODNASSearch(devices: [try Shipped.device("pixel3"), try Shipped.device("silver_4114")], surrogate: Shipped.surrogate, configuration: c)
+        let log = search.run()
+        #expect(log.count == 3 && log.allSatisfy { $0.meanLoss.isFinite })
+        let generator = FrontGenerator(hypernetwork: search.hypernetwork, surrogate: Shipped.surrogate)
+        for device in search.devices {
+            let front = generator.front(for: device, preferences: 24, index: Shipped.index)
+            // Accuracy first (r = (1, 0)) gives a slower, more accurate architecture than latency first.
+            #expect(front.first!.estimatedAccuracy > front.last!.estimatedAccuracy + 2, "\(device.name): \(front.first!) vs \(front.last!)")
+            #expect(front.first!.predictedLatencyMs > front.last!.predictedLatencyMs)
+            #expect(Set(front.map(\.archIndex)).count >= 3)
+        }
+        // Better than the untrained (uniform-logit) hypernetwork's front under the search's own objectives.
+        #expect(log.last!.predictedHypervolume > 0.85)
+    }
+
+    @Test func aSavedHypernetworkGivesTheSameFronts() throws {
+        var c = SearchConfiguration()
+        c.epochs = 1
+        c.stepsPerEpoch = 20
+        let search = try MODNASSearch(devices: [try Shipped.device("pixel3")], surrogate: Shipped.surrogate, configuration: c)
+        let log = search.run()
+        let meta = try PredictorFile.load(ShippedData.path("Predictors/meta.json"))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-hn-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try HypernetworkFile(search: search, accuracyMode: "surrogate", latencyPredictor: meta, log: log).write(to: path)
+        let loaded = try HypernetworkFile.load(path)
+        let raspi = try DeviceFeatures.load(ShippedData.path("Profiles/raspi4.json"))
+        let before = FrontGenerator(hypernetwork: search.hypernetwork, surrogate: search.surrogate)
+            .front(for: try loaded.device(raspi), preferences: 24, index: Shipped.index)
+        let after = try loaded.generator().front(for: try loaded.device(raspi), preferences: 24, index: Shipped.index)
+        #expect(before == after)
+        #expect(loaded.trainingDevices == ["pixel3"] && loaded.log == log)
+    }
+
+    @Test func frontsFileRoundTripsAndRejectsBadRows() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-fronts-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let arch = Shipped.index[1462]
+        let rows = [FrontRow(device: "d", preferenceIndex: 0, preference: [1, 0], archIndex: 1462, architecture: arch, predictedLatencyMs: 3.5, estimatedAccuracy: 93.25)]
+        let path = dir + "/f.csv"
+        try Fronts.write(rows, to: path)
+        #expect(try Fronts.read(path, index: Shipped.index) == rows)
+        let good = try String(contentsOfFile: path, encoding: .utf8)
+        for (bad, message) in [(good.replacingOccurrences(of: ",1462,", with: ",1463,"), "not"),
+                               (good.replacingOccurrences(of: "3.500000", with: "fast"), "not a number"),
+                               (good.replacingOccurrences(of: "nor_conv", with: "conv"), "line 2")] {
+            try bad.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect { try Fronts.read(path, index: Shipped.index) } throws: { "\($0)".contains(message) && "\($0)".contains("line 2") }
+        }
+    }
+}
