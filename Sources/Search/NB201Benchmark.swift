@@ -47,11 +47,15 @@ public struct NB201Benchmark: Sendable {
         return codes.prefix(count).map { index.index(of: NB201Architecture(code: $0)) }.sorted()
     }
 
-    /// The accuracy surrogate fitted on `count` queried architectures.
+    /// The accuracy surrogate fitted on the errors of the `queried` architectures (official indices).
+    public func surrogate(queried: [Int], seed: UInt64, ensembleSize: Int = 3) -> AccuracySurrogate {
+        AccuracySurrogate.fit(architectures: queried.map { index[$0] }, errors: queried.map { testError[$0] }, queried: queried.sorted(),
+                              source: errorSource, chanceError: chanceError, ensembleSize: ensembleSize, seed: seed)
+    }
+
+    /// The accuracy surrogate fitted on `count` seeded random queries.
     public func surrogate(queries count: Int, seed: UInt64, ensembleSize: Int = 3) -> AccuracySurrogate {
-        let queried = surrogateQueries(count: count, seed: seed)
-        return AccuracySurrogate.fit(architectures: queried.map { index[$0] }, errors: queried.map { testError[$0] }, queried: queried,
-                                     source: errorSource, chanceError: chanceError, ensembleSize: ensembleSize, seed: seed)
+        surrogate(queried: surrogateQueries(count: count, seed: seed), seed: seed, ensembleSize: ensembleSize)
     }
 
     /// A description of where the errors come from.

@@ -26,16 +26,21 @@ extension ModnasCommand {
         @Option(name: .customLong("hold-out"), help: "Treat this device as unseen: fronts only, from its features (repeatable).") var heldOut: [String] = []
         @Option(help: "Accuracy-query budget K of the surrogate mode.") var queries = 200
         @Option(help: "NB201 accuracy column: cifar10, cifar100 or imagenet16_120.") var dataset = "cifar10"
-        @Option(help: "Epochs of --steps-per-epoch hypernetwork steps.") var epochs = 30
+        @Option(help: "Regressors averaged in the accuracy surrogate.") var surrogateEnsemble = 3
+        @Option(help: "Epochs of --steps-per-epoch hypernetwork steps.") var epochs = 20
         @Option(help: "Hypernetwork steps per epoch (each visits every training device).") var stepsPerEpoch = 100
         @Option(help: "Preference vectors per front.") var preferences = 24
         @Option(help: "Preference vectors drawn per training device and step.") var preferencesPerStep = 8
-        @Option(help: "Hypernetwork Adam learning rate (default 3e-4 × training devices, as in the paper).") var learningRate: Float?
-        @Option(help: "Hypernetwork Adam L2 weight decay (the paper's 0.09).") var weightDecay: Float = 0.09
+        @Option(help: "Hypernetwork Adam learning rate (0: the paper's 3e-4 × training devices).") var learningRate: Float = 1e-3
+        @Option(help: "Hypernetwork Adam L2 weight decay (the paper uses 0.09).") var weightDecay: Float = 0
         @Option(help: "Combine per-device gradients by min-norm (MGD) or mean (ablation).") var combination = "min-norm"
+        @Flag(help: "Keep the learning rate constant (default: cosine decay to 1 %).") var constantLearningRate = false
+        @Option(help: "Entropy bonus on softmax(α) at the start, decaying to 0 (0: off).") var entropyWeight: Float = 0.01
         @Option(help: "Architectures each baseline may query per benchmark device (0: no baselines).") var baselineBudget = 200
         @Option(help: "Seed of the queries, sampling and hypernetwork.") var seed: UInt64 = 0
         @Option(help: "Output folder.") var out = "modnas-search"
+        @Flag(help: "Also score, as a yardstick, the exhaustive optimum of the search's objectives per preference (enumerates NB201).")
+        var exhaustive = false
 
         func validate() throws {
             guard accuracy == "surrogate" || accuracy == "supernet" else { throw ValidationError("--accuracy must be surrogate or supernet") }
@@ -71,9 +76,12 @@ extension ModnasCommand {
             c.stepsPerEpoch = stepsPerEpoch
             c.preferences = preferences
             c.preferencesPerStep = preferencesPerStep
-            c.learningRate = learningRate
+            c.learningRate = learningRate > 0 ? learningRate : nil
             c.weightDecay = weightDecay
             c.combination = combination
+            c.cosineSchedule = !constantLearningRate
+            c.entropyWeight = entropyWeight
+            c.surrogateEnsemble = surrogateEnsemble
             c.seed = seed
             c.accuracyQueries = queries
             c.dataset = dataset
@@ -82,10 +90,11 @@ extension ModnasCommand {
                  + "\(catalog.devices.count - training.count) zero-shot; accuracy surrogate on K = \(queries) queried architectures "
                  + "(\(benchmark.errorSource)); \(epochs) epochs × \(stepsPerEpoch) steps; seed \(seed)")
 
-            let surrogate = benchmark.surrogate(queries: queries, seed: seed, ensembleSize: c.surrogateEnsemble)
-            let search = try MODNASSearch(devices: catalog.devices, surrogate: surrogate, configuration: c)
-            let log = search.run { log, left in
-                let generator = FrontGenerator(hypernetwork: search.hypernetwork, surrogate: surrogate)
+            let search = try MODNASSearch(devices: catalog.devices,
+                                          surrogate: benchmark.surrogate(queries: queries, seed: seed, ensembleSize: c.surrogateEnsemble),
+                                          configuration: c)
+            search.run { log, left in
+                let generator = FrontGenerator(hypernetwork: search.hypernetwork, surrogate: search.surrogate)
                 let rows = training.flatMap { generator.front(for: $0, preferences: preferences, index: index) }
                 let evaluated = FrontEvaluation.evaluate(rows, benchmark: benchmark).results
                 if !evaluated.isEmpty { log.benchmarkHypervolume = evaluated.map(\.hypervolume).reduce(0, +) / Double(evaluated.count) }
@@ -93,6 +102,15 @@ extension ModnasCommand {
                      + (log.benchmarkHypervolume.map { String(format: "  HV benchmark %.4f", $0) } ?? "")
                      + "  elapsed \(minutesAndSeconds(log.seconds))  ETA \(minutesAndSeconds(left))")
             }
+            let log = search.log
+            if exhaustive {
+                let rows = training.flatMap { search.exhaustiveFront(for: $0, preferences: preferences, index: index) }
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                try Fronts.write(rows, to: (out as NSString).appendingPathComponent("exhaustive-fronts.csv"))
+                note("exhaustive optimum of the search's objectives, scored on the benchmark:")
+                note(FrontEvaluation.table(FrontEvaluation.evaluate(rows, benchmark: benchmark).results, missing: [:]))
+            }
+            let surrogate = search.surrogate
 
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
