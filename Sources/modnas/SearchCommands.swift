@@ -241,8 +241,9 @@ extension ModnasCommand {
             var measured: [String: [String: Double]] = [:]
             if let db {
                 let database = try ProfileDatabase(path: db, readOnly: true)
-                let known = Set(try database.deviceNames())
-                for device in Set(rows.map(\.device)) where known.contains(device) && table.latency[device] == nil {
+                // Profiled hosts only: the benchmark test devices in the store hold just their 10 references.
+                let hosts = Set(try database.deviceSummaries(referenceStrings: []).filter { $0.source == .measured }.map(\.name))
+                for device in Set(rows.map(\.device)) where hosts.contains(device) && table.latency[device] == nil {
                     measured[device] = try database.latencies(device: device, space: "nb201")
                 }
             }
