@@ -16,11 +16,14 @@ public struct DeviceCatalog {
 
     /// A device is a training device when a predictor file in `predictorDirectory` names it, or
     /// when `database` holds at least `minimumMeasurements` architectures for it (then the meta
-    /// predictor is fine-tuned on them). Every other device gets fronts zero-shot, with latency
-    /// from the meta predictor.
+    /// predictor is fine-tuned on them). Every other device, and every device in `heldOut`, gets
+    /// fronts zero-shot, with latency from the meta predictor.
     public init(features: [DeviceFeatures], predictorDirectory: String, metaPredictor: String? = nil,
-                database: ProfileDatabase? = nil, index: NB201Index? = nil, adaptEpochs: Int = 60,
+                database: ProfileDatabase? = nil, index: NB201Index? = nil, heldOut: Set<String> = [], adaptEpochs: Int = 60,
                 progress: (String) -> Void = { _ in }) throws {
+        for name in heldOut where !features.contains(where: { $0.device == name }) {
+            throw SearchError.badConfiguration("cannot hold out '\(name)': no device features for it")
+        }
         let metaPath = metaPredictor ?? (predictorDirectory as NSString).appendingPathComponent("meta.json")
         meta = try PredictorFile.load(metaPath)
         guard meta.kind == "meta" else { throw SearchError.badConfiguration("\(metaPath) is a '\(meta.kind)' predictor; the search needs a meta predictor there") }
@@ -35,6 +38,11 @@ public struct DeviceCatalog {
         for f in features {
             guard f.referenceArchIndices == meta.referenceArchIndices else {
                 throw SearchError.badConfiguration("device features of '\(f.device)' use reference architectures \(f.referenceArchIndices), the predictors \(meta.referenceArchIndices)")
+            }
+            if heldOut.contains(f.device) {
+                devices.append(try SearchDevice(features: f, latency: try LatencyPredictor(file: meta).objective(device: f),
+                                                latencySource: "meta (zero-shot, held out)", isTraining: false))
+                continue
             }
             if let (file, name) = own[f.device] {
                 devices.append(try SearchDevice(features: f, latency: try LatencyPredictor(file: file).objective(device: f),
@@ -59,5 +67,6 @@ public struct DeviceCatalog {
             devices.append(try SearchDevice(features: f, latency: try LatencyPredictor(file: meta).objective(device: f),
                                             latencySource: "meta (zero-shot)", isTraining: false))
         }
+        devices.sort { $0.name < $1.name }
     }
 }

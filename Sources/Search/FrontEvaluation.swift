@@ -81,6 +81,12 @@ public enum FrontEvaluation {
         return (results, missing)
     }
 
+    /// Mean HV over the devices of `rows` that have a benchmark table (nil when none has).
+    public static func meanBenchmarkHypervolume(_ rows: [FrontRow], benchmark: NB201Benchmark) -> Double? {
+        let results = evaluate(rows.filter { benchmark.latency[$0.device] != nil }, benchmark: benchmark).results
+        return results.isEmpty ? nil : results.map(\.hypervolume).reduce(0, +) / Double(results.count)
+    }
+
     /// A plain-text table of the results with their means.
     public static func table(_ results: [DeviceEvaluation], missing: [String: String]) -> String {
         let names = Baselines.names.filter { n in results.contains { $0.baselines[n] != nil } }

@@ -12,7 +12,7 @@ struct ModnasCommand: ParsableCommand {
             commandName: "modnas",
             abstract: "Multi-objective differentiable NAS: one search, a Pareto front for every device.",
             version: versionText,
-            subcommands: [SearchRun.self, FrontsRun.self, Evaluate.self, SurrogateCheck.self, Benchmark.self, Doctor.self, Arch.self])
+            subcommands: [SearchRun.self, FrontsRun.self, Evaluate.self, Surrogate.self, Benchmark.self, Doctor.self, Arch.self])
     }
 }
 

@@ -58,17 +58,9 @@ extension ModnasCommand {
             let index = try NB201Index.shipped()
             let benchmark = try NB201Benchmark.shipped(index: index, dataset: dataset)
             let features = try DeviceFeatures.loadAll(deviceFeatures)
-            for name in heldOut where !features.contains(where: { $0.device == name }) {
-                throw ValidationError("--hold-out \(name): no such device in \(deviceFeatures)")
-            }
             let database = try db.map { try ProfileDatabase(path: $0, readOnly: true) }
-            var catalog = try DeviceCatalog(features: features.filter { !heldOut.contains($0.device) }, predictorDirectory: predictors,
-                                            metaPredictor: predictor, database: database, index: index, progress: note)
-            for f in features where heldOut.contains(f.device) {
-                catalog.devices.append(try SearchDevice(features: f, latency: try LatencyPredictor(file: catalog.meta).objective(device: f),
-                                                        latencySource: "meta (zero-shot, held out)", isTraining: false))
-            }
-            catalog.devices.sort { $0.name < $1.name }
+            let catalog = try DeviceCatalog(features: features, predictorDirectory: predictors, metaPredictor: predictor,
+                                            database: database, index: index, heldOut: Set(heldOut), progress: note)
             guard catalog.devices.contains(where: \.isTraining) else { throw SearchError.noTrainingDevices(directory: deviceFeatures) }
 
             var c = SearchConfiguration()
@@ -96,8 +88,7 @@ extension ModnasCommand {
             search.run { log, left in
                 let generator = FrontGenerator(hypernetwork: search.hypernetwork, surrogate: search.surrogate)
                 let rows = training.flatMap { generator.front(for: $0, preferences: preferences, index: index) }
-                let evaluated = FrontEvaluation.evaluate(rows, benchmark: benchmark).results
-                if !evaluated.isEmpty { log.benchmarkHypervolume = evaluated.map(\.hypervolume).reduce(0, +) / Double(evaluated.count) }
+                log.benchmarkHypervolume = FrontEvaluation.meanBenchmarkHypervolume(rows, benchmark: benchmark)
                 note(String(format: "epoch %d/%d  loss %.4f  HV predicted %.4f", log.epoch, epochs, log.meanLoss, log.predictedHypervolume)
                      + (log.benchmarkHypervolume.map { String(format: "  HV benchmark %.4f", $0) } ?? "")
                      + "  elapsed \(minutesAndSeconds(log.seconds))  ETA \(minutesAndSeconds(left))")
@@ -110,21 +101,11 @@ extension ModnasCommand {
                 note("exhaustive optimum of the search's objectives, scored on the benchmark:")
                 note(FrontEvaluation.table(FrontEvaluation.evaluate(rows, benchmark: benchmark).results, missing: [:]))
             }
-            let surrogate = search.surrogate
-
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
-            let generator = FrontGenerator(hypernetwork: search.hypernetwork, surrogate: surrogate)
+            let generator = FrontGenerator(hypernetwork: search.hypernetwork, surrogate: search.surrogate)
             let rows = catalog.devices.flatMap { generator.front(for: $0, preferences: preferences, index: index) }
-            try Fronts.write(rows, to: path("fronts.csv"))
             let file = HypernetworkFile(search: search, accuracyMode: accuracy, latencyPredictor: catalog.meta, log: log)
-            try file.write(to: path("hypernetwork.json"))
-            for (device, adapted) in catalog.adapted { try adapted.write(to: path("predictor-\(device).json")) }
-            let logText = (["epoch,mean_loss,predicted_hv,benchmark_hv,seconds"] + log.map {
-                [String($0.epoch), String(format: "%.6f", $0.meanLoss), String(format: "%.6f", $0.predictedHypervolume),
-                 $0.benchmarkHypervolume.map { String(format: "%.6f", $0) } ?? "", String(format: "%.1f", $0.seconds)].joined(separator: ",")
-            }).joined(separator: "\n") + "\n"
-            try logText.write(toFile: path("log.csv"), atomically: true, encoding: .utf8)
+            try SearchOutput.write(rows: rows, file: file, adapted: catalog.adapted, to: out)
+            func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
             let searchSeconds = Date().timeIntervalSince(started)
 
             let measured = try database.map { db in
@@ -144,7 +125,7 @@ extension ModnasCommand {
 
 extension ModnasCommand {
     /// How good the accuracy surrogate is, before any search.
-    struct SurrogateCheck: ParsableCommand {
+    struct Surrogate: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "surrogate",
             abstract: "Fit the accuracy surrogate on K queried NB201 architectures and score it on the whole table.")
@@ -155,28 +136,8 @@ extension ModnasCommand {
         @Option(help: "Preference vectors per front.") var preferences = 24
 
         func run() throws {
-            let index = try NB201Index.shipped()
-            let benchmark = try NB201Benchmark.shipped(index: index, dataset: dataset)
-            let surrogate = benchmark.surrogate(queries: queries, seed: seed)
-            let estimated = surrogate.errors(index.architectures)
-            let metrics = PredictionMetrics(predicted: estimated, truth: benchmark.testError)
-            print(String(format: "surrogate on K = %d: Spearman %.4f, Kendall %.4f over all %d architectures", queries, metrics.spearman, metrics.kendall, estimated.count))
-            // The best a search with this surrogate and exact latency could do: per preference, the
-            // architecture minimising the scalarised (surrogate error, benchmark latency).
-            var hvs: [Double] = []
-            for (device, table) in benchmark.latency.sorted(by: { $0.key < $1.key }) {
-                let bounds = ObjectiveBounds(points: zip(benchmark.testError, table).map { ObjectivePoint(error: $0, latency: $1) })
-                let (eLo, eHi) = (estimated.min()!, estimated.max()!)
-                let picks = Fronts.preferences(count: preferences).map { r in
-                    table.indices.min { a, b in
-                        func score(_ i: Int) -> Double { r[0] * (estimated[i] - eLo) / (eHi - eLo) + r[1] * bounds.normalized(ObjectivePoint(error: 0, latency: table[i])).latency }
-                        return score(a) < score(b)
-                    }!
-                }
-                hvs.append(ParetoMetrics.hypervolume(picks.map { bounds.normalized(ObjectivePoint(error: benchmark.testError[$0], latency: table[$0])) }))
-                print(String(format: "  %-14@ HV of surrogate-scalarisation picks %.4f", device as NSString, hvs.last!))
-            }
-            print(String(format: "mean %.4f", hvs.reduce(0, +) / Double(hvs.count)))
+            let benchmark = try NB201Benchmark.shipped(index: try NB201Index.shipped(), dataset: dataset)
+            print(SurrogateCheck.report(benchmark: benchmark, queries: queries, seed: seed, preferences: preferences))
         }
     }
 }
