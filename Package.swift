@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "Predictors", dependencies: ["Autodiff", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
         .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
         .target(name: "Reports", dependencies: ["Search"], swiftSettings: v5),
+        .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
         .target(name: "CommandSupport", dependencies: [
             "Autodiff", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
@@ -50,6 +51,7 @@ let package = Package(
         ], swiftSettings: v5),
 
         .testTarget(name: "DataFilesTests", dependencies: ["DataFiles"], swiftSettings: v5),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Autodiff"], swiftSettings: v5),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"], swiftSettings: v5),
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff"], swiftSettings: v5),
         .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "SearchSpaces"], swiftSettings: v5),
