@@ -90,9 +90,9 @@ public enum Baselines {
                 if oracle.query(child) != nil { children.append(child) }
             }
             stalled = oracle.cache.count == before ? stalled + 1 : 0
-            let union = Array(Set(population + children))
+            let union = Array(Set(population + children)).sorted()   // sorted: Set order changes between processes
             let (unionRank, unionCrowding) = rankAndCrowding(union, oracle.cache)
-            population = union.indices.sorted { (unionRank[$0], -unionCrowding[$0]) < (unionRank[$1], -unionCrowding[$1]) }
+            population = union.indices.sorted { (unionRank[$0], -unionCrowding[$0], $0) < (unionRank[$1], -unionCrowding[$1], $1) }
                 .prefix(size).map { union[$0] }
         }
         randomSearch(&oracle, &rng)  // only if the population stopped producing new architectures
@@ -113,10 +113,10 @@ public enum Baselines {
         var crowding = [Double](repeating: 0, count: members.count)
         var level = 0, remaining = Set(members.indices)
         while !remaining.isEmpty {
-            let layer = remaining.filter { i in !remaining.contains { dominates(points[$0], points[i]) } }
+            let layer = remaining.sorted().filter { i in !remaining.contains { dominates(points[$0], points[i]) } }
             for i in layer { rank[i] = level }
             for key in [\ObjectivePoint.error, \ObjectivePoint.latency] {
-                let sorted = layer.sorted { points[$0][keyPath: key] < points[$1][keyPath: key] }
+                let sorted = layer.sorted { (points[$0][keyPath: key], $0) < (points[$1][keyPath: key], $1) }
                 let span = max(points[sorted.last!][keyPath: key] - points[sorted.first!][keyPath: key], 1e-12)
                 crowding[sorted.first!] = .infinity
                 crowding[sorted.last!] = .infinity
