@@ -1,4 +1,5 @@
 import ArgumentParser
+import DataFiles
 import Foundation
 import Predictors
 import ProfileStore
@@ -8,6 +9,12 @@ import SearchSpaces
 
 /// Progress lines on standard error.
 func note(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
+/// `path` as given when it exists, else the shipped folder of that name (so the defaults
+/// `Profiles` and `Predictors` work from any directory).
+func existingOrShipped(_ path: String) -> String {
+    FileManager.default.fileExists(atPath: path) || path.hasPrefix("/") ? path : (try? ShippedData.path(path)) ?? path
+}
 
 func minutesAndSeconds(_ seconds: Double) -> String { String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60) }
 
@@ -57,9 +64,9 @@ extension ModnasCommand {
             let started = Date()
             let index = try NB201Index.shipped()
             let benchmark = try NB201Benchmark.shipped(index: index, dataset: dataset)
-            let features = try DeviceFeatures.loadAll(deviceFeatures)
+            let features = try DeviceFeatures.loadAll(existingOrShipped(deviceFeatures))
             let database = try db.map { try ProfileDatabase(path: $0, readOnly: true) }
-            let catalog = try DeviceCatalog(features: features, predictorDirectory: predictors, metaPredictor: predictor,
+            let catalog = try DeviceCatalog(features: features, predictorDirectory: existingOrShipped(predictors), metaPredictor: predictor,
                                             database: database, index: index, heldOut: Set(heldOut), progress: note)
             guard catalog.devices.contains(where: \.isTraining) else { throw SearchError.noTrainingDevices(directory: deviceFeatures) }
 
