@@ -63,7 +63,7 @@ public struct EpochLog: Codable, Equatable, Sendable {
     /// Mean scalarised loss over the epoch's device steps.
     public var meanLoss: Double
     /// Mean over training devices of the HV of the current fronts under the search's own
-    /// objectives (surrogate error, predicted latency), each normalised over all architectures.
+    /// objectives (surrogate error, predicted latency), normalised as the search normalises them.
     public var predictedHypervolume: Double
     /// Mean HV against the benchmark tables, where the caller has them (labelled "benchmark").
     public var benchmarkHypervolume: Double?
