@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "DataFilesTests", dependencies: ["DataFiles"], swiftSettings: v5),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Autodiff"], swiftSettings: v5),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"], swiftSettings: v5),
-        .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff"], swiftSettings: v5),
+        .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "SearchSpaces"], swiftSettings: v5),
         .testTarget(name: "PredictorsTests", dependencies: ["Predictors", "Autodiff", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Reports", "Autodiff", "SearchSpaces", "Predictors", "ProfileStore"], swiftSettings: v5),

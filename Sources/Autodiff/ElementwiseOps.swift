@@ -23,6 +23,19 @@ public func relu(_ x: Variable) -> Variable {
     }
 }
 
+/// Taped x · w[index]: scales `x` by one entry of `weights`, and passes ⟨∂y, x⟩ back to that
+/// entry (a supernet's edge output weighted by its sampled one-hot entry).
+public func scale(_ x: Variable, byEntry index: Int, of weights: Variable) -> Variable {
+    let w = weights.value.scalars[index], xv = x.value
+    return .result(xv.scaled(by: w), parents: [x, weights]) { dy in
+        var dw = Tensor(zeros: weights.shape)
+        var dot: Double = 0
+        for i in 0..<dy.count { dot += Double(dy.scalars[i]) * Double(xv.scalars[i]) }
+        dw.scalars[index] = Float(dot)
+        return [dy.scaled(by: w), dw]
+    }
+}
+
 /// Taped elementwise sum of tensors of one shape.
 public func add(_ terms: [Variable]) -> Variable {
     precondition(!terms.isEmpty, "add: needs at least one term")

@@ -206,3 +206,77 @@ public final class NB201Network {
         withoutTape { self(Variable(images), training: false).value }
     }
 }
+
+/// The NB201 weight-sharing supernet: every operation of every edge holds its own weights, and a
+/// forward pass runs only the operation a one-hot sample D [6, 5] selects on each edge, scaled by
+/// that entry of D so the loss reaches D (and through ReinMax the architecture logits). Convs in
+/// cells use batch norm without affine parameters (MODNAS.md).
+public final class NB201Supernet {
+    public let shape: NB201NetworkShape
+    let stem: Conv2D, stemNorm: BatchNorm2D
+    /// Per stage, per cell, per edge: the 1×1 and 3×3 conv modules.
+    let cells: [[[(conv1x1: ConvBN, conv3x3: ConvBN)]]]
+    let reductions: [ResidualReduction]
+    let lastNorm: BatchNorm2D
+    let classifier: Linear
+
+    public init(shape: NB201NetworkShape, seed: UInt64 = 0) {
+        var rng = SeededGenerator(seed: seed)
+        self.shape = shape
+        let c = shape.channels
+        stem = Conv2D(inChannels: shape.inputChannels, outChannels: c, kernelSize: 3, padding: 1, using: &rng)
+        stemNorm = BatchNorm2D(channels: c)
+        cells = [c, 2 * c, 4 * c].map { width in
+            (0..<shape.cellsPerStage).map { _ in
+                (0..<NB201Architecture.edgeCount).map { _ in
+                    (ConvBN(width, width, kernel: 1, affine: false, using: &rng), ConvBN(width, width, kernel: 3, affine: false, using: &rng))
+                }
+            }
+        }
+        reductions = [ResidualReduction(c, 2 * c, using: &rng), ResidualReduction(2 * c, 4 * c, using: &rng)]
+        lastNorm = BatchNorm2D(channels: 4 * c)
+        classifier = Linear(inFeatures: 4 * c, outFeatures: shape.classes, using: &rng)
+    }
+
+    /// Every trainable parameter, in a fixed order.
+    public var parameters: [Variable] {
+        stem.parameters + stemNorm.parameters + cells.flatMap { $0.flatMap { $0.flatMap { $0.conv1x1.parameters + $0.conv3x3.parameters } } }
+            + reductions.flatMap(\.parameters) + lastNorm.parameters + classifier.parameters
+    }
+
+    /// Logits for `images` through the architecture of the one-hot `sample` [6, 5]. Batch
+    /// statistics are used in training and evaluation alike (running statistics of a shared
+    /// supernet mix architectures).
+    public func callAsFunction(_ images: Variable, sample: Variable) -> Variable {
+        let ops = NB201Architecture.operationCount
+        let chosen = (0..<NB201Architecture.edgeCount).map { e in
+            (0..<ops).max { sample.value.scalars[e * ops + $0] < sample.value.scalars[e * ops + $1] }!
+        }
+        var h = stemNorm(stem(images), training: true)
+        for (s, stage) in cells.enumerated() {
+            if s > 0 { h = reductions[s - 1](h, training: true) }
+            for edges in stage {
+                var nodes = [h]
+                for target in 1...3 {
+                    var terms: [Variable] = []
+                    for (e, edge) in NB201Architecture.edges.enumerated() where edge.target == target {
+                        let x = nodes[edge.source]
+                        let out: Variable?
+                        switch NB201Operation(rawValue: chosen[e])! {
+                        case .none: out = nil
+                        case .skipConnect: out = x
+                        case .averagePool3x3: out = averagePool3x3(x)
+                        case .conv1x1: out = edges[e].conv1x1(relu(x), training: true)
+                        case .conv3x3: out = edges[e].conv3x3(relu(x), training: true)
+                        }
+                        if let out { terms.append(scale(out, byEntry: e * ops + chosen[e], of: sample)) }
+                    }
+                    nodes.append(terms.isEmpty ? Variable(Tensor(zeros: h.shape)) : add(terms))
+                }
+                h = nodes[3]
+            }
+        }
+        h = relu(lastNorm(h, training: true))
+        return classifier(globalAveragePool(h))
+    }
+}

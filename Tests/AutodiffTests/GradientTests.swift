@@ -58,6 +58,10 @@ import Testing
         expectGradientsMatch([x]) { relu($0[0]) }
     }
 
+    @Test mutating func scaleByEntryGradient() {
+        expectGradientsMatch([random([2, 3, 4]), random([6, 5])]) { scale($0[0], byEntry: 7, of: $0[1]) }
+    }
+
     @Test mutating func averagePool3x3Gradient() {
         expectGradientsMatch([random([2, 2, 5, 4])]) { averagePool3x3($0[0]) }
     }
