@@ -30,7 +30,7 @@ let package = Package(
         ], swiftSettings: v5),
         .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "ProfileStore", "CPerfEvent"], swiftSettings: v5),
         .target(name: "Predictors", dependencies: ["Autodiff", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
-        .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
+        .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
         .target(name: "Reports", dependencies: ["Search"], swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
         .target(name: "CommandSupport", dependencies: [
@@ -38,7 +38,7 @@ let package = Package(
         ], swiftSettings: v5),
 
         .executableTarget(name: "modnas", dependencies: [
-            "CommandSupport", "Autodiff", "DataFiles", "SearchSpaces", "Profiling", "ProfileStore", "Predictors", "Search", "Reports",
+            "CommandSupport", "Autodiff", "DataFiles", "Datasets", "SearchSpaces", "Profiling", "ProfileStore", "Predictors", "Search", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-profile", dependencies: [
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "SearchSpaces"], swiftSettings: v5),
         .testTarget(name: "PredictorsTests", dependencies: ["Predictors", "Autodiff", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Reports", "Autodiff", "SearchSpaces", "Predictors", "ProfileStore"], swiftSettings: v5),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Reports", "Autodiff", "SearchSpaces", "Predictors", "ProfileStore", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "ProfileStore", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [
             "CommandSupport", "Autodiff", "ProfileStore", "modnas", "modnas-profile", "modnas-predict",

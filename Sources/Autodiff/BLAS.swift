@@ -1,4 +1,19 @@
 import COpenBLAS
+import Foundation
+
+/// Opt-in accounting of the time spent in sgemm (for "share of time in sgemm" figures).
+public enum SGEMMTimer {
+    public nonisolated(unsafe) static var isOn = false
+    public nonisolated(unsafe) private(set) static var seconds = 0.0
+    public nonisolated(unsafe) private(set) static var calls = 0
+
+    public static func reset() { (seconds, calls) = (0, 0) }
+
+    static func record(since start: DispatchTime) {
+        seconds += Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        calls += 1
+    }
+}
 
 /// Row-major single-precision matrix product through OpenBLAS `cblas_sgemm`:
 /// `C = alpha · op(A) · op(B) + beta · C`, with op(A) of shape m×k and op(B) k×n.
@@ -7,6 +22,8 @@ func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k
            alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
            b: UnsafePointer<Float>, ldb: Int,
            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let start = SGEMMTimer.isOn ? DispatchTime.now() : nil
+    defer { if let start { SGEMMTimer.record(since: start) } }
     cblas_sgemm(CblasRowMajor,
                 transposeA ? CblasTrans : CblasNoTrans,
                 transposeB ? CblasTrans : CblasNoTrans,

@@ -90,12 +90,15 @@ public enum CIFAR10Reader {
     }
 }
 
-/// A seeded synthetic set for tests: each class is a fixed random pattern plus noise.
+/// A seeded synthetic set for tests: each class is a fixed random pattern (drawn from
+/// `patternSeed`, so sets with different `seed`s share their classes) plus noise.
 public enum SyntheticDataset {
-    public static func make(count: Int, classes: Int = 4, channels: Int = 1, size: Int = 8, noise: Float = 0.3, seed: UInt64) -> ImageDataset {
-        var rng = SeededGenerator(seed: seed)
+    public static func make(count: Int, classes: Int = 4, channels: Int = 1, size: Int = 8, noise: Float = 0.3,
+                            patternSeed: UInt64 = 0, seed: UInt64) -> ImageDataset {
+        var patternRNG = SeededGenerator(seed: patternSeed)
         let plane = channels * size * size
-        let patterns = (0..<classes).map { _ in (0..<plane).map { _ in rng.nextUniform() } }
+        let patterns = (0..<classes).map { _ in (0..<plane).map { _ in patternRNG.nextUniform() } }
+        var rng = SeededGenerator(seed: seed)
         var pixels = [Float](), labels = [Int]()
         for _ in 0..<count {
             let label = Int(rng.next() % UInt64(classes))

@@ -28,6 +28,10 @@ extension ModnasCommand {
         @Option(help: "Side of the square sgemm product.") var sgemmSize = 1024
         @Option(name: .customLong("index"), help: "Time only this reference network (official index; repeatable).")
         var indices: [Int] = []
+        @Flag(help: "Instead: supernet training throughput (images/s, share of time in sgemm) at the default supernet configuration.")
+        var supernet = false
+        @Option(help: "Data set of --supernet: fashion-mnist, idx:DIR, cifar10:DIR or synthetic.") var dataset = "fashion-mnist"
+        @Option(help: "Timed weight steps of --supernet.") var steps = 40
 
         func validate() throws {
             guard repeats >= 1, warmup >= 0, threads >= 1, sgemmSize >= 16 else {
@@ -36,6 +40,7 @@ extension ModnasCommand {
         }
 
         func run() throws {
+            if supernet { return try runSupernet() }
             var c = EngineBenchmark.Configuration()
             c.repeats = repeats
             c.warmup = warmup

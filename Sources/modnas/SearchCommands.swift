@@ -1,5 +1,7 @@
 import ArgumentParser
+import Autodiff
 import DataFiles
+import Datasets
 import Foundation
 import Predictors
 import ProfileStore
@@ -226,5 +228,20 @@ extension ModnasCommand {
                 print("wrote \(report)")
             }
         }
+    }
+}
+
+extension ModnasCommand.Benchmark {
+    /// Supernet training throughput at the default configuration, one OpenBLAS thread.
+    func runSupernet() throws {
+        OpenBLAS.setThreadCount(threads)
+        let (training, test) = try DatasetSource(parsing: dataset).load()
+        let c = SupernetConfiguration()
+        let splits = DatasetSplits(training: training, test: test, limit: 2 * c.batchSize * (steps + 1), testLimit: 0, seed: c.seed)
+        let trainer = SupernetTrainer(splits: splits, configuration: c)
+        let r = SupernetThroughput.measure(trainer, steps: steps)
+        print("supernet C=\(c.channels) N=\(c.cellsPerStage), \(training.name) \(training.channels)×\(training.height)×\(training.width), batch \(c.batchSize), \(threads) OpenBLAS thread(s)")
+        print(String(format: "%d weight steps (one random connected architecture each, forward + backward + SGD) in %.2f s: %.0f images/s; sgemm %.1f %% of the time",
+                     r.steps, r.seconds, r.imagesPerSecond, 100 * r.sgemmShare))
     }
 }

@@ -1,0 +1,115 @@
+import Autodiff
+import Datasets
+import Foundation
+import SearchSpaces
+
+/// Settings of supernet training. The defaults are the small configuration for a 2-core CPU;
+/// the paper's is C = 16, N = 5, batch 256, 100 epochs.
+public struct SupernetConfiguration: Codable, Equatable, Sendable {
+    public var channels = 8
+    public var cellsPerStage = 1
+    public var batchSize = 64
+    /// SGD as in MODNAS: momentum 0.9, weight decay 0.0027, gradient norm clipped at 5.
+    public var learningRate: Float = 0.025
+    public var momentum: Float = 0.9
+    public var weightDecay: Float = 0.0027
+    public var gradientClip: Float = 5
+    /// Random crop and flip (32×32 colour images only).
+    public var augment = false
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// The weight side of the supernet search: one SGD step on a batch for a set of sampled
+/// architectures (one per training device; the loss is their mean cross-entropy), and accuracy
+/// estimates of single architectures with the shared weights.
+public final class SupernetTrainer {
+    public let supernet: NB201Supernet
+    public let configuration: SupernetConfiguration
+    public let splits: DatasetSplits
+    let sgd: SGD
+    var rng: SeededGenerator
+
+    public init(splits: DatasetSplits, configuration: SupernetConfiguration) {
+        let w = splits.weights
+        let shape = NB201NetworkShape(channels: configuration.channels, cellsPerStage: configuration.cellsPerStage,
+                                      resolution: w.height, inputChannels: w.channels, classes: w.classes)
+        supernet = NB201Supernet(shape: shape, seed: configuration.seed)
+        self.configuration = configuration
+        self.splits = splits
+        sgd = SGD(parameters: supernet.parameters, learningRate: configuration.learningRate, momentum: configuration.momentum,
+                  weightDecay: configuration.weightDecay)
+        rng = SeededGenerator(seed: configuration.seed &+ 31)
+    }
+
+    /// Sets the learning rate (for a schedule).
+    public func setLearningRate(_ rate: Float) { sgd.learningRate = rate }
+
+    /// One SGD step on the weight images at `indices` through each of `samples` (one-hot [6, 5]);
+    /// returns the mean cross-entropy.
+    @discardableResult
+    public func weightStep(indices: [Int], samples: [Tensor]) -> Double {
+        let parameters = supernet.parameters
+        zeroGradients(parameters)
+        let (images, labels) = splits.weights.batch(indices, augmentation: configuration.augment ? Augmentation() : nil, using: &rng)
+        var total = 0.0
+        for sample in samples {
+            let loss = crossEntropy(supernet(Variable(images), sample: Variable(sample)), labels: labels)
+            loss.backward(seed: Tensor(scalar: 1 / Float(samples.count)))
+            total += Double(loss.value.scalars[0]) / Double(samples.count)
+        }
+        _ = clipGradientNorm(parameters, maxNorm: configuration.gradientClip)
+        sgd.step()
+        return total
+    }
+
+    /// Top-1 accuracy (%) of `architecture` with the shared weights on up to `limit` images of `data`.
+    public func accuracy(of architecture: NB201Architecture, on data: ImageDataset, limit: Int? = nil) -> Double {
+        let n = min(limit ?? data.count, data.count)
+        let sample = Variable(Tensor(shape: [6, 5], scalars: architecture.oneHotEncoding))
+        var correct = 0
+        for start in stride(from: 0, to: n, by: configuration.batchSize) {
+            let indices = Array(start..<min(start + configuration.batchSize, n))
+            let (images, labels) = data.batch(indices, using: &rng)
+            let logits = withoutTape { supernet(Variable(images), sample: sample).value }
+            let k = logits.shape[1]
+            for (row, label) in labels.enumerated() {
+                let scores = logits.scalars[(row * k)..<((row + 1) * k)]
+                if scores.indices.max(by: { scores[$0] < scores[$1] })! - row * k == label { correct += 1 }
+            }
+        }
+        return 100 * Double(correct) / Double(max(n, 1))
+    }
+}
+
+/// Training throughput of the supernet: images per second through weight steps (forward and
+/// backward for each sampled architecture) and the share of that time spent in sgemm.
+public enum SupernetThroughput {
+    public struct Result: Sendable {
+        public var imagesPerSecond: Double
+        public var sgemmShare: Double
+        public var steps: Int
+        public var seconds: Double
+    }
+
+    /// Times `steps` weight steps of one uniformly sampled connected architecture each, after one untimed step.
+    public static func measure(_ trainer: SupernetTrainer, steps: Int, seed: UInt64 = 0) -> Result {
+        var rng = SeededGenerator(seed: seed)
+        let batch = trainer.configuration.batchSize
+        func randomSample() -> Tensor {
+            var arch = NB201Architecture(code: Int(rng.next() % UInt64(NB201Architecture.spaceSize)))
+            while !PathEncoding.isConnected(arch) { arch = NB201Architecture(code: Int(rng.next() % UInt64(NB201Architecture.spaceSize))) }
+            return Tensor(shape: [6, 5], scalars: arch.oneHotEncoding)
+        }
+        func indices(_ step: Int) -> [Int] { (0..<batch).map { (step * batch + $0) % trainer.splits.weights.count } }
+        trainer.weightStep(indices: indices(0), samples: [randomSample()])
+        let samples = (0..<steps).map { _ in randomSample() }
+        SGEMMTimer.reset()
+        SGEMMTimer.isOn = true
+        defer { SGEMMTimer.isOn = false }
+        let start = DispatchTime.now()
+        for step in 0..<steps { trainer.weightStep(indices: indices(step + 1), samples: [samples[step]]) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return Result(imagesPerSecond: Double(steps * batch) / seconds, sgemmShare: SGEMMTimer.seconds / seconds, steps: steps, seconds: seconds)
+    }
+}
