@@ -1,13 +1,27 @@
 import COpenBLAS
 import Foundation
 
-/// Opt-in accounting of the time spent in sgemm (for "share of time in sgemm" figures).
+/// Opt-in accounting of the time spent in sgemm by one thread (for "share of time in sgemm"
+/// figures): `start()` on the measuring thread, `stop()` after; other threads are not counted.
 public enum SGEMMTimer {
-    public nonisolated(unsafe) static var isOn = false
+    nonisolated(unsafe) static var owner: pthread_t?
     public nonisolated(unsafe) private(set) static var seconds = 0.0
     public nonisolated(unsafe) private(set) static var calls = 0
 
-    public static func reset() { (seconds, calls) = (0, 0) }
+    public static var isOn: Bool { owner != nil }
+
+    public static func start() {
+        (seconds, calls) = (0, 0)
+        owner = pthread_self()
+    }
+
+    public static func stop() { owner = nil }
+
+    /// Whether the calling thread is being measured.
+    @inline(__always) static var measuresThisThread: Bool {
+        guard let owner else { return false }
+        return pthread_equal(owner, pthread_self()) != 0
+    }
 
     static func record(since start: DispatchTime) {
         seconds += Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
@@ -22,7 +36,7 @@ func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k
            alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
            b: UnsafePointer<Float>, ldb: Int,
            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    let start = SGEMMTimer.isOn ? DispatchTime.now() : nil
+    let start = SGEMMTimer.measuresThisThread ? DispatchTime.now() : nil
     defer { if let start { SGEMMTimer.record(since: start) } }
     cblas_sgemm(CblasRowMajor,
                 transposeA ? CblasTrans : CblasNoTrans,

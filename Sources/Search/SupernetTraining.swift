@@ -104,9 +104,8 @@ public enum SupernetThroughput {
         func indices(_ step: Int) -> [Int] { (0..<batch).map { (step * batch + $0) % trainer.splits.weights.count } }
         trainer.weightStep(indices: indices(0), samples: [randomSample()])
         let samples = (0..<steps).map { _ in randomSample() }
-        SGEMMTimer.reset()
-        SGEMMTimer.isOn = true
-        defer { SGEMMTimer.isOn = false }
+        SGEMMTimer.start()
+        defer { SGEMMTimer.stop() }
         let start = DispatchTime.now()
         for step in 0..<steps { trainer.weightStep(indices: indices(step + 1), samples: [samples[step]]) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
