@@ -67,9 +67,7 @@ public struct LatencyObjective: Sendable {
         let extra = device?.values ?? []
         let width = ArchitectureEncoding.featureCount + extra.count
         let rows = Tensor(shape: [encodings.count, width], scalars: encodings.flatMap { ArchitectureEncoding.features($0) + extra })
-        var logs = [Double](repeating: 0, count: encodings.count)
-        for r in ensemble { for (i, v) in r.predict(rows).enumerated() { logs[i] += Double(v) / Double(ensemble.count) } }
-        return logs.map { Foundation.exp($0 + Double(device?.logScale ?? 0)) }
+        return ensemble.meanPrediction(rows).map { Foundation.exp($0 + Double(device?.logScale ?? 0)) }
     }
 
     /// Predicted milliseconds for architectures.
@@ -80,15 +78,9 @@ public struct LatencyObjective: Sendable {
     /// The predicted milliseconds at one encoding and their gradient with respect to it.
     public func evaluate(_ encoding: [Float]) -> (milliseconds: Double, gradient: [Float]) {
         let extra = device?.values ?? []
-        let input = ArchitectureEncoding.features(encoding) + extra
-        var log: Float = 0
-        var gradient = [Float](repeating: 0, count: ArchitectureEncoding.featureCount)
-        for r in ensemble {
-            let (v, g) = r.valueAndGradient(input)
-            log += v / Float(ensemble.count)
-            for k in 0..<gradient.count { gradient[k] += g[k] / Float(ensemble.count) }
-        }
+        let (log, gradient) = ensemble.meanValueAndGradient(ArchitectureEncoding.features(encoding) + extra)
         let ms = Foundation.exp(Double(log + (device?.logScale ?? 0)))
-        return (ms, ArchitectureEncoding.pullback(gradient).map { $0 * Float(ms) })
+        // Only the architecture part of the input gradient pulls back to the encoding.
+        return (ms, ArchitectureEncoding.pullback(Array(gradient.prefix(ArchitectureEncoding.featureCount))).map { $0 * Float(ms) })
     }
 }

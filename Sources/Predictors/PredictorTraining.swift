@@ -113,8 +113,8 @@ public enum PredictorTraining {
     }
 
     /// `size` regressors that differ only in their seeds.
-    static func fitEnsemble(rows: Tensor, targets: [Float], configuration: TrainingConfiguration,
-                            size: Int) -> [(Regressor, FitReport)] {
+    public static func fitEnsemble(rows: Tensor, targets: [Float], configuration: TrainingConfiguration,
+                                   size: Int) -> [(Regressor, FitReport)] {
         (0..<max(size, 1)).map { k in
             var c = configuration
             c.seed = configuration.seed &+ UInt64(k) &* 7919

@@ -61,6 +61,27 @@ public struct Regressor: Codable, Equatable, Sendable {
     }
 }
 
+extension Array where Element == Regressor {
+    /// The ensemble's mean prediction for each row of `rows` [n, inputs].
+    public func meanPrediction(_ rows: Tensor) -> [Double] {
+        var mean = [Double](repeating: 0, count: rows.shape[0])
+        for r in self { for (i, v) in r.predict(rows).enumerated() { mean[i] += Double(v) / Double(count) } }
+        return mean
+    }
+
+    /// The ensemble's mean prediction for one input and its gradient with respect to that input.
+    public func meanValueAndGradient(_ input: [Float]) -> (value: Float, gradient: [Float]) {
+        var value: Float = 0
+        var gradient = [Float](repeating: 0, count: input.count)
+        for r in self {
+            let (v, g) = r.valueAndGradient(input)
+            value += v / Float(count)
+            for k in gradient.indices { gradient[k] += g[k] / Float(count) }
+        }
+        return (value, gradient)
+    }
+}
+
 /// How a regressor is trained.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var hidden: [Int] = [256, 256]

@@ -69,7 +69,7 @@ public struct HTMLReport {
     }
 
     func hypervolumeTable() -> String {
-        let names = Self.baselineStyle.map(\.name).filter { n in results.contains { $0.baselines[n] != nil } }
+        let names = FrontEvaluation.baselineColumns(results)
         var s = "<table><tr><th>device</th><th>latency</th><th>archs</th><th>HV</th><th>true HV</th><th>ratio</th><th>GD</th><th>IGD</th>"
             + names.map { "<th>HV \(escapeHTML($0))</th>" }.joined() + "</tr>"
         func f(_ v: Double?, _ format: String = "%.4f") -> String { v.map { String(format: format, $0) } ?? "—" }
@@ -78,12 +78,9 @@ public struct HTMLReport {
                 + "<td>\(f(r.ratio, "%.3f"))</td><td>\(f(r.generationalDistance))</td><td>\(f(r.invertedGenerationalDistance))</td>"
                 + names.map { "<td>\(f(r.baselines[$0]))</td>" }.joined() + "</tr>"
         }
-        let bench = results.filter { $0.latencySource == "benchmark" }
-        func mean(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.reduce(0, +) / Double(v.count) }
-        if !bench.isEmpty {
-            s += "<tr><th>mean (benchmark)</th><td></td><td></td><th>\(f(mean(bench.map(\.hypervolume))))</th><th>\(f(mean(bench.compactMap(\.trueHypervolume))))</th>"
-                + "<th>\(f(mean(bench.compactMap(\.ratio)), "%.3f"))</th><th>\(f(mean(bench.compactMap(\.generationalDistance))))</th><th>\(f(mean(bench.compactMap(\.invertedGenerationalDistance))))</th>"
-                + names.map { n in "<th>\(f(mean(bench.compactMap { $0.baselines[n] })))</th>" }.joined() + "</tr>"
+        if let (count, means) = FrontEvaluation.benchmarkMeans(results, baselines: names) {
+            s += "<tr><th>mean (benchmark)</th><td></td><td>\(count)</td>"
+                + means.enumerated().map { "<th>\(f($1, $0 == 2 ? "%.3f" : "%.4f"))</th>" }.joined() + "</tr>"
         }
         s += "</table>"
         if !missing.isEmpty {

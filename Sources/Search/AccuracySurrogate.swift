@@ -57,7 +57,10 @@ public enum PathEncoding {
         return (1 - dead.reduce(1, *), gradient)
     }
 
-    public static func isConnected(_ architecture: NB201Architecture) -> Bool { connectivity(architecture.oneHotEncoding).value > 0.5 }
+    /// Whether some path from cell input to output has no `none` edge.
+    public static func isConnected(_ architecture: NB201Architecture) -> Bool {
+        paths.contains { path in path.allSatisfy { architecture.operations[$0] != .none } }
+    }
 }
 
 /// A differentiable estimate of an architecture's test error (%) from a few queried ones: an
@@ -97,11 +100,9 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
         let rows = Tensor(shape: [architectures.count, PathEncoding.featureCount],
                           scalars: architectures.flatMap { PathEncoding.features($0.oneHotEncoding) })
         let targets = errors.map { Float(Foundation.log(max($0, 1e-3))) }
-        let models = (0..<max(1, ensembleSize)).map { k -> Regressor in
-            var c = trainingConfiguration
-            c.seed = seed &+ UInt64(k) &* 7919
-            return Regressor.fit(rows: rows, targets: targets, configuration: c).0
-        }
+        var c = trainingConfiguration
+        c.seed = seed
+        let models = PredictorTraining.fitEnsemble(rows: rows, targets: targets, configuration: c, size: ensembleSize).map(\.0)
         return AccuracySurrogate(encoding: PathEncoding.name, ensemble: models, queried: queried, source: source, chanceError: chanceError)
     }
 
@@ -110,21 +111,13 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
         guard !architectures.isEmpty else { return [] }
         let rows = Tensor(shape: [architectures.count, PathEncoding.featureCount],
                           scalars: architectures.flatMap { PathEncoding.features($0.oneHotEncoding) })
-        var logs = [Double](repeating: 0, count: architectures.count)
-        for r in ensemble { for (i, v) in r.predict(rows).enumerated() { logs[i] += Double(v) / Double(ensemble.count) } }
-        return zip(architectures, logs).map { PathEncoding.isConnected($0) ? Foundation.exp($1) : chanceError }
+        return zip(architectures, ensemble.meanPrediction(rows)).map { PathEncoding.isConnected($0) ? Foundation.exp($1) : chanceError }
     }
 
     /// The estimated error (%) at one (relaxed) encoding and its gradient with respect to it.
     public func evaluate(_ encoding: [Float]) -> (error: Double, gradient: [Float]) {
         let (features, jacobian) = PathEncoding.featuresAndJacobian(encoding)
-        var log: Float = 0
-        var g = [Float](repeating: 0, count: PathEncoding.featureCount)
-        for r in ensemble {
-            let (v, grad) = r.valueAndGradient(features)
-            log += v / Float(ensemble.count)
-            for k in 0..<g.count { g[k] += grad[k] / Float(ensemble.count) }
-        }
+        let (log, g) = ensemble.meanValueAndGradient(features)
         let model = Foundation.exp(Double(log))
         let (connected, connectedGradient) = PathEncoding.connectivity(encoding)
         let gradient = (0..<30).map { c in

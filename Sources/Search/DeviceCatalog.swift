@@ -35,6 +35,7 @@ public struct DeviceCatalog {
         }
         adapted = [:]
         devices = []
+        let stored = Set(try database?.deviceNames() ?? [])
         for f in features {
             guard f.referenceArchIndices == meta.referenceArchIndices else {
                 throw SearchError.badConfiguration("device features of '\(f.device)' use reference architectures \(f.referenceArchIndices), the predictors \(meta.referenceArchIndices)")
@@ -49,7 +50,7 @@ public struct DeviceCatalog {
                                                 latencySource: name, isTraining: true))
                 continue
             }
-            if let database, let index, try database.deviceNames().contains(f.device) {
+            if let database, let index, stored.contains(f.device) {
                 let samples = try DatabaseSamples.device(f.device, database: database, index: index,
                                                          references: zip(meta.referenceArchIndices, meta.referenceArchIndices.map { index[$0].string }).map { ($0, $1) })
                 if samples.architectures.count >= Self.minimumMeasurements {

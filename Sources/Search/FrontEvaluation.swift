@@ -65,7 +65,9 @@ public enum FrontEvaluation {
                     continue
                 }
                 // No full table: latency is scaled over the device's measured architectures.
-                let measuredPoints = ms.map { ObjectivePoint(error: benchmark.testError[benchmark.index.index(of: try! NB201Architecture(parsing: $0.key))], latency: $0.value) }
+                let measuredPoints = ms.compactMap { string, latency in
+                    (try? NB201Architecture(parsing: string)).map { ObjectivePoint(error: benchmark.testError[benchmark.index.index(of: $0)], latency: latency) }
+                }
                 let errorBounds = ObjectiveBounds(points: benchmark.testError.map { ObjectivePoint(error: $0, latency: 0) })
                 let latencies = measuredPoints.filter { $0.error < 90 }.map(\.latency)
                 let bounds = ObjectiveBounds(errorRange: errorBounds.errorRange, latencyRange: latencies.min()!...latencies.max()!)
@@ -87,9 +89,25 @@ public enum FrontEvaluation {
         return results.isEmpty ? nil : results.map(\.hypervolume).reduce(0, +) / Double(results.count)
     }
 
+    /// The baselines that ran for some device, in table order.
+    public static func baselineColumns(_ results: [DeviceEvaluation]) -> [String] {
+        Baselines.names.filter { n in results.contains { $0.baselines[n] != nil } }
+    }
+
+    /// Over the benchmark devices: their count and the mean HV, true HV, ratio, GD, IGD and HV of
+    /// each baseline in `baselines` (nil when no device has benchmark latencies).
+    public static func benchmarkMeans(_ results: [DeviceEvaluation], baselines: [String]) -> (count: Int, values: [Double])? {
+        let bench = results.filter { $0.latencySource == "benchmark" }
+        guard !bench.isEmpty else { return nil }
+        func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
+        let columns: [(DeviceEvaluation) -> Double?] = [{ $0.hypervolume }, \.trueHypervolume, \.ratio, \.generationalDistance, \.invertedGenerationalDistance]
+            + baselines.map { n in { $0.baselines[n] } }
+        return (bench.count, columns.map { column in mean(bench.compactMap(column)) })
+    }
+
     /// A plain-text table of the results with their means.
     public static func table(_ results: [DeviceEvaluation], missing: [String: String]) -> String {
-        let names = Baselines.names.filter { n in results.contains { $0.baselines[n] != nil } }
+        let names = baselineColumns(results)
         let widths = [16, 9, 5, 7, 7, 6, 7, 7] + names.map { _ in 14 }
         func line(_ cells: [String]) -> String {
             zip(cells, widths).enumerated().map { k, cell in
@@ -104,12 +122,8 @@ public enum FrontEvaluation {
             lines.append(line([r.device, r.latencySource, String(r.distinct), f(r.hypervolume), f(r.trueHypervolume), f(r.ratio, 3),
                                f(r.generationalDistance), f(r.invertedGenerationalDistance)] + names.map { f(r.baselines[$0]) }))
         }
-        let bench = results.filter { $0.latencySource == "benchmark" }
-        if !bench.isEmpty {
-            func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
-            lines.append(line(["mean", "benchmark", String(bench.count), f(mean(bench.map(\.hypervolume))), f(mean(bench.compactMap(\.trueHypervolume))),
-                               f(mean(bench.compactMap(\.ratio)), 3), f(mean(bench.compactMap(\.generationalDistance))),
-                               f(mean(bench.compactMap(\.invertedGenerationalDistance)))] + names.map { n in f(mean(bench.compactMap { $0.baselines[n] })) }))
+        if let (count, means) = benchmarkMeans(results, baselines: names) {
+            lines.append(line(["mean", "benchmark", String(count)] + means.enumerated().map { f($1, $0 == 2 ? 3 : 4) }))
         }
         for (device, reason) in missing.sorted(by: { $0.key < $1.key }) { lines.append("\(device): not evaluated: \(reason)") }
         return lines.joined(separator: "\n")

@@ -53,6 +53,7 @@ extension ModnasCommand {
 
         func validate() throws {
             guard accuracy == "surrogate" || accuracy == "supernet" else { throw ValidationError("--accuracy must be surrogate or supernet") }
+            guard combination == "min-norm" || combination == "mean" else { throw ValidationError("--combination must be min-norm or mean") }
             guard queries >= 10, queries <= NB201Architecture.spaceSize else { throw ValidationError("--queries must be in 10…15625") }
             guard epochs >= 1, stepsPerEpoch >= 1, preferences >= 2, baselineBudget >= 0 else {
                 throw ValidationError("--epochs and --steps-per-epoch must be ≥ 1, --preferences ≥ 2, --baseline-budget ≥ 0")
