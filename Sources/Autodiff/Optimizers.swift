@@ -50,6 +50,16 @@ public final class SGD {
             p.value.add(g, scaledBy: -learningRate)
         }
     }
+
+    /// The momentum buffers, flattened in parameter order (empty for a buffer not yet created),
+    /// for checkpoints.
+    public var velocityState: [[Float]] {
+        get { velocity.map { $0?.scalars ?? [] } }
+        set {
+            precondition(newValue.count == parameters.count, "SGD state for \(newValue.count) parameters, not \(parameters.count)")
+            velocity = zip(newValue, parameters).map { v, p in v.isEmpty ? nil : Tensor(shape: p.value.shape, scalars: v) }
+        }
+    }
 }
 
 /// Adam with bias correction and L2 weight decay added to the gradient (PyTorch's `Adam`).
@@ -88,6 +98,24 @@ public final class Adam {
                     w[j] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
                 }
             }
+        }
+    }
+
+    /// Moments and step count, for checkpoints.
+    public struct State: Equatable, Sendable {
+        public var firstMoment: [[Float]], secondMoment: [[Float]]
+        public var steps: Int
+
+        public init(firstMoment: [[Float]], secondMoment: [[Float]], steps: Int) {
+            (self.firstMoment, self.secondMoment, self.steps) = (firstMoment, secondMoment, steps)
+        }
+    }
+
+    public var state: State {
+        get { State(firstMoment: firstMoment, secondMoment: secondMoment, steps: steps) }
+        set {
+            precondition(newValue.firstMoment.map(\.count) == firstMoment.map(\.count), "Adam state of another shape")
+            (firstMoment, secondMoment, steps) = (newValue.firstMoment, newValue.secondMoment, newValue.steps)
         }
     }
 }

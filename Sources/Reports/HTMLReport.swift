@@ -22,13 +22,22 @@ public struct RunSettings {
             ("created", ISO8601DateFormatter().string(from: search.createdAt)),
             ("training devices (\(training.count))", training.map { "\($0.name) [\($0.latencySource)]" }.joined(separator: ", ")),
             ("zero-shot devices (\(zeroShot.count))", zeroShot.map { "\($0.name) [\($0.latencySource)]" }.joined(separator: ", ")),
-            ("accuracy", "surrogate fitted on K = \(search.surrogate.queried.count) queried architectures (\(search.surrogate.source)); fronts' estimated_accuracy comes from it"),
-            ("hypernetwork steps", "\(c.epochs) epochs × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vectors per device, gradients combined by \(c.combination); Adam lr \(c.learningRate.map { "\($0)" } ?? "3e-4 × \(training.count)"), betas (\(c.beta1), \(c.beta2)), weight decay \(c.weightDecay), λ = \(c.cosineWeight), hidden \(c.hidden), seed \(c.seed)"),
+            ("accuracy", Self.accuracyText(search)),
+            ("hypernetwork steps", "\(c.epochs) epochs × \(c.stepsPerEpoch) steps\(search.supernet == nil ? "" : " (batches)") × \(c.preferencesPerStep) preference vectors per device, gradients combined by \(c.combination); Adam lr \(c.learningRate.map { "\($0)" } ?? "3e-4 × \(training.count)"), betas (\(c.beta1), \(c.beta2)), weight decay \(c.weightDecay), λ = \(c.cosineWeight), hidden \(c.hidden), seed \(c.seed)"),
             ("preference vectors", "\(c.preferences), r = (cos θ, sin θ), θ evenly over [0, π/2]"),
             ("search time", String(format: "%.1f s", seconds)),
             ("baselines", baselineBudget > 0 ? "random, local search, NSGA-II: \(baselineBudget) architectures queried per benchmark device (benchmark error and latency)" : "not run"),
             ("normalisation", "test error (%) and latency, each min-max over the benchmark's architectures with error < 90 %; reference point (1, 1)"),
         ]
+    }
+
+    static func accuracyText(_ search: HypernetworkFile) -> String {
+        if let s = search.surrogate {
+            return "surrogate fitted on K = \(s.queried.count) queried architectures (\(s.source)); fronts' estimated_accuracy comes from it"
+        }
+        return "\(search.supernet?.settings ?? "supernet"). Fronts' estimated_accuracy is the trained supernet's accuracy on the test split of that "
+            + "data. The HV table and the plots of benchmark devices score the same architectures with the NB201 benchmark's test error "
+            + "(CIFAR-10 unless stated), which is another data set when the search ran on other data."
     }
 }
 
@@ -91,10 +100,12 @@ public struct HTMLReport {
 
     func convergencePlot() -> String {
         let log = settings.log
-        let values = log.flatMap { [$0.predictedHypervolume] + ($0.benchmarkHypervolume.map { [$0] } ?? []) }
+        let values = log.flatMap { [$0.predictedHypervolume, $0.benchmarkHypervolume].compactMap { $0 } }
+        guard let low = values.min(), let high = values.max() else { return "<p class=\"note\">No HV was computed during the search.</p>" }
         var p = SVGPlot(xLabel: "epoch", yLabel: "mean HV (training devices)", xRange: 1...Double(max(log.count, 2)),
-                        yRange: (values.min()! - 0.01)...(values.max()! + 0.01))
-        p.line(log.map { (Double($0.epoch), $0.predictedHypervolume) }, color: "#d62728", label: "predicted objectives (surrogate, predictor)")
+                        yRange: (low - 0.01)...(high + 0.01))
+        let predicted = log.compactMap { e in e.predictedHypervolume.map { (Double(e.epoch), $0) } }
+        if !predicted.isEmpty { p.line(predicted, color: "#d62728", label: "predicted objectives (surrogate, predictor)") }
         let bench = log.compactMap { e in e.benchmarkHypervolume.map { (Double(e.epoch), $0) } }
         if !bench.isEmpty { p.line(bench, color: "#333", label: "benchmark objectives") }
         return p.render()
@@ -119,9 +130,10 @@ public struct HTMLReport {
             let title = String(format: "%@ — HV %.4f", device, r.hypervolume) + (r.trueHypervolume.map { String(format: " of %.4f", $0) } ?? "")
             return "<h3>\(escapeHTML(title))</h3>" + p.render()
         }
-        let points = front.map { ($0.predictedLatencyMs, 100 - $0.estimatedAccuracy) }
+        let points = front.compactMap { row in row.estimatedAccuracy.map { (row.predictedLatencyMs, 100 - $0) } }
         let xs = points.map(\.0), ys = points.map(\.1)
-        var p = SVGPlot(xLabel: "latency (ms, predicted)", yLabel: "test error (%, surrogate estimate)",
+        guard !points.isEmpty else { return "<h3>\(escapeHTML(device)) — zero-shot: no accuracy estimates for its front</h3>" }
+        var p = SVGPlot(xLabel: "latency (ms, predicted)", yLabel: "test error (%, search's estimate)",
                         xRange: xs.min()!...xs.max()!, yRange: max(ys.min()! * 0.9, 1)...max(ys.max()! * 1.1, 10), logY: true)
         p.scatter(points, mark: .circle, color: "#d62728", label: "MODNAS front (predicted values)")
         return "<h3>\(escapeHTML(device)) — zero-shot, no benchmark table</h3>" + p.render()

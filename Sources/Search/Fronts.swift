@@ -13,11 +13,12 @@ public struct FrontRow: Equatable, Sendable {
     public var architecture: NB201Architecture
     /// From the latency predictor, never measured.
     public var predictedLatencyMs: Double
-    /// From the accuracy surrogate (%), never the benchmark's value.
-    public var estimatedAccuracy: Double
+    /// From the search's accuracy objective (%: surrogate or supernet), never the benchmark's
+    /// value; nil where the search has no estimate (written as an empty cell).
+    public var estimatedAccuracy: Double?
 
     public init(device: String, preferenceIndex: Int, preference: [Double], archIndex: Int, architecture: NB201Architecture,
-                predictedLatencyMs: Double, estimatedAccuracy: Double) {
+                predictedLatencyMs: Double, estimatedAccuracy: Double?) {
         self.device = device
         self.preferenceIndex = preferenceIndex
         self.preference = preference
@@ -29,7 +30,7 @@ public struct FrontRow: Equatable, Sendable {
 
     var csvLine: String {
         [device, String(preferenceIndex), String(format: "%.6f", preference[0]), String(format: "%.6f", preference[1]),
-         String(archIndex), architecture.string, String(format: "%.6f", predictedLatencyMs), String(format: "%.4f", estimatedAccuracy)]
+         String(archIndex), architecture.string, String(format: "%.6f", predictedLatencyMs), estimatedAccuracy.map { String(format: "%.4f", $0) } ?? ""]
             .joined(separator: ",")
     }
 }
@@ -77,7 +78,7 @@ public enum Fronts {
             return FrontRow(device: row[at["device"]!], preferenceIndex: Int(try number("preference_index")),
                             preference: [try number("r_accuracy"), try number("r_latency")], archIndex: archIndex,
                             architecture: architecture, predictedLatencyMs: try number("predicted_latency_ms"),
-                            estimatedAccuracy: try number("estimated_accuracy"))
+                            estimatedAccuracy: row[at["estimated_accuracy"]!].isEmpty ? nil : try number("estimated_accuracy"))
         }
     }
 }

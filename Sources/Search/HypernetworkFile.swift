@@ -15,8 +15,12 @@ public struct HypernetworkFile: Codable, Sendable {
     public var accuracyMode: String
     public var referenceArchIndices: [Int]
     public var layers: [DenseLayer]
-    /// Estimated accuracy of front architectures.
-    public var surrogate: AccuracySurrogate
+    /// Surrogate mode: estimates the accuracy of any architecture.
+    public var surrogate: AccuracySurrogate?
+    /// Supernet mode: what was trained, and the test error (%) estimated with the trained
+    /// supernet for every architecture on the search's fronts, by arch string (other
+    /// architectures get no estimate: the supernet is not stored).
+    public var supernet: SupernetRecord?
     /// Latency of devices that have no predictor of their own.
     public var latencyPredictor: PredictorFile
     public var trainingDevices: [String]
@@ -26,14 +30,32 @@ public struct HypernetworkFile: Codable, Sendable {
     public var log: [EpochLog]
     public var createdAt: Date
 
-    public init(search: MODNASSearch, accuracyMode: String, latencyPredictor: PredictorFile, log: [EpochLog]) {
+    public struct SupernetRecord: Codable, Sendable {
+        public var settings: String
+        public var configuration: SupernetConfiguration
+        /// The data: `DatasetSource` text, training images used (weight + architecture halves), test images.
+        public var dataset: String
+        public var trainingImages: Int
+        public var testImages: Int
+        public var estimatedErrors: [String: Double]
+    }
+
+    /// `rows` are the search's fronts (their estimates are stored in supernet mode).
+    public init(search: MODNASSearch, latencyPredictor: PredictorFile, log: [EpochLog], rows: [FrontRow]) {
         format = Self.formatVersion
         space = "nb201"
         objectives = ["test_error_percent", "latency_ms"]
-        self.accuracyMode = accuracyMode
+        accuracyMode = search.accuracy.mode
         referenceArchIndices = latencyPredictor.referenceArchIndices
         layers = search.hypernetwork.layers
         surrogate = search.surrogate
+        if let s = search.accuracy as? SupernetAccuracy {
+            let splits = s.trainer.splits
+            supernet = SupernetRecord(settings: s.settings, configuration: s.trainer.configuration, dataset: search.configuration.dataset,
+                                      trainingImages: splits.weights.count + splits.architecture.count, testImages: splits.test.count,
+                                      estimatedErrors: Dictionary(
+                rows.compactMap { row in row.estimatedAccuracy.map { (row.architecture.string, 100 - $0) } }, uniquingKeysWith: { a, _ in a }))
+        }
         self.latencyPredictor = latencyPredictor
         trainingDevices = search.trainingDevices.map(\.name)
         latencySources = Dictionary(uniqueKeysWithValues: search.devices.map { ($0.name, $0.latencySource) })
@@ -48,7 +70,11 @@ public struct HypernetworkFile: Codable, Sendable {
     }
 
     /// A front generator for this search.
-    public func generator() throws -> FrontGenerator { FrontGenerator(hypernetwork: try hypernetwork(), surrogate: surrogate) }
+    public func generator() throws -> FrontGenerator {
+        if let surrogate { return FrontGenerator(hypernetwork: try hypernetwork(), surrogate: surrogate) }
+        let known = supernet?.estimatedErrors ?? [:]
+        return FrontGenerator(hypernetwork: try hypernetwork()) { archs in archs.map { known[$0.string] } }
+    }
 
     /// A device for fronts: latency from the stored meta predictor (zero-shot).
     public func device(_ features: DeviceFeatures) throws -> SearchDevice {

@@ -27,6 +27,7 @@ public struct SearchDevice: Sendable {
 }
 
 /// The engine's settings (MODNAS.md; defaults fitted to the surrogate mode on a small CPU).
+/// In supernet mode a step is one batch: `stepsPerEpoch` is a pass over the weight images.
 public struct SearchConfiguration: Codable, Equatable, Sendable {
     public var epochs = 20
     public var stepsPerEpoch = 100
@@ -60,62 +61,66 @@ public struct SearchConfiguration: Codable, Equatable, Sendable {
 /// Per-epoch record of a search.
 public struct EpochLog: Codable, Equatable, Sendable {
     public var epoch: Int
-    /// Mean scalarised loss over the epoch's device steps.
-    public var meanLoss: Double
+    /// Mean scalarised loss over the epoch's device steps (nil in a supernet warm-up epoch).
+    public var meanLoss: Double?
     /// Mean over training devices of the HV of the current fronts under the search's own
-    /// objectives (surrogate error, predicted latency), normalised as the search normalises them.
-    public var predictedHypervolume: Double
+    /// objectives (surrogate error, predicted latency), normalised as the search normalises them;
+    /// nil in supernet mode (its error is normalised per epoch, and scoring fronts costs test passes).
+    public var predictedHypervolume: Double?
+    /// Mean cross-entropy of the supernet's weight steps (supernet mode).
+    public var supernetLoss: Double?
     /// Mean HV against the benchmark tables, where the caller has them (labelled "benchmark").
     public var benchmarkHypervolume: Double?
     public var seconds: Double
 }
 
-/// The MODNAS search in surrogate mode: a hypernetwork H(r, d) trained by multiple-gradient
-/// descent across the training devices, with ReinMax samples scored by the accuracy surrogate and
-/// each device's latency predictor.
+/// The MODNAS search: a hypernetwork H(r, d) trained by multiple-gradient descent across the
+/// training devices, with ReinMax samples scored by an accuracy objective (the surrogate, or a
+/// supernet trained alongside) and each device's latency predictor.
 public final class MODNASSearch {
     public let devices: [SearchDevice]
-    public let surrogate: AccuracySurrogate
+    public let accuracy: AccuracyObjective
     public let configuration: SearchConfiguration
     public let hypernetwork: Hypernetwork
-    /// The normalisation ranges: surrogate error, and predicted latency per device.
-    private(set) var errorRange: ClosedRange<Double> = 0...1
+    /// Predicted-latency normalisation ranges per device.
     private(set) var latencyRanges: [String: ClosedRange<Double>] = [:]
-    /// Training state, kept between calls of `run` (a search may run in parts).
-    private var adam: Adam?
-    private var rng: SeededGenerator
-    private var step = 0
-    private var elapsed = 0.0
-    public private(set) var log: [EpochLog] = []
+    /// Training state, kept between calls of `run` (a search may run in parts) and in checkpoints.
+    var adam: Adam
+    var rng: SeededGenerator
+    var step = 0
+    var elapsed = 0.0
+    public internal(set) var log: [EpochLog] = []
 
-    public init(devices: [SearchDevice], surrogate: AccuracySurrogate, configuration: SearchConfiguration) throws {
+    public init(devices: [SearchDevice], accuracy: AccuracyObjective, configuration: SearchConfiguration) throws {
         guard devices.contains(where: \.isTraining) else { throw SearchError.badConfiguration("the search needs at least one training device") }
         self.devices = devices
-        self.surrogate = surrogate
+        self.accuracy = accuracy
         self.configuration = configuration
         rng = SeededGenerator(seed: configuration.seed &+ 101)
         hypernetwork = Hypernetwork(objectives: 2, deviceInputs: devices[0].input.count, hidden: configuration.hidden, seed: configuration.seed)
-        try normalise()
+        adam = Adam(parameters: hypernetwork.parameters, learningRate: configuration.learningRate ?? 3e-4 * Float(devices.filter(\.isTraining).count),
+                    beta1: configuration.beta1, beta2: configuration.beta2, weightDecay: configuration.weightDecay)
+        let all = (0..<NB201Architecture.spaceSize).map { NB201Architecture(code: $0) }
+        let kept = try accuracy.normalizationSet(all).map { all[$0] }
+        guard !kept.isEmpty else { throw SearchError.badConfiguration("no architecture is left to normalise the objectives over") }
+        for d in devices {
+            let ms = d.latency.milliseconds(kept)
+            latencyRanges[d.name] = ms.min()!...ms.max()!
+        }
     }
 
-    /// The evaluation's normalisation applied to the search's own estimates: ranges over the
-    /// architectures the surrogate puts below 90 % error (the predictors' extremes sit on
-    /// degenerate cells and would squash every difference that matters).
-    private func normalise() throws {
-        let all = (0..<NB201Architecture.spaceSize).map { NB201Architecture(code: $0) }
-        let errors = surrogate.errors(all)
-        let kept = errors.indices.filter { errors[$0] < 90 }
-        guard !kept.isEmpty else { throw SearchError.badConfiguration("the accuracy surrogate puts every architecture at ≥ 90 % error") }
-        errorRange = kept.map { errors[$0] }.min()!...kept.map { errors[$0] }.max()!
-        var ranges: [String: ClosedRange<Double>] = [:]
-        for d in devices {
-            let ms = d.latency.milliseconds(kept.map { all[$0] })
-            ranges[d.name] = ms.min()!...ms.max()!
-        }
-        latencyRanges = ranges
+    /// Surrogate mode.
+    public convenience init(devices: [SearchDevice], surrogate: AccuracySurrogate, configuration: SearchConfiguration) throws {
+        try self.init(devices: devices, accuracy: try SurrogateAccuracy(surrogate), configuration: configuration)
     }
+
+    /// The surrogate, in surrogate mode.
+    public var surrogate: AccuracySurrogate? { (accuracy as? SurrogateAccuracy)?.surrogate }
 
     public var trainingDevices: [SearchDevice] { devices.filter(\.isTraining) }
+
+    /// A front generator with this search's accuracy estimates.
+    public var generator: FrontGenerator { FrontGenerator(hypernetwork: hypernetwork, errors: accuracy.errors) }
 
     /// Runs `epochs` more epochs (default: up to `configuration.epochs`); `onEpoch` gets each
     /// epoch's log (its benchmark HV may be filled in by the caller) and the estimated seconds left.
@@ -125,27 +130,26 @@ public final class MODNASSearch {
         let training = trainingDevices
         let parameters = hypernetwork.parameters
         let baseRate = configuration.learningRate ?? 3e-4 * Float(training.count)
-        let totalSteps = max(configuration.epochs, 1) * configuration.stepsPerEpoch
-        let adam = self.adam ?? Adam(parameters: parameters, learningRate: baseRate,
-                                     beta1: configuration.beta1, beta2: configuration.beta2, weightDecay: configuration.weightDecay)
-        self.adam = adam
+        let warmup = accuracy.warmupEpochs
+        let totalSteps = max(configuration.epochs - warmup, 1) * configuration.stepsPerEpoch   // hypernetwork steps
         let first = log.count + 1, last = min(configuration.epochs, log.count + (epochs ?? configuration.epochs))
         guard first <= last else { return log }
         let start = Date().addingTimeInterval(-elapsed)
         for epoch in first...last {
             var lossSum = 0.0
-            for _ in 0..<configuration.stepsPerEpoch {
+            for stepInEpoch in 0..<configuration.stepsPerEpoch {
+                accuracy.prepareStep(epoch: epoch, stepInEpoch: stepInEpoch, of: configuration.stepsPerEpoch, epochs: configuration.epochs) {
+                    training.map { sampledArchitecture(for: $0) }
+                }
+                guard epoch > warmup else { continue }
                 var gradients: [[Double]] = []
                 // One set of preference vectors per step, shared by the devices: their gradients then
                 // differ by the devices, not by the draw, and the min-norm combination keeps what
                 // helps every device at these preferences.
-                let preferences = (0..<max(configuration.preferencesPerStep, 1)).map { _ -> [Float] in
-                    let u = Float(Double(rng.next() >> 11) / Double(1 << 53))
-                    return [u, 1 - u]
-                }
+                let preferences = (0..<max(configuration.preferencesPerStep, 1)).map { _ in uniformPreference() }
                 let entropy = configuration.entropyWeight * Float(1 - Double(step) / Double(totalSteps))
-                for device in training {
-                    let (loss, g) = deviceGradient(device, preferences: preferences, entropyWeight: entropy, using: &rng)
+                for (t, device) in training.enumerated() {
+                    let (loss, g) = deviceGradient(device, position: t, preferences: preferences, entropyWeight: entropy, using: &rng)
                     lossSum += loss
                     gradients.append(g)
                 }
@@ -170,17 +174,34 @@ public final class MODNASSearch {
                 step += 1
             }
             elapsed = Date().timeIntervalSince(start)
-            var entry = EpochLog(epoch: epoch, meanLoss: lossSum / Double(configuration.stepsPerEpoch * training.count),
-                                 predictedHypervolume: predictedHypervolume(of: training), benchmarkHypervolume: nil, seconds: elapsed)
+            var entry = EpochLog(epoch: epoch, meanLoss: epoch > warmup ? lossSum / Double(configuration.stepsPerEpoch * training.count) : nil,
+                                 predictedHypervolume: predictedHypervolume(of: training), supernetLoss: accuracy.epochTrainingLoss,
+                                 benchmarkHypervolume: nil, seconds: elapsed)
             onEpoch(&entry, elapsed / Double(epoch) * Double(configuration.epochs - epoch))
             log.append(entry)
         }
         return log
     }
 
+    /// r = (u, 1 − u) with u uniform: a draw from Dirichlet(1, 1).
+    private func uniformPreference() -> [Float] {
+        let u = Float(Double(rng.next() >> 11) / Double(1 << 53))
+        return [u, 1 - u]
+    }
+
+    /// A one-hot architecture drawn from softmax(H(r, d)) for a fresh r (the supernet's weight step).
+    private func sampledArchitecture(for device: SearchDevice) -> Tensor {
+        let r = uniformPreference()
+        return withoutTape {
+            let alpha = hypernetwork(preference: Variable(Tensor(shape: [2], scalars: r)),
+                                     device: Variable(Tensor(shape: [device.input.count], scalars: device.input)))
+            return reinMaxSample(alpha, using: &rng).value
+        }
+    }
+
     /// One device's scalarised loss for a fresh r ~ Dirichlet(1, 1) and a ReinMax sample, and the
     /// gradient of the hypernetwork's parameters (flattened).
-    func deviceGradient(_ device: SearchDevice, preferences: [[Float]], entropyWeight: Float = 0,
+    func deviceGradient(_ device: SearchDevice, position: Int = 0, preferences: [[Float]], entropyWeight: Float = 0,
                         using rng: inout SeededGenerator) -> (Double, [Double]) {
         let parameters = hypernetwork.parameters
         zeroGradients(parameters)
@@ -190,7 +211,7 @@ public final class MODNASSearch {
         for r in preferences {
             let alpha = hypernetwork(preference: Variable(Tensor(shape: [2], scalars: r)), device: d)
             let sample = reinMaxSample(alpha, using: &rng)
-            var loss = scalarizedLoss(objectives(sample, device: device), preference: r, cosineWeight: configuration.cosineWeight)
+            var loss = scalarizedLoss(objectives(sample, device: device, position: position), preference: r, cosineWeight: configuration.cosineWeight)
             if entropyWeight > 0 {   // + β Σ p log p (minimising it raises the entropy)
                 loss = loss + scale(sum(multiply(softmax(alpha), logSoftmax(alpha))), by: entropyWeight)
             }
@@ -201,29 +222,28 @@ public final class MODNASSearch {
     }
 
     /// The normalised objectives [error, latency] of a (one-hot) encoding, differentiable in it.
-    func objectives(_ encoding: Variable, device: SearchDevice) -> Variable {
-        let x = encoding.value.scalars
-        let (error, errorGradient) = surrogate.evaluate(x)
-        let (ms, latencyGradient) = device.latency.evaluate(x)
-        let errorSpan = Float(max(errorRange.upperBound - errorRange.lowerBound, 1e-9))
+    /// `position`: the device's place among the training devices.
+    func objectives(_ encoding: Variable, device: SearchDevice, position: Int = 0) -> Variable {
+        let error = accuracy.normalizedError(encoding, device: position)
+        let (ms, latencyGradient) = device.latency.evaluate(encoding.value.scalars)
         let latencyRange = latencyRanges[device.name]!
         let latencySpan = Float(max(latencyRange.upperBound - latencyRange.lowerBound, 1e-9))
-        let value = Tensor(shape: [2], scalars: [Float((error - errorRange.lowerBound)) / errorSpan,
-                                                 Float(ms - latencyRange.lowerBound) / latencySpan])
-        return Variable.result(value, parents: [encoding]) { g in
-            [Tensor(shape: encoding.shape, scalars: (0..<x.count).map {
-                g.scalars[0] * errorGradient[$0] / errorSpan + g.scalars[1] * latencyGradient[$0] / latencySpan
-            })]
+        let value = Tensor(shape: [2], scalars: [error.value.scalars[0], Float(ms - latencyRange.lowerBound) / latencySpan])
+        return Variable.result(value, parents: [error, encoding]) { g in
+            [Tensor(shape: error.shape, scalars: [g.scalars[0]]),
+             Tensor(shape: encoding.shape, scalars: latencyGradient.map { g.scalars[1] * $0 / latencySpan })]
         }
     }
 
     /// What an exact optimiser of the search's own objectives would return for `device`: per
     /// preference vector, the architecture of the whole space with the lowest scalarised
     /// (surrogate error, predicted latency). A yardstick for the hypernetwork, by enumeration.
-    public func exhaustiveFront(for device: SearchDevice, preferences count: Int, index: NB201Index) -> [FrontRow] {
+    /// Needs an error range over the whole space (surrogate mode).
+    public func exhaustiveFront(for device: SearchDevice, preferences count: Int, index: NB201Index) -> [FrontRow]? {
+        guard let er = accuracy.errorRange else { return nil }
         let all = index.architectures
-        let errors = surrogate.errors(all), ms = device.latency.milliseconds(all)
-        let er = errorRange, lr = latencyRanges[device.name]!
+        let errors = accuracy.errors(all), ms = device.latency.milliseconds(all)
+        let lr = latencyRanges[device.name]!
         return Fronts.preferences(count: count).enumerated().map { k, r in
             func score(_ i: Int) -> Double {
                 r[0] * (errors[i] - er.lowerBound) / (er.upperBound - er.lowerBound) + r[1] * (ms[i] - lr.lowerBound) / (lr.upperBound - lr.lowerBound)
@@ -235,13 +255,13 @@ public final class MODNASSearch {
     }
 
     /// Mean HV of the current fronts of `devices` under the search's own normalised objectives.
-    func predictedHypervolume(of devices: [SearchDevice]) -> Double {
-        let generator = FrontGenerator(hypernetwork: hypernetwork, surrogate: surrogate)
+    func predictedHypervolume(of devices: [SearchDevice]) -> Double? {
+        guard let errorRange = accuracy.errorRange else { return nil }
         let hvs = devices.map { d -> Double in
             let rows = generator.front(for: d, preferences: configuration.preferences)
             let bounds = ObjectiveBounds(errorRange: errorRange, latencyRange: latencyRanges[d.name]!)
-            return ParetoMetrics.hypervolume(rows.map {
-                bounds.normalized(ObjectivePoint(error: 100 - $0.estimatedAccuracy, latency: $0.predictedLatencyMs))
+            return ParetoMetrics.hypervolume(rows.compactMap { row in
+                row.estimatedAccuracy.map { bounds.normalized(ObjectivePoint(error: 100 - $0, latency: row.predictedLatencyMs)) }
             })
         }
         return hvs.reduce(0, +) / Double(hvs.count)
@@ -252,11 +272,16 @@ public final class MODNASSearch {
 /// α = H(r / Σr, d).
 public struct FrontGenerator {
     public let hypernetwork: Hypernetwork
-    public let surrogate: AccuracySurrogate
+    /// Estimated test error (%) per architecture; nil where no estimate exists.
+    public let errors: ([NB201Architecture]) -> [Double?]
+
+    public init(hypernetwork: Hypernetwork, errors: @escaping ([NB201Architecture]) -> [Double?]) {
+        self.hypernetwork = hypernetwork
+        self.errors = errors
+    }
 
     public init(hypernetwork: Hypernetwork, surrogate: AccuracySurrogate) {
-        self.hypernetwork = hypernetwork
-        self.surrogate = surrogate
+        self.init(hypernetwork: hypernetwork, errors: surrogate.errors)
     }
 
     /// The architecture H chooses for preference `r` (any positive scale) and device input `d`.
@@ -278,10 +303,10 @@ public struct FrontGenerator {
         let preferences = Fronts.preferences(count: count)
         let archs = preferences.map { architecture(preference: $0, deviceInput: device.input) }
         let ms = device.latency.milliseconds(archs)
-        let errors = surrogate.errors(archs)
+        let errors = self.errors(archs)
         return archs.indices.map { k in
             FrontRow(device: device.name, preferenceIndex: k, preference: preferences[k], archIndex: index?.index(of: archs[k]) ?? -1,
-                     architecture: archs[k], predictedLatencyMs: ms[k], estimatedAccuracy: 100 - errors[k])
+                     architecture: archs[k], predictedLatencyMs: ms[k], estimatedAccuracy: errors[k].map { 100 - $0 })
         }
     }
 }

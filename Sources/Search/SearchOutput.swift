@@ -13,11 +13,13 @@ public enum SearchOutput {
         try logCSV(file.log).write(toFile: path("log.csv"), atomically: true, encoding: .utf8)
     }
 
-    /// One line per epoch: loss, HV under the search's objectives and against the benchmark, time.
+    /// One line per epoch: loss, HV under the search's objectives and against the benchmark,
+    /// supernet loss, time (empty cells: not computed in this mode).
     public static func logCSV(_ log: [EpochLog]) -> String {
-        (["epoch,mean_loss,predicted_hv,benchmark_hv,seconds"] + log.map {
-            [String($0.epoch), String(format: "%.6f", $0.meanLoss), String(format: "%.6f", $0.predictedHypervolume),
-             $0.benchmarkHypervolume.map { String(format: "%.6f", $0) } ?? "", String(format: "%.1f", $0.seconds)].joined(separator: ",")
+        func cell(_ value: Double?) -> String { value.map { String(format: "%.6f", $0) } ?? "" }
+        return (["epoch,mean_loss,predicted_hv,benchmark_hv,supernet_loss,seconds"] + log.map {
+            [String($0.epoch), cell($0.meanLoss), cell($0.predictedHypervolume), cell($0.benchmarkHypervolume), cell($0.supernetLoss),
+             String(format: "%.1f", $0.seconds)].joined(separator: ",")
         }).joined(separator: "\n") + "\n"
     }
 }

@@ -8,14 +8,21 @@ import SearchSpaces
 public struct SupernetConfiguration: Codable, Equatable, Sendable {
     public var channels = 8
     public var cellsPerStage = 1
-    public var batchSize = 64
-    /// SGD as in MODNAS: momentum 0.9, weight decay 0.0027, gradient norm clipped at 5.
+    /// Images per sampled architecture in a step: each training device's architecture gets its
+    /// own batch of weight images and of architecture images (the paper: 256, the same batch for all).
+    public var batchSize = 16
+    /// SGD as in MODNAS: learning rate 0.025 × training devices (the loss is their mean), momentum
+    /// 0.9, weight decay 0.0027, gradient norm clipped at 5.
     public var learningRate: Float = 0.025
     public var momentum: Float = 0.9
     public var weightDecay: Float = 0.0027
     public var gradientClip: Float = 5
     /// Random crop and flip (32×32 colour images only).
     public var augment = false
+    /// Epochs of weight steps on uniformly sampled architectures before the hypernetwork trains:
+    /// otherwise the parameter-free operations win while the convolutions are untrained, and the
+    /// hypernetwork never samples convolutions again.
+    public var warmupEpochs = 1
     public var seed: UInt64 = 0
     public init() {}
 }
@@ -45,15 +52,26 @@ public final class SupernetTrainer {
     /// Sets the learning rate (for a schedule).
     public func setLearningRate(_ rate: Float) { sgd.learningRate = rate }
 
-    /// One SGD step on the weight images at `indices` through each of `samples` (one-hot [6, 5]);
-    /// returns the mean cross-entropy.
+    /// SGD momentum buffers and the augmentation generator, for checkpoints.
+    public var velocityState: [[Float]] {
+        get { sgd.velocityState }
+        set { sgd.velocityState = newValue }
+    }
+    public var rngState: [UInt64] {
+        get { rng.stateWords }
+        set { rng.stateWords = newValue }
+    }
+
+    /// One SGD step: the weight images at `batches[k]` through architecture `samples[k]` (one-hot
+    /// [6, 5]), loss the mean of their cross-entropies; returns that mean.
     @discardableResult
-    public func weightStep(indices: [Int], samples: [Tensor]) -> Double {
+    public func weightStep(batches: [[Int]], samples: [Tensor]) -> Double {
+        precondition(batches.count == samples.count, "one batch per sampled architecture")
         let parameters = supernet.parameters
         zeroGradients(parameters)
-        let (images, labels) = splits.weights.batch(indices, augmentation: configuration.augment ? Augmentation() : nil, using: &rng)
         var total = 0.0
-        for sample in samples {
+        for (indices, sample) in zip(batches, samples) {
+            let (images, labels) = splits.weights.batch(indices, augmentation: configuration.augment ? Augmentation() : nil, using: &rng)
             let loss = crossEntropy(supernet(Variable(images), sample: Variable(sample)), labels: labels)
             loss.backward(seed: Tensor(scalar: 1 / Float(samples.count)))
             total += Double(loss.value.scalars[0]) / Double(samples.count)
@@ -68,8 +86,9 @@ public final class SupernetTrainer {
         let n = min(limit ?? data.count, data.count)
         let sample = Variable(Tensor(shape: [6, 5], scalars: architecture.oneHotEncoding))
         var correct = 0
-        for start in stride(from: 0, to: n, by: configuration.batchSize) {
-            let indices = Array(start..<min(start + configuration.batchSize, n))
+        let batch = max(configuration.batchSize, 64)   // batch statistics need enough images
+        for start in stride(from: 0, to: n, by: batch) {
+            let indices = Array(start..<min(start + batch, n))
             let (images, labels) = data.batch(indices, using: &rng)
             let logits = withoutTape { supernet(Variable(images), sample: sample).value }
             let k = logits.shape[1]
@@ -82,8 +101,9 @@ public final class SupernetTrainer {
     }
 }
 
-/// Training throughput of the supernet: images per second through weight steps (forward and
-/// backward for each sampled architecture) and the share of that time spent in sgemm.
+/// Training throughput of the supernet: images per second through weight steps shaped as the
+/// search's (one random architecture per training device, each on its own batch; forward,
+/// backward and SGD) and the share of that time spent in sgemm.
 public enum SupernetThroughput {
     public struct Result: Sendable {
         public var imagesPerSecond: Double
@@ -92,23 +112,26 @@ public enum SupernetThroughput {
         public var seconds: Double
     }
 
-    /// Times `steps` weight steps of one uniformly sampled connected architecture each, after one untimed step.
-    public static func measure(_ trainer: SupernetTrainer, steps: Int, seed: UInt64 = 0) -> Result {
+    /// Times `steps` weight steps of `architectures` uniformly sampled connected architectures, after one untimed step.
+    public static func measure(_ trainer: SupernetTrainer, steps: Int, architectures: Int = 1, seed: UInt64 = 0) -> Result {
         var rng = SeededGenerator(seed: seed)
-        let batch = trainer.configuration.batchSize
+        let batch = trainer.configuration.batchSize, weights = trainer.splits.weights.count
         func randomSample() -> Tensor {
             var arch = NB201Architecture(code: Int(rng.next() % UInt64(NB201Architecture.spaceSize)))
             while !PathEncoding.isConnected(arch) { arch = NB201Architecture(code: Int(rng.next() % UInt64(NB201Architecture.spaceSize))) }
             return Tensor(shape: [6, 5], scalars: arch.oneHotEncoding)
         }
-        func indices(_ step: Int) -> [Int] { (0..<batch).map { (step * batch + $0) % trainer.splits.weights.count } }
-        trainer.weightStep(indices: indices(0), samples: [randomSample()])
-        let samples = (0..<steps).map { _ in randomSample() }
+        func batches(_ step: Int) -> [[Int]] {
+            (0..<architectures).map { k in (0..<batch).map { ((step * architectures + k) * batch + $0) % weights } }
+        }
+        trainer.weightStep(batches: batches(0), samples: (0..<architectures).map { _ in randomSample() })
+        let samples = (0..<steps).map { _ in (0..<architectures).map { _ in randomSample() } }
         SGEMMTimer.start()
         defer { SGEMMTimer.stop() }
         let start = DispatchTime.now()
-        for step in 0..<steps { trainer.weightStep(indices: indices(step + 1), samples: [samples[step]]) }
+        for step in 0..<steps { trainer.weightStep(batches: batches(step + 1), samples: samples[step]) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return Result(imagesPerSecond: Double(steps * batch) / seconds, sgemmShare: SGEMMTimer.seconds / seconds, steps: steps, seconds: seconds)
+        return Result(imagesPerSecond: Double(steps * architectures * batch) / seconds, sgemmShare: SGEMMTimer.seconds / seconds,
+                      steps: steps, seconds: seconds)
     }
 }

@@ -12,7 +12,7 @@ struct ModnasCommand: ParsableCommand {
             commandName: "modnas",
             abstract: "Multi-objective differentiable NAS: one search, a Pareto front for every device.",
             version: versionText,
-            subcommands: [SearchRun.self, FrontsRun.self, Evaluate.self, Surrogate.self, Benchmark.self, Doctor.self, Arch.self])
+            subcommands: [SearchRun.self, FrontsRun.self, Evaluate.self, Surrogate.self, SupernetCheck.self, Benchmark.self, Doctor.self, Arch.self])
     }
 }
 
@@ -31,11 +31,12 @@ extension ModnasCommand {
         @Flag(help: "Instead: supernet training throughput (images/s, share of time in sgemm) at the default supernet configuration.")
         var supernet = false
         @Option(help: "Data set of --supernet: fashion-mnist, idx:DIR, cifar10:DIR or synthetic.") var dataset = "fashion-mnist"
-        @Option(help: "Timed weight steps of --supernet.") var steps = 40
+        @Option(help: "Timed weight steps of --supernet.") var steps = 20
+        @Option(help: "Architectures per weight step of --supernet (the search samples one per training device).") var architectures = 13
 
         func validate() throws {
-            guard repeats >= 1, warmup >= 0, threads >= 1, sgemmSize >= 16 else {
-                throw ValidationError("--repeats and --threads must be ≥ 1, --warmup ≥ 0, --sgemm-size ≥ 16")
+            guard repeats >= 1, warmup >= 0, threads >= 1, sgemmSize >= 16, steps >= 1, architectures >= 1 else {
+                throw ValidationError("--repeats, --threads, --steps and --architectures must be ≥ 1, --warmup ≥ 0, --sgemm-size ≥ 16")
             }
         }
 

@@ -43,6 +43,60 @@ import Testing
         #expect(again.out == e.out)
     }
 
+    /// A supernet search killed with SIGKILL after its first checkpoint and resumed gives the
+    /// fronts of an uninterrupted run with the same seed.
+    @Test func supernetSearchResumedAfterKillGivesTheSameFronts() throws {
+        let dir = try scratch()
+        let profiles = "\(dir)/profiles"
+        try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
+        for device in ["pixel3", "silver_4114", "raspi4"] {
+            try FileManager.default.copyItem(atPath: repositoryPath("Profiles/\(device).json"), toPath: "\(profiles)/\(device).json")
+        }
+        func arguments(_ out: String) -> [String] {
+            ["search", "--accuracy", "supernet", "--dataset", "synthetic", "--device-features", profiles, "--predictors", repositoryPath("Predictors"),
+             "--channels", "4", "--batch-size", "8", "--training-images", "512", "--test-images", "64", "--epochs", "8",
+             "--baseline-budget", "0", "--out", out]
+        }
+        let whole = try runTool("modnas", arguments("\(dir)/whole"))
+        #expect(whole.status == 0, "\(whole.err)")
+        #expect(whole.err.contains("warm-up") && whole.err.contains("epoch 8/8"))
+
+        let process = Process()
+        process.executableURL = try builtTool("modnas")
+        process.arguments = arguments("\(dir)/killed")
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let checkpoint = "\(dir)/killed/checkpoint.json"
+        while process.isRunning && !FileManager.default.fileExists(atPath: checkpoint) { usleep(5_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the search finished before the kill; give it more epochs")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/killed/fronts.csv"))
+
+        let resumed = try runTool("modnas", arguments("\(dir)/killed") + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.err)")
+        #expect(resumed.err.contains("resumed from") && !resumed.err.contains("epoch 1/8"))
+        let a = try String(contentsOfFile: "\(dir)/whole/fronts.csv", encoding: .utf8)
+        let b = try String(contentsOfFile: "\(dir)/killed/fronts.csv", encoding: .utf8)
+        #expect(a == b && a.split(separator: "\n").count == 1 + 3 * 24)
+
+        // Zero-shot fronts from a supernet search: estimates only for the architectures it scored.
+        let f = try runTool("modnas", ["fronts", "--hypernetwork", "\(dir)/killed/hypernetwork.json", "--device-features", "\(profiles)/raspi4.json",
+                                       "--out", "\(dir)/raspi4.csv"])
+        #expect(f.status == 0, "\(f.err)")
+        let raspi = try String(contentsOfFile: "\(dir)/raspi4.csv", encoding: .utf8)
+        let fromSearch = a.split(separator: "\n").filter { $0.hasPrefix("raspi4,") }
+        #expect(fromSearch.count == 24 && Array(raspi.split(separator: "\n").dropFirst()) == fromSearch)
+        let e = try runTool("modnas", ["evaluate", "--fronts", "\(dir)/raspi4.csv"])
+        #expect(e.status == 0 && e.out.contains("raspi4: not evaluated"), "\(e.err)")
+
+        // Another seed is refused, in one line, and the checkpoint stays.
+        let other = try runTool("modnas", arguments("\(dir)/killed") + ["--resume", "--seed", "1"])
+        #expect(other.status != 0 && other.err.split(separator: "\n").count == 1 && other.err.contains("other settings"), "\(other.err)")
+        #expect(FileManager.default.fileExists(atPath: checkpoint))
+    }
+
     @Test func badInputIsOneLine() throws {
         let dir = try scratch()
         func expectOneLineError(_ args: [String], _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) throws {

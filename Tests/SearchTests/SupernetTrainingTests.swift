@@ -1,5 +1,6 @@
 import Autodiff
 import Datasets
+import Foundation
 import Testing
 @testable import Search
 import SearchSpaces
@@ -27,7 +28,7 @@ import SearchSpaces
                 while !PathEncoding.isConnected(a) { a = NB201Architecture(code: Int(rng.next() % 15_625)) }
                 return Tensor(shape: [6, 5], scalars: a.oneHotEncoding)
             }
-            t.weightStep(indices: (0..<32).map { (step * 32 + $0) % t.splits.weights.count }, samples: samples)
+            t.weightStep(batches: samples.map { _ in (0..<32).map { (step * 32 + $0) % t.splits.weights.count } }, samples: samples)
         }
         let after = t.accuracy(of: arch, on: t.splits.test)
         #expect(after > 60 && after > before + 20, "accuracy \(before) % → \(after) %")
@@ -37,5 +38,81 @@ import SearchSpaces
         let r = SupernetThroughput.measure(Self.trainer(), steps: 3)
         #expect(r.steps == 3 && r.imagesPerSecond > 0 && r.sgemmShare > 0 && r.sgemmShare < 1)
         #expect(!SGEMMTimer.isOn && SGEMMTimer.calls > 0)
+    }
+}
+
+@Suite(.serialized) struct SupernetSearchTests {
+    /// A supernet-mode search over two shipped devices on the synthetic set.
+    static func search(epochs: Int, seed: UInt64 = 0) throws -> MODNASSearch {
+        let data = SyntheticDataset.make(count: 256, classes: 4, channels: 1, size: 8, seed: 1)
+        let test = SyntheticDataset.make(count: 64, classes: 4, channels: 1, size: 8, seed: 2)
+        var s = SupernetConfiguration()
+        (s.channels, s.batchSize, s.seed) = (2, 8, seed)
+        let accuracy = SupernetAccuracy(trainer: SupernetTrainer(splits: DatasetSplits(training: data, test: test, seed: 3), configuration: s),
+                                        devices: 2, evaluationImages: 64)
+        var c = SearchConfiguration()
+        (c.epochs, c.stepsPerEpoch, c.preferencesPerStep, c.seed) = (epochs, accuracy.stepsPerEpoch, 1, seed)
+        return try MODNASSearch(devices: [try Shipped.device("pixel3"), try Shipped.device("silver_4114")], accuracy: accuracy, configuration: c)
+    }
+
+    static func state(_ search: MODNASSearch) -> [[Float]] {
+        (search.hypernetwork.parameters + (search.accuracy as! SupernetAccuracy).trainer.supernet.parameters).map(\.value.scalars)
+    }
+
+    @Test func aRestoredCheckpointContinuesBitForBit() throws {
+        let whole = try Self.search(epochs: 3)
+        whole.run()
+        let interrupted = try Self.search(epochs: 3)
+        interrupted.run(epochs: 1)
+        let saved = try JSONEncoder().encode(try interrupted.checkpoint())
+        interrupted.run(epochs: 1)   // work after the checkpoint is lost with the process
+        let resumed = try Self.search(epochs: 3)
+        try resumed.restore(try JSONDecoder().decode(SearchCheckpoint.self, from: saved))
+        #expect(resumed.log.count == 1)
+        resumed.run()
+        #expect(Self.state(resumed) == Self.state(whole))
+        #expect(resumed.log.map(\.meanLoss) == whole.log.map(\.meanLoss) && resumed.log.map(\.supernetLoss) == whole.log.map(\.supernetLoss))
+        let fronts = { (s: MODNASSearch) in s.devices.flatMap { s.generator.front(for: $0, preferences: 8) } }
+        #expect(fronts(resumed) == fronts(whole))
+        // The weights moved: the check would pass vacuously on a search that does nothing.
+        #expect(Self.state(whole) != Self.state(try Self.search(epochs: 3)))
+    }
+
+    @Test func aCheckpointOfOtherSettingsIsRefused() throws {
+        let a = try Self.search(epochs: 2)
+        a.run(epochs: 1)
+        let other = try Self.search(epochs: 2, seed: 1)
+        #expect(throws: SearchError.self) { try other.restore(try a.checkpoint()) }
+    }
+
+    /// The supernet's accuracy term: its gradient with respect to the sampled one-hot entries
+    /// matches central differences of the supernet's cross-entropy (scaled by the epoch's range).
+    @Test func supernetErrorGradientMatchesFiniteDifferences() throws {
+        let search = try Self.search(epochs: 1)
+        let accuracy = search.accuracy as! SupernetAccuracy
+        var rng = SeededGenerator(seed: 9)
+        let arch = try NB201Architecture(parsing: "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|")
+        accuracy.prepareStep(epoch: 2, stepInEpoch: 0, of: 10, epochs: 3) {
+            (0..<2).map { _ in Tensor(shape: [6, 5], scalars: NB201Architecture(code: Int(rng.next() % 15_625)).oneHotEncoding) }
+        }
+        accuracy.epochRange = 0...10   // wider than any value below, so it stays fixed
+        let x = arch.oneHotEncoding
+        let sample = Variable(Tensor(shape: [6, 5], scalars: x), requiresGrad: true)
+        accuracy.normalizedError(sample, device: 0).backward()
+        let gradient = sample.grad!.scalars
+        let h: Float = 1e-3   // small: the ReLUs make larger steps cross kinks
+        var numeric: [Int: Double] = [:]
+        for k in x.indices where x[k] == 1 && k % 5 != 0 {
+            func value(_ v: Float) -> Double {
+                var y = x
+                y[k] = v
+                return Double(withoutTape { accuracy.normalizedError(Variable(Tensor(shape: [6, 5], scalars: y)), device: 0) }.value.scalars[0])
+            }
+            numeric[k] = (value(1 + h) - value(1 - h)) / Double(2 * h)
+        }
+        #expect(numeric.count == 5)   // the 5 sampled entries that are not `none`
+        let scale = numeric.values.map(abs).max()!
+        for (k, n) in numeric { #expect(abs(Double(gradient[k]) - n) < 0.02 * scale, "entry \(k): \(gradient[k]) vs \(n)") }
+        #expect(gradient.enumerated().allSatisfy { x[$0.offset] == 1 || $0.element == 0 }, "only sampled entries get gradient")
     }
 }

@@ -1,0 +1,235 @@
+import Autodiff
+import Datasets
+import Foundation
+import SearchSpaces
+
+/// The accuracy side of a search: a differentiable, normalised error of a sampled architecture,
+/// and error estimates (%) for the architectures of fronts.
+public protocol AccuracyObjective: AnyObject {
+    /// "surrogate" or "supernet".
+    var mode: String { get }
+    /// What the estimates come from, in words (printed, stored, and compared on resume).
+    var settings: String { get }
+    /// The range of estimated errors the search normalises by, where one exists for the whole
+    /// space (the surrogate's); nil when the error is normalised per epoch (the supernet's loss).
+    var errorRange: ClosedRange<Double>? { get }
+    /// Indices into `all` of the architectures the latency objectives are normalised over.
+    func normalizationSet(_ all: [NB201Architecture]) throws -> [Int]
+    /// Epochs at the start in which only the objective trains (the hypernetwork waits).
+    var warmupEpochs: Int { get }
+    /// Called before each step (epochs count from 1); `samples()` draws one architecture (one-hot
+    /// [30]) per training device from the hypernetwork.
+    func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int, samples: () -> [Tensor])
+    /// The normalised error of a sampled one-hot encoding for training device `device` (its
+    /// position among the training devices), taped so the gradient reaches the sample.
+    func normalizedError(_ sample: Variable, device: Int) -> Variable
+    /// Estimated test error (%) of each architecture.
+    func errors(_ architectures: [NB201Architecture]) -> [Double]
+    /// Mean training loss of the epoch so far, where the objective trains (nil otherwise).
+    var epochTrainingLoss: Double? { get }
+    /// Training state for checkpoints (nil: the objective does not change during a search).
+    func checkpointState() throws -> Data?
+    func restore(_ state: Data) throws
+}
+
+/// Surrogate mode: the fitted accuracy surrogate, min-max normalised over the architectures it
+/// puts below 90 % error (the predictors' extremes sit on degenerate cells).
+public final class SurrogateAccuracy: AccuracyObjective {
+    public let surrogate: AccuracySurrogate
+    public let errorRange: ClosedRange<Double>?
+    private let range: ClosedRange<Double>
+
+    public init(_ surrogate: AccuracySurrogate) throws {
+        self.surrogate = surrogate
+        let errors = surrogate.errors((0..<NB201Architecture.spaceSize).map { NB201Architecture(code: $0) }).filter { $0 < 90 }
+        guard let low = errors.min(), let high = errors.max() else {
+            throw SearchError.badConfiguration("the accuracy surrogate puts every architecture at ≥ 90 % error")
+        }
+        range = low...high
+        errorRange = range
+    }
+
+    public var mode: String { "surrogate" }
+    public var settings: String { "surrogate on K = \(surrogate.queried.count) queried architectures (\(surrogate.source)), ensemble of \(surrogate.ensemble.count)" }
+    public var epochTrainingLoss: Double? { nil }
+
+    public func normalizationSet(_ all: [NB201Architecture]) throws -> [Int] {
+        let errors = surrogate.errors(all)
+        return errors.indices.filter { errors[$0] < 90 }
+    }
+
+    public var warmupEpochs: Int { 0 }
+    public func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int, samples: () -> [Tensor]) {}
+
+    public func normalizedError(_ sample: Variable, device: Int) -> Variable {
+        let (error, gradient) = surrogate.evaluate(sample.value.scalars)
+        let span = Float(max(range.upperBound - range.lowerBound, 1e-9))
+        return Variable.result(Tensor(scalar: Float(error - range.lowerBound) / span), parents: [sample]) { g in
+            [Tensor(shape: sample.shape, scalars: gradient.map { g.scalars[0] * $0 / span })]
+        }
+    }
+
+    public func errors(_ architectures: [NB201Architecture]) -> [Double] { surrogate.errors(architectures) }
+    public func checkpointState() throws -> Data? { nil }
+    public func restore(_ state: Data) throws {}
+}
+
+/// Supernet mode (MODNAS.md 5 and 8): before each hypernetwork step, one SGD step of the shared
+/// weights through one architecture sampled from H per training device; the accuracy objective
+/// is then the supernet's cross-entropy on architecture images, min-max normalised by the running
+/// range of the epoch. Each device gets its own `batchSize` images in both steps (the paper passes
+/// one batch through every device's architecture; on a CPU that costs T times more per image).
+/// Fronts' estimates are accuracies on the test split.
+public final class SupernetAccuracy: AccuracyObjective {
+    public let trainer: SupernetTrainer
+    /// Test images per accuracy estimate of a front architecture.
+    public let evaluationImages: Int
+    /// The SGD learning rate decays by a cosine from the configured rate to this one.
+    public let finalLearningRate: Float = 0.001
+    /// Per training device, this step's architecture images.
+    private var batches: [(images: Tensor, labels: [Int])] = []
+    private let devices: Int
+    var epochRange: ClosedRange<Double>?
+    private var lossSum = 0.0, lossCount = 0
+    private var estimates: [NB201Architecture: Double] = [:]
+
+    /// `devices`: how many training devices share each step's images.
+    public init(trainer: SupernetTrainer, devices: Int, evaluationImages: Int) {
+        self.trainer = trainer
+        self.devices = devices
+        self.evaluationImages = evaluationImages
+    }
+
+    public var mode: String { "supernet" }
+    public var errorRange: ClosedRange<Double>? { nil }
+    public var epochTrainingLoss: Double? { lossCount > 0 ? lossSum / Double(lossCount) : nil }
+
+    public var settings: String {
+        let c = trainer.configuration, s = trainer.splits
+        return "supernet C = \(c.channels), N = \(c.cellsPerStage), \(c.batchSize) images per sampled architecture, "
+            + "\(c.warmupEpochs) warm-up epoch(s) on uniform samples, SGD lr \(c.learningRate) × \(devices) devices cosine to \(finalLearningRate), "
+            + "momentum \(c.momentum), weight decay \(c.weightDecay), clip \(c.gradientClip)\(c.augment ? ", crop and flip" : ""); "
+            + "\(s.weights.name): \(s.weights.count) weight + \(s.architecture.count) architecture images, "
+            + "fronts scored on \(min(evaluationImages, s.test.count)) test images; seed \(c.seed)"
+    }
+
+    /// Steps per epoch: one pass over the weight images.
+    public var stepsPerEpoch: Int { max(trainer.splits.weights.count / (trainer.configuration.batchSize * devices), 1) }
+
+    /// Connected cells (a cell without a live path computes a constant).
+    public func normalizationSet(_ all: [NB201Architecture]) throws -> [Int] {
+        all.indices.filter { PathEncoding.isConnected(all[$0]) }
+    }
+
+    /// The epoch's permutation of `count` images (fixed by seed and epoch, so resumable without state).
+    private func order(_ count: Int, epoch: Int, salt: UInt64) -> [Int] {
+        var rng = SeededGenerator(seed: trainer.configuration.seed &* 1_000_003 &+ UInt64(epoch) &* 7919 &+ salt)
+        var order = Array(0..<count)
+        rng.shuffle(&order)
+        return order
+    }
+
+    /// The step's images: one batch per device, consecutive in the epoch's order.
+    private func batches(_ order: [Int], step: Int) -> [[Int]] {
+        let b = trainer.configuration.batchSize
+        return (0..<devices).map { k in (0..<b).map { order[((step * devices + k) * b + $0) % order.count] } }
+    }
+
+    public var warmupEpochs: Int { trainer.configuration.warmupEpochs }
+
+    public func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int, samples: () -> [Tensor]) {
+        if stepInEpoch == 0 { (epochRange, lossSum, lossCount) = (nil, 0, 0) }
+        let start = trainer.configuration.learningRate * Float(devices), step = (epoch - 1) * stepsPerEpoch + stepInEpoch
+        trainer.setLearningRate(finalLearningRate + (start - finalLearningRate)
+                                * 0.5 * (1 + Float(cos(Double.pi * Double(step) / Double(max(epochs * stepsPerEpoch, 1))))))
+        let architectures = epoch > warmupEpochs ? samples() : uniformSamples(step: step)
+        lossSum += trainer.weightStep(batches: batches(order(trainer.splits.weights.count, epoch: epoch, salt: 1), step: stepInEpoch), samples: architectures)
+        lossCount += 1
+        var unused = SeededGenerator(seed: 0)   // no augmentation: the generator is not drawn from
+        batches = batches(order(trainer.splits.architecture.count, epoch: epoch, salt: 2), step: stepInEpoch).map {
+            trainer.splits.architecture.batch($0, using: &unused)
+        }
+        estimates.removeAll()
+    }
+
+    /// Warm-up: one uniformly drawn architecture per device (fixed by seed and step).
+    private func uniformSamples(step: Int) -> [Tensor] {
+        var rng = SeededGenerator(seed: trainer.configuration.seed &* 2_654_435_761 &+ UInt64(step))
+        return (0..<devices).map { _ in
+            Tensor(shape: [6, 5], scalars: NB201Architecture(code: Int(rng.next() % UInt64(NB201Architecture.spaceSize))).oneHotEncoding)
+        }
+    }
+
+    public func normalizedError(_ sample: Variable, device: Int) -> Variable {
+        precondition(batches.indices.contains(device), "normalizedError before prepareStep")
+        let batch = batches[device]
+        let loss = crossEntropy(trainer.supernet(Variable(batch.images), sample: sample), labels: batch.labels)
+        let value = Double(loss.value.scalars[0])
+        let range = epochRange.map { min($0.lowerBound, value)...max($0.upperBound, value) } ?? value...value
+        epochRange = range
+        let span = Float(max(range.upperBound - range.lowerBound, 1e-6))
+        return Variable.result(Tensor(scalar: Float(value - range.lowerBound) / span), parents: [loss]) { g in
+            [Tensor(shape: loss.shape, scalars: [g.scalars[0] / span])]
+        }
+    }
+
+    public func errors(_ architectures: [NB201Architecture]) -> [Double] {
+        architectures.map { arch in
+            if let known = estimates[arch] { return known }
+            let error = 100 - trainer.accuracy(of: arch, on: trainer.splits.test, limit: evaluationImages)
+            estimates[arch] = error
+            return error
+        }
+    }
+
+    /// Weights, momentum, augmentation RNG and the epoch's running state.
+    struct State: Codable {
+        var weights: [Data]
+        var velocity: [Data]
+        var rng: [UInt64]
+        var epochRange: [Double]?
+        var lossSum: Double
+        var lossCount: Int
+    }
+
+    public func checkpointState() throws -> Data? {
+        let state = State(weights: trainer.supernet.parameters.map { FloatData.encode($0.value.scalars) },
+                          velocity: trainer.velocityState.map(FloatData.encode), rng: trainer.rngState,
+                          epochRange: epochRange.map { [$0.lowerBound, $0.upperBound] }, lossSum: lossSum, lossCount: lossCount)
+        return try JSONEncoder().encode(state)
+    }
+
+    public func restore(_ data: Data) throws {
+        let state = try JSONDecoder().decode(State.self, from: data)
+        let parameters = trainer.supernet.parameters
+        let weights = try state.weights.map(FloatData.decode), velocity = try state.velocity.map(FloatData.decode)
+        guard weights.count == parameters.count, zip(weights, parameters).allSatisfy({ $0.count == $1.value.count }),
+              velocity.count == parameters.count, zip(velocity, parameters).allSatisfy({ $0.isEmpty || $0.count == $1.value.count }),
+              state.rng.count == 4 else {
+            throw SearchError.badConfiguration("the checkpoint's supernet has another shape; resume with the flags of the interrupted search")
+        }
+        for (p, w) in zip(parameters, weights) { p.value = Tensor(shape: p.value.shape, scalars: w) }
+        trainer.velocityState = velocity
+        trainer.rngState = state.rng
+        epochRange = state.epochRange.map { $0[0]...$0[1] }
+        (lossSum, lossCount) = (state.lossSum, state.lossCount)
+        estimates.removeAll()
+    }
+}
+
+/// Floats as their exact little-endian bytes (checkpoints must restore bit for bit).
+enum FloatData {
+    static func encode(_ values: [Float]) -> Data {
+        var data = Data(capacity: values.count * 4)
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        return data
+    }
+
+    static func decode(_ data: Data) throws -> [Float] {
+        guard data.count % 4 == 0 else { throw SearchError.badFile(reason: "a checkpoint array has \(data.count) bytes, not a multiple of 4; the checkpoint is damaged") }
+        let bytes = [UInt8](data)
+        return stride(from: 0, to: bytes.count, by: 4).map { i in
+            Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+        }
+    }
+}
