@@ -22,7 +22,7 @@ public struct SupernetConfiguration: Codable, Equatable, Sendable {
     /// Epochs of weight steps on uniformly sampled architectures before the hypernetwork trains:
     /// otherwise the parameter-free operations win while the convolutions are untrained, and the
     /// hypernetwork never samples convolutions again.
-    public var warmupEpochs = 1
+    public var warmupEpochs = 3
     public var seed: UInt64 = 0
     public init() {}
 }

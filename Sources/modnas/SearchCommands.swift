@@ -189,10 +189,10 @@ extension ModnasCommand {
     }
 }
 
-/// The supernet mode's default size: about 12 minutes on a 2-core VM (see README).
+/// The supernet mode's default size: about 10 minutes on this 2-core VM (see README).
 enum SupernetDefaults {
-    static let epochs = 4
-    static let trainingImages = 6_000
+    static let epochs = 8
+    static let trainingImages = 0
     static let testImages = 1_000
     static let hypernetworkLearningRate: Float = 3e-3
 }

@@ -54,7 +54,7 @@ import Testing
         }
         func arguments(_ out: String) -> [String] {
             ["search", "--accuracy", "supernet", "--dataset", "synthetic", "--device-features", profiles, "--predictors", repositoryPath("Predictors"),
-             "--channels", "4", "--batch-size", "8", "--training-images", "512", "--test-images", "64", "--epochs", "8",
+             "--channels", "4", "--batch-size", "8", "--training-images", "512", "--test-images", "64", "--epochs", "8", "--warmup-epochs", "1",
              "--baseline-budget", "0", "--out", out]
         }
         let whole = try runTool("modnas", arguments("\(dir)/whole"))

@@ -47,7 +47,7 @@ import SearchSpaces
         let data = SyntheticDataset.make(count: 256, classes: 4, channels: 1, size: 8, seed: 1)
         let test = SyntheticDataset.make(count: 64, classes: 4, channels: 1, size: 8, seed: 2)
         var s = SupernetConfiguration()
-        (s.channels, s.batchSize, s.seed) = (2, 8, seed)
+        (s.channels, s.batchSize, s.warmupEpochs, s.seed) = (2, 8, 1, seed)
         let accuracy = SupernetAccuracy(trainer: SupernetTrainer(splits: DatasetSplits(training: data, test: test, seed: 3), configuration: s),
                                         devices: 2, evaluationImages: 64)
         var c = SearchConfiguration()
