@@ -87,7 +87,9 @@ public final class SupernetAccuracy: AccuracyObjective {
     /// The SGD learning rate decays by a cosine from the configured rate to this one.
     public let finalLearningRate: Float = 0.001
     /// Per training device, this step's architecture images.
-    private var batches: [(images: Tensor, labels: [Int])] = []
+    private var architectureBatches: [(images: Tensor, labels: [Int])] = []
+    /// The current epoch's image orders (derived from seed and epoch, not checkpointed).
+    private var orders: (epoch: Int, weights: [Int], architecture: [Int])?
     private let devices: Int
     var epochRange: ClosedRange<Double>?
     private var lossSum = 0.0, lossCount = 0
@@ -143,12 +145,13 @@ public final class SupernetAccuracy: AccuracyObjective {
         trainer.setLearningRate(finalLearningRate + (start - finalLearningRate)
                                 * 0.5 * (1 + Float(cos(Double.pi * Double(step) / Double(max(epochs * stepsPerEpoch, 1))))))
         let architectures = epoch > warmupEpochs ? samples() : uniformSamples(step: step)
-        lossSum += trainer.weightStep(batches: batches(order(trainer.splits.weights.count, epoch: epoch, salt: 1), step: stepInEpoch), samples: architectures)
+        if orders?.epoch != epoch {
+            orders = (epoch, order(trainer.splits.weights.count, epoch: epoch, salt: 1), order(trainer.splits.architecture.count, epoch: epoch, salt: 2))
+        }
+        lossSum += trainer.weightStep(batches: batches(orders!.weights, step: stepInEpoch), samples: architectures)
         lossCount += 1
         var unused = SeededGenerator(seed: 0)   // no augmentation: the generator is not drawn from
-        batches = batches(order(trainer.splits.architecture.count, epoch: epoch, salt: 2), step: stepInEpoch).map {
-            trainer.splits.architecture.batch($0, using: &unused)
-        }
+        architectureBatches = batches(orders!.architecture, step: stepInEpoch).map { trainer.splits.architecture.batch($0, using: &unused) }
         estimates.removeAll()
     }
 
@@ -161,8 +164,8 @@ public final class SupernetAccuracy: AccuracyObjective {
     }
 
     public func normalizedError(_ sample: Variable, device: Int) -> Variable {
-        precondition(batches.indices.contains(device), "normalizedError before prepareStep")
-        let batch = batches[device]
+        precondition(architectureBatches.indices.contains(device), "normalizedError before prepareStep")
+        let batch = architectureBatches[device]
         let loss = crossEntropy(trainer.supernet(Variable(batch.images), sample: sample), labels: batch.labels)
         let value = Double(loss.value.scalars[0])
         let range = epochRange.map { min($0.lowerBound, value)...max($0.upperBound, value) } ?? value...value
