@@ -159,7 +159,7 @@ public final class SupernetAccuracy: AccuracyObjective {
     private func uniformSamples(step: Int) -> [Tensor] {
         var rng = SeededGenerator(seed: trainer.configuration.seed &* 2_654_435_761 &+ UInt64(step))
         return (0..<devices).map { _ in
-            Tensor(shape: [6, 5], scalars: NB201Architecture(code: Int(rng.next() % UInt64(NB201Architecture.spaceSize))).oneHotEncoding)
+            Tensor(shape: [6, 5], scalars: NB201Architecture(code: Baselines.randomCode(&rng)).oneHotEncoding)
         }
     }
 

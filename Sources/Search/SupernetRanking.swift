@@ -50,14 +50,9 @@ public enum SupernetRanking {
         var correct = 0
         for start in stride(from: 0, to: m, by: batch) {
             let (x, labels) = splits.architecture.batch(Array(start..<min(start + batch, m)), using: &rng)
-            correct += zip(argmaxRows(network.infer(x)), labels).filter { $0 == $1 }.count
+            correct += zip(predictedClasses(network.infer(x)), labels).filter { $0 == $1 }.count
         }
         return 100 * Double(correct) / Double(max(m, 1))
-    }
-
-    static func argmaxRows(_ logits: Tensor) -> [Int] {
-        let k = logits.shape[1]
-        return (0..<logits.shape[0]).map { r in (0..<k).max { logits.scalars[r * k + $0] < logits.scalars[r * k + $1] }! }
     }
 
     /// The trainer of a finished supernet search (output folder `directory`): its data splits

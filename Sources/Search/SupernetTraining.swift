@@ -91,14 +91,16 @@ public final class SupernetTrainer {
             let indices = Array(start..<min(start + batch, n))
             let (images, labels) = data.batch(indices, using: &rng)
             let logits = withoutTape { supernet(Variable(images), sample: sample).value }
-            let k = logits.shape[1]
-            for (row, label) in labels.enumerated() {
-                let scores = logits.scalars[(row * k)..<((row + 1) * k)]
-                if scores.indices.max(by: { scores[$0] < scores[$1] })! - row * k == label { correct += 1 }
-            }
+            correct += zip(predictedClasses(logits), labels).filter { $0 == $1 }.count
         }
         return 100 * Double(correct) / Double(max(n, 1))
     }
+}
+
+/// The class with the highest logit in each row of `logits` [batch, classes].
+func predictedClasses(_ logits: Tensor) -> [Int] {
+    let k = logits.shape[1]
+    return (0..<logits.shape[0]).map { r in (0..<k).max { logits.scalars[r * k + $0] < logits.scalars[r * k + $1] }! }
 }
 
 /// Training throughput of the supernet: images per second through weight steps shaped as the
@@ -117,8 +119,8 @@ public enum SupernetThroughput {
         var rng = SeededGenerator(seed: seed)
         let batch = trainer.configuration.batchSize, weights = trainer.splits.weights.count
         func randomSample() -> Tensor {
-            var arch = NB201Architecture(code: Int(rng.next() % UInt64(NB201Architecture.spaceSize)))
-            while !PathEncoding.isConnected(arch) { arch = NB201Architecture(code: Int(rng.next() % UInt64(NB201Architecture.spaceSize))) }
+            var arch = NB201Architecture(code: Baselines.randomCode(&rng))
+            while !PathEncoding.isConnected(arch) { arch = NB201Architecture(code: Baselines.randomCode(&rng)) }
             return Tensor(shape: [6, 5], scalars: arch.oneHotEncoding)
         }
         func batches(_ step: Int) -> [[Int]] {
