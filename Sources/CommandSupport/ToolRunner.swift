@@ -12,10 +12,15 @@ public var versionText: String {
 
 extension ParsableCommand {
     /// Entry point of every modnas executable: selects the OpenBLAS core (which may re-execute
-    /// the tool), runs the command, and reports any failure as one line on stderr with a non-zero
-    /// exit. Help and version requests print as usual.
+    /// the tool), runs the command on one OpenBLAS thread unless it asks for more, and reports any
+    /// failure as one line on stderr with a non-zero exit. Help and version requests print as usual.
+    ///
+    /// One thread by default because OpenBLAS's multi-threaded sgemm rounds differently from its
+    /// single-threaded one on some kernels: a prediction must not change in its last digits with
+    /// the machine's core count, nor between `modnas search` (`--threads 1`) and `modnas fronts`.
     public static func runAsTool(_ arguments: [String]? = nil) -> Never {
         OpenBLASCoreSelection.ensureBestCore()
+        OpenBLAS.setThreadCount(1)
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

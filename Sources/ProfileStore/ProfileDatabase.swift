@@ -10,21 +10,49 @@ public final class ProfileDatabase: @unchecked Sendable {
     public let path: String
     let pool: DatabasePool
 
-    /// Opens (creating and migrating when writable) the database at `path`.
+    /// Opens (creating and migrating when writable) the database at `path`. Read-only opening
+    /// needs the file to exist and to hold the current schema.
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
+        if readOnly && !FileManager.default.fileExists(atPath: path) {
+            throw StoreError.cannotOpen(path: path, reason: "no such file; give the --db of an existing profile database")
+        }
+        pool = try Self.openRetrying(path: path, readOnly: readOnly)
+    }
+
+    /// Opens and migrates, retrying while another process creates the same file. Two processes
+    /// creating a new file race on GRDB's migration bookkeeping (its check for applied migrations
+    /// runs outside the migration's transaction) and on the switch to WAL: the loser sees
+    /// "database is locked" or "table already exists". Each migration is one transaction, so
+    /// opening again after a short wait finds the winner's finished schema.
+    static func openRetrying(path: String, readOnly: Bool) throws -> DatabasePool {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try openAndMigrate(path: path, readOnly: readOnly)
+            } catch let error as DatabaseError where attempt < 50 && isConcurrentCreation(error) {
+                usleep(UInt32.random(in: 20_000...80_000))
+            } catch let error as DatabaseError {
+                if error.resultCode == .SQLITE_NOTADB { throw StoreError.notAProfileDatabase(path: path) }
+                throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
+            }
+        }
+    }
+
+    /// Whether `error` is what a process sees while another one creates or migrates the file.
+    static func isConcurrentCreation(_ error: DatabaseError) -> Bool {
+        error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+            || (error.resultCode == .SQLITE_ERROR && (error.message ?? "").contains("already exists"))
+    }
+
+    /// One attempt at opening: refuses files of another application or of a newer schema, then
+    /// migrates when writable.
+    static func openAndMigrate(path: String, readOnly: Bool) throws -> DatabasePool {
         var config = Configuration()
         config.busyMode = .timeout(120)
         config.readonly = readOnly
-        if readOnly && !FileManager.default.fileExists(atPath: path) {
-            throw StoreError.cannotOpen(path: path, reason: "no such file")
-        }
-        do {
-            pool = try DatabasePool(path: path, configuration: config)
-        } catch let error as DatabaseError {
-            if error.resultCode == .SQLITE_NOTADB { throw StoreError.notAProfileDatabase(path: path) }
-            throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
-        }
+        let pool = try DatabasePool(path: path, configuration: config)
         let migrator = Schema.migrator
         try pool.read { db in
             let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
@@ -39,11 +67,8 @@ public final class ProfileDatabase: @unchecked Sendable {
             }
             if readOnly, try !migrator.hasCompletedMigrations(db) { throw StoreError.schemaMismatch(path: path) }
         }
-        if !readOnly {
-            do { try migrator.migrate(pool) } catch let error as DatabaseError {
-                throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
-            }
-        }
+        if !readOnly { try migrator.migrate(pool) }
+        return pool
     }
 
     // MARK: Devices

@@ -42,7 +42,6 @@ extension PredictCommand {
             bench.configuration.learningRate = learningRate
             bench.configuration.weightDecay = weightDecay
             bench.configuration.batchSize = batch
-            OpenBLAS.setThreadCount(1)
             let all = try BenchmarkTables.trainingDevices(index: try NB201Index.shipped())
             let selected = self.devices.isEmpty ? all : all.filter { self.devices.contains($0.device) }
             let terminal = isatty(STDERR_FILENO) != 0

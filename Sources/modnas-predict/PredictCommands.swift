@@ -33,8 +33,7 @@ extension PredictCommand {
         }
 
         func run() throws {
-            OpenBLAS.setThreadCount(1)
-            let database = try ProfileDatabase(path: db)
+            let database = try ProfileDatabase(path: db, readOnly: true)
             let index = try NB201Index.shipped(), refs = try CollectionPlan.referenceStrings()
             let names = devices.isEmpty ? try database.deviceNames() : devices
             var samples = try names.map { try DatabaseSamples.device($0, database: database, index: index, references: refs) }
@@ -91,7 +90,6 @@ extension PredictCommand {
         }
 
         func run() throws {
-            OpenBLAS.setThreadCount(1)
             let objective = try LatencyPredictor(path: predictor).objective(device: try loadFeatures(deviceFeatures))
             let index = try NB201Index.shipped()
             let architectures = all ? index.architectures : try CollectionPlan.readArchitectureList(archs!)
@@ -111,8 +109,7 @@ extension PredictCommand {
         @Option(help: "Device name.") var device: String
 
         func run() throws {
-            OpenBLAS.setThreadCount(1)
-            let database = try ProfileDatabase(path: db)
+            let database = try ProfileDatabase(path: db, readOnly: true)
             let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try CollectionPlan.referenceStrings())
             let p = try LatencyPredictor(path: predictor)
             // A meta predictor needs the features; asking the store again gives its exact error.
@@ -136,8 +133,7 @@ extension PredictCommand {
         @Option(help: "Output file.") var out: String
 
         func run() throws {
-            OpenBLAS.setThreadCount(1)
-            let database = try ProfileDatabase(path: db)
+            let database = try ProfileDatabase(path: db, readOnly: true)
             let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try CollectionPlan.referenceStrings())
             let base = try LatencyPredictor(path: predictor)
             guard base.file.kind == "meta" else { throw ValidationError("adapt needs a meta predictor, \(predictor) is \(base.file.kind)") }

@@ -131,7 +131,7 @@ extension ProfileCommand {
         @Option(help: "SQLite database to read.") var db = "profiles.sqlite"
 
         func run() throws {
-            let database = try ProfileDatabase(path: db)
+            let database = try ProfileDatabase(path: db, readOnly: true)
             let rows = try database.deviceSummaries(referenceStrings: try CollectionPlan.referenceStrings().map(\.string))
             print("device              source     sessions  archs  measurements  unstable  references")
             for r in rows {
@@ -150,7 +150,7 @@ extension ProfileCommand {
         @Option(help: "Output folder.") var out = "Profiles"
 
         func run() throws {
-            let features = try ProfileDatabase(path: db).features(device: device, space: "nb201", references: try CollectionPlan.referenceStrings())
+            let features = try ProfileDatabase(path: db, readOnly: true).features(device: device, space: "nb201", references: try CollectionPlan.referenceStrings())
             print(try features.write(toDirectory: out))
         }
     }
@@ -169,7 +169,7 @@ extension ProfileCommand {
         }
 
         func run() throws {
-            let text = try ExportFormat(rawValue: format)!.render(try ProfileDatabase(path: db).exportRows(device: device))
+            let text = try ExportFormat(rawValue: format)!.render(try ProfileDatabase(path: db, readOnly: true).exportRows(device: device))
             if let out {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
             } else {

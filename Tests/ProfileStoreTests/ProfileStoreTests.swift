@@ -1,5 +1,6 @@
 import DataFiles
 import Foundation
+import Synchronization
 import GRDB
 import Testing
 @testable import ProfileStore
@@ -46,6 +47,26 @@ struct Fixture {
         }
         let journal = try again.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
+    }
+
+    @Test func concurrentOpenersOfANewFileAllSucceed() throws {
+        let dir = try temporaryDirectory()
+        let failures = Mutex<[String]>([])
+        for trial in 0..<20 {
+            let path = "\(dir)/p\(trial).sqlite"
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                do { try Fixture.measure(try ProfileDatabase(path: path), device: "h", strings: ["a"]) } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+    }
+
+    @Test func readOnlyOpeningNeedsAnExistingDatabase() throws {
+        let path = try temporaryDirectory() + "/missing.sqlite"
+        #expect { try ProfileDatabase(path: path, readOnly: true) } throws: { "\($0)".contains("no such file") }
+        #expect(!FileManager.default.fileExists(atPath: path))
     }
 
     @Test func newerSchemaIsRefusedAndLeftUntouched() throws {

@@ -1,7 +1,7 @@
 import Autodiff
 import DataFiles
 import Foundation
-import Predictors
+@testable import Predictors
 import ProfileStore
 import Testing
 @testable import Search
@@ -22,7 +22,7 @@ enum Shipped {
 
 @Suite(.serialized) struct SearchLoopTests {
     @Test func surrogateGradientMatchesFiniteDifferences() {
-        let x = relaxedEncoding(seed: 4)
+        let x = smoothRelaxedEncoding(from: 4, step: 2e-3) { reluPattern(Shipped.surrogate.ensemble, PathEncoding.features($0)) }
         let (_, gradient) = Shipped.surrogate.evaluate(x)
         let numeric = numericGradient(x, step: 2e-3) { Shipped.surrogate.evaluate($0).error }
         let scale = numeric.map(abs).max()!
@@ -40,7 +40,11 @@ enum Shipped {
 
     @Test func objectivesGradientMatchesFiniteDifferences() throws {
         let search = try MODNASSearch(devices: [try Shipped.device("pixel3")], surrogate: Shipped.surrogate, configuration: SearchConfiguration())
-        let x = relaxedEncoding(seed: 5)
+        let latency = search.devices[0].latency
+        let x = smoothRelaxedEncoding(from: 5, step: 2e-3) {
+            reluPattern(Shipped.surrogate.ensemble, PathEncoding.features($0))
+                + reluPattern(latency.ensemble, ArchitectureEncoding.features($0) + (latency.device?.values ?? []))
+        }
         for k in 0..<2 {
             let v = Variable(Tensor(shape: [6, 5], scalars: x), requiresGrad: true)
             search.objectives(v, device: search.devices[0]).backward(seed: Tensor(shape: [2], scalars: k == 0 ? [1, 0] : [0, 1]))
