@@ -1,3 +1,17 @@
+/// Lines of text files written on any system.
+public enum TextLines {
+    /// `text` without a leading UTF-8 byte-order mark (as Excel and some editors write).
+    public static func droppingByteOrderMark(_ text: String) -> String {
+        text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+    }
+
+    /// The lines of `text`, split at `\n`, `\r\n` or `\r` (Swift counts `\r\n` as one character,
+    /// so splitting at `"\n"` alone would keep a CRLF file in one piece).
+    public static func split(_ text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+    }
+}
+
 /// A CSV file with a header row, read whole (optionally gzip-compressed). Fields may be quoted
 /// with double quotes; quotes inside quoted fields are doubled.
 public struct CSVTable: Sendable {
@@ -7,16 +21,13 @@ public struct CSVTable: Sendable {
 
     /// Reads and parses the file at `path`.
     public init(contentsOf path: String) throws {
-        let bytes = try GzipFile.read(path)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw DataFileError.corrupt(path: path, reason: "not UTF-8 text")
-        }
-        try self.init(text: text, path: path)
+        try self.init(text: try GzipFile.readText(path), path: path)
     }
 
-    /// Parses CSV `text`; `path` names the source in errors.
+    /// Parses CSV `text` (`\n` or `\r\n` line ends, an optional byte-order mark); `path` names
+    /// the source in errors.
     public init(text: String, path: String) throws {
-        var lines = CSVTable.records(text)
+        var lines = CSVTable.records(TextLines.droppingByteOrderMark(text))
         guard !lines.isEmpty else { throw DataFileError.corrupt(path: path, reason: "empty file, expected a header row") }
         let header = lines.removeFirst()
         for (i, row) in lines.enumerated() where row.count != header.count {
@@ -83,5 +94,16 @@ public struct CSVTable: Sendable {
         }
         if !field.isEmpty || !fields.isEmpty { endRecord() }
         return records
+    }
+}
+
+extension CSVTable {
+    /// One CSV record as this reader (and Python's csv module) reads it back: fields joined by
+    /// commas, a field quoted, with its quotes doubled, when it holds a comma, a quote or a line break.
+    public static func record(_ fields: [String]) -> String {
+        fields.map { field in
+            field.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline })
+                ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        }.joined(separator: ",")
     }
 }

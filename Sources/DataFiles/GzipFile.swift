@@ -3,6 +3,15 @@ import Foundation
 
 /// Reads whole files that may be gzip-compressed (zlib's `gzopen`/`gzread` pass plain files through).
 public enum GzipFile {
+    /// The file's text as real tools write it: UTF-8 (validated), a leading byte-order mark
+    /// dropped; line ends are left as they are (`\n` or `\r\n`).
+    public static func readText(_ path: String) throws -> String {
+        guard let text = String(validating: try read(path), as: UTF8.self) else {
+            throw DataFileError.corrupt(path: path, reason: "not UTF-8 text")
+        }
+        return TextLines.droppingByteOrderMark(text)
+    }
+
     /// The decompressed bytes of the file at `path`; a truncated or corrupt stream is an error.
     public static func read(_ path: String) throws -> [UInt8] {
         guard FileManager.default.isReadableFile(atPath: path) else {

@@ -33,9 +33,11 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         self.host = host
     }
 
-    /// Writes `<directory>/<device>.json` (creating the directory) and returns its path.
+    /// Writes `<directory>/<device>.json` (creating the directory) and returns its path. The name
+    /// must be a `DeviceName`; a measured device replaces a benchmark device's file only with `force`.
     @discardableResult
-    public func write(toDirectory directory: String) throws -> String {
+    public func write(toDirectory directory: String, force: Bool = false) throws -> String {
+        if source == "measured" { try DeviceName.checkMeasured(device, profilesDirectory: directory, force: force) } else { try DeviceName.check(device) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -56,6 +58,9 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         }
         guard features.format == formatVersion else {
             throw StoreError.badFeatureFile(path: path, reason: "format is '\(features.format)'")
+        }
+        do { try DeviceName.check(features.device) } catch {
+            throw StoreError.badFeatureFile(path: path, reason: "\(error)")
         }
         return features
     }

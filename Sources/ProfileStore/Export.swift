@@ -1,3 +1,4 @@
+import DataFiles
 import Foundation
 import GRDB
 
@@ -86,12 +87,8 @@ public enum ExportFormat: String, CaseIterable, Sendable {
                           "repetitions", "median_ms", "mean_ms", "p10_ms", "p90_ms", "mad_ms", "cv", "attempts", "unstable",
                           "energy_j_per_inference", "energy_source", "energy_absent_reason"]
                 + events.map { "\($0)_per_inference" } + ["counters_absent_reason"]
-            var lines = [header.joined(separator: ",")]
-            func cell(_ v: Any?) -> String {
-                guard let v else { return "" }
-                let s = "\(v)"
-                return s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-            }
+            var lines = [CSVTable.record(header)]
+            func cell(_ v: Any?) -> String { v.map { "\($0)" } ?? "" }
             for r in rows {
                 var fields: [Any?] = [r.device, r.label, r.session, r.space, r.arch_index, r.arch_string, r.role, r.batch,
                                       r.threads, r.repetitions, r.median_ms, r.mean_ms, r.p10_ms, r.p90_ms, r.mad_ms, r.cv,
@@ -100,7 +97,7 @@ public enum ExportFormat: String, CaseIterable, Sendable {
                 fields += events.map { r.counters[$0] ?? nil }
                 fields.append(r.counters_absent_reason.isEmpty ? nil
                               : r.counters_absent_reason.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
-                lines.append(fields.map(cell).joined(separator: ","))
+                lines.append(CSVTable.record(fields.map(cell)))
             }
             return lines.joined(separator: "\n") + "\n"
         }

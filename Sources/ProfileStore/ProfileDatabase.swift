@@ -75,6 +75,7 @@ public final class ProfileDatabase: @unchecked Sendable {
 
     /// The device named `name`, created when missing; a measured device's fingerprint is updated.
     public func upsertDevice(name: String, source: DataSource, fingerprint: HostFingerprint?) throws -> DeviceRecord {
+        try DeviceName.check(name)
         let json = try fingerprint.map(Self.json)
         return try pool.write { db in
             if var device = try DeviceRecord.filter(DeviceRecord.Columns.name == name).fetchOne(db) {

@@ -8,11 +8,17 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case incompleteReferences(device: String, missing: Int)
     case conflictingDevice(name: String, existing: String, incoming: String)
     case badFeatureFile(path: String, reason: String)
+    case badDeviceName(name: String)
+    case shadowsBenchmark(name: String)
 
     public var description: String {
         switch self {
         case .badFeatureFile(let path, let reason):
             return "\(path) is not a usable \(DeviceFeatures.formatVersion) file (\(reason)); write one with modnas-profile features"
+        case .badDeviceName(let name):
+            return "device name \(String(reflecting: name)) is not a name: use \(DeviceName.rule)"
+        case .shadowsBenchmark(let name):
+            return "'\(name)' is a benchmark device; give this host another --device name (or --force to replace the benchmark's features)"
         case .cannotOpen(let path, let reason):
             return "cannot open database \(path): \(reason); check that its folder exists and is writable"
         case .newerSchema(let path, let unknown):

@@ -67,10 +67,11 @@ public final class LatencyBenchmark {
         let input = Tensor.uniform(shape: [settings.batch, s.inputChannels, s.resolution, s.resolution],
                                    low: -1, high: 1, using: &rng)
         var result = try attempt(network, input)
-        if result.statistics.coefficientOfVariation > settings.unstableCV {
+        // A single repetition has no CV: nothing to judge, so no second attempt.
+        if let cv = result.statistics.coefficientOfVariation, cv > settings.unstableCV {
             result = try attempt(network, input)
             result.attempts = 2
-            result.unstable = result.statistics.coefficientOfVariation > settings.unstableCV
+            result.unstable = (result.statistics.coefficientOfVariation ?? 0) > settings.unstableCV
         }
         return result
     }

@@ -70,10 +70,10 @@ public enum CollectionPlan {
     /// (blank lines and `#` comments skipped).
     public static func readArchitectureList(_ path: String) throws -> [NB201Architecture] {
         let text: String
-        do { text = String(decoding: try GzipFile.read(path), as: UTF8.self) } catch {
+        do { text = try GzipFile.readText(path) } catch {
             throw ProfilingError.badArchitectureList(path: path, line: 0, reason: "\(error)")
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+        let lines = TextLines.split(text).map {
             $0.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         if let header = lines.first, header.split(separator: ",").contains(where: { $0 == "arch_string" }) {

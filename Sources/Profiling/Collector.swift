@@ -20,6 +20,8 @@ public struct CollectOptions: Sendable {
     /// Device name; the host name when nil.
     public var device: String?
     public var profilesDirectory = "Profiles"
+    /// Lets a measured host take a benchmark device's name (its feature file is then replaced).
+    public var force = false
     public var shard = Shard.whole
     public var seed: UInt64 = 0
     /// CPUs to pin the measuring thread to (nil: no pinning).
@@ -105,6 +107,8 @@ public final class Collector {
         // Everything that can be wrong with the input fails before anything is measured.
         let events = try EventEncoder.encode(options.events)
         let listed = try options.architectureFile.map(CollectionPlan.readArchitectureList) ?? []
+        let name = options.device ?? Self.defaultDeviceName()
+        try DeviceName.checkMeasured(name, profilesDirectory: options.profilesDirectory, force: options.force)
         let database = try ProfileDatabase(path: options.databasePath)
         let (meter, energyReason) = try EnergyProbe.meter(mode: options.energy, kernel: kernel)
         if let cpus = options.pinnedCPUs {
@@ -116,7 +120,6 @@ public final class Collector {
         let host = HostCheck.fingerprint(kernel: kernel, threads: options.threads)
         host.warnings.forEach(warn)
 
-        let name = options.device ?? Self.defaultDeviceName()
         let device = try database.upsertDevice(name: name, source: .measured, fingerprint: host)
         let s = options.settings
         let configuration = try String(decoding: JSONEncoder().encode([
@@ -200,7 +203,7 @@ public final class Collector {
         do {
             let features = try database.features(device: device, space: options.space,
                                                  references: references.map { ($0.index, $0.architecture.string) })
-            return try features.write(toDirectory: options.profilesDirectory)
+            return try features.write(toDirectory: options.profilesDirectory, force: options.force)
         } catch StoreError.incompleteReferences {
             return nil
         }

@@ -109,7 +109,7 @@ extension EngineBenchmark.Report {
                 format(Double(r.cost.floatingPointOperations) / 1e6, digits: 1).leftPadded(8),
                 String(r.cost.parameters).leftPadded(8),
                 format(r.latency.median, digits: 3).leftPadded(10), format(r.latency.p10, digits: 3).leftPadded(8),
-                format(r.latency.p90, digits: 3).leftPadded(8), format(r.latency.coefficientOfVariation, digits: 3).leftPadded(6),
+                format(r.latency.p90, digits: 3).leftPadded(8), (r.latency.coefficientOfVariation.map { format($0, digits: 3) } ?? "—").leftPadded(6),
                 format(r.gflops).leftPadded(8), (format(100 * r.ratioToSgemm, digits: 1) + " %").leftPadded(8),
             ].joined(separator: " "))
         }

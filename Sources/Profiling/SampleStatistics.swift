@@ -5,10 +5,11 @@ public struct SampleStatistics: Codable, Equatable, Sendable {
     public var mean: Double
     public var p10: Double
     public var p90: Double
-    /// Median absolute deviation from the median (unscaled).
-    public var medianAbsoluteDeviation: Double
-    /// Standard deviation over mean (0 for a single sample).
-    public var coefficientOfVariation: Double
+    /// Median absolute deviation from the median (unscaled); nil for a single sample, which has
+    /// no spread to measure.
+    public var medianAbsoluteDeviation: Double?
+    /// Standard deviation over mean; nil for a single sample (or a zero mean).
+    public var coefficientOfVariation: Double?
     public var minimum: Double
 
     /// Statistics of `samples` (at least one); quantiles interpolate linearly between order statistics.
@@ -22,9 +23,10 @@ public struct SampleStatistics: Codable, Equatable, Sendable {
         let m = median, average = s.reduce(0, +) / Double(s.count)
         mean = average
         minimum = s[0]
+        guard s.count > 1 else { return }
         medianAbsoluteDeviation = Self.quantile(s.map { abs($0 - m) }.sorted(), 0.5)
-        let variance = s.count > 1 ? s.reduce(0) { $0 + ($1 - average) * ($1 - average) } / Double(s.count - 1) : 0
-        coefficientOfVariation = average != 0 ? variance.squareRoot() / average : 0
+        let variance = s.reduce(0) { $0 + ($1 - average) * ($1 - average) } / Double(s.count - 1)
+        coefficientOfVariation = average != 0 ? variance.squareRoot() / average : nil
     }
 
     /// The q-quantile of sorted values, linear between order statistics.

@@ -29,9 +29,8 @@ public struct FrontRow: Equatable, Sendable {
     }
 
     var csvLine: String {
-        [device, String(preferenceIndex), String(format: "%.6f", preference[0]), String(format: "%.6f", preference[1]),
-         String(archIndex), architecture.string, String(format: "%.6f", predictedLatencyMs), estimatedAccuracy.map { String(format: "%.4f", $0) } ?? ""]
-            .joined(separator: ",")
+        CSVTable.record([device, String(preferenceIndex), String(format: "%.6f", preference[0]), String(format: "%.6f", preference[1]),
+         String(archIndex), architecture.string, String(format: "%.6f", predictedLatencyMs), estimatedAccuracy.map { String(format: "%.4f", $0) } ?? ""])
     }
 }
 

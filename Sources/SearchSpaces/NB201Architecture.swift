@@ -26,7 +26,9 @@ public struct NB201FormatError: Error, CustomStringConvertible, Equatable {
     public let problem: String
 
     public var description: String {
-        "malformed NB201 architecture '\(input)': \(problem); expected \(NB201Architecture.formatHelp)"
+        // The input as one escaped line, cut short: a whole file given by mistake stays one line.
+        let shown = input.count > 120 ? String(input.prefix(120)) + "…" : input
+        return "malformed NB201 architecture \(String(reflecting: shown)): \(problem); expected \(NB201Architecture.formatHelp)"
     }
 }
 

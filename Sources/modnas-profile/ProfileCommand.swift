@@ -40,8 +40,9 @@ extension ProfileCommand {
         @Option(help: "OpenBLAS threads.") var threads = 1
         @Option(help: "Comma-separated libpfm4/perf event names.") var events = EventEncoder.defaultEvents.joined(separator: ",")
         @Option(help: "Energy source: auto, rapl, perf or off.") var energy = "auto"
-        @Option(help: "Device name (default: this host's name).") var device: String?
+        @Option(help: "Device name (default: this host's name): \(DeviceName.rule).") var device: String?
         @Option(help: "Folder for the device feature file <device>.json.") var profiles = "Profiles"
+        @Flag(help: "Let this host take a benchmark device's name and replace its feature file.") var force = false
         @Option(help: "Measure only shard i of n of the sampled/listed architectures (e.g. 0/4).") var shard = "0/1"
         @Option(help: "Seed of the sample.") var seed: UInt64 = 0
         @Option(help: "Pin the measuring thread to these CPUs (e.g. 1 or 0-3,6).") var pin: String?
@@ -75,6 +76,7 @@ extension ProfileCommand {
             o.energy = EnergyMode(rawValue: energy)!
             o.device = device
             o.profilesDirectory = profiles
+            o.force = force
             o.shard = try Shard(parsing: shard)
             o.seed = seed
             o.pinnedCPUs = try pin.map(parseCPUList)

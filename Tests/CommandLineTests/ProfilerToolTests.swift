@@ -105,6 +105,12 @@ func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy:
         try Data("not an arch\n".utf8).write(to: URL(fileURLWithPath: "\(dir)/bad.txt"))
         try expectOneLineError(base + ["--archs", "\(dir)/bad.txt"], "bad.txt line 1")
         try expectOneLineError(["collect", "--samples", "1"], "needs --host")
+        // Device names are names, not paths, and a host does not take a benchmark device's name.
+        let named = { (name: String) in base.map { $0 == "e2e" ? name : $0 } }
+        for name in ["../../outside", "a/b", "", "a,b", "a\"b", "a\nb"] { try expectOneLineError(named(name), "is not a name") }
+        try expectOneLineError(named("raspi4"), "is a benchmark device")
+        let written = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0 != "bad.txt" }
+        #expect(written.isEmpty && !FileManager.default.fileExists(atPath: dir + "/../outside.json"), "a refused collect wrote \(written)")
         // A database of a newer schema is refused and kept as it was.
         let db = try ProfileDatabase(path: "\(dir)/future.sqlite")
         try db.pool.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v2-future')") }

@@ -43,4 +43,17 @@ import Testing
         let t = try CSVTable(text: "name,note\r\n\"a,b\",\"say \"\"hi\"\"\"\r\n\r\nc,d\r\n", path: "q.csv")
         #expect(t.rows == [["a,b", "say \"hi\""], ["c", "d"]])
     }
+
+    @Test func byteOrderMarkIsDropped() throws {
+        let path = try temporaryFile("bom.csv", [0xEF, 0xBB, 0xBF] + Array("arch_index,x\r\n1,2\r\n".utf8))
+        let t = try CSVTable(contentsOf: path)
+        #expect(t.header == ["arch_index", "x"] && t.rows == [["1", "2"]])
+    }
+
+    @Test func recordsRoundTripThroughTheReader() throws {
+        let fields = ["plain", "a,b", "say \"hi\"", "two\nlines", "cr\r\nlf", ""]
+        let text = CSVTable.record(["h1", "h2", "h3", "h4", "h5", "h6"]) + "\n" + CSVTable.record(fields) + "\n"
+        #expect(try CSVTable(text: text, path: "r.csv").rows == [fields])
+        #expect(CSVTable.record(["a", "b"]) == "a,b")
+    }
 }

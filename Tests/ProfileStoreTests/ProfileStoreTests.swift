@@ -206,3 +206,38 @@ struct Fixture {
         #expect(json.contains("\"energy_absent_reason\" : \"no source\""))
     }
 }
+
+@Suite struct DeviceNameTests {
+    @Test func namesAreNamesNotPaths() throws {
+        for good in ["vm", "gold_6226", "1080ti_1", "host-a.lab", String(repeating: "a", count: 64)] {
+            #expect(throws: Never.self) { try DeviceName.check(good) }
+        }
+        for bad in ["", "../../outside", "a/b", ".hidden", "-flag", "a,b", "a\"b", "a\nb", "naïve", String(repeating: "a", count: 65)] {
+            #expect { try DeviceName.check(bad) } throws: { "\($0)".contains("is not a name") && !"\($0)".contains(where: \.isNewline) }
+        }
+    }
+
+    @Test func theStoreAndFeatureFilesRefuseBadNames() throws {
+        let dir = try temporaryDirectory()
+        let db = try ProfileDatabase(path: dir + "/p.sqlite")
+        #expect(throws: StoreError.badDeviceName(name: "a/b")) { try db.upsertDevice(name: "a/b", source: .measured, fingerprint: nil) }
+        let features = DeviceFeatures(device: "../outside", source: "measured", referenceArchIndices: [1], values: [1], host: nil)
+        #expect(throws: StoreError.badDeviceName(name: "../outside")) { try features.write(toDirectory: dir + "/Profiles") }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/outside.json"))
+    }
+
+    @Test func aMeasuredHostDoesNotReplaceABenchmarkDevice() throws {
+        let dir = try temporaryDirectory() + "/Profiles"
+        let benchmark = DeviceFeatures(device: "lab_gpu", source: "benchmark", referenceArchIndices: [1], values: [2], host: nil)
+        try benchmark.write(toDirectory: dir)
+        let host = DeviceFeatures(device: "lab_gpu", source: "measured", referenceArchIndices: [1], values: [3], host: nil)
+        #expect(throws: StoreError.shadowsBenchmark(name: "lab_gpu")) { try host.write(toDirectory: dir) }
+        #expect(try DeviceFeatures.load(dir + "/lab_gpu.json") == benchmark)
+        // A shipped benchmark device's name is refused even in a folder without its file.
+        let raspi = DeviceFeatures(device: "raspi4", source: "measured", referenceArchIndices: [1], values: [3], host: nil)
+        #expect(throws: StoreError.shadowsBenchmark(name: "raspi4")) { try raspi.write(toDirectory: dir) }
+        try host.write(toDirectory: dir, force: true)
+        #expect(try DeviceFeatures.load(dir + "/lab_gpu.json") == host)
+        try host.write(toDirectory: dir)   // a measured file may be rewritten by its host
+    }
+}

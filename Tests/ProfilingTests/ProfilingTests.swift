@@ -219,9 +219,19 @@ func write(_ text: String, to path: String) throws {
         try write("# front\n\(s1)\n\n\(s2)\n", to: dir + "/a.txt")
         #expect(try CollectionPlan.readArchitectureList(dir + "/a.csv").map(\.string) == [s1, s2])
         #expect(try CollectionPlan.readArchitectureList(dir + "/a.txt").map(\.string) == [s1, s2])
+        // As Python's csv module and Windows editors write them: CRLF line ends, a byte-order mark.
+        try write("\u{FEFF}arch_index,arch_string\r\n1,\(s1)\r\n2,\(s2)\r\n", to: dir + "/crlf.csv")
+        try write("\u{FEFF}\(s1)\r\n\(s2)\r\n", to: dir + "/crlf.txt")
+        #expect(try CollectionPlan.readArchitectureList(dir + "/crlf.csv").map(\.string) == [s1, s2])
+        #expect(try CollectionPlan.readArchitectureList(dir + "/crlf.txt").map(\.string) == [s1, s2])
+        // A bad line is named by its number and shown as one line, however long the file.
+        try write(String(repeating: "x\r", count: 500), to: dir + "/cr.txt")
+        do { _ = try CollectionPlan.readArchitectureList(dir + "/cr.txt"); Issue.record("accepted") } catch {
+            #expect("\(error)".contains("cr.txt line 1") && !"\(error)".contains(where: \.isNewline), "\(error)")
+        }
         try write("\(s1)\n|nor_conv_3x3~0|+|bogus~0|none~1|+|none~0|none~1|none~2|\n", to: dir + "/bad.txt")
         do { _ = try CollectionPlan.readArchitectureList(dir + "/bad.txt"); Issue.record("accepted") } catch {
-            #expect("\(error)".contains("bad.txt line 2") && "\(error)".contains("unknown operation 'bogus'"))
+            #expect("\(error)".contains("bad.txt line 2") && "\(error)".contains("unknown operation 'bogus'"), "\(error)")
         }
         #expect(throws: ProfilingError.self) { try CollectionPlan.readArchitectureList(dir + "/missing.txt") }
     }
@@ -244,5 +254,31 @@ func write(_ text: String, to path: String) throws {
         let host = HostCheck.fingerprint(kernel: LinuxKernel(), threads: 1)
         #expect(!host.cpuModel.isEmpty && !host.kernel.isEmpty && !host.openBLASCore.isEmpty)
         #expect(!host.allowedCPUs.isEmpty && host.loadAverage.count == 3)
+    }
+}
+
+@Suite struct StatisticsTests {
+    @Test func oneRepetitionHasNoSpread() {
+        let one = SampleStatistics([4.0])
+        #expect(one.median == 4 && one.coefficientOfVariation == nil && one.medianAbsoluteDeviation == nil)
+        let three = SampleStatistics([1.0, 2.0, 3.0])
+        #expect(three.medianAbsoluteDeviation == 1 && abs(three.coefficientOfVariation! - 0.5) < 1e-12)
+    }
+
+    @Test func aStoredSingleRepetitionLeavesCVAndMADAbsent() throws {
+        let dir = try scratchDirectory()
+        var o = CollectOptions()
+        o.databasePath = dir + "/p.sqlite"
+        o.profilesDirectory = dir + "/Profiles"
+        o.device = "one_rep"
+        o.samples = 0
+        o.rounds = 1
+        o.events = []
+        o.energy = .off
+        o.settings = MeasurementSettings(repeats: 1, warmup: 0, batch: 1, shape: NB201NetworkShape(channels: 4, cellsPerStage: 1, resolution: 8),
+                                         unstableCV: 0.1)
+        _ = try Collector(options: o).run()
+        let rows = try ProfileDatabase(path: o.databasePath, readOnly: true).exportRows(device: "one_rep")
+        #expect(rows.count == 10 && rows.allSatisfy { $0.cv == nil && $0.mad_ms == nil && $0.median_ms > 0 })
     }
 }
