@@ -29,7 +29,7 @@ let package = Package(
             "DataFiles", "SearchSpaces", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
         .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "ProfileStore", "CPerfEvent"], swiftSettings: v5),
-        .target(name: "Predictors", dependencies: ["Autodiff", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
+        .target(name: "Predictors", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
         .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
         .target(name: "Reports", dependencies: ["Search"], swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"], swiftSettings: v5),
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "SearchSpaces"], swiftSettings: v5),
-        .testTarget(name: "PredictorsTests", dependencies: ["Predictors", "Autodiff", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
+        .testTarget(name: "PredictorsTests", dependencies: ["Predictors", "Autodiff", "DataFiles", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Reports", "Autodiff", "SearchSpaces", "Predictors", "ProfileStore", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "ProfileStore", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [

@@ -36,3 +36,11 @@ extension ParsableCommand {
         }
     }
 }
+
+/// Refuses a number option that is not a finite number of at least `minimum` (ArgumentParser
+/// reads "nan" and "inf" as numbers).
+public func requireFinite(_ flag: String, _ value: Double, atLeast minimum: Double) throws {
+    guard value.isFinite, value >= minimum else {
+        throw ValidationError("\(flag) must be a finite number ≥ \(minimum), got \(value)")
+    }
+}

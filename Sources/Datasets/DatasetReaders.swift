@@ -10,6 +10,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case badLabel(path: String, index: Int, label: Int, classes: Int)
     case missingFiles(directory: String, expected: [String])
     case unknownSource(String)
+    case badShape(path: String, sizes: [Int], reason: String)
 
     public var description: String {
         switch self {
@@ -23,6 +24,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(path): label \(label) of record \(index) is outside 0…\(classes - 1); the file is damaged"
         case .missingFiles(let directory, let expected):
             return "\(directory) lacks \(expected.joined(separator: ", ")); point --dataset at the folder that holds them"
+        case .badShape(let path, let sizes, let reason):
+            return "\(path) declares \(sizes.map(String.init).joined(separator: " × ")): \(reason); use a real IDX image file"
         case .unknownSource(let text):
             return "unknown data set '\(text)'; use fashion-mnist, idx:DIR, cifar10:DIR or synthetic"
         }
@@ -44,7 +47,14 @@ public enum IDXReader {
         let headerSize = 4 + 4 * dimensions
         guard bytes.count >= headerSize else { throw DatasetError.truncated(path: path, expectedBytes: headerSize, foundBytes: bytes.count) }
         let sizes = (0..<dimensions).map { bigEndian(bytes, at: 4 + 4 * $0) }
-        let expected = headerSize + sizes.reduce(1, *)
+        // The sizes are 32-bit and untrusted: their product can overflow before any byte is read.
+        var payload = 1
+        for size in sizes {
+            let (product, overflow) = payload.multipliedReportingOverflow(by: size)
+            guard !overflow else { throw DatasetError.badShape(path: path, sizes: sizes, reason: "more bytes than any file holds") }
+            payload = product
+        }
+        let expected = headerSize + payload
         guard bytes.count >= expected else { throw DatasetError.truncated(path: path, expectedBytes: expected, foundBytes: bytes.count) }
         return sizes
     }
@@ -53,6 +63,10 @@ public enum IDXReader {
     public static func load(images: String, labels: String, name: String, classes: Int = 10) throws -> ImageDataset {
         let imageBytes = try GzipFile.read(images), labelBytes = try GzipFile.read(labels)
         let sizes = try header(imageBytes, path: images, magic: imageMagic, dimensions: 3)
+        guard sizes[0] >= 1 else { throw DatasetError.badShape(path: images, sizes: sizes, reason: "no images") }
+        guard sizes[1] >= ImageDataset.minimumSide, sizes[2] >= ImageDataset.minimumSide else {
+            throw DatasetError.badShape(path: images, sizes: sizes, reason: "images must be at least \(ImageDataset.minimumSide) × \(ImageDataset.minimumSide) pixels (the networks halve them twice)")
+        }
         let labelCount = try header(labelBytes, path: labels, magic: labelMagic, dimensions: 1)[0]
         guard sizes[0] == labelCount else {
             throw DatasetError.countMismatch(images: images, imageCount: sizes[0], labels: labels, labelCount: labelCount)

@@ -2,6 +2,9 @@ import Autodiff
 
 /// Labelled images in memory, NCHW, pixel values scaled to [0, 1] (or normalised).
 public struct ImageDataset: Sendable {
+    /// The smallest image side the networks take: they halve the input twice.
+    public static let minimumSide = 4
+
     public var name: String
     public var channels: Int, height: Int, width: Int
     public var classes: Int

@@ -18,8 +18,9 @@ public struct DeviceInput: Equatable, Sendable {
         guard features.values.count == length else {
             throw PredictorError.wrongFeatureLength(device: features.device, expected: length, found: features.values.count)
         }
-        guard features.values.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw PredictorError.badLatency(device: features.device, reason: "latencies must be finite and positive, got \(features.values)")
+        // 1 µs to 10⁶ s: outside, a value is a unit mix-up or a damaged file, not a latency.
+        guard features.values.allSatisfy({ $0.isFinite && $0 >= 1e-3 && $0 <= 1e9 }) else {
+            throw PredictorError.badLatency(device: features.device, reason: "latencies must be finite milliseconds within 0.001…1e9, got \(features.values)")
         }
         let logs = features.values.map { Float(Foundation.log($0)) }
         let scale = logs.reduce(0, +) / Float(logs.count)
@@ -41,14 +42,17 @@ public final class LatencyPredictor {
     /// meta predictor needs the device's features.
     public func objective(device: DeviceFeatures?) throws -> LatencyObjective {
         switch file.kind {
-        case "mlp":
+        case .mlp:
             if let device, let own = file.device, device.device != own {
                 throw PredictorError.deviceMismatch(predictor: own, device: device.device)
             }
             return LatencyObjective(ensemble: file.ensemble, device: nil)
-        default:
+        case .meta:
             guard let device else {
                 throw PredictorError.badLatency(device: "?", reason: "a meta predictor needs --device-features")
+            }
+            guard device.referenceArchIndices == file.referenceArchIndices else {
+                throw PredictorError.wrongReferences(device: device.device, predictor: file.referenceArchIndices, features: device.referenceArchIndices)
             }
             return LatencyObjective(ensemble: file.ensemble,
                                     device: try DeviceInput(device, space: file.space, length: file.referenceArchIndices.count))

@@ -1,4 +1,6 @@
+import DataFiles
 import Foundation
+import SearchSpaces
 
 /// A predictor that cannot be used, with what to do about it.
 public enum PredictorError: Error, CustomStringConvertible, Equatable {
@@ -9,12 +11,18 @@ public enum PredictorError: Error, CustomStringConvertible, Equatable {
     case badLatency(device: String, reason: String)
     case deviceMismatch(predictor: String, device: String)
     case tooFewSamples(device: String, found: Int, needed: Int)
+    case invalid(path: String, reason: String)
+    case wrongReferences(device: String, predictor: [Int], features: [Int])
 
     public var description: String {
         switch self {
         case .wrongFormat(let path, let found):
             return "\(path) is '\(found)', not \(PredictorFile.formatVersion); retrain it with this modnas (modnas-predict train)"
         case .unreadable(let path, let reason): return "cannot read predictor \(path): \(reason)"
+        case .invalid(let path, let reason):
+            return "predictor \(path) is inconsistent (\(reason)); retrain it with modnas-predict train or restore the shipped file"
+        case .wrongReferences(let device, let predictor, let features):
+            return "device features of '\(device)' use reference architectures \(features), the predictor \(predictor); measure the predictor's references"
         case .wrongFeatureLength(let device, let expected, let found):
             return "device features of '\(device)' have \(found) values, the predictor needs \(expected) (one per reference architecture)"
         case .wrongSpace(let device, let expected, let found):
@@ -38,13 +46,20 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     public var createdAt: Date
 }
 
+/// Which inputs a predictor takes.
+public enum PredictorKind: String, Codable, Sendable {
+    /// One device: the architecture encoding only.
+    case mlp
+    /// Any device: the architecture encoding and the device's `DeviceInput`.
+    case meta
+}
+
 /// An exported latency predictor (`Predictors/*.json`, format `modnas.predictor.v1`).
 public struct PredictorFile: Codable, Equatable, Sendable {
     public static let formatVersion = "modnas.predictor.v1"
 
     public var format: String
-    /// "mlp" (one device) or "meta" (conditioned on device features).
-    public var kind: String
+    public var kind: PredictorKind
     public var space: String
     public var encoding: String
     /// The device of an MLP predictor.
@@ -69,9 +84,39 @@ public struct PredictorFile: Codable, Equatable, Sendable {
         guard format == formatVersion else { throw PredictorError.wrongFormat(path: path, found: format) }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        do { return try decoder.decode(PredictorFile.self, from: data) } catch {
-            throw PredictorError.unreadable(path: path, reason: "damaged predictor (\(error))")
+        let file: PredictorFile
+        do { file = try decoder.decode(PredictorFile.self, from: data) } catch {
+            throw PredictorError.unreadable(path: path, reason: "damaged predictor (\(DecodingProblem(error)))")
         }
+        if let problem = file.problem { throw PredictorError.invalid(path: path, reason: problem) }
+        return file
+    }
+
+    /// The input width the ensemble must take: the encoding, and for a meta predictor one value
+    /// per reference architecture plus the device's scale.
+    public var inputCount: Int {
+        ArchitectureEncoding.featureCount + (kind == .meta ? referenceArchIndices.count + 1 : 0)
+    }
+
+    /// What makes the file unusable, checked before any weight is used; nil when it is sound.
+    public var problem: String? {
+        guard space == "nb201" else { return "space '\(space)', this modnas predicts nb201" }
+        guard encoding == ArchitectureEncoding.name else { return "encoding '\(encoding)', expected '\(ArchitectureEncoding.name)'" }
+        guard !ensemble.isEmpty else { return "the ensemble is empty" }
+        switch kind {
+        case .mlp:
+            guard device?.isEmpty == false else { return "an mlp predictor names no device" }
+        case .meta:
+            guard !referenceArchIndices.isEmpty else { return "a meta predictor lists no reference architectures" }
+        }
+        guard referenceArchIndices.allSatisfy({ (0..<NB201Architecture.spaceSize).contains($0) }),
+              Set(referenceArchIndices).count == referenceArchIndices.count else {
+            return "reference_arch_indices \(referenceArchIndices) are not distinct NB201 indices"
+        }
+        for (k, r) in ensemble.enumerated() {
+            if let p = r.problem(inputs: inputCount) { return "ensemble member \(k): \(p)" }
+        }
+        return nil
     }
 
     /// Writes the file as JSON.

@@ -47,7 +47,7 @@ public enum PredictorTraining {
                           scalars: samples.architectures.flatMap { ArchitectureEncoding.features($0.oneHotEncoding) })
         let targets = samples.milliseconds.map { Float(Foundation.log($0)) }
         let fits = fitEnsemble(rows: rows, targets: targets, configuration: configuration, size: ensembleSize)
-        return PredictorFile(format: PredictorFile.formatVersion, kind: "mlp", space: space, encoding: ArchitectureEncoding.name,
+        return PredictorFile(format: PredictorFile.formatVersion, kind: .mlp, space: space, encoding: ArchitectureEncoding.name,
                              device: samples.device, referenceArchIndices: referenceArchIndices, ensemble: fits.map(\.0),
                              training: TrainingSummary(devices: [samples.device], samplesPerDevice: [samples.device: rows.shape[0]],
                                                        configuration: configuration, fits: fits.map(\.1), createdAt: Date()),
@@ -73,7 +73,7 @@ public enum PredictorTraining {
         let width = ArchitectureEncoding.featureCount + referenceArchIndices.count + 1
         let rows = Tensor(shape: [targets.count, width], scalars: scalars)
         let fits = fitEnsemble(rows: rows, targets: targets, configuration: configuration, size: ensembleSize)
-        return PredictorFile(format: PredictorFile.formatVersion, kind: "meta", space: space, encoding: ArchitectureEncoding.name,
+        return PredictorFile(format: PredictorFile.formatVersion, kind: .meta, space: space, encoding: ArchitectureEncoding.name,
                              device: nil, referenceArchIndices: referenceArchIndices, ensemble: fits.map(\.0),
                              training: TrainingSummary(devices: devices.map(\.device),
                                                        samplesPerDevice: Dictionary(uniqueKeysWithValues: devices.map { ($0.device, $0.architectures.count) }),

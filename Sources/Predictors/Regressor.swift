@@ -11,6 +11,17 @@ public struct DenseLayer: Codable, Equatable, Sendable {
     public init(inputs: Int, outputs: Int, weight: [Float], bias: [Float]) {
         (self.inputs, self.outputs, self.weight, self.bias) = (inputs, outputs, weight, bias)
     }
+
+    /// What is wrong with the stored weights (sizes, non-finite values); nil when they are sound.
+    public func problem(inputs expected: Int) -> String? {
+        guard inputs == expected else { return "a layer takes \(inputs) inputs where \(expected) arrive" }
+        guard inputs >= 1, outputs >= 1, inputs <= 1 << 16, outputs <= 1 << 16 else { return "a layer of \(inputs) × \(outputs)" }
+        guard weight.count == inputs * outputs, bias.count == outputs else {
+            return "a \(outputs) × \(inputs) layer stores \(weight.count) weights and \(bias.count) biases"
+        }
+        guard weight.allSatisfy(\.isFinite), bias.allSatisfy(\.isFinite) else { return "a layer holds a non-finite weight" }
+        return nil
+    }
 }
 
 /// A regressor on normalised inputs and a normalised target: a linear term plus an MLP (ReLU
@@ -24,6 +35,28 @@ public struct Regressor: Codable, Equatable, Sendable {
     public var inputStd: [Float]
     public var targetMean: Float
     public var targetStd: Float
+
+    /// What is wrong with the regressor for `inputs` raw inputs; nil when every size matches and
+    /// every constant is finite (and each scale positive).
+    public func problem(inputs: Int) -> String? {
+        guard inputMean.count == inputs, inputStd.count == inputs else {
+            return "normalisation for \(inputMean.count) and \(inputStd.count) inputs, the model takes \(inputs)"
+        }
+        guard inputMean.allSatisfy(\.isFinite), inputStd.allSatisfy({ $0.isFinite && $0 > 0 }),
+              targetMean.isFinite, targetStd.isFinite, targetStd > 0 else {
+            return "a normalisation constant is not finite or a scale is not positive"
+        }
+        if let p = linearTerm.problem(inputs: inputs) ?? (linearTerm.outputs == 1 ? nil : "the linear term has \(linearTerm.outputs) outputs") {
+            return "linear term: \(p)"
+        }
+        guard let last = layers.last, last.outputs == 1 else { return "the MLP must end in one output" }
+        var width = inputs
+        for (k, layer) in layers.enumerated() {
+            if let p = layer.problem(inputs: width) { return "layer \(k + 1): \(p)" }
+            width = layer.outputs
+        }
+        return nil
+    }
 
     /// Predictions (de-normalised target) for raw input rows [n, inputs].
     public func predict(_ rows: Tensor) -> [Float] {

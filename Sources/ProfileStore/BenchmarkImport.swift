@@ -7,6 +7,8 @@ public struct TransferCounts: Equatable, Sendable {
     public var devices = 0
     public var sessions = 0
     public var measurements = 0
+    /// Measurements replaced by the input's copy with more rounds (merge only).
+    public var completed = 0
 }
 
 extension ProfileDatabase {

@@ -1,4 +1,6 @@
+import DataFiles
 import Foundation
+import SearchSpaces
 
 /// A device's feature vector: the latencies of the 10 reference architectures
 /// (`Profiles/<device>.json`, format `modnas.device-features.v1`).
@@ -46,6 +48,27 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         return path
     }
 
+    /// What makes the features unusable: an unknown source, references that are not distinct
+    /// architectures of the space, or latencies that are not one positive, finite value each.
+    public var problem: String? {
+        guard source == "measured" || source == "benchmark" else { return "source '\(source)' is neither measured nor benchmark" }
+        guard metric == "latency_ms" else { return "metric '\(metric)', expected latency_ms" }
+        guard !values.isEmpty, values.count == referenceArchIndices.count else {
+            return "\(values.count) values for \(referenceArchIndices.count) reference architectures"
+        }
+        if space == "nb201" {
+            guard referenceArchIndices.allSatisfy({ (0..<NB201Architecture.spaceSize).contains($0) }) else {
+                return "reference_arch_indices outside 0..<\(NB201Architecture.spaceSize)"
+            }
+        }
+        guard Set(referenceArchIndices).count == referenceArchIndices.count else { return "reference_arch_indices repeat an architecture" }
+        // 1 µs to 10⁶ s: outside, a value is a unit mix-up or damage, not a latency.
+        guard values.allSatisfy({ $0.isFinite && $0 >= 1e-3 && $0 <= 1e9 }) else {
+            return "latencies must be finite milliseconds within 0.001…1e9"
+        }
+        return nil
+    }
+
     /// Reads one feature file.
     public static func load(_ path: String) throws -> DeviceFeatures {
         let data: Data
@@ -54,7 +77,7 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         }
         let features: DeviceFeatures
         do { features = try JSONDecoder().decode(DeviceFeatures.self, from: data) } catch {
-            throw StoreError.badFeatureFile(path: path, reason: "\(error)")
+            throw StoreError.badFeatureFile(path: path, reason: "\(DecodingProblem(error))")
         }
         guard features.format == formatVersion else {
             throw StoreError.badFeatureFile(path: path, reason: "format is '\(features.format)'")
@@ -62,6 +85,7 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         do { try DeviceName.check(features.device) } catch {
             throw StoreError.badFeatureFile(path: path, reason: "\(error)")
         }
+        if let problem = features.problem { throw StoreError.badFeatureFile(path: path, reason: problem) }
         return features
     }
 

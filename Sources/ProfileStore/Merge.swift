@@ -1,10 +1,16 @@
+import Foundation
 import GRDB
 
 extension ProfileDatabase {
     /// Copies every device, session and measurement of the database at `inputPath` that this one
-    /// lacks. Sessions are matched by UUID and measurements by (session, architecture), so merging
-    /// the same input twice changes nothing.
+    /// lacks, and completes what an earlier merge saw partly: a measurement is taken by round, so
+    /// the input's copy replaces this one's (with its counters and energy) when it holds more
+    /// rounds. Sessions are matched by UUID and measurements by (session, architecture), so
+    /// merging the same input twice changes nothing.
     public func merge(from inputPath: String) throws -> TransferCounts {
+        if Self.sameFile(inputPath, path) {
+            throw StoreError.mergeIntoItself(path: inputPath)
+        }
         // Validates the input (schema, application) without modifying it.
         let input = try ProfileDatabase(path: inputPath, readOnly: true)
         let incomingDevices = try input.pool.read { db in try DeviceRecord.fetchAll(db) }
@@ -45,6 +51,12 @@ extension ProfileDatabase {
                     JOIN input.architecture a ON a.id = m.architectureId
                     JOIN main.architecture ma ON ma.space = a.space AND ma.archString = a.archString
                     """
+                let target = "JOIN main.measurement mm ON mm.sessionId = ms.id AND mm.architectureId = ma.id"
+                // Rows of this database that the input holds with more rounds give way (their
+                // counters and energy go with them, ON DELETE CASCADE); the inserts below copy the
+                // input's complete rows.
+                try db.execute(sql: "DELETE FROM main.measurement WHERE id IN (SELECT mm.id \(mapped) \(target) WHERE m.rounds > mm.rounds)")
+                counts.completed = db.changesCount
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO main.measurement (sessionId, architectureId, role, label, repetitionsMs,
                         repetitionCount, medianMs, meanMs, p10Ms, p90Ms, madMs, cv, minMs, attempts, rounds, unstable, measuredAt)
@@ -52,8 +64,7 @@ extension ProfileDatabase {
                         m.p10Ms, m.p90Ms, m.madMs, m.cv, m.minMs, m.attempts, m.rounds, m.unstable, m.measuredAt
                     \(mapped)
                     """)
-                counts.measurements = db.changesCount
-                let target = "JOIN main.measurement mm ON mm.sessionId = ms.id AND mm.architectureId = ma.id"
+                counts.measurements = db.changesCount - counts.completed
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO main.counterValue (measurementId, event, perInference, total, passes,
                         timeEnabledNs, timeRunningNs, scaled, absentReason)
@@ -74,5 +85,18 @@ extension ProfileDatabase {
             }
             return counts
         }
+    }
+
+    /// Whether two paths name one file (through `..`, a symlink or a hard link): same device and inode.
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        func identity(_ p: String) -> (Int, Int)? {
+            let resolved = URL(fileURLWithPath: p).resolvingSymlinksInPath().path
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: resolved),
+                  let device = (attributes[.systemNumber] as? NSNumber)?.intValue,
+                  let inode = (attributes[.systemFileNumber] as? NSNumber)?.intValue else { return nil }
+            return (device, inode)
+        }
+        guard let x = identity(a), let y = identity(b) else { return false }
+        return x == y
     }
 }

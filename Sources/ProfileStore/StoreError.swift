@@ -10,6 +10,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case badFeatureFile(path: String, reason: String)
     case badDeviceName(name: String)
     case shadowsBenchmark(name: String)
+    case mergeIntoItself(path: String)
 
     public var description: String {
         switch self {
@@ -19,6 +20,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "device name \(String(reflecting: name)) is not a name: use \(DeviceName.rule)"
         case .shadowsBenchmark(let name):
             return "'\(name)' is a benchmark device; give this host another --device name (or --force to replace the benchmark's features)"
+        case .mergeIntoItself(let path):
+            return "\(path) is the database merged into (the same file); merge other databases into it"
         case .cannotOpen(let path, let reason):
             return "cannot open database \(path): \(reason); check that its folder exists and is writable"
         case .newerSchema(let path, let unknown):

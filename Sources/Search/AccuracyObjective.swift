@@ -231,8 +231,10 @@ enum FloatData {
     static func decode(_ data: Data) throws -> [Float] {
         guard data.count % 4 == 0 else { throw SearchError.badFile(reason: "a checkpoint array has \(data.count) bytes, not a multiple of 4; the checkpoint is damaged") }
         let bytes = [UInt8](data)
-        return stride(from: 0, to: bytes.count, by: 4).map { i in
+        let values = stride(from: 0, to: bytes.count, by: 4).map { i in
             Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
         }
+        guard values.allSatisfy(\.isFinite) else { throw SearchError.badFile(reason: "a checkpoint array holds a non-finite number; the checkpoint is damaged") }
+        return values
     }
 }

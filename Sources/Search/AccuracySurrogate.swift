@@ -106,6 +106,18 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
         return AccuracySurrogate(encoding: PathEncoding.name, ensemble: models, queried: queried, source: source, chanceError: chanceError)
     }
 
+    /// What makes a stored surrogate unusable; nil when it is sound.
+    public var problem: String? {
+        guard encoding == PathEncoding.name else { return "encoding '\(encoding)', expected '\(PathEncoding.name)'" }
+        guard !ensemble.isEmpty else { return "the ensemble is empty" }
+        guard chanceError.isFinite, chanceError > 0, chanceError < 100 else { return "chance error \(chanceError) %" }
+        guard queried.allSatisfy({ (0..<NB201Architecture.spaceSize).contains($0) }) else { return "a queried index outside the space" }
+        for (k, r) in ensemble.enumerated() {
+            if let p = r.problem(inputs: PathEncoding.featureCount) { return "ensemble member \(k): \(p)" }
+        }
+        return nil
+    }
+
     /// Estimated test error (%) of each architecture.
     public func errors(_ architectures: [NB201Architecture]) -> [Double] {
         guard !architectures.isEmpty else { return [] }

@@ -26,7 +26,7 @@ public struct DeviceCatalog {
         }
         let metaPath = metaPredictor ?? (predictorDirectory as NSString).appendingPathComponent("meta.json")
         meta = try PredictorFile.load(metaPath)
-        guard meta.kind == "meta" else { throw SearchError.badConfiguration("\(metaPath) is a '\(meta.kind)' predictor; the search needs a meta predictor there") }
+        guard meta.kind == .meta else { throw SearchError.badConfiguration("\(metaPath) is a '\(meta.kind)' predictor; the search needs a meta predictor there") }
         var own: [String: (file: PredictorFile, name: String)] = [:]
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: predictorDirectory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
         for name in names where (predictorDirectory as NSString).appendingPathComponent(name) != metaPath {

@@ -1,5 +1,6 @@
 import DataFiles
 import Foundation
+import ProfileStore
 import SearchSpaces
 
 /// One architecture of a device's front (one row of `fronts.csv`, format in docs/DESIGN.md).
@@ -60,11 +61,20 @@ public enum Fronts {
         let at = Dictionary(uniqueKeysWithValues: try needed.map { ($0, try table.columnIndex($0)) })
         return try table.rows.enumerated().map { n, row in
             let line = n + 2
-            func number(_ name: String) throws -> Double {
+            func number(_ name: String, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) throws -> Double {
                 guard let v = Double(row[at[name]!]), v.isFinite else {
                     throw SearchError.badFronts(path: path, line: line, reason: "'\(row[at[name]!])' in \(name) is not a number")
                 }
+                guard range.contains(v) else {
+                    throw SearchError.badFronts(path: path, line: line, reason: "\(name) \(row[at[name]!]) is outside \(range.lowerBound)…\(range.upperBound)")
+                }
                 return v
+            }
+            do { try DeviceName.check(row[at["device"]!]) } catch {
+                throw SearchError.badFronts(path: path, line: line, reason: "\(error)")
+            }
+            guard let preferenceIndex = Int(row[at["preference_index"]!]), (0...100_000).contains(preferenceIndex) else {
+                throw SearchError.badFronts(path: path, line: line, reason: "preference_index '\(row[at["preference_index"]!])' is not an integer within 0…100000")
             }
             let architecture: NB201Architecture
             do { architecture = try NB201Architecture(parsing: row[at["arch_string"]!]) } catch {
@@ -74,10 +84,10 @@ public enum Fronts {
             guard Int(row[at["arch_index"]!]) == archIndex else {
                 throw SearchError.badFronts(path: path, line: line, reason: "arch_index \(row[at["arch_index"]!]) is not \(architecture.string) (official index \(archIndex))")
             }
-            return FrontRow(device: row[at["device"]!], preferenceIndex: Int(try number("preference_index")),
-                            preference: [try number("r_accuracy"), try number("r_latency")], archIndex: archIndex,
-                            architecture: architecture, predictedLatencyMs: try number("predicted_latency_ms"),
-                            estimatedAccuracy: row[at["estimated_accuracy"]!].isEmpty ? nil : try number("estimated_accuracy"))
+            return FrontRow(device: row[at["device"]!], preferenceIndex: preferenceIndex,
+                            preference: [try number("r_accuracy", in: 0...1), try number("r_latency", in: 0...1)], archIndex: archIndex,
+                            architecture: architecture, predictedLatencyMs: try number("predicted_latency_ms", in: 0...1e9),
+                            estimatedAccuracy: row[at["estimated_accuracy"]!].isEmpty ? nil : try number("estimated_accuracy", in: 0...100))
         }
     }
 }

@@ -1,6 +1,8 @@
+import DataFiles
 import Foundation
 import Predictors
 import ProfileStore
+import SearchSpaces
 
 /// A finished search (`hypernetwork.json`, format `modnas.hypernetwork.v1`): everything needed to
 /// produce fronts later for any device given by its features, without searching again.
@@ -97,9 +99,41 @@ public struct HypernetworkFile: Codable, Sendable {
         guard format == formatVersion else { throw SearchError.wrongFormat(path: path, found: format, expected: formatVersion) }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        do { return try decoder.decode(HypernetworkFile.self, from: data) } catch {
-            throw SearchError.badFile(reason: "\(path) is a damaged hypernetwork file (\(error)); rerun modnas search")
+        let file: HypernetworkFile
+        do { file = try decoder.decode(HypernetworkFile.self, from: data) } catch {
+            throw SearchError.badFile(reason: "\(path) is a damaged hypernetwork file (\(DecodingProblem(error))); rerun modnas search")
         }
+        if let problem = file.problem { throw SearchError.badFile(reason: "\(path) is an inconsistent hypernetwork file (\(problem)); rerun modnas search") }
+        return file
+    }
+
+    /// What makes the file unusable, checked before any weight is used; nil when it is sound.
+    var problem: String? {
+        guard space == "nb201" else { return "space '\(space)', this modnas searches nb201" }
+        guard objectives == ["test_error_percent", "latency_ms"] else { return "objectives \(objectives)" }
+        guard latencyPredictor.kind == .meta else { return "its latency predictor is not a meta predictor" }
+        if let p = latencyPredictor.problem { return "latency predictor: \(p)" }
+        guard referenceArchIndices == latencyPredictor.referenceArchIndices else { return "reference architectures differ from its predictor's" }
+        let ops = NB201Architecture.edgeCount * NB201Architecture.operationCount
+        guard layers.count == 3, let hidden = layers.first?.outputs, (1...4096).contains(hidden) else { return "the hypernetwork needs 3 layers of at most 4096 units" }
+        let widths = [(objectives.count + referenceArchIndices.count + 1, hidden), (hidden, hidden), (hidden, objectives.count * ops)]
+        for (k, (layer, width)) in zip(layers, widths).enumerated() {
+            if let p = layer.problem(inputs: width.0) ?? (layer.outputs == width.1 ? nil : "\(layer.outputs) outputs, need \(width.1)") {
+                return "hypernetwork layer \(k + 1): \(p)"
+            }
+        }
+        switch accuracyMode {
+        case "surrogate":
+            guard let surrogate else { return "a surrogate-mode search without its surrogate" }
+            if let p = surrogate.problem { return "surrogate: \(p)" }
+        case "supernet":
+            guard let supernet else { return "a supernet-mode search without its supernet record" }
+            guard supernet.estimatedErrors.allSatisfy({ (try? NB201Architecture(parsing: $0.key)) != nil && $0.value.isFinite && (0...100).contains($0.value) }) else {
+                return "a supernet estimate that is not an architecture's error in 0…100 %"
+            }
+        default: return "accuracy mode '\(accuracyMode)'"
+        }
+        return nil
     }
 
     public func write(to path: String) throws {

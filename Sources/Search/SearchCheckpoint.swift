@@ -1,4 +1,5 @@
 import Autodiff
+import DataFiles
 import Foundation
 
 /// A search's state after an epoch (`checkpoint.json`, format `modnas.checkpoint.v1`): the
@@ -35,9 +36,28 @@ public struct SearchCheckpoint: Codable {
             throw SearchError.badFile(reason: "\(path) is not a modnas checkpoint; start the search without --resume")
         }
         guard format == formatVersion else { throw SearchError.wrongFormat(path: path, found: format, expected: formatVersion) }
-        do { return try JSONDecoder().decode(SearchCheckpoint.self, from: data) } catch {
-            throw SearchError.badFile(reason: "\(path) is a damaged checkpoint (\(error)); start the search without --resume")
+        let checkpoint: SearchCheckpoint
+        do { checkpoint = try JSONDecoder().decode(SearchCheckpoint.self, from: data) } catch {
+            throw SearchError.badFile(reason: "\(path) is a damaged checkpoint (\(DecodingProblem(error))); start the search without --resume")
         }
+        if let problem = checkpoint.problem {
+            throw SearchError.badFile(reason: "\(path) holds an impossible search state (\(problem)); start the search without --resume")
+        }
+        return checkpoint
+    }
+
+    /// What no search could have written: a log that is not epochs 1, 2, … with finite figures,
+    /// more epochs than configured, negative counters, or a generator state of all zeros (the
+    /// one state xoshiro never leaves).
+    var problem: String? {
+        guard rng.count == 4, rng.contains(where: { $0 != 0 }) else { return "generator state \(rng)" }
+        guard adamSteps >= 0, step >= 0, elapsed.isFinite, elapsed >= 0 else { return "negative or non-finite step counts or time" }
+        guard log.count <= configuration.epochs, log.map(\.epoch) == Array(0..<log.count).map({ $0 + 1 }) else {
+            return "a log of epochs \(log.map(\.epoch)) for \(configuration.epochs) configured"
+        }
+        let figures = log.flatMap { [$0.meanLoss, $0.predictedHypervolume, $0.supernetLoss, $0.benchmarkHypervolume, $0.seconds] }
+        guard figures.allSatisfy({ $0?.isFinite ?? true }) else { return "a non-finite figure in the log" }
+        return nil
     }
 
     /// Writes atomically: a kill during the write leaves the previous checkpoint.

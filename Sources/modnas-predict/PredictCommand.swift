@@ -32,6 +32,11 @@ extension PredictCommand {
         @Option(help: "L2 weight decay of the per-device MLPs.") var weightDecay: Float = 1e-2
         @Option(help: "Minibatch size of the per-device MLPs.") var batch = 64
 
+        func validate() throws {
+            try requireFinite("--learning-rate", Double(learningRate), atLeast: 0)
+            try requireFinite("--weight-decay", Double(weightDecay), atLeast: 0)
+        }
+
         func run() throws {
             var bench = PredictorBenchmark()
             bench.trainSize = trainSize

@@ -113,7 +113,7 @@ extension PredictCommand {
             let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try CollectionPlan.referenceStrings())
             let p = try LatencyPredictor(path: predictor)
             // A meta predictor needs the features; asking the store again gives its exact error.
-            let features = p.file.kind == "meta" && d.features == nil
+            let features = p.file.kind == .meta && d.features == nil
                 ? try database.features(device: device, space: "nb201", references: try CollectionPlan.referenceStrings()) : d.features
             let objective = try p.objective(device: features)
             let m = PredictionMetrics(predicted: objective.milliseconds(d.architectures), truth: d.milliseconds)
@@ -136,7 +136,7 @@ extension PredictCommand {
             let database = try ProfileDatabase(path: db, readOnly: true)
             let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try CollectionPlan.referenceStrings())
             let base = try LatencyPredictor(path: predictor)
-            guard base.file.kind == "meta" else { throw ValidationError("adapt needs a meta predictor, \(predictor) is \(base.file.kind)") }
+            guard base.file.kind == .meta else { throw ValidationError("adapt needs a meta predictor, \(predictor) is \(base.file.kind)") }
             let adapted = try PredictorTraining.adapt(base.file, to: d, epochs: epochs)
             try adapted.write(to: out)
             let m = adapted.metrics["\(device) (adaptation samples)"]!

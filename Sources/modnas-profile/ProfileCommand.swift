@@ -59,6 +59,7 @@ extension ProfileCommand {
             }
             guard channels >= 1, cells >= 0, resolution >= 4 else { throw ValidationError("--channels ≥ 1, --cells ≥ 0, --resolution ≥ 4") }
             guard EnergyMode(rawValue: energy) != nil else { throw ValidationError("--energy must be auto, rapl, perf or off") }
+            try requireFinite("--unstable-cv", unstableCv, atLeast: 0)
         }
 
         func run() throws {
@@ -195,7 +196,7 @@ extension ProfileCommand {
             let target = try ProfileDatabase(path: into)
             for input in inputs {
                 let c = try target.merge(from: input)
-                print("\(input): \(c.devices) devices, \(c.sessions) sessions, \(c.measurements) measurements added")
+                print("\(input): \(c.devices) devices, \(c.sessions) sessions, \(c.measurements) measurements added, \(c.completed) completed with later rounds")
             }
         }
     }

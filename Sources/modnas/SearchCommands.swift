@@ -1,5 +1,6 @@
 import ArgumentParser
 import Autodiff
+import CommandSupport
 import DataFiles
 import Datasets
 import Foundation
@@ -80,6 +81,10 @@ extension ModnasCommand {
             guard channels >= 1, cellsPerStage >= 1, batchSize >= 2, trainingImages >= 0, testImages >= 0, threads >= 1, warmupEpochs >= 0 else {
                 throw ValidationError("--channels, --cells-per-stage and --threads must be ≥ 1, --batch-size ≥ 2, --training-images, --test-images and --warmup-epochs ≥ 0")
             }
+            try requireFinite("--learning-rate", Double(learningRate ?? 0), atLeast: 0)
+            try requireFinite("--weight-decay", Double(weightDecay), atLeast: 0)
+            try requireFinite("--entropy-weight", Double(entropyWeight), atLeast: 0)
+            try requireFinite("--supernet-learning-rate", Double(supernetLearningRate), atLeast: 0)
             if isSupernet, let epochs, epochs <= warmupEpochs { throw ValidationError("--epochs must exceed --warmup-epochs (\(warmupEpochs)): the hypernetwork trains after the warm-up") }
             if isSupernet, stepsPerEpoch != nil { throw ValidationError("in supernet mode an epoch is one pass over the weight images; set --training-images instead of --steps-per-epoch") }
             if isSupernet, exhaustive { throw ValidationError("--exhaustive needs the surrogate mode (it enumerates the surrogate's estimates)") }

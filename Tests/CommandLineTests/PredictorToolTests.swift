@@ -45,5 +45,17 @@ func repositoryPath(_ relative: String) -> String {
         try expectOneLineError(["predict", "--predictor", meta, "--device-features", repositoryPath("Profiles/raspi4.json")],
                                "exactly one of --all and --archs")
         try expectOneLineError(["train", "--kind", "forest"], "--kind must be mlp or meta")
+        // Features that parse but do not fit: references in another order, a latency of 1e300.
+        let raspi = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: repositoryPath("Profiles/raspi4.json")))) as! [String: Any]
+        var reversed = raspi, huge = raspi
+        reversed["reference_arch_indices"] = (raspi["reference_arch_indices"] as! [Int]).reversed().map { $0 }
+        huge["values"] = [1e300] + (raspi["values"] as! [Double]).dropFirst()
+        try JSONSerialization.data(withJSONObject: reversed).write(to: URL(fileURLWithPath: "\(dir)/reversed.json"))
+        try JSONSerialization.data(withJSONObject: huge).write(to: URL(fileURLWithPath: "\(dir)/huge.json"))
+        try expectOneLineError(["predict", "--predictor", meta, "--device-features", "\(dir)/reversed.json", "--all"], "use reference architectures")
+        try expectOneLineError(["predict", "--predictor", meta, "--device-features", "\(dir)/huge.json", "--all"], "finite milliseconds")
+        // A read command does not create the database it is asked to read.
+        try expectOneLineError(["eval", "--predictor", meta, "--db", "\(dir)/missing.sqlite", "--device", "x"], "no such file")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/missing.sqlite"))
     }
 }

@@ -109,6 +109,9 @@ func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy:
         let named = { (name: String) in base.map { $0 == "e2e" ? name : $0 } }
         for name in ["../../outside", "a/b", "", "a,b", "a\"b", "a\nb"] { try expectOneLineError(named(name), "is not a name") }
         try expectOneLineError(named("raspi4"), "is a benchmark device")
+        try expectOneLineError(base + ["--unstable-cv", "nan"], "--unstable-cv must be a finite number")
+        try expectOneLineError(base + ["--unstable-cv=-1"], "--unstable-cv must be a finite number")
+        for command in ["devices", "export"] { try expectOneLineError([command, "--db", "\(dir)/missing.sqlite"], "no such file") }
         let written = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0 != "bad.txt" }
         #expect(written.isEmpty && !FileManager.default.fileExists(atPath: dir + "/../outside.json"), "a refused collect wrote \(written)")
         // A database of a newer schema is refused and kept as it was.

@@ -30,11 +30,11 @@ func idx(magic: UInt32, sizes: [Int], body: [UInt8]) -> Data {
 
     @Test func plainAndBadFiles() throws {
         let dir = try scratchDirectory()
-        let images = idx(magic: 0x803, sizes: [2, 2, 3], body: [0, 255, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6])
+        let images = idx(magic: 0x803, sizes: [2, 4, 5], body: [0, 255] + [UInt8](repeating: 7, count: 38))
         try images.write(to: URL(fileURLWithPath: "\(dir)/i"))
         try idx(magic: 0x801, sizes: [2], body: [7, 1]).write(to: URL(fileURLWithPath: "\(dir)/l"))
         let d = try IDXReader.load(images: "\(dir)/i", labels: "\(dir)/l", name: "tiny")
-        #expect(d.count == 2 && d.height == 2 && d.width == 3 && d.labels == [7, 1] && d.pixels[1] == 1)
+        #expect(d.count == 2 && d.height == 4 && d.width == 5 && d.labels == [7, 1] && d.pixels[1] == 1)
         func expectError(_ body: () throws -> Void, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
             #expect(sourceLocation: sourceLocation) { try body() } throws: { "\($0)".contains(fragment) && !"\($0)".contains("\n") }
         }
@@ -51,6 +51,12 @@ func idx(magic: UInt32, sizes: [Int], body: [UInt8]) -> Data {
         let gz = try Data(contentsOf: URL(fileURLWithPath: DatasetSource.fashionMNISTDirectory + "/train-labels-idx1-ubyte.gz"))
         try gz.prefix(gz.count / 2).write(to: URL(fileURLWithPath: "\(dir)/cut-labels.gz"))
         expectError({ _ = try IDXReader.load(images: "\(dir)/i", labels: "\(dir)/cut-labels.gz", name: "x") }, "damaged")
+        // Headers that parse but cannot be images: sizes whose product overflows, images too
+        // small for the networks, no pixels at all.
+        for (name, sizes) in [("huge", [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF]), ("one", [2, 1, 1]), ("flat", [2, 28, 0]), ("empty", [0, 28, 28])] {
+            try idx(magic: 0x803, sizes: sizes, body: [1, 2]).write(to: URL(fileURLWithPath: "\(dir)/\(name)"))
+            expectError({ _ = try IDXReader.load(images: "\(dir)/\(name)", labels: "\(dir)/l", name: "x") }, "\(dir)/\(name) declares")
+        }
     }
 }
 

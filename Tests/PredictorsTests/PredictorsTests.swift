@@ -1,4 +1,5 @@
 import Autodiff
+import DataFiles
 import Foundation
 import Testing
 @testable import Predictors
@@ -101,7 +102,7 @@ func quickConfiguration() -> TrainingConfiguration {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-pred-\(UUID().uuidString)").path
         try file.write(to: dir + "/p.json")
         let loaded = try PredictorFile.load(dir + "/p.json")
-        #expect(loaded.ensemble == file.ensemble && loaded.kind == "mlp" && loaded.device == "synthetic")
+        #expect(loaded.ensemble == file.ensemble && loaded.kind == .mlp && loaded.device == "synthetic")
         var text = try String(contentsOfFile: dir + "/p.json", encoding: .utf8)
         text = text.replacingOccurrences(of: "modnas.predictor.v1", with: "modnas.predictor.v0")
         try text.write(toFile: dir + "/old.json", atomically: true, encoding: .utf8)
@@ -162,6 +163,57 @@ func quickConfiguration() -> TrainingConfiguration {
         let adapted = try PredictorTraining.adapt(meta, to: unseen, epochs: 60)
         let after = try #require(adapted.metrics["c (adaptation samples)"])
         #expect(after.mape < before.mape, "MAPE \(before.mape) → \(after.mape)")
-        #expect(adapted.kind == "meta" && adapted.device == "c")
+        #expect(adapted.kind == .meta && adapted.device == "c")
+    }
+}
+
+@Suite struct PredictorFileValidationTests {
+    /// The shipped meta predictor as JSON, changed by `edit`, written to a temporary file.
+    func edited(_ name: String, _ edit: (inout [String: Any]) -> Void) throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: try ShippedData.path("Predictors/\(name)")))
+        var json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        edit(&json)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-bad-\(UUID().uuidString).json").path
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func member(_ json: inout [String: Any], _ edit: (inout [String: Any]) -> Void) {
+        var ensemble = json["ensemble"] as! [[String: Any]]
+        edit(&ensemble[0])
+        json["ensemble"] = ensemble
+    }
+
+    @Test func inconsistentFilesAreRefusedBeforeUse() throws {
+        let cases: [(String, String, (inout [String: Any]) -> Void)] = [
+            ("meta.json", "stores", { j in self.member(&j) { r in
+                var layers = r["layers"] as! [[String: Any]]
+                layers[0]["weight"] = (layers[0]["weight"] as! [Double]).dropLast().map { $0 }
+                r["layers"] = layers } }),
+            ("meta.json", "names no device", { $0["kind"] = "mlp" }),
+            ("meta.json", "the model takes 39", { $0["kind"] = "mlp"; $0["device"] = "pixel3" }),
+            ("mlp-pixel3.json", "lists no reference", { $0["kind"] = "meta"; $0["reference_arch_indices"] = [Int](); $0["referenceArchIndices"] = [Int]() }),
+            ("meta.json", "scale is not positive", { j in self.member(&j) { r in r["inputStd"] = [0.0] + (r["inputStd"] as! [Double]).dropFirst() } }),
+            ("meta.json", "ensemble is empty", { $0["ensemble"] = [Any]() }),
+            ("meta.json", "damaged predictor", { j in self.member(&j) { r in r["targetStd"] = 1e300 } }),
+            ("meta.json", "kind", { $0["kind"] = "oracle" }),
+        ]
+        for (file, fragment, edit) in cases {
+            let path = try edited(file, edit)
+            #expect { try PredictorFile.load(path) } throws: { error in
+                "\(error)".contains(fragment) && !"\(error)".contains(where: \.isNewline)
+            }
+        }
+    }
+
+    @Test func featuresMustMatchThePredictorsReferencesInOrder() throws {
+        let meta = try LatencyPredictor(path: try ShippedData.path("Predictors/meta.json"))
+        var features = try DeviceFeatures.load(try ShippedData.path("Profiles/raspi4.json"))
+        _ = try meta.objective(device: features)
+        features.referenceArchIndices.reverse()
+        #expect(throws: PredictorError.self) { try meta.objective(device: features) }
+        features.referenceArchIndices.reverse()
+        features.values[0] = 1e300
+        #expect { try meta.objective(device: features) } throws: { "\($0)".contains("finite milliseconds") }
     }
 }

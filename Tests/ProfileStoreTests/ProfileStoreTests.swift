@@ -140,6 +140,44 @@ struct Fixture {
         #expect(row.counters_absent_reason["cycles"] == "ENOENT" && row.energy_absent_reason == "no source")
     }
 
+    @Test func aLaterMergeCompletesWhatAnEarlierOneSawPartly() throws {
+        let dir = try temporaryDirectory()
+        let source = try ProfileDatabase(path: dir + "/source.sqlite")
+        let session = try Fixture.measure(source, device: "host", strings: ["x", "y"])
+        let merged = try ProfileDatabase(path: dir + "/m.sqlite")
+        #expect(try merged.merge(from: dir + "/source.sqlite") == TransferCounts(devices: 1, sessions: 1, measurements: 2))
+        // The collect goes on in the source: one more round of "x", with new statistics and counters.
+        try source.update(sessionId: session.id!, space: "nb201", architectureString: "x", architectureIndex: 0) { existing in
+            var row = try #require(existing)
+            row.measurement.rounds += 1
+            row.measurement.medianMs = 8.34
+            row.counters[0].perInference = 2000
+            return ArchitectureResult(architectureString: "x", architectureIndex: 0, measurement: row.measurement, counters: row.counters, energy: row.energy)
+        }
+        #expect(try merged.merge(from: dir + "/source.sqlite") == TransferCounts(devices: 0, sessions: 0, measurements: 0, completed: 1))
+        let x = try #require(try merged.exportRows(device: "host").first { $0.arch_string == "x" })
+        #expect(x.median_ms == 8.34 && x.counters["task-clock"] == 2000 && x.energy_absent_reason == "no source")
+        #expect(try merged.exportRows(device: "host").count == 2)
+        // Idempotent once complete, and an older copy never replaces a newer one.
+        #expect(try merged.merge(from: dir + "/source.sqlite") == TransferCounts())
+        let counters = try merged.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM counterValue") }
+        #expect(counters == 4)
+    }
+
+    @Test func mergingADatabaseIntoItselfIsRefusedAtOnce() throws {
+        let dir = try temporaryDirectory()
+        let db = try ProfileDatabase(path: dir + "/p.sqlite")
+        try Fixture.measure(db, device: "host", strings: ["x"])
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link.sqlite", withDestinationPath: dir + "/p.sqlite")
+        for alias in [dir + "/p.sqlite", dir + "/sub/../p.sqlite", dir + "/link.sqlite"] {
+            let started = Date()
+            #expect(throws: StoreError.mergeIntoItself(path: alias)) { try db.merge(from: alias) }
+            #expect(Date().timeIntervalSince(started) < 5)
+        }
+        #expect(try db.exportRows(device: nil).count == 1)
+    }
+
     @Test func mergeRefusesADeviceOfTheOtherSource() throws {
         let dir = try temporaryDirectory()
         let a = try ProfileDatabase(path: dir + "/a.sqlite"), b = try ProfileDatabase(path: dir + "/b.sqlite")

@@ -73,6 +73,24 @@ enum Shipped {
         #expect(log.last!.predictedHypervolume! > 0.85)
     }
 
+    @Test func aSurrogateSearchRestoredAfterArchitectureStepsContinuesBitForBit() throws {
+        var c = SearchConfiguration()
+        (c.epochs, c.stepsPerEpoch) = (3, 10)
+        func search() throws -> MODNASSearch { try MODNASSearch(devices: [try Shipped.device("pixel3")], surrogate: Shipped.surrogate, configuration: c) }
+        let whole = try search()
+        whole.run()
+        let interrupted = try search()
+        interrupted.run(epochs: 2)
+        let saved = try JSONEncoder().encode(try interrupted.checkpoint())
+        interrupted.run(epochs: 1)
+        let resumed = try search()
+        try resumed.restore(try JSONDecoder().decode(SearchCheckpoint.self, from: saved))
+        resumed.run()
+        let weights = { (s: MODNASSearch) in s.hypernetwork.parameters.map(\.value.scalars) }
+        #expect(weights(resumed) == weights(whole) && resumed.log.map(\.meanLoss) == whole.log.map(\.meanLoss))
+        #expect(weights(whole) != weights(try search()))
+    }
+
     @Test func aSavedHypernetworkGivesTheSameFronts() throws {
         var c = SearchConfiguration()
         c.epochs = 1
@@ -89,6 +107,25 @@ enum Shipped {
         let after = try loaded.generator().front(for: try loaded.device(raspi), preferences: 24, index: Shipped.index)
         #expect(before == after)
         #expect(loaded.trainingDevices == ["pixel3"] && loaded.log == log)
+        // Files that parse but cannot be this search's are refused before any weight is used.
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        var wide = json, short = json, modeless = json, emptyEnsemble = json
+        var layers = json["layers"] as! [[String: Any]]
+        layers[0]["outputs"] = 1_000_000_000
+        wide["layers"] = layers
+        layers = json["layers"] as! [[String: Any]]
+        layers[2]["bias"] = [0.0]
+        short["layers"] = layers
+        modeless["surrogate"] = nil
+        var surrogate = json["surrogate"] as! [String: Any]
+        surrogate["ensemble"] = [Any]()
+        emptyEnsemble["surrogate"] = surrogate
+        for (k, (bad, fragment)) in [(wide, "at most 4096"), (short, "biases"), (modeless, "without its surrogate"), (emptyEnsemble, "ensemble is empty")].enumerated() {
+            let badPath = path + ".bad\(k)"
+            try JSONSerialization.data(withJSONObject: bad).write(to: URL(fileURLWithPath: badPath))
+            defer { try? FileManager.default.removeItem(atPath: badPath) }
+            #expect { try HypernetworkFile.load(badPath) } throws: { "\($0)".contains(fragment) && !"\($0)".contains(where: \.isNewline) }
+        }
     }
 
     @Test func frontsFileRoundTripsAndRejectsBadRows() throws {
@@ -103,7 +140,10 @@ enum Shipped {
         let good = try String(contentsOfFile: path, encoding: .utf8)
         for (bad, message) in [(good.replacingOccurrences(of: ",1462,", with: ",1463,"), "not"),
                                (good.replacingOccurrences(of: "3.500000", with: "fast"), "not a number"),
-                               (good.replacingOccurrences(of: "nor_conv", with: "conv"), "line 2")] {
+                               (good.replacingOccurrences(of: "nor_conv", with: "conv"), "line 2"),
+                               (good.replacingOccurrences(of: "d,0,", with: "d,1e20,"), "preference_index"),
+                               (good.replacingOccurrences(of: "d,0,", with: "\"a/b\",0,"), "not a name"),
+                               (good.replacingOccurrences(of: "93.2500", with: "1e300"), "outside")] {
             try bad.write(toFile: path, atomically: true, encoding: .utf8)
             #expect { try Fronts.read(path, index: Shipped.index) } throws: { "\($0)".contains(message) && "\($0)".contains("line 2") }
         }

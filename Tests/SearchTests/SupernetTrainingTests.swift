@@ -60,22 +60,53 @@ import SearchSpaces
     }
 
     @Test func aRestoredCheckpointContinuesBitForBit() throws {
-        let whole = try Self.search(epochs: 3)
+        let whole = try Self.search(epochs: 4)
         whole.run()
-        let interrupted = try Self.search(epochs: 3)
-        interrupted.run(epochs: 1)
-        let saved = try JSONEncoder().encode(try interrupted.checkpoint())
+        let interrupted = try Self.search(epochs: 4)
+        interrupted.run(epochs: 2)   // the warm-up epoch, then one of hypernetwork steps
+        let checkpoint = try interrupted.checkpoint()
+        // Checkpointed after architecture steps: a restore that ignored the hypernetwork's
+        // weights, Adam's moments or the generator would not continue bit for bit.
+        #expect(checkpoint.adamSteps > 0)
+        #expect(interrupted.hypernetwork.parameters.map(\.value.scalars) != (try Self.search(epochs: 4)).hypernetwork.parameters.map(\.value.scalars))
+        let saved = try JSONEncoder().encode(checkpoint)
         interrupted.run(epochs: 1)   // work after the checkpoint is lost with the process
-        let resumed = try Self.search(epochs: 3)
+        let resumed = try Self.search(epochs: 4)
         try resumed.restore(try JSONDecoder().decode(SearchCheckpoint.self, from: saved))
-        #expect(resumed.log.count == 1)
+        #expect(resumed.log.count == 2)
         resumed.run()
         #expect(Self.state(resumed) == Self.state(whole))
         #expect(resumed.log.map(\.meanLoss) == whole.log.map(\.meanLoss) && resumed.log.map(\.supernetLoss) == whole.log.map(\.supernetLoss))
         let fronts = { (s: MODNASSearch) in s.devices.flatMap { s.generator.front(for: $0, preferences: 8) } }
         #expect(fronts(resumed) == fronts(whole))
         // The weights moved: the check would pass vacuously on a search that does nothing.
-        #expect(Self.state(whole) != Self.state(try Self.search(epochs: 3)))
+        #expect(Self.state(whole) != Self.state(try Self.search(epochs: 4)))
+    }
+
+    @Test func impossibleCheckpointsAreRefusedInOneLine() throws {
+        let search = try Self.search(epochs: 3)
+        search.run(epochs: 2)
+        let good = try search.checkpoint()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-ckpt-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try good.write(to: dir + "/good.json")
+        #expect(try SearchCheckpoint.load(dir + "/good.json").log == good.log)
+        var zeros = good
+        zeros.rng = [0, 0, 0, 0]
+        var skipped = good
+        skipped.log[1].epoch = 5
+        var longer = good
+        longer.log += [good.log[1], good.log[1]]
+        var infinite = good
+        infinite.log[0].seconds = .infinity
+        for (name, bad) in [("zeros", zeros), ("skipped", skipped), ("longer", longer)] {
+            try bad.write(to: dir + "/\(name).json")
+            #expect { try SearchCheckpoint.load(dir + "/\(name).json") } throws: {
+                "\($0)".contains("impossible search state") && !"\($0)".contains(where: \.isNewline)
+            }
+        }
+        #expect(infinite.problem != nil)
     }
 
     @Test func aCheckpointOfOtherSettingsIsRefused() throws {
