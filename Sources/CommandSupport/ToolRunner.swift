@@ -28,12 +28,31 @@ extension ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
-            let message = Self.message(for: error)
+            let message = (plainMessage(for: error) ?? Self.message(for: error))
                 .split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "failed"
             let name = configuration.commandName ?? "modnas"
             FileHandle.standardError.write(Data("\(name): error: \(message)\n".utf8))
             Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
         }
+    }
+}
+
+/// Foundation's file and encoding errors in words that say what to do, instead of their raw
+/// `NSCocoaErrorDomain Code=…` or `EncodingError` dumps; nil for the tools' own errors.
+func plainMessage(for error: Error) -> String? {
+    if let encoding = error as? EncodingError, case .invalidValue(let value, let context) = encoding {
+        let place = context.codingPath.map(\.stringValue).joined(separator: ".")
+        return "cannot write \(value) at '\(place)' as JSON (not a finite number): the run diverged; try a smaller learning rate or report it"
+    }
+    guard let cocoa = error as? CocoaError else { return nil }
+    let path = (cocoa.userInfo[NSFilePathErrorKey] as? String) ?? cocoa.userInfo[NSURLErrorKey].map { "\($0)" } ?? "a file"
+    switch cocoa.code {
+    case .fileWriteOutOfSpace: return "no space left on the device while writing \(path): free some space and run again (nothing half-written was kept)"
+    case .fileWriteVolumeReadOnly: return "cannot write \(path): the file system is read-only; choose another output path"
+    case .fileWriteNoPermission, .fileReadNoPermission: return "permission denied for \(path)"
+    case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder: \(path)"
+    case .fileWriteFileExists: return "\(path) already exists"
+    default: return "file operation on \(path) failed (\(cocoa.code.rawValue)): \(cocoa.localizedDescription)"
     }
 }
 

@@ -34,7 +34,7 @@ public final class ProfileDatabase: @unchecked Sendable {
             } catch let error as DatabaseError where attempt < 50 && isConcurrentCreation(error) {
                 usleep(UInt32.random(in: 20_000...80_000))
             } catch let error as DatabaseError {
-                if error.resultCode == .SQLITE_NOTADB { throw StoreError.notAProfileDatabase(path: path) }
+                if error.resultCode == .SQLITE_NOTADB { throw StoreError.notSQLite(path: path) }
                 throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
             }
         }
@@ -65,6 +65,7 @@ public final class ProfileDatabase: @unchecked Sendable {
                 let known = Set(migrator.migrations)
                 throw StoreError.newerSchema(path: path, unknownMigrations: try migrator.appliedIdentifiers(db).subtracting(known).sorted())
             }
+            if readOnly && tables.isEmpty { throw StoreError.emptyDatabase(path: path) }
             if readOnly, try !migrator.hasCompletedMigrations(db) { throw StoreError.schemaMismatch(path: path) }
         }
         if !readOnly { try migrator.migrate(pool) }

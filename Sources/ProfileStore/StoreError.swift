@@ -11,6 +11,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case badDeviceName(name: String)
     case shadowsBenchmark(name: String)
     case mergeIntoItself(path: String)
+    case notSQLite(path: String)
+    case emptyDatabase(path: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "device name \(String(reflecting: name)) is not a name: use \(DeviceName.rule)"
         case .shadowsBenchmark(let name):
             return "'\(name)' is a benchmark device; give this host another --device name (or --force to replace the benchmark's features)"
+        case .notSQLite(let path):
+            return "\(path) is not an SQLite database (another kind of file, or damaged); choose another --db path"
+        case .emptyDatabase(let path):
+            return "\(path) is an empty file, not a profile database; collect or import into it first, or choose another --db path"
         case .mergeIntoItself(let path):
             return "\(path) is the database merged into (the same file); merge other databases into it"
         case .cannotOpen(let path, let reason):

@@ -60,6 +60,8 @@ public struct CollectSummary: Sendable {
     public var planned: Int
     public var alreadyStored: Int
     public var measured: Int
+    /// Of `measured`, those that had some rounds stored already (a resumed run continues them).
+    public var continued: Int
     public var rounds: Int
     public var unstable: Int
     public var medianCV: Double?
@@ -71,7 +73,8 @@ public struct CollectSummary: Sendable {
     /// The summary as a plain-text table.
     public var table: String {
         var lines = ["device \(device), session \(session)",
-                     "architectures: \(planned) planned, \(alreadyStored) already stored, \(measured) measured now, \(unstable) unstable",
+                     "architectures: \(planned) planned, \(alreadyStored) already stored, \(measured) measured now"
+                        + (continued > 0 ? " (\(continued) of them continued from stored rounds)" : "") + ", \(unstable) unstable",
                      "rounds per architecture: \(rounds) (repetitions spread over \(rounds) visits of the plan)",
                      "median CV of this run: \(medianCV.map { String(format: "%.3f", $0) } ?? "n/a")",
                      "energy: \(energy)",
@@ -153,6 +156,7 @@ public final class Collector {
             done[arch] = rounds
         }
         let complete = plan.filter { done[$0.architecture.string, default: 0] >= rounds }.count
+        let continued = plan.filter { (1..<rounds).contains(done[$0.architecture.string, default: 0]) }.count
         let references = try CollectionPlan.references()
         func referencesComplete() -> Bool { references.allSatisfy { done[$0.architecture.string, default: 0] >= rounds } }
 
@@ -184,14 +188,18 @@ public final class Collector {
             }
         }
         let stored = try database.exportRows(device: name).filter { $0.session == session.uuid }
-        let energyText: String
-        if let meter { energyText = "\(meter.source) (\(meter.domains.joined(separator: " + ")))" } else {
-            energyText = "absent: \(energyReason ?? "no source")"
-        }
         let inPlan = Set(plan.map(\.architecture.string))
         let rows = stored.filter { inPlan.contains($0.arch_string) }
+        // A source is named only if it measured something: a meter whose every value came out
+        // absent (a counter that never moved, say) is reported with the stored reason.
+        let energyText: String
+        if let meter, rows.contains(where: { $0.energy_j_per_inference != nil }) {
+            energyText = "\(meter.source) (\(meter.domains.joined(separator: " + ")))"
+        } else {
+            energyText = "absent: \(rows.lazy.compactMap(\.energy_absent_reason).first ?? energyReason ?? "no source")"
+        }
         return CollectSummary(device: name, session: session.uuid, planned: plan.count, alreadyStored: complete,
-                              measured: plan.count - complete, rounds: rounds, unstable: rows.filter(\.unstable).count,
+                              measured: plan.count - complete, continued: continued, rounds: rounds, unstable: rows.filter(\.unstable).count,
                               medianCV: rows.compactMap(\.cv).isEmpty ? nil : SampleStatistics(rows.compactMap(\.cv)).median,
                               events: counters.statuses, energy: energyText, featuresPath: try featuresPath ?? writeFeatures(database, name, references),
                               warnings: host.warnings)

@@ -39,7 +39,9 @@ public enum ProfilingError: Error, CustomStringConvertible, Equatable {
         case .badArchitectureList(let path, let line, let reason):
             return "\(path) line \(line): \(reason)"
         case .badShard(let text):
-            return "--shard \(text) is out of range; use i/n with 0 ≤ i < n (e.g. 0/4)"
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            let numeric = parts.count == 2 && parts.allSatisfy { Int($0) != nil }
+            return "--shard \(text) \(numeric ? "is out of range" : "is not i/n"); use i/n with 0 ≤ i < n (e.g. 0/4)"
         case .badCPUList(let text):
             return "--pin \(text) is not a CPU list this process may use; give e.g. 1 or 0-3,6"
         }

@@ -70,7 +70,11 @@ public enum FrontEvaluation {
                 }
                 let errorBounds = ObjectiveBounds(points: benchmark.testError.map { ObjectivePoint(error: $0, latency: 0) })
                 let latencies = measuredPoints.filter { $0.error < 90 }.map(\.latency)
-                let bounds = ObjectiveBounds(errorRange: errorBounds.errorRange, latencyRange: latencies.min()!...latencies.max()!)
+                guard let fastest = latencies.min(), let slowest = latencies.max() else {
+                    missing[device] = "none of its measured architectures has a benchmark error below 90 %; measure more with modnas-profile collect --host --samples N"
+                    continue
+                }
+                let bounds = ObjectiveBounds(errorRange: errorBounds.errorRange, latencyRange: fastest...slowest)
                 let points = distinct.map { i in ObjectivePoint(error: benchmark.testError[i], latency: ms[benchmark.index[i].string]!) }
                 results.append(DeviceEvaluation(device: device, latencySource: "measured", rows: front.count, distinct: distinct.count,
                                                 points: points, hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)),

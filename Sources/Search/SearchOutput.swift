@@ -23,3 +23,63 @@ public enum SearchOutput {
         }).joined(separator: "\n") + "\n"
     }
 }
+
+/// A search's output folder, replaced whole at the end of a run: the results are written into a
+/// fresh folder beside it, which then takes its place, so a failure (a full disk, a kill) never
+/// leaves `fronts.csv` of one run beside `report.html` of another. During the run the folder
+/// holds only `checkpoint.json`, so an interrupted search can be resumed from it.
+public struct OutputFolder: Sendable {
+    public let path: String
+    public static let checkpointName = "checkpoint.json"
+
+    /// Checks `path` before anything runs: with `resume` it must hold a checkpoint; otherwise it
+    /// must be missing or empty, or `force` allows replacing what it holds.
+    public init(path: String, resume: Bool, force: Bool) throws {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else { throw SearchError.badFile(reason: "--out \(path) is a file; give a folder") }
+        let contents = try FileManager.default.contentsOfDirectory(atPath: path)
+        if !resume && !force && !contents.isEmpty {
+            throw SearchError.badFile(reason: "--out \(path) already holds \(contents.count) files; give --force to replace them, --resume to continue its search, or another --out")
+        }
+    }
+
+    public var checkpointPath: String { file(Self.checkpointName) }
+
+    /// `name` inside the folder.
+    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    /// Creates the folder (for the checkpoints) if it is missing.
+    public func prepare() throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// Runs `write` on a fresh folder beside this one (with the latest checkpoint copied in), then
+    /// moves it into place. When `write` fails, the fresh folder is removed and this one is left
+    /// as it was, checkpoint included.
+    public func publish(_ write: (OutputFolder) throws -> Void) throws {
+        let parent = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let token = UUID().uuidString.prefix(8)
+        let staging = OutputFolder(unchecked: ((parent.isEmpty ? "." : parent) as NSString).appendingPathComponent(".\(name).partial-\(token)"))
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: staging.path, withIntermediateDirectories: true)
+            if fm.fileExists(atPath: checkpointPath) { try fm.copyItem(atPath: checkpointPath, toPath: staging.checkpointPath) }
+            try write(staging)
+        } catch {
+            try? fm.removeItem(atPath: staging.path)
+            throw error
+        }
+        let replaced = ((parent.isEmpty ? "." : parent) as NSString).appendingPathComponent(".\(name).replaced-\(token)")
+        if fm.fileExists(atPath: path) { try fm.moveItem(atPath: path, toPath: replaced) }
+        do { try fm.moveItem(atPath: staging.path, toPath: path) } catch {
+            try? fm.moveItem(atPath: replaced, toPath: path)
+            throw error
+        }
+        try? fm.removeItem(atPath: replaced)
+    }
+
+    private init(unchecked path: String) { self.path = path }
+}

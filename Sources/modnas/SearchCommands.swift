@@ -65,7 +65,8 @@ extension ModnasCommand {
         @Flag(help: "Continue the interrupted search whose checkpoint.json is in --out (same flags).") var resume = false
         @Option(help: "Architectures each baseline may query per benchmark device (0: no baselines).") var baselineBudget = 200
         @Option(help: "Seed of the queries, data order, sampling, supernet and hypernetwork.") var seed: UInt64 = 0
-        @Option(help: "Output folder.") var out = "modnas-search"
+        @Option(help: "Output folder, replaced whole when the search ends.") var out = "modnas-search"
+        @Flag(help: "Replace the files an existing --out holds.") var force = false
         @Flag(help: "Surrogate mode: also score, as a yardstick, the exhaustive optimum of the search's objectives per preference (enumerates NB201).")
         var exhaustive = false
 
@@ -92,6 +93,7 @@ extension ModnasCommand {
 
         func run() throws {
             let started = Date()
+            let output = try OutputFolder(path: out, resume: resume, force: force)
             OpenBLAS.setThreadCount(threads)
             let index = try NB201Index.shipped()
             let benchmark = try NB201Benchmark.shipped(index: index, dataset: isSupernet ? "cifar10" : dataset ?? "cifar10")
@@ -100,10 +102,10 @@ extension ModnasCommand {
             let catalog = try DeviceCatalog(features: features, predictorDirectory: existingOrShipped(predictors), metaPredictor: predictor,
                                             database: database, index: index, heldOut: Set(heldOut), progress: note)
             guard catalog.devices.contains(where: \.isTraining) else { throw SearchError.noTrainingDevices(directory: deviceFeatures) }
-            func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
-            let checkpoint = resume ? try SearchCheckpoint.load(path("checkpoint.json")) : nil
-            if !resume, FileManager.default.fileExists(atPath: path("checkpoint.json")) {
-                note("starting afresh: \(path("checkpoint.json")) will be replaced after the first epoch (--resume continues it instead)")
+            func path(_ name: String) -> String { output.file(name) }
+            let checkpoint = resume ? try SearchCheckpoint.load(output.checkpointPath) : nil
+            if !resume, FileManager.default.fileExists(atPath: output.checkpointPath) {
+                note("starting afresh: \(output.checkpointPath) will be replaced after the first epoch (--resume continues it instead)")
             }
 
             let training = catalog.devices.filter(\.isTraining)
@@ -114,7 +116,7 @@ extension ModnasCommand {
                  + "\(catalog.devices.count - training.count) zero-shot; accuracy: \(objective.settings); "
                  + "\(c.epochs) epochs × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vector(s); seed \(c.seed)")
             if let checkpoint { note("resumed from \(path("checkpoint.json")) after epoch \(checkpoint.epochs) of \(c.epochs)") }
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try output.prepare()
             while search.log.count < c.epochs {
                 search.run(epochs: 1) { log, left in
                     let rows = training.flatMap { FrontGenerator(hypernetwork: search.hypernetwork) { $0.map { _ in nil } }
@@ -127,19 +129,17 @@ extension ModnasCommand {
                          + (log.benchmarkHypervolume.map { String(format: "  HV benchmark %.4f", $0) } ?? "")
                          + "  elapsed \(minutesAndSeconds(log.seconds))  ETA \(minutesAndSeconds(left))")
                 }
-                try search.checkpoint().write(to: path("checkpoint.json"))
+                try search.checkpoint().write(to: output.checkpointPath)
             }
             let log = search.log
-            if exhaustive {
-                let rows = training.flatMap { search.exhaustiveFront(for: $0, preferences: preferences, index: index) ?? [] }
-                try Fronts.write(rows, to: path("exhaustive-fronts.csv"))
+            let exhaustiveRows = exhaustive ? training.flatMap { search.exhaustiveFront(for: $0, preferences: preferences, index: index) ?? [] } : nil
+            if let exhaustiveRows {
                 note("exhaustive optimum of the search's objectives, scored on the benchmark:")
-                note(FrontEvaluation.table(FrontEvaluation.evaluate(rows, benchmark: benchmark).results, missing: [:]))
+                note(FrontEvaluation.table(FrontEvaluation.evaluate(exhaustiveRows, benchmark: benchmark).results, missing: [:]))
             }
             if isSupernet { note("scoring the fronts' architectures with the trained supernet on the test split …") }
             let rows = catalog.devices.flatMap { search.generator.front(for: $0, preferences: preferences, index: index) }
             let file = HypernetworkFile(search: search, latencyPredictor: catalog.meta, log: log, rows: rows)
-            try SearchOutput.write(rows: rows, file: file, adapted: catalog.adapted, to: out)
             let searchSeconds = Date().timeIntervalSince(started)
 
             let measured = try database.map { db in
@@ -148,10 +148,14 @@ extension ModnasCommand {
             let (results, missing) = FrontEvaluation.evaluate(rows, benchmark: benchmark, measured: measured, baselineBudget: baselineBudget, seed: c.seed)
             let table = (isSupernet ? "HV with the NB201 benchmark's \(benchmark.errorSource) as the error of the fronts' architectures (the search's estimates are in fronts.csv)\n" : "")
                 + FrontEvaluation.table(results, missing: missing)
-            try (table + "\n").write(toFile: path("evaluation.txt"), atomically: true, encoding: .utf8)
             let settings = RunSettings(search: file, devices: catalog.devices, seconds: searchSeconds, baselineBudget: baselineBudget, command: CommandLine.arguments.joined(separator: " "))
-            try HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark)
-                .render().write(toFile: path("report.html"), atomically: true, encoding: .utf8)
+            let report = HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark).render()
+            try output.publish { folder in
+                try SearchOutput.write(rows: rows, file: file, adapted: catalog.adapted, to: folder.path)
+                if let exhaustiveRows { try Fronts.write(exhaustiveRows, to: folder.file("exhaustive-fronts.csv")) }
+                try (table + "\n").write(toFile: folder.file("evaluation.txt"), atomically: true, encoding: .utf8)
+                try report.write(toFile: folder.file("report.html"), atomically: true, encoding: .utf8)
+            }
             print(table)
             print("search took \(minutesAndSeconds(searchSeconds))\(checkpoint == nil ? "" : " in this run (resumed)"); wrote \(path("fronts.csv")), \(path("hypernetwork.json")), \(path("log.csv")), \(path("evaluation.txt")), \(path("report.html")), \(path("checkpoint.json"))")
         }

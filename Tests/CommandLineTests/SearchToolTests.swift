@@ -16,9 +16,15 @@ import Testing
                                        "--baseline-budget", "30", "--out", out])
         #expect(s.status == 0, "\(s.err)")
         #expect(s.err.contains("epoch 2/2") && s.err.contains("ETA"))
-        for file in ["fronts.csv", "hypernetwork.json", "log.csv", "evaluation.txt", "report.html"] {
+        for file in ["fronts.csv", "hypernetwork.json", "log.csv", "evaluation.txt", "report.html", "checkpoint.json"] {
             #expect(FileManager.default.fileExists(atPath: "\(out)/\(file)"), "\(file) missing")
         }
+        // Nothing of the staging folder is left beside the output.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["profiles", "search"])
+        // An output folder holding another run's files is refused without --force, and kept.
+        let occupied = try runTool("modnas", ["search", "--device-features", profiles, "--predictors", repositoryPath("Predictors"), "--out", out])
+        #expect(occupied.status != 0 && occupied.err.split(separator: "\n").count == 1 && occupied.err.contains("--force"), "\(occupied.err)")
+        #expect(FileManager.default.fileExists(atPath: "\(out)/report.html"))
         let fronts = try String(contentsOfFile: "\(out)/fronts.csv", encoding: .utf8).split(separator: "\n")
         #expect(fronts.first == "device,preference_index,r_accuracy,r_latency,arch_index,arch_string,predicted_latency_ms,estimated_accuracy")
         #expect(fronts.count == 1 + 4 * 24)
@@ -41,6 +47,60 @@ import Testing
         // Seeded baselines give the same table in another process (no hash-order dependence).
         let again = try runTool("modnas", ["evaluate", "--fronts", "\(out)/fronts.csv", "--baseline-budget", "40"])
         #expect(again.out == e.out)
+    }
+
+    /// The README pipeline in miniature: a profiled host with 20 measurements trains in
+    /// `search --db`, its front is measured on it, and `evaluate --db` scores it on those measurements.
+    @Test func aProfiledHostTrainsAndIsEvaluatedOnItsMeasurements() throws {
+        let dir = try scratch()
+        let profiles = "\(dir)/profiles", db = "\(dir)/p.sqlite"
+        try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
+        for device in ["pixel3", "raspi4"] {
+            try FileManager.default.copyItem(atPath: repositoryPath("Profiles/\(device).json"), toPath: "\(profiles)/\(device).json")
+        }
+        let tiny = ["--repeats", "2", "--rounds", "1", "--warmup", "0", "--channels", "4", "--cells", "1", "--resolution", "8",
+                    "--db", db, "--profiles", profiles, "--device", "my_host"]
+        let collect = try runTool("modnas-profile", ["collect", "--host", "--samples", "10"] + tiny)
+        #expect(collect.status == 0, "\(collect.err)")
+        let s = try runTool("modnas", ["search", "--device-features", profiles, "--predictors", repositoryPath("Predictors"), "--db", db,
+                                       "--queries", "40", "--epochs", "1", "--steps-per-epoch", "5", "--baseline-budget", "0", "--out", "\(dir)/search"])
+        #expect(s.status == 0 && s.err.contains("adapting the meta predictor to my_host on 20 measured architectures"), "\(s.err)")
+        #expect(s.err.contains("training devices (my_host, pixel3)"), "\(s.err)")
+        let fronts = try String(contentsOfFile: "\(dir)/search/fronts.csv", encoding: .utf8).split(separator: "\n")
+        let hostFront = Set(fronts.filter { $0.hasPrefix("my_host,") }.map { String($0.split(separator: ",")[5]) })
+        try hostFront.sorted().joined(separator: "\n").write(toFile: "\(dir)/front.txt", atomically: true, encoding: .utf8)
+        let measure = try runTool("modnas-profile", ["collect", "--host", "--samples", "0", "--archs", "\(dir)/front.txt"] + tiny)
+        #expect(measure.status == 0, "\(measure.err)")
+        let e = try runTool("modnas", ["evaluate", "--fronts", "\(dir)/search/fronts.csv", "--db", db])
+        #expect(e.status == 0, "\(e.err)")
+        let hostRow = e.out.split(separator: "\n").first { $0.hasPrefix("my_host ") }
+        #expect(hostRow?.contains("measured") == true, "\(e.out)")
+    }
+
+    /// A search whose disk fills up while it writes its results says so in one line, leaves no
+    /// partial folder and keeps its checkpoint (mounting a 2 MB tmpfs needs root).
+    @Test(.enabled(if: geteuid() == 0, "mounting a small tmpfs needs root"))
+    func aFullDiskLeavesNoMixedOutput() throws {
+        let dir = try scratch()
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir]
+        try mount.run()
+        mount.waitUntilExit()
+        try #require(mount.terminationStatus == 0, "mount -t tmpfs failed")
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [dir]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        let r = try runTool("modnas", ["search", "--epochs", "1", "--steps-per-epoch", "5", "--baseline-budget", "0", "--queries", "20",
+                                       "--predictors", repositoryPath("Predictors"), "--device-features", repositoryPath("Profiles"), "--out", "\(dir)/out"])
+        #expect(r.status != 0 && r.err.split(separator: "\n").last?.contains("no space left on the device") == true, "\(r.err)")
+        #expect(!r.err.contains("NSCocoaErrorDomain") && !r.err.contains("Code=640"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/out") == ["checkpoint.json"])
     }
 
     /// A supernet search killed with SIGKILL after its first checkpoint and resumed gives the

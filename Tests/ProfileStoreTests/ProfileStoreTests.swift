@@ -86,7 +86,10 @@ struct Fixture {
         #expect(throws: StoreError.notAProfileDatabase(path: foreign)) { try ProfileDatabase(path: foreign) }
         let text = dir + "/notes.sqlite"
         try Data(String(repeating: "not a database\n", count: 100).utf8).write(to: URL(fileURLWithPath: text))
-        #expect(throws: StoreError.notAProfileDatabase(path: text)) { try ProfileDatabase(path: text) }
+        #expect(throws: StoreError.notSQLite(path: text)) { try ProfileDatabase(path: text) }
+        let empty = dir + "/empty.sqlite"
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        #expect(throws: StoreError.emptyDatabase(path: empty)) { try ProfileDatabase(path: empty, readOnly: true) }
         #expect(throws: StoreError.self) { try ProfileDatabase(path: dir + "/missing-folder/p.sqlite") }
         do { _ = try ProfileDatabase(path: dir + "/missing-folder/p.sqlite") } catch {
             #expect("\(error)".contains("writable"))

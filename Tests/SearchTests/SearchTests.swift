@@ -1,5 +1,8 @@
 import Autodiff
+import DataFiles
 import Foundation
+import Predictors
+import ProfileStore
 import Testing
 @testable import Search
 import SearchSpaces
@@ -92,5 +95,103 @@ import SearchSpaces
         let alpha = h(preference: r, device: Variable(Tensor(repeating: 1, shape: [4])))
         alpha.backward(seed: Tensor.uniform(shape: [6, 5], low: -1, high: 1, using: &rng))
         #expect(r.grad!.scalars.allSatisfy { abs($0) > 1e-6 }, "\(r.grad!.scalars)")
+    }
+}
+
+@Suite struct OutputFolderTests {
+    func scratch() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-out-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func aFailedPublishLeavesTheFolderAsItWas() throws {
+        let out = try scratch() + "/run"
+        let folder = try OutputFolder(path: out, resume: false, force: false)
+        try folder.prepare()
+        try "old checkpoint".write(toFile: folder.checkpointPath, atomically: true, encoding: .utf8)
+        try folder.publish { try "first".write(toFile: $0.file("fronts.csv"), atomically: true, encoding: .utf8) }
+        #expect(try String(contentsOfFile: folder.file("fronts.csv"), encoding: .utf8) == "first")
+        #expect(try String(contentsOfFile: folder.checkpointPath, encoding: .utf8) == "old checkpoint")
+        // A second run fails half-way (as on a full disk): the first run's files stay, unmixed.
+        struct DiskFull: Error {}
+        #expect(throws: DiskFull.self) {
+            try folder.publish { staging in
+                try "second".write(toFile: staging.file("fronts.csv"), atomically: true, encoding: .utf8)
+                throw DiskFull()
+            }
+        }
+        #expect(try String(contentsOfFile: folder.file("fronts.csv"), encoding: .utf8) == "first")
+        let parent = (out as NSString).deletingLastPathComponent
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent) == ["run"])
+        // A non-empty folder is refused unless forced or resumed.
+        #expect(throws: SearchError.self) { try OutputFolder(path: out, resume: false, force: false) }
+        _ = try OutputFolder(path: out, resume: true, force: false)
+        _ = try OutputFolder(path: out, resume: false, force: true)
+    }
+}
+
+@Suite struct KnownAnswerEvaluationTests {
+    /// A front made of a device's true Pareto set scores ratio 1 and GD = IGD = 0; one
+    /// architecture fewer scores below 1.
+    @Test func theTrueParetoSetScoresRatioOneAndNoDistance() throws {
+        let benchmark = Shipped.benchmark, index = Shipped.index
+        let device = "pixel3"
+        let latency = try #require(benchmark.latency[device])
+        // The true Pareto set by brute force: no other architecture is at least as good in both
+        // objectives and better in one (error below 90 %, as the evaluation counts).
+        let candidates = index.architectures.indices.filter { benchmark.testError[$0] < 90 }
+            .sorted { (benchmark.testError[$0], latency[$0]) < (benchmark.testError[$1], latency[$1]) }
+        var pareto: [Int] = [], best = Double.infinity
+        for i in candidates where latency[i] < best {
+            pareto.append(i)
+            best = latency[i]
+        }
+        func rows(_ indices: [Int]) -> [FrontRow] {
+            indices.enumerated().map { k, i in
+                FrontRow(device: device, preferenceIndex: k, preference: [1, 0], archIndex: i, architecture: index[i],
+                         predictedLatencyMs: latency[i], estimatedAccuracy: 100 - benchmark.testError[i])
+            }
+        }
+        let exact = try #require(FrontEvaluation.evaluate(rows(pareto), benchmark: benchmark).results.first)
+        #expect(pareto.count >= 5 && abs(exact.ratio! - 1) < 1e-12 && exact.generationalDistance == 0 && exact.invertedGenerationalDistance == 0,
+                "ratio \(exact.ratio!), GD \(exact.generationalDistance!), IGD \(exact.invertedGenerationalDistance!)")
+        #expect(FrontEvaluation.table([exact], missing: [:]).contains("1.000"))
+        let fewer = try #require(FrontEvaluation.evaluate(rows(Array(pareto.dropLast())), benchmark: benchmark).results.first)
+        #expect(fewer.ratio! < 1 && fewer.invertedGenerationalDistance! > 0)
+    }
+}
+
+@Suite struct DeviceCatalogTests {
+    /// The main pipeline's rule: a measured host trains (on the adapted meta predictor) from
+    /// `DeviceCatalog.minimumMeasurements` architectures on; with one fewer it is zero-shot.
+    @Test func aHostTrainsFromTwentyMeasurementsAndIsZeroShotWithNineteen() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-catalog-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir + "/predictors", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let index = Shipped.index
+        let metaPath = try ShippedData.path("Predictors/meta.json")
+        let references = try PredictorFile.load(metaPath).referenceArchIndices
+        let samples = NB201Sampler.distinct(count: 40, seed: 3).filter { !references.contains(index.index(of: $0)) }
+        func latency(_ a: NB201Architecture) -> Double { a.operations.reduce(1) { $0 + [0, 0.1, 0.5, 2, 0.3][$1.rawValue] } }
+        let db = try ProfileDatabase(path: dir + "/p.sqlite")
+        func store(_ device: String, count: Int) throws -> DeviceFeatures {
+            let d = try db.upsertDevice(name: device, source: .measured, fingerprint: nil)
+            let session = try db.session(matching: SessionRecord(uuid: UUID().uuidString, deviceId: d.id!, kind: .measured, space: "nb201",
+                                                                 configKey: "k", configuration: "{}", startedAt: Date()))
+            for a in references.map({ index[$0] }) + samples.prefix(count - references.count) {
+                let m = MeasurementRecord(sessionId: session.id!, architectureId: 0, role: "sample", label: .measured, repetitionsMs: "[1]",
+                                          repetitionCount: 1, medianMs: latency(a), attempts: 1, unstable: false, measuredAt: Date())
+                try db.save(ArchitectureResult(architectureString: a.string, architectureIndex: index.index(of: a), measurement: m,
+                                               counters: [], energy: nil), space: "nb201")
+            }
+            return DeviceFeatures(device: device, source: "measured", referenceArchIndices: references,
+                                  values: references.map { latency(index[$0]) }, host: nil)
+        }
+        let minimum = DeviceCatalog.minimumMeasurements
+        let catalog = try DeviceCatalog(features: [try store("host_a", count: minimum), try store("host_b", count: minimum - 1)],
+                                        predictorDirectory: dir + "/predictors", metaPredictor: metaPath, database: db, index: index, adaptEpochs: 5)
+        let training = Dictionary(uniqueKeysWithValues: catalog.devices.map { ($0.name, $0.isTraining) })
+        #expect(training == ["host_a": true, "host_b": false] && Array(catalog.adapted.keys) == ["host_a"])
     }
 }
