@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "modnas", targets: ["modnas"]),
         .executable(name: "modnas-profile", targets: ["modnas-profile"]),
         .executable(name: "modnas-predict", targets: ["modnas-predict"]),
+        // For the libFuzzer package in Fuzz/ (scripts/fuzz-parsers); not a public API.
+        .library(name: "ParserFuzzing", targets: ["ParserFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,18 +23,22 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPerfEvent", providers: [.apt(["libpfm4-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
 
         .target(name: "Autodiff", dependencies: ["COpenBLAS"], swiftSettings: v5),
         .target(name: "DataFiles", dependencies: ["CZlib"], swiftSettings: v5),
         .target(name: "SearchSpaces", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
         .target(name: "ProfileStore", dependencies: [
-            "DataFiles", "SearchSpaces", .product(name: "GRDB", package: "GRDB.swift"),
+            "CSQLiteConfig", "DataFiles", "SearchSpaces", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
         .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "ProfileStore", "CPerfEvent"], swiftSettings: v5),
         .target(name: "Predictors", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
         .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
         .target(name: "Reports", dependencies: ["Search"], swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
+        .target(name: "ParserFuzzing", dependencies: [
+            "DataFiles", "Datasets", "Predictors", "ProfileStore", "Profiling", "Search", "SearchSpaces",
+        ], swiftSettings: v5),
         .target(name: "CommandSupport", dependencies: [
             "Autodiff", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
@@ -58,6 +64,7 @@ let package = Package(
         .testTarget(name: "PredictorsTests", dependencies: ["Predictors", "Autodiff", "DataFiles", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Reports", "Autodiff", "SearchSpaces", "Predictors", "ProfileStore", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "ProfileStore", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
+        .testTarget(name: "ParserFuzzingTests", dependencies: ["ParserFuzzing"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [
             "CommandSupport", "Autodiff", "ProfileStore", "modnas", "modnas-profile", "modnas-predict",
         ], swiftSettings: v5),

@@ -61,7 +61,12 @@ public enum IDXReader {
 
     /// Images and labels from an IDX pair (pixels scaled to [0, 1], one channel).
     public static func load(images: String, labels: String, name: String, classes: Int = 10) throws -> ImageDataset {
-        let imageBytes = try GzipFile.read(images), labelBytes = try GzipFile.read(labels)
+        try parse(imageBytes: try GzipFile.read(images), labelBytes: try GzipFile.read(labels), images: images, labels: labels, name: name, classes: classes)
+    }
+
+    /// Images and labels from the bytes of an IDX pair; `images` and `labels` name them in errors.
+    public static func parse(imageBytes: [UInt8], labelBytes: [UInt8], images: String, labels: String, name: String,
+                             classes: Int = 10) throws -> ImageDataset {
         let sizes = try header(imageBytes, path: images, magic: imageMagic, dimensions: 3)
         guard sizes[0] >= 1 else { throw DatasetError.badShape(path: images, sizes: sizes, reason: "no images") }
         guard sizes[1] >= ImageDataset.minimumSide, sizes[2] >= ImageDataset.minimumSide else {
@@ -88,19 +93,27 @@ public enum CIFAR10Reader {
     public static func load(batches paths: [String], name: String) throws -> ImageDataset {
         var pixels: [Float] = [], labels: [Int] = []
         for path in paths {
-            let bytes = try GzipFile.read(path)
-            guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
-                throw DatasetError.truncated(path: path, expectedBytes: (bytes.count / recordSize + 1) * recordSize, foundBytes: bytes.count)
-            }
-            for r in 0..<(bytes.count / recordSize) {
-                let start = r * recordSize
-                let label = Int(bytes[start])
-                guard label < 10 else { throw DatasetError.badLabel(path: path, index: r, label: label, classes: 10) }
-                labels.append(label)
-                pixels += bytes[(start + 1)..<(start + recordSize)].map { Float($0) / 255 }
-            }
+            let batch = try parse(batch: try GzipFile.read(path), path: path)
+            pixels += batch.pixels
+            labels += batch.labels
         }
         return ImageDataset(name: name, channels: 3, height: 32, width: 32, classes: 10, pixels: pixels, labels: labels)
+    }
+
+    /// The pixels and labels of one batch's bytes; `path` names it in errors.
+    public static func parse(batch bytes: [UInt8], path: String) throws -> (pixels: [Float], labels: [Int]) {
+        guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
+            throw DatasetError.truncated(path: path, expectedBytes: (bytes.count / recordSize + 1) * recordSize, foundBytes: bytes.count)
+        }
+        var pixels: [Float] = [], labels: [Int] = []
+        for r in 0..<(bytes.count / recordSize) {
+            let start = r * recordSize
+            let label = Int(bytes[start])
+            guard label < 10 else { throw DatasetError.badLabel(path: path, index: r, label: label, classes: 10) }
+            labels.append(label)
+            pixels += bytes[(start + 1)..<(start + recordSize)].map { Float($0) / 255 }
+        }
+        return (pixels, labels)
     }
 }
 

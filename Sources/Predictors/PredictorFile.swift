@@ -78,6 +78,11 @@ public struct PredictorFile: Codable, Equatable, Sendable {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw PredictorError.unreadable(path: path, reason: error.localizedDescription)
         }
+        return try decode(data, path: path)
+    }
+
+    /// Parses and checks the bytes of a predictor file; `path` names it in errors.
+    public static func decode(_ data: Data, path: String) throws -> PredictorFile {
         struct Header: Decodable { var format: String? }
         let header = try? JSONDecoder().decode(Header.self, from: data)
         guard let format = header?.format else { throw PredictorError.unreadable(path: path, reason: "not a JSON predictor file") }

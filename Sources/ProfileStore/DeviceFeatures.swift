@@ -75,6 +75,11 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw StoreError.badFeatureFile(path: path, reason: "cannot read it: \(error.localizedDescription)")
         }
+        return try decode(data, path: path)
+    }
+
+    /// Parses and checks the bytes of a feature file; `path` names it in errors.
+    public static func decode(_ data: Data, path: String) throws -> DeviceFeatures {
         let features: DeviceFeatures
         do { features = try JSONDecoder().decode(DeviceFeatures.self, from: data) } catch {
             throw StoreError.badFeatureFile(path: path, reason: "\(DecodingProblem(error))")

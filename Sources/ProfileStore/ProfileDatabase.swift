@@ -1,3 +1,4 @@
+import CSQLiteConfig
 import Foundation
 import GRDB
 
@@ -17,7 +18,24 @@ public final class ProfileDatabase: @unchecked Sendable {
         if readOnly && !FileManager.default.fileExists(atPath: path) {
             throw StoreError.cannotOpen(path: path, reason: "no such file; give the --db of an existing profile database")
         }
-        pool = try Self.openRetrying(path: path, readOnly: readOnly)
+        _ = Self.uriFileNames
+        do {
+            pool = try Self.openRetrying(path: path, readOnly: readOnly)
+        } catch StoreError.cannotOpen where readOnly {
+            // A WAL database on read-only media: SQLite cannot create its -shm file there, so
+            // the file is opened as immutable (nothing can change it on such a medium).
+            pool = try Self.openRetrying(path: Self.immutableURI(path), readOnly: true, shownAs: path)
+        }
+    }
+
+    /// Enables `file:` URIs before SQLite's first connection (see CSQLiteConfig).
+    static let uriFileNames: Int32 = modnas_sqlite_enable_uri_filenames()
+
+    /// `path` as an SQLite URI that opens it immutable.
+    static func immutableURI(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let escaped = absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%"))) ?? absolute
+        return "file:\(escaped)?immutable=1"
     }
 
     /// Opens and migrates, retrying while another process creates the same file. Two processes
@@ -25,17 +43,17 @@ public final class ProfileDatabase: @unchecked Sendable {
     /// runs outside the migration's transaction) and on the switch to WAL: the loser sees
     /// "database is locked" or "table already exists". Each migration is one transaction, so
     /// opening again after a short wait finds the winner's finished schema.
-    static func openRetrying(path: String, readOnly: Bool) throws -> DatabasePool {
+    static func openRetrying(path: String, readOnly: Bool, shownAs shown: String? = nil) throws -> DatabasePool {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try openAndMigrate(path: path, readOnly: readOnly)
+                return try openAndMigrate(path: path, readOnly: readOnly, shownAs: shown ?? path)
             } catch let error as DatabaseError where attempt < 50 && isConcurrentCreation(error) {
                 usleep(UInt32.random(in: 20_000...80_000))
             } catch let error as DatabaseError {
-                if error.resultCode == .SQLITE_NOTADB { throw StoreError.notSQLite(path: path) }
-                throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
+                if error.resultCode == .SQLITE_NOTADB { throw StoreError.notSQLite(path: shown ?? path) }
+                throw StoreError.cannotOpen(path: shown ?? path, reason: error.message ?? "\(error.resultCode)")
             }
         }
     }
@@ -48,7 +66,7 @@ public final class ProfileDatabase: @unchecked Sendable {
 
     /// One attempt at opening: refuses files of another application or of a newer schema, then
     /// migrates when writable.
-    static func openAndMigrate(path: String, readOnly: Bool) throws -> DatabasePool {
+    static func openAndMigrate(path: String, readOnly: Bool, shownAs shown: String) throws -> DatabasePool {
         var config = Configuration()
         config.busyMode = .timeout(120)
         config.readonly = readOnly
@@ -57,16 +75,16 @@ public final class ProfileDatabase: @unchecked Sendable {
         try pool.read { db in
             let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
-            if applicationID != 0 && applicationID != Schema.applicationID { throw StoreError.notAProfileDatabase(path: path) }
+            if applicationID != 0 && applicationID != Schema.applicationID { throw StoreError.notAProfileDatabase(path: shown) }
             if applicationID == 0 && !tables.isEmpty && !tables.contains("grdb_migrations") {
-                throw StoreError.notAProfileDatabase(path: path)
+                throw StoreError.notAProfileDatabase(path: shown)
             }
             if try migrator.hasBeenSuperseded(db) {
                 let known = Set(migrator.migrations)
-                throw StoreError.newerSchema(path: path, unknownMigrations: try migrator.appliedIdentifiers(db).subtracting(known).sorted())
+                throw StoreError.newerSchema(path: shown, unknownMigrations: try migrator.appliedIdentifiers(db).subtracting(known).sorted())
             }
-            if readOnly && tables.isEmpty { throw StoreError.emptyDatabase(path: path) }
-            if readOnly, try !migrator.hasCompletedMigrations(db) { throw StoreError.schemaMismatch(path: path) }
+            if readOnly && tables.isEmpty { throw StoreError.emptyDatabase(path: shown) }
+            if readOnly, try !migrator.hasCompletedMigrations(db) { throw StoreError.schemaMismatch(path: shown) }
         }
         if !readOnly { try migrator.migrate(pool) }
         return pool

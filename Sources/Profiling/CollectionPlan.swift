@@ -73,6 +73,12 @@ public enum CollectionPlan {
         do { text = try GzipFile.readText(path) } catch {
             throw ProfilingError.badArchitectureList(path: path, line: 0, reason: "\(error)")
         }
+        return try parseArchitectureList(text, path: path)
+    }
+
+    /// The architectures of a list's text (CSV with an `arch_string` column, or one string per
+    /// line, `#` comments); `path` names it in errors.
+    public static func parseArchitectureList(_ text: String, path: String) throws -> [NB201Architecture] {
         let lines = TextLines.split(text).map {
             $0.trimmingCharacters(in: .whitespacesAndNewlines)
         }

@@ -53,7 +53,12 @@ public enum Fronts {
 
     /// Reads and checks a fronts CSV against the index (index and string must agree).
     public static func read(_ path: String, index: NB201Index) throws -> [FrontRow] {
-        let table = try CSVTable(contentsOf: path)
+        try rows(of: try CSVTable(contentsOf: path), index: index)
+    }
+
+    /// The rows of a parsed fronts table, each checked (columns, numbers, ranges, arch strings).
+    public static func rows(of table: CSVTable, index: NB201Index) throws -> [FrontRow] {
+        let path = table.path
         let needed = FrontRow.header.split(separator: ",").map(String.init)
         for column in needed where !table.header.contains(column) {
             throw SearchError.badFronts(path: path, line: 1, reason: "no column '\(column)'")

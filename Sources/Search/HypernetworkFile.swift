@@ -92,6 +92,11 @@ public struct HypernetworkFile: Codable, Sendable {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw SearchError.badFile(reason: "cannot read hypernetwork \(path): \(error.localizedDescription)")
         }
+        return try decode(data, path: path)
+    }
+
+    /// Parses and checks the bytes of a hypernetwork file; `path` names it in errors.
+    public static func decode(_ data: Data, path: String) throws -> HypernetworkFile {
         struct Header: Decodable { var format: String? }
         guard let format = (try? JSONDecoder().decode(Header.self, from: data))?.format else {
             throw SearchError.badFile(reason: "\(path) is not a hypernetwork file (no \"format\"); use the hypernetwork.json a modnas search wrote")

@@ -31,6 +31,11 @@ public struct SearchCheckpoint: Codable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SearchError.badFile(reason: "no checkpoint at \(path); start the search without --resume")
         }
+        return try decode(data, path: path)
+    }
+
+    /// Parses and checks the bytes of a checkpoint; `path` names it in errors.
+    public static func decode(_ data: Data, path: String) throws -> SearchCheckpoint {
         struct Header: Decodable { var format: String? }
         guard let format = (try? JSONDecoder().decode(Header.self, from: data))?.format else {
             throw SearchError.badFile(reason: "\(path) is not a modnas checkpoint; start the search without --resume")

@@ -125,6 +125,34 @@ func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy:
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/p.sqlite"))
     }
 
+    /// Read commands work on a database on read-only media (bind-mounting read-only needs root).
+    @Test(.enabled(if: geteuid() == 0, "a read-only bind mount needs root"))
+    func readCommandsWorkOnReadOnlyMedia() throws {
+        let dir = try scratch()
+        try FileManager.default.createDirectory(atPath: "\(dir)/src", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(dir)/ro", withIntermediateDirectories: true)
+        let collect = try runTool("modnas-profile", collectArguments("\(dir)/src", samples: 10))
+        #expect(collect.status == 0, "\(collect.err)")
+        func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: tool)
+            p.arguments = arguments
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        try #require(try run("/bin/mount", ["--bind", "\(dir)/src", "\(dir)/ro"]) == 0)
+        defer { _ = try? run("/bin/umount", ["\(dir)/ro"]) }
+        try #require(try run("/bin/mount", ["-o", "remount,ro,bind", "\(dir)/ro"]) == 0)
+        let db = "\(dir)/ro/p.sqlite"
+        let devices = try runTool("modnas-profile", ["devices", "--db", db])
+        #expect(devices.status == 0 && devices.out.contains("e2e"), "\(devices.err)")
+        let export = try runTool("modnas-profile", ["export", "--db", db, "--device", "e2e"])
+        #expect(export.status == 0 && export.out.split(separator: "\n").count == 21, "\(export.err)")
+        let eval = try runTool("modnas-predict", ["eval", "--predictor", repositoryPath("Predictors/meta.json"), "--db", db, "--device", "e2e"])
+        #expect(eval.status == 0 && eval.out.contains("Spearman"), "\(eval.err)")
+    }
+
     /// Only meaningful where the host has no RAPL powercap tree (as on the development VM); on a
     /// host with RAPL the runner reports it as skipped.
     @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/sys/class/powercap/intel-rapl:0"), "this host has RAPL"))
