@@ -83,15 +83,13 @@ public struct PredictorFile: Codable, Equatable, Sendable {
 
     /// Parses and checks the bytes of a predictor file; `path` names it in errors.
     public static func decode(_ data: Data, path: String) throws -> PredictorFile {
-        struct Header: Decodable { var format: String? }
-        let header = try? JSONDecoder().decode(Header.self, from: data)
-        guard let format = header?.format else { throw PredictorError.unreadable(path: path, reason: "not a JSON predictor file") }
-        guard format == formatVersion else { throw PredictorError.wrongFormat(path: path, found: format) }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
         let file: PredictorFile
-        do { file = try decoder.decode(PredictorFile.self, from: data) } catch {
-            throw PredictorError.unreadable(path: path, reason: "damaged predictor (\(DecodingProblem(error)))")
+        do { file = try VersionedJSON.decode(PredictorFile.self, from: data, format: formatVersion) } catch {
+            switch error {
+            case .noFormat: throw PredictorError.unreadable(path: path, reason: "not a JSON predictor file")
+            case .otherFormat(let found): throw PredictorError.wrongFormat(path: path, found: found)
+            case .damaged(let problem): throw PredictorError.unreadable(path: path, reason: "damaged predictor (\(problem))")
+            }
         }
         if let problem = file.problem { throw PredictorError.invalid(path: path, reason: problem) }
         return file
@@ -125,12 +123,5 @@ public struct PredictorFile: Codable, Equatable, Sendable {
     }
 
     /// Writes the file as JSON.
-    public func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
-    }
+    public func write(to path: String) throws { try VersionedJSON.write(self, to: path) }
 }

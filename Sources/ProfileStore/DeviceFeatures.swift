@@ -40,11 +40,8 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
     @discardableResult
     public func write(toDirectory directory: String, force: Bool = false) throws -> String {
         if source == "measured" { try DeviceName.checkMeasured(device, profilesDirectory: directory, force: force) } else { try DeviceName.check(device) }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let path = (directory as NSString).appendingPathComponent("\(device).json")
-        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try VersionedJSON.write(self, to: path, pretty: true)
         return path
     }
 
@@ -81,11 +78,12 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
     /// Parses and checks the bytes of a feature file; `path` names it in errors.
     public static func decode(_ data: Data, path: String) throws -> DeviceFeatures {
         let features: DeviceFeatures
-        do { features = try JSONDecoder().decode(DeviceFeatures.self, from: data) } catch {
-            throw StoreError.badFeatureFile(path: path, reason: "\(DecodingProblem(error))")
-        }
-        guard features.format == formatVersion else {
-            throw StoreError.badFeatureFile(path: path, reason: "format is '\(features.format)'")
+        do { features = try VersionedJSON.decode(DeviceFeatures.self, from: data, format: formatVersion) } catch {
+            switch error {
+            case .noFormat: throw StoreError.badFeatureFile(path: path, reason: "not JSON with a \"format\" field")
+            case .otherFormat(let found): throw StoreError.badFeatureFile(path: path, reason: "format is '\(found)'")
+            case .damaged(let problem): throw StoreError.badFeatureFile(path: path, reason: "\(problem)")
+            }
         }
         do { try DeviceName.check(features.device) } catch {
             throw StoreError.badFeatureFile(path: path, reason: "\(error)")

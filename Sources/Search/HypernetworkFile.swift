@@ -97,16 +97,14 @@ public struct HypernetworkFile: Codable, Sendable {
 
     /// Parses and checks the bytes of a hypernetwork file; `path` names it in errors.
     public static func decode(_ data: Data, path: String) throws -> HypernetworkFile {
-        struct Header: Decodable { var format: String? }
-        guard let format = (try? JSONDecoder().decode(Header.self, from: data))?.format else {
-            throw SearchError.badFile(reason: "\(path) is not a hypernetwork file (no \"format\"); use the hypernetwork.json a modnas search wrote")
-        }
-        guard format == formatVersion else { throw SearchError.wrongFormat(path: path, found: format, expected: formatVersion) }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
         let file: HypernetworkFile
-        do { file = try decoder.decode(HypernetworkFile.self, from: data) } catch {
-            throw SearchError.badFile(reason: "\(path) is a damaged hypernetwork file (\(DecodingProblem(error))); rerun modnas search")
+        do { file = try VersionedJSON.decode(HypernetworkFile.self, from: data, format: formatVersion) } catch {
+            switch error {
+            case .noFormat:
+                throw SearchError.badFile(reason: "\(path) is not a hypernetwork file (no \"format\"); use the hypernetwork.json a modnas search wrote")
+            case .otherFormat(let found): throw SearchError.wrongFormat(path: path, found: found, expected: formatVersion)
+            case .damaged(let problem): throw SearchError.badFile(reason: "\(path) is a damaged hypernetwork file (\(problem)); rerun modnas search")
+            }
         }
         if let problem = file.problem { throw SearchError.badFile(reason: "\(path) is an inconsistent hypernetwork file (\(problem)); rerun modnas search") }
         return file
@@ -141,10 +139,5 @@ public struct HypernetworkFile: Codable, Sendable {
         return nil
     }
 
-    public func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
-    }
+    public func write(to path: String) throws { try VersionedJSON.write(self, to: path) }
 }

@@ -36,14 +36,14 @@ public struct SearchCheckpoint: Codable {
 
     /// Parses and checks the bytes of a checkpoint; `path` names it in errors.
     public static func decode(_ data: Data, path: String) throws -> SearchCheckpoint {
-        struct Header: Decodable { var format: String? }
-        guard let format = (try? JSONDecoder().decode(Header.self, from: data))?.format else {
-            throw SearchError.badFile(reason: "\(path) is not a modnas checkpoint; start the search without --resume")
-        }
-        guard format == formatVersion else { throw SearchError.wrongFormat(path: path, found: format, expected: formatVersion) }
         let checkpoint: SearchCheckpoint
-        do { checkpoint = try JSONDecoder().decode(SearchCheckpoint.self, from: data) } catch {
-            throw SearchError.badFile(reason: "\(path) is a damaged checkpoint (\(DecodingProblem(error))); start the search without --resume")
+        do { checkpoint = try VersionedJSON.decode(SearchCheckpoint.self, from: data, format: formatVersion) } catch {
+            switch error {
+            case .noFormat: throw SearchError.badFile(reason: "\(path) is not a modnas checkpoint; start the search without --resume")
+            case .otherFormat(let found): throw SearchError.wrongFormat(path: path, found: found, expected: formatVersion)
+            case .damaged(let problem):
+                throw SearchError.badFile(reason: "\(path) is a damaged checkpoint (\(problem)); start the search without --resume")
+            }
         }
         if let problem = checkpoint.problem {
             throw SearchError.badFile(reason: "\(path) holds an impossible search state (\(problem)); start the search without --resume")
@@ -67,7 +67,7 @@ public struct SearchCheckpoint: Codable {
 
     /// Writes atomically: a kill during the write leaves the previous checkpoint.
     public func write(to path: String) throws {
-        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try VersionedJSON.write(self, to: path)
     }
 }
 
