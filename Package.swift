@@ -28,31 +28,32 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["COpenBLAS"], swiftSettings: v5),
         .target(name: "DataFiles", dependencies: ["CZlib"], swiftSettings: v5),
         .target(name: "SearchSpaces", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
+        .target(name: "DeviceModel", dependencies: ["DataFiles", "SearchSpaces"], swiftSettings: v5),
         .target(name: "ProfileStore", dependencies: [
-            "CSQLiteConfig", "DataFiles", "SearchSpaces", .product(name: "GRDB", package: "GRDB.swift"),
+            "CSQLiteConfig", "DataFiles", "DeviceModel", "SearchSpaces", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
-        .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "ProfileStore", "CPerfEvent"], swiftSettings: v5),
-        .target(name: "Predictors", dependencies: ["Autodiff", "DataFiles", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
-        .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
+        .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "ProfileStore", "CPerfEvent"], swiftSettings: v5),
+        .target(name: "Predictors", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
+        .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
         .target(name: "Reports", dependencies: ["Search"], swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
         .target(name: "ParserFuzzing", dependencies: [
-            "DataFiles", "Datasets", "Predictors", "ProfileStore", "Profiling", "Search", "SearchSpaces",
+            "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Search", "SearchSpaces",
         ], swiftSettings: v5),
         .target(name: "CommandSupport", dependencies: [
             "Autodiff", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
         .executableTarget(name: "modnas", dependencies: [
-            "CommandSupport", "Autodiff", "DataFiles", "Datasets", "SearchSpaces", "Profiling", "ProfileStore", "Predictors", "Search", "Reports",
+            "CommandSupport", "Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "Profiling", "ProfileStore", "Predictors", "Search", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-profile", dependencies: [
-            "CommandSupport", "Profiling", "ProfileStore", "SearchSpaces",
+            "CommandSupport", "DeviceModel", "Profiling", "ProfileStore", "SearchSpaces",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-predict", dependencies: [
-            "CommandSupport", "Autodiff", "Predictors", "ProfileStore", "SearchSpaces", "DataFiles", "Profiling",
+            "CommandSupport", "Autodiff", "DeviceModel", "Predictors", "ProfileStore", "SearchSpaces", "DataFiles", "Profiling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
@@ -60,10 +61,10 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Autodiff"], swiftSettings: v5),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"], swiftSettings: v5),
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
-        .testTarget(name: "ProfileStoreTests", dependencies: ["ProfileStore", "SearchSpaces"], swiftSettings: v5),
-        .testTarget(name: "PredictorsTests", dependencies: ["Predictors", "Autodiff", "DataFiles", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Reports", "Autodiff", "SearchSpaces", "Predictors", "ProfileStore", "Datasets"], swiftSettings: v5),
-        .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "ProfileStore", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
+        .testTarget(name: "ProfileStoreTests", dependencies: ["DeviceModel", "ProfileStore", "SearchSpaces"], swiftSettings: v5),
+        .testTarget(name: "PredictorsTests", dependencies: ["Predictors", "Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Reports", "Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "Predictors", "ProfileStore", "Datasets"], swiftSettings: v5),
+        .testTarget(name: "ProfilingTests", dependencies: ["DeviceModel", "Profiling", "ProfileStore", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
         .testTarget(name: "ParserFuzzingTests", dependencies: ["ParserFuzzing"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [
             "CommandSupport", "Autodiff", "ProfileStore", "modnas", "modnas-profile", "modnas-predict",

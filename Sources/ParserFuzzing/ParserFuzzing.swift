@@ -1,8 +1,8 @@
 import DataFiles
 import Datasets
+import DeviceModel
 import Foundation
 import Predictors
-import ProfileStore
 import Profiling
 import Search
 import SearchSpaces

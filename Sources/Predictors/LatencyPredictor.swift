@@ -1,6 +1,6 @@
 import Autodiff
+import DeviceModel
 import Foundation
-import ProfileStore
 import SearchSpaces
 
 /// The device part of a meta predictor's input: log reference latencies centred on their mean

@@ -1,7 +1,7 @@
 import Autodiff
 import DataFiles
+import DeviceModel
 import Foundation
-import ProfileStore
 import SearchSpaces
 
 /// The shipped NB201 benchmark tables as training data.

@@ -1,6 +1,6 @@
 import Autodiff
+import DeviceModel
 import Foundation
-import ProfileStore
 import SearchSpaces
 
 /// One device's training data: measured (or benchmark) latencies of architectures.

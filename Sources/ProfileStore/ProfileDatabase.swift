@@ -1,4 +1,5 @@
 import CSQLiteConfig
+import DeviceModel
 import Foundation
 import GRDB
 

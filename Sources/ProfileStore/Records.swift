@@ -1,10 +1,6 @@
+import DeviceModel
 import Foundation
 import GRDB
-
-/// Whether numbers were measured on a host or copied from a benchmark table.
-public enum DataSource: String, Codable, Sendable, CaseIterable {
-    case measured, benchmark
-}
 
 /// A device: a profiled host or a benchmark device.
 public struct DeviceRecord: Codable, FetchableRecord, MutablePersistableRecord, Equatable, Sendable {

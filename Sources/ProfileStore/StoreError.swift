@@ -7,21 +7,12 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case unknownDevice(name: String, known: [String])
     case incompleteReferences(device: String, missing: Int)
     case conflictingDevice(name: String, existing: String, incoming: String)
-    case badFeatureFile(path: String, reason: String)
-    case badDeviceName(name: String)
-    case shadowsBenchmark(name: String)
     case mergeIntoItself(path: String)
     case notSQLite(path: String)
     case emptyDatabase(path: String)
 
     public var description: String {
         switch self {
-        case .badFeatureFile(let path, let reason):
-            return "\(path) is not a usable \(DeviceFeatures.formatVersion) file (\(reason)); write one with modnas-profile features"
-        case .badDeviceName(let name):
-            return "device name \(String(reflecting: name)) is not a name: use \(DeviceName.rule)"
-        case .shadowsBenchmark(let name):
-            return "'\(name)' is a benchmark device; give this host another --device name (or --force to replace the benchmark's features)"
         case .notSQLite(let path):
             return "\(path) is not an SQLite database (another kind of file, or damaged); choose another --db path"
         case .emptyDatabase(let path):

@@ -1,4 +1,5 @@
 import Autodiff
+import DeviceModel
 import Foundation
 import ProfileStore
 import SearchSpaces

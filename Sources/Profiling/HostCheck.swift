@@ -1,6 +1,6 @@
 import Autodiff
+import DeviceModel
 import Foundation
-import ProfileStore
 
 /// Reads the host's fingerprint before measuring and warns about a noisy set-up.
 public enum HostCheck {

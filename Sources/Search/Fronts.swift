@@ -1,6 +1,6 @@
 import DataFiles
+import DeviceModel
 import Foundation
-import ProfileStore
 import SearchSpaces
 
 /// One architecture of a device's front (one row of `fronts.csv`, format in docs/DESIGN.md).

@@ -1,7 +1,7 @@
 import DataFiles
+import DeviceModel
 import Foundation
 import Predictors
-import ProfileStore
 import SearchSpaces
 
 /// A finished search (`hypernetwork.json`, format `modnas.hypernetwork.v1`): everything needed to

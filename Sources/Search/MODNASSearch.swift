@@ -1,7 +1,7 @@
 import Autodiff
+import DeviceModel
 import Foundation
 import Predictors
-import ProfileStore
 import SearchSpaces
 
 /// A device the search knows: its features (the hypernetwork's input) and a latency objective.

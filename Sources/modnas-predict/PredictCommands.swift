@@ -1,6 +1,7 @@
 import ArgumentParser
 import Autodiff
 import DataFiles
+import DeviceModel
 import Foundation
 import Predictors
 import ProfileStore

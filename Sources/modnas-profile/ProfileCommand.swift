@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandSupport
 import DataFiles
+import DeviceModel
 import Foundation
 import ProfileStore
 import Profiling

@@ -3,6 +3,7 @@ import Autodiff
 import CommandSupport
 import DataFiles
 import Datasets
+import DeviceModel
 import Foundation
 import Predictors
 import ProfileStore

@@ -1,5 +1,6 @@
 import Autodiff
 import DataFiles
+import DeviceModel
 import Foundation
 import Testing
 @testable import Predictors

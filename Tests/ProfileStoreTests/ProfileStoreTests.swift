@@ -1,4 +1,5 @@
 import DataFiles
+import DeviceModel
 import Foundation
 import Synchronization
 import GRDB
@@ -261,9 +262,9 @@ struct Fixture {
     @Test func theStoreAndFeatureFilesRefuseBadNames() throws {
         let dir = try temporaryDirectory()
         let db = try ProfileDatabase(path: dir + "/p.sqlite")
-        #expect(throws: StoreError.badDeviceName(name: "a/b")) { try db.upsertDevice(name: "a/b", source: .measured, fingerprint: nil) }
+        #expect(throws: DeviceModelError.badDeviceName(name: "a/b")) { try db.upsertDevice(name: "a/b", source: .measured, fingerprint: nil) }
         let features = DeviceFeatures(device: "../outside", source: "measured", referenceArchIndices: [1], values: [1], host: nil)
-        #expect(throws: StoreError.badDeviceName(name: "../outside")) { try features.write(toDirectory: dir + "/Profiles") }
+        #expect(throws: DeviceModelError.badDeviceName(name: "../outside")) { try features.write(toDirectory: dir + "/Profiles") }
         #expect(!FileManager.default.fileExists(atPath: dir + "/outside.json"))
     }
 
@@ -272,11 +273,11 @@ struct Fixture {
         let benchmark = DeviceFeatures(device: "lab_gpu", source: "benchmark", referenceArchIndices: [1], values: [2], host: nil)
         try benchmark.write(toDirectory: dir)
         let host = DeviceFeatures(device: "lab_gpu", source: "measured", referenceArchIndices: [1], values: [3], host: nil)
-        #expect(throws: StoreError.shadowsBenchmark(name: "lab_gpu")) { try host.write(toDirectory: dir) }
+        #expect(throws: DeviceModelError.shadowsBenchmark(name: "lab_gpu")) { try host.write(toDirectory: dir) }
         #expect(try DeviceFeatures.load(dir + "/lab_gpu.json") == benchmark)
         // A shipped benchmark device's name is refused even in a folder without its file.
         let raspi = DeviceFeatures(device: "raspi4", source: "measured", referenceArchIndices: [1], values: [3], host: nil)
-        #expect(throws: StoreError.shadowsBenchmark(name: "raspi4")) { try raspi.write(toDirectory: dir) }
+        #expect(throws: DeviceModelError.shadowsBenchmark(name: "raspi4")) { try raspi.write(toDirectory: dir) }
         try host.write(toDirectory: dir, force: true)
         #expect(try DeviceFeatures.load(dir + "/lab_gpu.json") == host)
         try host.write(toDirectory: dir)   // a measured file may be rewritten by its host

@@ -1,4 +1,5 @@
 import CPerfEvent
+import DeviceModel
 import Foundation
 import Testing
 @testable import ProfileStore

@@ -16,7 +16,7 @@ public enum DeviceName {
         }
         guard let first = scalars.first, scalars.count <= 64, first.isASCII, CharacterSet.alphanumerics.contains(first),
               scalars.allSatisfy(allowed) else {
-            throw StoreError.badDeviceName(name: name)
+            throw DeviceModelError.badDeviceName(name: name)
         }
         return name
     }
@@ -39,7 +39,7 @@ public enum DeviceName {
         let path = (profilesDirectory as NSString).appendingPathComponent("\(name).json")
         let existing = FileManager.default.fileExists(atPath: path) ? try DeviceFeatures.load(path) : nil
         if existing?.source == "benchmark" || (existing == nil && shippedBenchmarkDevices().contains(name)) {
-            throw StoreError.shadowsBenchmark(name: name)
+            throw DeviceModelError.shadowsBenchmark(name: name)
         }
     }
 }

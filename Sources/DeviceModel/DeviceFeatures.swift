@@ -70,7 +70,7 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
     public static func load(_ path: String) throws -> DeviceFeatures {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw StoreError.badFeatureFile(path: path, reason: "cannot read it: \(error.localizedDescription)")
+            throw DeviceModelError.badFeatureFile(path: path, reason: "cannot read it: \(error.localizedDescription)")
         }
         return try decode(data, path: path)
     }
@@ -80,15 +80,15 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         let features: DeviceFeatures
         do { features = try VersionedJSON.decode(DeviceFeatures.self, from: data, format: formatVersion) } catch {
             switch error {
-            case .noFormat: throw StoreError.badFeatureFile(path: path, reason: "not JSON with a \"format\" field")
-            case .otherFormat(let found): throw StoreError.badFeatureFile(path: path, reason: "format is '\(found)'")
-            case .damaged(let problem): throw StoreError.badFeatureFile(path: path, reason: "\(problem)")
+            case .noFormat: throw DeviceModelError.badFeatureFile(path: path, reason: "not JSON with a \"format\" field")
+            case .otherFormat(let found): throw DeviceModelError.badFeatureFile(path: path, reason: "format is '\(found)'")
+            case .damaged(let problem): throw DeviceModelError.badFeatureFile(path: path, reason: "\(problem)")
             }
         }
         do { try DeviceName.check(features.device) } catch {
-            throw StoreError.badFeatureFile(path: path, reason: "\(error)")
+            throw DeviceModelError.badFeatureFile(path: path, reason: "\(error)")
         }
-        if let problem = features.problem { throw StoreError.badFeatureFile(path: path, reason: problem) }
+        if let problem = features.problem { throw DeviceModelError.badFeatureFile(path: path, reason: problem) }
         return features
     }
 
@@ -96,12 +96,12 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
     public static func loadAll(_ path: String) throws -> [DeviceFeatures] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw StoreError.badFeatureFile(path: path, reason: "no such file or directory")
+            throw DeviceModelError.badFeatureFile(path: path, reason: "no such file or directory")
         }
         guard isDirectory.boolValue else { return [try load(path)] }
         let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".json") }.sorted()
         let all = try names.map { try load((path as NSString).appendingPathComponent($0)) }
-        guard !all.isEmpty else { throw StoreError.badFeatureFile(path: path, reason: "the directory holds no .json feature files") }
+        guard !all.isEmpty else { throw DeviceModelError.badFeatureFile(path: path, reason: "the directory holds no .json feature files") }
         return all.sorted { $0.device < $1.device }
     }
 }
