@@ -1,4 +1,11 @@
+import Foundation
 // Optimisers that update parameter leaves in place from their accumulated gradients.
+
+/// The cosine schedule's factor at `step` of `total` steps, ½·(1 + cos(π·step/total)): 1 at the
+/// start, 0 at the end. A rate decays from a to b as b + (a − b)·factor.
+public func cosineFactor(step: Int, of total: Int) -> Float {
+    0.5 * (1 + Float(cos(Double.pi * Double(step) / Double(max(total, 1)))))
+}
 
 /// Clears the gradients of `parameters`.
 public func zeroGradients(_ parameters: [Variable]) {

@@ -31,7 +31,7 @@ extension ParsableCommand {
             let message = (plainMessage(for: error) ?? Self.message(for: error))
                 .split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "failed"
             let name = configuration.commandName ?? "modnas"
-            FileHandle.standardError.write(Data("\(name): error: \(message)\n".utf8))
+            printToStandardError("\(name): error: \(message)")
             Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
         }
     }
@@ -55,6 +55,14 @@ func plainMessage(for error: Error) -> String? {
     default: return "file operation on \(path) failed (\(cocoa.code.rawValue)): \(cocoa.localizedDescription)"
     }
 }
+
+/// Writes `line` and a line end to standard error (progress, notes and warnings of the tools).
+public func printToStandardError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Whether standard error is a terminal: progress lines are shown there and kept out of pipes.
+public var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 
 /// Refuses a number option that is not a finite number of at least `minimum` (ArgumentParser
 /// reads "nan" and "inf" as numbers).

@@ -142,8 +142,7 @@ public final class SupernetAccuracy: AccuracyObjective {
     public func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int, samples: () -> [Tensor]) {
         if stepInEpoch == 0 { (epochRange, lossSum, lossCount) = (nil, 0, 0) }
         let start = trainer.configuration.learningRate * Float(devices), step = (epoch - 1) * stepsPerEpoch + stepInEpoch
-        trainer.setLearningRate(finalLearningRate + (start - finalLearningRate)
-                                * 0.5 * (1 + Float(cos(Double.pi * Double(step) / Double(max(epochs * stepsPerEpoch, 1))))))
+        trainer.setLearningRate(finalLearningRate + (start - finalLearningRate) * cosineFactor(step: step, of: epochs * stepsPerEpoch))
         let architectures = epoch > warmupEpochs ? samples() : uniformSamples(step: step)
         if orders?.epoch != epoch {
             orders = (epoch, order(trainer.splits.weights.count, epoch: epoch, salt: 1), order(trainer.splits.architecture.count, epoch: epoch, salt: 2))

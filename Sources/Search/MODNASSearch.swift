@@ -168,7 +168,7 @@ public final class MODNASSearch {
                     offset += combined.count
                 }
                 if configuration.cosineSchedule {
-                    adam.learningRate = baseRate * (0.01 + 0.99 * 0.5 * (1 + Float(cos(Double.pi * Double(step) / Double(totalSteps)))))
+                    adam.learningRate = baseRate * (0.01 + 0.99 * cosineFactor(step: step, of: totalSteps))
                 }
                 adam.step()
                 step += 1

@@ -38,7 +38,7 @@ public enum SupernetRanking {
         var order = Array(0..<n)
         for step in 0..<steps {
             if step * batch % n < batch { rng.shuffle(&order) }
-            sgd.learningRate = 0.05 * 0.5 * (1 + Float(cos(Double.pi * Double(step) / Double(steps))))
+            sgd.learningRate = 0.05 * cosineFactor(step: step, of: steps)
             let indices = (0..<batch).map { order[(step * batch + $0) % n] }
             let (x, labels) = splits.weights.batch(indices, using: &rng)
             zeroGradients(parameters)

@@ -49,8 +49,8 @@ extension PredictCommand {
             bench.configuration.batchSize = batch
             let all = try BenchmarkTables.trainingDevices(index: try NB201Index.shipped())
             let selected = self.devices.isEmpty ? all : all.filter { self.devices.contains($0.device) }
-            let terminal = isatty(STDERR_FILENO) != 0
-            let progress: (String) -> Void = { if terminal { FileHandle.standardError.write(Data("  \($0)\n".utf8)) } }
+            let terminal = standardErrorIsTerminal
+            let progress: (String) -> Void = { if terminal { printToStandardError("  \($0)") } }
             if part != "meta" {
                 let start = Date()
                 let rows = try bench.perDeviceMLP(selected, progress: progress)

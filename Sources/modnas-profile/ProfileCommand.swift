@@ -18,12 +18,6 @@ struct ProfileCommand: ParsableCommand {
     }
 }
 
-/// Writes a line to standard error.
-func printError(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-
-/// Whether standard error is a terminal (progress is shown only then).
-var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
-
 extension ProfileCommand {
     struct Collect: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -82,8 +76,8 @@ extension ProfileCommand {
             o.shard = try Shard(parsing: shard)
             o.seed = seed
             o.pinnedCPUs = try pin.map(parseCPUList)
-            let terminal = stderrIsTerminal
-            let summary = try Collector(options: o).run(warn: { printError("warning: \($0)") }) { p in
+            let terminal = standardErrorIsTerminal
+            let summary = try Collector(options: o).run(warn: { printToStandardError("warning: \($0)") }) { p in
                 guard terminal else { return }
                 let eta = p.etaSeconds.map { String(format: "ETA %d:%02d", Int($0) / 60, Int($0) % 60) } ?? "ETA --:--"
                 FileHandle.standardError.write(Data(

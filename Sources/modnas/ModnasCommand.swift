@@ -48,9 +48,9 @@ extension ModnasCommand {
             c.threads = threads
             c.sgemmSize = sgemmSize
             c.onlyIndices = Set(indices)
-            let interactive = isatty(STDERR_FILENO) != 0
+            let interactive = standardErrorIsTerminal
             let report = try EngineBenchmark(configuration: c).run { line in
-                if interactive { FileHandle.standardError.write(Data("  \(line)\n".utf8)) }
+                if interactive { printToStandardError("  \(line)") }
             }
             print(report.table)
         }

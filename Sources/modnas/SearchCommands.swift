@@ -12,7 +12,7 @@ import Search
 import SearchSpaces
 
 /// Progress lines on standard error.
-func note(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+func note(_ line: String) { printToStandardError(line) }
 
 /// `path` as given when it exists, else the shipped folder of that name (so the defaults
 /// `Profiles` and `Predictors` work from any directory).

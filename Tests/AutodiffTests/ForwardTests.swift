@@ -90,6 +90,11 @@ import Testing
         #expect(abs(p.value.scalars[0] - 0.2875) < 1e-6)
     }
 
+    @Test func cosineFactorFallsFromOneToZero() {
+        #expect(cosineFactor(step: 0, of: 10) == 1 && abs(cosineFactor(step: 10, of: 10)) < 1e-7)
+        #expect(abs(cosineFactor(step: 5, of: 10) - 0.5) < 1e-6 && abs(cosineFactor(step: 2, of: 10) - 0.9045085) < 1e-6)
+    }
+
     @Test func adamMinimisesQuadratic() {
         let p = Variable(Tensor(shape: [2], scalars: [3, -2]), requiresGrad: true)
         let adam = Adam(parameters: [p], learningRate: 0.1)
