@@ -45,6 +45,9 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         return path
     }
 
+    /// Plausible latencies, 1 µs to 10⁶ s: outside, a value is a unit mix-up or damage.
+    public static let latencyRangeMs: ClosedRange<Double> = 1e-3...1e9
+
     /// What makes the features unusable: an unknown source, references that are not distinct
     /// architectures of the space, or latencies that are not one positive, finite value each.
     public var problem: String? {
@@ -53,16 +56,10 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         guard !values.isEmpty, values.count == referenceArchIndices.count else {
             return "\(values.count) values for \(referenceArchIndices.count) reference architectures"
         }
-        if space == "nb201" {
-            guard referenceArchIndices.allSatisfy({ (0..<NB201Architecture.spaceSize).contains($0) }) else {
-                return "reference_arch_indices outside 0..<\(NB201Architecture.spaceSize)"
-            }
+        if space == "nb201", !NB201Architecture.areDistinctIndices(referenceArchIndices) {
+            return "reference_arch_indices \(referenceArchIndices) are not distinct NB201 indices"
         }
-        guard Set(referenceArchIndices).count == referenceArchIndices.count else { return "reference_arch_indices repeat an architecture" }
-        // 1 µs to 10⁶ s: outside, a value is a unit mix-up or damage, not a latency.
-        guard values.allSatisfy({ $0.isFinite && $0 >= 1e-3 && $0 <= 1e9 }) else {
-            return "latencies must be finite milliseconds within 0.001…1e9"
-        }
+        guard values.allSatisfy(Self.latencyRangeMs.contains) else { return "latencies must be finite milliseconds within 0.001…1e9" }
         return nil
     }
 

@@ -23,6 +23,7 @@ public enum ParserFuzzing {
 
     static let index = try? NB201Index.shipped()
     static let device = try? DeviceFeatures.load(ShippedData.path("Profiles/raspi4.json"))
+    static let meta = try? LatencyPredictor(path: ShippedData.path("Predictors/meta.json"))
 
     /// Runs the parser that the first byte selects on the rest of `data`.
     public static func run(_ data: Data) {
@@ -49,8 +50,7 @@ public enum ParserFuzzing {
         case .cifar:
             _ = try? CIFAR10Reader.parse(batch: [UInt8](payload), path: "fuzz.bin")
         case .deviceFeatures:
-            guard let features = try? DeviceFeatures.decode(payload, path: "fuzz.json"),
-                  let meta = try? LatencyPredictor(path: ShippedData.path("Predictors/meta.json")) else { return }
+            guard let features = try? DeviceFeatures.decode(payload, path: "fuzz.json"), let meta else { return }
             _ = (try? meta.objective(device: features))?.milliseconds([NB201Architecture(code: 0)])
         case .predictor:
             guard let file = try? PredictorFile.decode(payload, path: "fuzz.json") else { return }

@@ -18,8 +18,7 @@ public struct DeviceInput: Equatable, Sendable {
         guard features.values.count == length else {
             throw PredictorError.wrongFeatureLength(device: features.device, expected: length, found: features.values.count)
         }
-        // 1 µs to 10⁶ s: outside, a value is a unit mix-up or a damaged file, not a latency.
-        guard features.values.allSatisfy({ $0.isFinite && $0 >= 1e-3 && $0 <= 1e9 }) else {
+        guard features.values.allSatisfy(DeviceFeatures.latencyRangeMs.contains) else {
             throw PredictorError.badLatency(device: features.device, reason: "latencies must be finite milliseconds within 0.001…1e9, got \(features.values)")
         }
         let logs = features.values.map { Float(Foundation.log($0)) }

@@ -112,8 +112,7 @@ public struct PredictorFile: Codable, Equatable, Sendable {
         case .meta:
             guard !referenceArchIndices.isEmpty else { return "a meta predictor lists no reference architectures" }
         }
-        guard referenceArchIndices.allSatisfy({ (0..<NB201Architecture.spaceSize).contains($0) }),
-              Set(referenceArchIndices).count == referenceArchIndices.count else {
+        guard NB201Architecture.areDistinctIndices(referenceArchIndices) else {
             return "reference_arch_indices \(referenceArchIndices) are not distinct NB201 indices"
         }
         for (k, r) in ensemble.enumerated() {

@@ -1,4 +1,5 @@
 import CSQLiteConfig
+import DataFiles
 import DeviceModel
 import Foundation
 import GRDB
@@ -22,17 +23,11 @@ public final class ProfileDatabase: @unchecked Sendable {
         _ = Self.uriFileNames
         do {
             pool = try Self.openRetrying(path: path, readOnly: readOnly)
-        } catch StoreError.cannotOpen where readOnly && !FileManager.default.isWritableFile(atPath: Self.folder(of: path)) {
+        } catch StoreError.cannotOpen where readOnly && !FileManager.default.isWritableFile(atPath: FilePath.folder(of: path)) {
             // A WAL database on read-only media: SQLite cannot create its -shm file there, so
             // the file is opened as immutable (no writer can change it there either).
             pool = try Self.openRetrying(path: Self.immutableURI(path), readOnly: true, shownAs: path)
         }
-    }
-
-    /// The folder that holds `path`.
-    static func folder(of path: String) -> String {
-        let folder = (path as NSString).deletingLastPathComponent
-        return folder.isEmpty ? "." : folder
     }
 
     /// Enables `file:` URIs before SQLite's first connection (see CSQLiteConfig).

@@ -20,9 +20,8 @@ public struct Shard: Equatable, Sendable, CustomStringConvertible {
     /// Parses "i/n" with 0 ≤ i < n.
     public init(parsing text: String) throws {
         let parts = text.split(separator: "/")
-        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else {
-            throw ProfilingError.badShard(text)
-        }
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else { throw ProfilingError.malformedShard(text) }
+        guard n >= 1, i >= 0, i < n else { throw ProfilingError.badShard(text) }
         self.init(index: i, count: n)
     }
 

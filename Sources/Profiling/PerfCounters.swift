@@ -26,7 +26,10 @@ public enum ProfilingError: Error, CustomStringConvertible, Equatable {
     case libpfmUnavailable(String)
     case energyUnavailable(mode: String, reason: String)
     case badArchitectureList(path: String, line: Int, reason: String)
+    /// Numbers i/n outside 0 ≤ i < n.
     case badShard(String)
+    /// Not of the form i/n.
+    case malformedShard(String)
     case badCPUList(String)
 
     public var description: String {
@@ -39,9 +42,9 @@ public enum ProfilingError: Error, CustomStringConvertible, Equatable {
         case .badArchitectureList(let path, let line, let reason):
             return "\(path) line \(line): \(reason)"
         case .badShard(let text):
-            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-            let numeric = parts.count == 2 && parts.allSatisfy { Int($0) != nil }
-            return "--shard \(text) \(numeric ? "is out of range" : "is not i/n"); use i/n with 0 ≤ i < n (e.g. 0/4)"
+            return "--shard \(text) is out of range; use i/n with 0 ≤ i < n (e.g. 0/4)"
+        case .malformedShard(let text):
+            return "--shard \(text) is not i/n; use i/n with 0 ≤ i < n (e.g. 0/4)"
         case .badCPUList(let text):
             return "--pin \(text) is not a CPU list this process may use; give e.g. 1 or 0-3,6"
         }

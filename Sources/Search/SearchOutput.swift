@@ -1,3 +1,4 @@
+import DataFiles
 import Foundation
 import Predictors
 
@@ -32,8 +33,8 @@ public struct OutputFolder: Sendable {
     public let path: String
     public static let checkpointName = "checkpoint.json"
 
-    /// Checks `path` before anything runs: with `resume` it must hold a checkpoint; otherwise it
-    /// must be missing or empty, or `force` allows replacing what it holds.
+    /// Checks `path` before anything runs: it must be missing or empty, unless `resume` (its
+    /// checkpoint is read next) or `force` (what it holds is replaced) says otherwise.
     public init(path: String, resume: Bool, force: Bool) throws {
         self.path = path
         var isDirectory: ObjCBool = false
@@ -59,10 +60,11 @@ public struct OutputFolder: Sendable {
     /// moves it into place. When `write` fails, the fresh folder is removed and this one is left
     /// as it was, checkpoint included.
     public func publish(_ write: (OutputFolder) throws -> Void) throws {
-        let parent = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
         let token = UUID().uuidString.prefix(8)
-        let staging = OutputFolder(unchecked: ((parent.isEmpty ? "." : parent) as NSString).appendingPathComponent(".\(name).partial-\(token)"))
+        func beside(_ role: String) -> String {
+            (FilePath.folder(of: path) as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(role)-\(token)")
+        }
+        let staging = OutputFolder(unchecked: beside("partial"))
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: staging.path, withIntermediateDirectories: true)
@@ -72,7 +74,7 @@ public struct OutputFolder: Sendable {
             try? fm.removeItem(atPath: staging.path)
             throw error
         }
-        let replaced = ((parent.isEmpty ? "." : parent) as NSString).appendingPathComponent(".\(name).replaced-\(token)")
+        let replaced = beside("replaced")
         if fm.fileExists(atPath: path) { try fm.moveItem(atPath: path, toPath: replaced) }
         do { try fm.moveItem(atPath: staging.path, toPath: path) } catch {
             try? fm.moveItem(atPath: replaced, toPath: path)

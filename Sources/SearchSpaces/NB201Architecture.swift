@@ -42,6 +42,11 @@ public struct NB201Architecture: Hashable, Codable, Sendable, CustomStringConver
     public static let operationCount = NB201Operation.allCases.count
     /// Number of architectures in the space: 5⁶.
     public static let spaceSize = 15_625
+
+    /// Whether `indices` are official NB201 indices (0..<15625), each at most once.
+    public static func areDistinctIndices(_ indices: [Int]) -> Bool {
+        indices.allSatisfy { (0..<spaceSize).contains($0) } && Set(indices).count == indices.count
+    }
     /// The grammar of an architecture string, for error messages.
     public static let formatHelp =
         "|op~0|+|op~0|op~1|+|op~0|op~1|op~2| with op one of none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3"
