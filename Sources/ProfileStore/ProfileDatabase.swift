@@ -18,7 +18,7 @@ public final class ProfileDatabase: @unchecked Sendable {
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         if readOnly && !FileManager.default.fileExists(atPath: path) {
-            throw StoreError.cannotOpen(path: path, reason: "no such file; give the --db of an existing profile database")
+            throw StoreError.missingDatabase(path: path)
         }
         _ = Self.uriFileNames
         do {

@@ -9,10 +9,13 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case conflictingDevice(name: String, existing: String, incoming: String)
     case mergeIntoItself(path: String)
     case notSQLite(path: String)
+    case missingDatabase(path: String)
     case emptyDatabase(path: String)
 
     public var description: String {
         switch self {
+        case .missingDatabase(let path):
+            return "\(path): no such file; give the --db of an existing profile database (collect or import create one)"
         case .notSQLite(let path):
             return "\(path) is not an SQLite database (another kind of file, or damaged); choose another --db path"
         case .emptyDatabase(let path):
