@@ -5,6 +5,7 @@ public enum DataFileError: Error, CustomStringConvertible, Equatable {
     case missingColumn(path: String, column: String, available: [String])
     case badValue(path: String, line: Int, column: String, value: String, expected: String)
     case wrongRowCount(path: String, expected: Int, found: Int)
+    case badRow(path: String, line: Int, reason: String)
     case shippedDataNotFound(relativePath: String, searched: [String])
 
     public var description: String {
@@ -19,6 +20,8 @@ public enum DataFileError: Error, CustomStringConvertible, Equatable {
             return "\(path) line \(line), column '\(column)': '\(value)' is not \(expected)"
         case .wrongRowCount(let path, let expected, let found):
             return "\(path) has \(found) rows, expected \(expected): the file is truncated or not the shipped one"
+        case .badRow(let path, let line, let reason):
+            return "\(path) line \(line): \(reason)"
         case .shippedDataNotFound(let relativePath, let searched):
             return "cannot find \(relativePath) (looked in \(searched.joined(separator: ", "))); run from the modnas checkout or set MODNAS_HOME to it"
         }

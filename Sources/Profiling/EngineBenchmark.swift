@@ -22,7 +22,7 @@ public struct EngineBenchmark {
         public var position: Int
         public var index: Int
         public var architecture: NB201Architecture
-        public var cost: NB201Cost
+        public var cost: ArchitectureCost
         public var latency: SampleStatistics
         /// 2·MACs / median latency.
         public var gflops: Double
@@ -82,7 +82,7 @@ public struct EngineBenchmark {
         let sgemm = SampleStatistics(sgemmSamples)
         let results = zip(references, latencies).map { ref, times in
             let latency = SampleStatistics(times)
-            let cost = NB201Cost(ref.architecture, shape: s)
+            let cost = ArchitectureCost(ref.architecture, shape: s)
             let gflops = Double(cost.floatingPointOperations) / (latency.median * 1e6)
             return NetworkResult(position: ref.position, index: ref.index, architecture: ref.architecture, cost: cost,
                                  latency: latency, gflops: gflops, ratioToSgemm: gflops / sgemm.median)

@@ -18,7 +18,7 @@ public enum SupernetRanking {
     /// `count` connected architectures evenly spaced in the order of multiply-accumulates (ties by code).
     public static func spreadArchitectures(count: Int) -> [NB201Architecture] {
         let all: [NB201Architecture] = (0..<NB201Architecture.spaceSize).map { NB201Architecture(code: $0) }
-        let costs: [(arch: NB201Architecture, macs: Int)] = all.filter(PathEncoding.isConnected).map { ($0, NB201Cost($0).multiplyAccumulates) }
+        let costs: [(arch: NB201Architecture, macs: Int)] = all.filter(PathEncoding.isConnected).map { ($0, ArchitectureCost($0).multiplyAccumulates) }
         let connected = costs.sorted { $0.macs != $1.macs ? $0.macs < $1.macs : $0.arch.code < $1.arch.code }.map(\.arch)
         guard count > 1 else { return Array(connected.prefix(count)) }
         return (0..<count).map { connected[$0 * (connected.count - 1) / (count - 1)] }

@@ -20,18 +20,6 @@ public enum NB201Operation: Int, CaseIterable, Codable, Sendable {
     }
 }
 
-/// A malformed NB201 architecture string; the message shows the expected format.
-public struct NB201FormatError: Error, CustomStringConvertible, Equatable {
-    public let input: String
-    public let problem: String
-
-    public var description: String {
-        // The input as one escaped line, cut short: a whole file given by mistake stays one line.
-        let shown = input.count > 120 ? String(input.prefix(120)) + "…" : input
-        return "malformed NB201 architecture \(String(reflecting: shown)): \(problem); expected \(NB201Architecture.formatHelp)"
-    }
-}
-
 /// An NB201 cell: one operation on each of the 6 edges i→j (i < j) of a 4-node DAG.
 ///
 /// Edges are ordered as in the architecture string: 0→1, 0→2, 1→2, 0→3, 1→3, 2→3.
@@ -63,7 +51,7 @@ public struct NB201Architecture: Hashable, Codable, Sendable, CustomStringConver
     /// Parses an NB201 string such as `|nor_conv_3x3~0|+|none~0|skip_connect~1|+|…~0|…~1|…~2|`.
     public init(parsing text: String) throws {
         let s = text.trimmingCharacters(in: .whitespaces)
-        func fail(_ problem: String) -> NB201FormatError { NB201FormatError(input: text, problem: problem) }
+        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .nb201, input: text, problem: problem) }
         guard s.hasPrefix("|"), s.hasSuffix("|"), s.count > 2 else { throw fail("it must start and end with '|'") }
         let nodes = s.dropFirst().dropLast().components(separatedBy: "|+|")
         guard nodes.count == 3 else { throw fail("found \(nodes.count) node groups separated by '|+|', need 3") }

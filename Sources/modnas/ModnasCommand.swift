@@ -96,7 +96,7 @@ extension ModnasCommand {
             } else {
                 arch = try NB201Architecture(parsing: architecture)
             }
-            let cost = NB201Cost(arch)
+            let cost = ArchitectureCost(arch)
             print("index: \(index.index(of: arch))")
             print("arch_string: \(arch.string)")
             print("MFLOPs (multiply-accumulates, NB201 convention): \(Double(cost.multiplyAccumulates) / 1e6)")

@@ -41,7 +41,7 @@ import Testing
         do {
             _ = try NB201Architecture(parsing: input)
             Issue.record("accepted \(input)")
-        } catch let error as NB201FormatError {
+        } catch let error as ArchitectureFormatError {
             #expect(error.description.contains(problem), "\(error)")
             #expect(error.description.contains("|op~0|+|op~0|op~1|+|op~0|op~1|op~2|"))
             #expect(!error.description.contains("\n"))
@@ -76,7 +76,7 @@ import Testing
     /// NAS-Bench-201 (Dong & Yang, ICLR 2020) reports CIFAR-10 networks between 0.073 and
     /// 1.531546 M parameters and 7.78 and 220.11 M FLOPs (multiply–accumulates).
     @Test func costsMatchNASBench201Figures() {
-        let big = NB201Cost(allConv3x3), small = NB201Cost(allNone)
+        let big = ArchitectureCost(allConv3x3), small = ArchitectureCost(allNone)
         #expect(big.parameters == 1_531_546)
         #expect(abs(Double(big.multiplyAccumulates) / 1e6 - 220.11) < 0.02)
         #expect(abs(Double(small.parameters) / 1e6 - 0.073) < 0.001)
@@ -91,7 +91,7 @@ import Testing
     func builtNetworkHasTheCountedParameters(_ string: String) throws {
         let arch = try NB201Architecture(parsing: string)
         for shape in [NB201NetworkShape.benchmark, NB201NetworkShape(channels: 8, cellsPerStage: 2, resolution: 28, inputChannels: 1)] {
-            #expect(NB201Network(arch, shape: shape).parameterCount == NB201Cost(arch, shape: shape).parameters)
+            #expect(NB201Network(arch, shape: shape).parameterCount == ArchitectureCost(arch, shape: shape).parameters)
         }
     }
 

@@ -1,0 +1,179 @@
+import Autodiff
+import DataFiles
+
+/// One categorical decision of a space (an edge's operation, a layer's kernel size, …).
+public struct Decision: Equatable, Sendable {
+    public var name: String
+    /// The choices in encoding order, as the architecture string names them.
+    public var choices: [String]
+
+    public init(name: String, choices: [String]) {
+        self.name = name
+        self.choices = choices
+    }
+}
+
+/// A reference architecture: its position in a device feature vector and its index in the
+/// space's benchmark table (`reference_arch_indices` of feature files).
+public struct ReferenceArchitecture<Architecture: Sendable>: Sendable {
+    public var position: Int
+    public var index: Int
+    public var architecture: Architecture
+
+    public init(position: Int, index: Int, architecture: Architecture) {
+        self.position = position
+        self.index = index
+        self.architecture = architecture
+    }
+}
+
+/// A network built for inference (batch norm folded where the space does so).
+public protocol InferenceNetwork: AnyObject {
+    /// The input shape [batch, channels, height, width].
+    func inputShape(batch: Int) -> [Int]
+    /// Logits [batch, classes], recording no tape.
+    func infer(_ images: Tensor) -> Tensor
+}
+
+/// A search space: the seam every other module uses instead of one space's types.
+///
+/// An architecture value has a canonical string (`parse` and `string(of:)` round-trip) and a
+/// choice per decision (`choices(of:)`, `architecture(choices:)`); several choice vectors may
+/// name one architecture (OFA's skipped layers), the architecture value is canonical.
+public protocol SearchSpace: Sendable {
+    associatedtype Architecture: Hashable & Sendable
+
+    var name: SpaceName { get }
+    /// The grammar of an architecture string, for error messages.
+    var formatHelp: String { get }
+    var decisions: [Decision] { get }
+
+    /// Parses a canonical string; the error is one line that shows the expected form.
+    func parse(_ text: String) throws -> Architecture
+    func string(of architecture: Architecture) -> String
+    func choices(of architecture: Architecture) -> [Int]
+    func architecture(choices: [Int]) -> Architecture
+
+    /// Width of `oneHotEncoding` and of `relaxedEncoding`'s output.
+    var encodingWidth: Int { get }
+    func oneHotEncoding(of architecture: Architecture) -> [Float]
+    /// The encoding of a relaxed architecture: per-decision probabilities, concatenated in
+    /// decision order ([Σ choices]), mapped differentiably to [encodingWidth]; for a one-hot
+    /// input it equals `oneHotEncoding`.
+    func relaxedEncoding(_ probabilities: Variable) -> Variable
+
+    /// `count` distinct architectures from seed `seed`, each decision drawn uniformly.
+    func sample(count: Int, seed: UInt64) -> [Architecture]
+    /// The 10 reference architectures whose latencies are a device's feature vector.
+    func referenceArchitectures() throws -> [ReferenceArchitecture<Architecture>]
+    /// A lookup of the benchmark table's index of an architecture (nil: not in the table).
+    func tableIndexer() throws -> (Architecture) -> Int?
+    func cost(of architecture: Architecture) -> ArchitectureCost
+    func makeNetwork(_ architecture: Architecture, seed: UInt64) -> InferenceNetwork
+    /// Every architecture, or nil when the space is too large to list.
+    func enumeration() -> [Architecture]?
+    /// The fixed network shape as `key=value` items, for configuration keys.
+    var shapeDescription: [String] { get }
+
+    /// CSV columns written beside `arch_string` (OFA: ks, e, d, r), and their values.
+    var tableColumns: [String] { get }
+    func tableValues(of architecture: Architecture) -> [String]
+    /// The architectures of a CSV table's rows: its `arch_string` column, or the space's own
+    /// columns; a bad row is named by its line.
+    func architectures(in table: CSVTable) throws -> [Architecture]
+}
+
+extension SearchSpace {
+    public var tableColumns: [String] { [] }
+    public func tableValues(of architecture: Architecture) -> [String] { [] }
+
+    public func architectures(in table: CSVTable) throws -> [Architecture] {
+        try table.column("arch_string").enumerated().map { row, text in
+            do { return try parse(text) } catch {
+                throw DataFileError.badRow(path: table.path, line: row + 2, reason: "\(error)")
+            }
+        }
+    }
+
+    /// Number of choices summed over the decisions (the width of the relaxed input).
+    public var choiceCount: Int { decisions.reduce(0) { $0 + $1.choices.count } }
+
+    /// The one-hot of every decision, concatenated in decision order.
+    public func decisionOneHot(_ architecture: Architecture) -> [Float] {
+        var v = [Float](repeating: 0, count: choiceCount)
+        var offset = 0
+        for (decision, choice) in zip(decisions, choices(of: architecture)) {
+            v[offset + choice] = 1
+            offset += decision.choices.count
+        }
+        return v
+    }
+}
+
+/// The spaces modnas knows, by the name the command line and files use.
+public enum SpaceName: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
+    case nb201, ofa
+
+    public var description: String { rawValue }
+
+    /// The space with this name (NB201 at its benchmark shape).
+    public var space: any SearchSpace {
+        switch self {
+        case .nb201: return NB201Space()
+        case .ofa: return OFASpace()
+        }
+    }
+
+    /// What the space is, for help texts and tables.
+    public var title: String {
+        switch self {
+        case .nb201: return "NAS-Bench-201 cell (CIFAR layout)"
+        case .ofa: return "Once-for-All MobileNetV3, width 1.2 (ImageNet layout)"
+        }
+    }
+
+    /// The name in messages ("NB201", "OFA").
+    public var shortName: String { rawValue.uppercased() }
+
+    /// The space named `text`, or a one-line error listing the names.
+    public init(parsing text: String) throws {
+        guard let name = SpaceName(rawValue: text) else { throw UnknownSpaceError(name: text) }
+        self = name
+    }
+
+    /// Refuses a file of another space: `what` names the file or value in the message.
+    public func require(_ found: String, in what: String) throws {
+        guard found == rawValue else { throw SpaceMismatchError(expected: self, found: found, what: what) }
+    }
+}
+
+/// A malformed architecture string or row; the message shows the expected form.
+public struct ArchitectureFormatError: Error, CustomStringConvertible, Equatable {
+    public let space: SpaceName
+    public let input: String
+    public let problem: String
+
+    public var description: String {
+        // The input as one escaped line, cut short: a whole file given by mistake stays one line.
+        let shown = input.count > 120 ? String(input.prefix(120)) + "…" : input
+        return "malformed \(space.shortName) architecture \(String(reflecting: shown)): \(problem); expected \(space.space.formatHelp)"
+    }
+}
+
+/// A space name that is not registered.
+public struct UnknownSpaceError: Error, CustomStringConvertible {
+    public let name: String
+    public var description: String {
+        "unknown search space '\(name)'; expected one of \(SpaceName.allCases.map(\.rawValue).joined(separator: ", "))"
+    }
+}
+
+/// A file or value of one space given where another space is used.
+public struct SpaceMismatchError: Error, CustomStringConvertible {
+    public let expected: SpaceName
+    public let found: String
+    public let what: String
+    public var description: String {
+        "\(what) is of search space '\(found)', but this run uses '\(expected)'; pass --space \(found) or a file of space \(expected)"
+    }
+}
