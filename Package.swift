@@ -41,7 +41,7 @@ let package = Package(
             "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Search", "SearchSpaces",
         ], swiftSettings: v5),
         .target(name: "CommandSupport", dependencies: [
-            "Autodiff", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Autodiff", "SearchSpaces", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
         .executableTarget(name: "modnas", dependencies: [

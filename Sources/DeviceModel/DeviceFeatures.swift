@@ -35,12 +35,24 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         self.host = host
     }
 
-    /// Writes `<directory>/<device>.json` (creating the directory) and returns its path. The name
+    /// The file name of a device's features: `<device>.json` for NB201 (the first space, whose
+    /// files keep their name), `<device>.<space>.json` for the others, so one folder holds a
+    /// device's vectors of every space side by side.
+    public static func fileName(device: String, space: SpaceName) -> String {
+        space == .nb201 ? "\(device).json" : "\(device).\(space).json"
+    }
+
+    /// Writes `<directory>/<fileName>` (creating the directory) and returns its path. The name
     /// must be a `DeviceName`; a measured device replaces a benchmark device's file only with `force`.
     @discardableResult
     public func write(toDirectory directory: String, force: Bool = false) throws -> String {
-        if source == "measured" { try DeviceName.checkMeasured(device, profilesDirectory: directory, force: force) } else { try DeviceName.check(device) }
-        let path = (directory as NSString).appendingPathComponent("\(device).json")
+        let spaceName = try SpaceName(parsing: space)
+        if source == "measured" {
+            try DeviceName.checkMeasured(device, space: spaceName, profilesDirectory: directory, force: force)
+        } else {
+            try DeviceName.check(device)
+        }
+        let path = (directory as NSString).appendingPathComponent(Self.fileName(device: device, space: spaceName))
         try VersionedJSON.write(self, to: path, pretty: true)
         return path
     }
@@ -56,8 +68,10 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         guard !values.isEmpty, values.count == referenceArchIndices.count else {
             return "\(values.count) values for \(referenceArchIndices.count) reference architectures"
         }
-        if space == "nb201", !NB201Architecture.areDistinctIndices(referenceArchIndices) {
-            return "reference_arch_indices \(referenceArchIndices) are not distinct NB201 indices"
+        guard let spaceName = SpaceName(rawValue: space) else { return "\(UnknownSpaceError(name: space))" }
+        let tableSize = spaceName == .nb201 ? NB201Architecture.spaceSize : OFASpace.tableSize
+        guard referenceArchIndices.allSatisfy((0..<tableSize).contains), Set(referenceArchIndices).count == referenceArchIndices.count else {
+            return "reference_arch_indices \(referenceArchIndices) are not distinct \(spaceName.shortName) table indices 0…\(tableSize - 1)"
         }
         guard values.allSatisfy(Self.latencyRangeMs.contains) else { return "latencies must be finite milliseconds within 0.001…1e9" }
         return nil
@@ -89,16 +103,24 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         return features
     }
 
-    /// Every `*.json` feature file of a directory (sorted by device), or the one file at `path`.
-    public static func loadAll(_ path: String) throws -> [DeviceFeatures] {
+    /// The feature files of `space`: those of a directory's `*.json` files that are of that
+    /// space (sorted by device; files of other spaces are skipped), or the one file at `path`,
+    /// refused in one line when it is of another space.
+    public static func loadAll(_ path: String, space: SpaceName) throws -> [DeviceFeatures] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DeviceModelError.badFeatureFile(path: path, reason: "no such file or directory")
         }
-        guard isDirectory.boolValue else { return [try load(path)] }
+        guard isDirectory.boolValue else {
+            let features = try load(path)
+            try space.require(features.space, in: path)
+            return [features]
+        }
         let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".json") }.sorted()
-        let all = try names.map { try load((path as NSString).appendingPathComponent($0)) }
-        guard !all.isEmpty else { throw DeviceModelError.badFeatureFile(path: path, reason: "the directory holds no .json feature files") }
+        let all = try names.map { try load((path as NSString).appendingPathComponent($0)) }.filter { $0.space == space.rawValue }
+        guard !all.isEmpty else {
+            throw DeviceModelError.badFeatureFile(path: path, reason: "the directory holds no .json feature files of space \(space)")
+        }
         return all.sorted { $0.device < $1.device }
     }
 }

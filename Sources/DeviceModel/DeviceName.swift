@@ -1,5 +1,6 @@
 import DataFiles
 import Foundation
+import SearchSpaces
 
 /// Device names are names, never paths: 1 to 64 characters from ASCII letters, digits, `_`, `-`
 /// and `.`, starting with a letter or digit. A name is a file name (`Profiles/<device>.json`) and a
@@ -21,8 +22,8 @@ public enum DeviceName {
         return name
     }
 
-    /// The benchmark devices shipped in `Profiles/`: a measured host may not take their names
-    /// without `--force`, or its features would replace the benchmark's.
+    /// The benchmark devices shipped in `Profiles/` (of every space): a measured host may not
+    /// take their names without `--force`, or its features would replace the benchmark's.
     public static func shippedBenchmarkDevices() -> Set<String> {
         guard let directory = try? ShippedData.path("Profiles") else { return [] }
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
@@ -33,10 +34,10 @@ public enum DeviceName {
 
     /// Refuses, before anything is measured, a measured device whose name is not a name or would
     /// shadow a benchmark device: one shipped, or one whose feature file is in `profilesDirectory`.
-    public static func checkMeasured(_ name: String, profilesDirectory: String, force: Bool) throws {
+    public static func checkMeasured(_ name: String, space: SpaceName, profilesDirectory: String, force: Bool) throws {
         try check(name)
         guard !force else { return }
-        let path = (profilesDirectory as NSString).appendingPathComponent("\(name).json")
+        let path = (profilesDirectory as NSString).appendingPathComponent(DeviceFeatures.fileName(device: name, space: space))
         let existing = FileManager.default.fileExists(atPath: path) ? try DeviceFeatures.load(path) : nil
         if existing?.source == "benchmark" || (existing == nil && shippedBenchmarkDevices().contains(name)) {
             throw DeviceModelError.shadowsBenchmark(name: name)

@@ -34,10 +34,12 @@ public enum ParserFuzzing {
         switch target {
         case .architecture:
             if let a = try? NB201Architecture(parsing: text) { _ = NB201Architecture(code: a.code).string }
+            if let a = try? OFAArchitecture(parsing: text) { _ = OFASpace().architecture(choices: OFASpace().choices(of: a)).string }
         case .csv:
             _ = try? CSVTable(text: text, path: "fuzz.csv").numericColumn("arch_index")
         case .architectureList:
-            _ = try? CollectionPlan.parseArchitectureList(text, path: "fuzz.txt")
+            _ = try? CollectionPlan.parseArchitectureList(text, path: "fuzz.txt", space: NB201Space())
+            _ = try? CollectionPlan.parseArchitectureList(text, path: "fuzz.txt", space: OFASpace())
         case .fronts:
             guard let index, let table = try? CSVTable(text: text, path: "fuzz.csv") else { return }
             _ = try? Fronts.rows(of: table, index: index)

@@ -1,6 +1,7 @@
 import DataFiles
 import Foundation
 import GRDB
+import SearchSpaces
 
 /// What an import or merge added.
 public struct TransferCounts: Equatable, Sendable {
@@ -12,20 +13,31 @@ public struct TransferCounts: Equatable, Sendable {
 }
 
 extension ProfileDatabase {
-    /// Imports benchmark latency tables as `benchmark` devices: every device column of
-    /// `latencyTable` (arch_index, arch_string, one column per device), and the devices of
-    /// `featureTable` (device, split, ref0_ms…) that have no full table, with their reference
-    /// latencies only. Importing twice adds nothing.
+    /// Imports benchmark latency tables as `benchmark` devices of `space`: every device column of
+    /// `latencyTable` (arch_index, the space's architecture columns, one column per device), and
+    /// the devices of `featureTable` (device, split, ref0_ms…) that have no full table, with their
+    /// reference latencies only. Table rows that name one architecture (OFA rows differing only
+    /// in skipped layers) keep the first row's latency. Importing twice adds nothing.
+    public func importBenchmark<S: SearchSpace>(space: S, latencyTable: CSVTable, featureTable: CSVTable) throws -> TransferCounts {
+        try importBenchmark(space: space.name.rawValue, latencyTable: latencyTable, featureTable: featureTable,
+                            references: try space.referenceArchitectures().map { ($0.index, space.string(of: $0.architecture)) },
+                            architectureStrings: try space.architectures(in: latencyTable).map(space.string(of:)),
+                            architectureColumns: Set(["arch_index", "arch_string"] + space.tableColumns))
+    }
+
+    /// The import with the rows' canonical strings given (default: the `arch_string` column)
+    /// and the columns that are not devices.
     public func importBenchmark(space: String, latencyTable: CSVTable, featureTable: CSVTable,
-                                references: [(index: Int, string: String)]) throws -> TransferCounts {
-        let strings = try latencyTable.column("arch_string")
+                                references: [(index: Int, string: String)], architectureStrings: [String]? = nil,
+                                architectureColumns: Set<String> = ["arch_index", "arch_string"]) throws -> TransferCounts {
+        let strings = try architectureStrings ?? latencyTable.column("arch_string")
         let indices = try latencyTable.column("arch_index").enumerated().map { line, v in
             guard let i = Int(v) else {
                 throw DataFileError.badValue(path: latencyTable.path, line: line + 2, column: "arch_index", value: v, expected: "an integer")
             }
             return i
         }
-        let deviceColumns = latencyTable.header.filter { $0 != "arch_index" && $0 != "arch_string" }
+        let deviceColumns = latencyTable.header.filter { !architectureColumns.contains($0) }
         var tables: [(device: String, role: (Int) -> String, rows: [(index: Int, string: String, ms: Double)], file: String)] = []
         let referenceSet = Set(references.map(\.string))
         for device in deviceColumns {

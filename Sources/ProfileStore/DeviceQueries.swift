@@ -2,10 +2,12 @@ import DeviceModel
 import Foundation
 import GRDB
 
-/// One line of `modnas-profile devices`.
+/// One line of `modnas-profile devices`: a device in one space.
 public struct DeviceSummary: Codable, Equatable, Sendable {
     public var name: String
     public var source: DataSource
+    /// The space of its sessions; nil for a device without any.
+    public var space: String?
     public var sessions: Int
     public var architectures: Int
     public var measurements: Int
@@ -15,31 +17,33 @@ public struct DeviceSummary: Codable, Equatable, Sendable {
 }
 
 extension ProfileDatabase {
-    /// Every device with its source and counts; `referenceStrings` decides `hasReferences`.
-    public func deviceSummaries(referenceStrings: [String]) throws -> [DeviceSummary] {
+    /// Every device in every space it has sessions of, with its source and counts (by space,
+    /// then source, then name); `referenceStrings[space]` decides `hasReferences`.
+    public func deviceSummaries(referenceStrings: [String: [String]]) throws -> [DeviceSummary] {
         try pool.read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT d.name, d.source,
-                       (SELECT COUNT(*) FROM session s WHERE s.deviceId = d.id) AS sessions,
+                SELECT d.name, d.source, s.space,
+                       COUNT(DISTINCT s.id) AS sessions,
                        COUNT(DISTINCT m.architectureId) AS architectures,
                        COUNT(m.id) AS measurements,
                        COALESCE(SUM(m.unstable), 0) AS unstable
                 FROM device d
                 LEFT JOIN session s ON s.deviceId = d.id
                 LEFT JOIN measurement m ON m.sessionId = s.id
-                GROUP BY d.id ORDER BY d.source DESC, d.name
+                GROUP BY d.id, s.space ORDER BY s.space, d.source DESC, d.name
                 """)
             return try rows.map { row in
-                let name: String = row["name"]
+                let name: String = row["name"], space: String? = row["space"]
                 let stored = Set(try String.fetchAll(db, sql: """
                     SELECT a.archString FROM measurement m JOIN session s ON s.id = m.sessionId
                     JOIN device d ON d.id = s.deviceId JOIN architecture a ON a.id = m.architectureId
-                    WHERE d.name = ?
-                    """, arguments: [name]))
-                return DeviceSummary(name: name, source: DataSource(rawValue: row["source"]) ?? .measured,
+                    WHERE d.name = ? AND a.space = ?
+                    """, arguments: [name, space]))
+                let references = space.flatMap { referenceStrings[$0] } ?? []
+                return DeviceSummary(name: name, source: DataSource(rawValue: row["source"]) ?? .measured, space: space,
                                      sessions: row["sessions"], architectures: row["architectures"],
                                      measurements: row["measurements"], unstable: row["unstable"],
-                                     hasReferences: referenceStrings.allSatisfy(stored.contains))
+                                     hasReferences: !references.isEmpty && references.allSatisfy(stored.contains))
             }
         }
     }

@@ -7,6 +7,7 @@ public struct MeasurementSettings: Codable, Equatable, Sendable {
     public var repeats: Int
     public var warmup: Int
     public var batch: Int
+    /// The NB201 network shape (other spaces fix their own).
     public var shape: NB201NetworkShape
     /// An architecture whose coefficient of variation exceeds this is measured once more, and
     /// flagged unstable if it still does.
@@ -45,7 +46,7 @@ public struct ArchitectureMeasurement: Sendable {
     public var energy: EnergyOutcome
 }
 
-/// Times NB201 networks built by the engine, with counters and energy around the timed passes.
+/// Times networks built by the engine, with counters and energy around the timed passes.
 public final class LatencyBenchmark {
     public let settings: MeasurementSettings
     private let counters: CounterGroups?
@@ -59,13 +60,10 @@ public final class LatencyBenchmark {
         self.energyAbsentReason = energyAbsentReason ?? "no energy source"
     }
 
-    /// Measures `architecture`: warm-up, timed passes, and one more attempt when unstable.
-    public func measure(_ architecture: NB201Architecture) throws -> ArchitectureMeasurement {
-        let s = settings.shape
-        let network = NB201Network(architecture, shape: s, seed: 0)
+    /// Measures `network`: warm-up, timed passes, and one more attempt when unstable.
+    public func measure(_ network: InferenceNetwork) throws -> ArchitectureMeasurement {
         var rng = SeededGenerator(seed: 0)
-        let input = Tensor.uniform(shape: [settings.batch, s.inputChannels, s.resolution, s.resolution],
-                                   low: -1, high: 1, using: &rng)
+        let input = Tensor.uniform(shape: network.inputShape(batch: settings.batch), low: -1, high: 1, using: &rng)
         var result = try attempt(network, input)
         // A single repetition has no CV: nothing to judge, so no second attempt.
         if let cv = result.statistics.coefficientOfVariation, cv > settings.unstableCV {
@@ -76,7 +74,7 @@ public final class LatencyBenchmark {
         return result
     }
 
-    private func attempt(_ network: NB201Network, _ input: Tensor) throws -> ArchitectureMeasurement {
+    private func attempt(_ network: InferenceNetwork, _ input: Tensor) throws -> ArchitectureMeasurement {
         for _ in 0..<settings.warmup { _ = network.infer(input) }
         try counters?.start()
         let energyStart = try energyMeter?.sample()

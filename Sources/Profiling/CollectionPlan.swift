@@ -4,8 +4,10 @@ import SearchSpaces
 
 /// One architecture to measure and why.
 public struct PlannedArchitecture: Equatable, Sendable {
-    public var architecture: NB201Architecture
-    public var index: Int
+    /// The canonical string (the store's key).
+    public var string: String
+    /// The index in the space's benchmark table; nil for architectures outside it.
+    public var index: Int?
     /// "reference", "listed" (from --archs) or "sample".
     public var role: String
 }
@@ -40,61 +42,63 @@ public struct Shard: Equatable, Sendable, CustomStringConvertible {
 
 /// What a `collect` run measures: the references first, then the listed and sampled architectures.
 public enum CollectionPlan {
-    /// The shipped reference architectures (official index and architecture).
-    public static func references() throws -> [(index: Int, architecture: NB201Architecture)] {
-        try EngineBenchmark.referenceArchitectures().map { ($0.index, $0.architecture) }
+    /// The space's reference architectures as (table index, canonical string), the form the store takes.
+    public static func referenceStrings<S: SearchSpace>(of space: S) throws -> [(index: Int, string: String)] {
+        try space.referenceArchitectures().map { ($0.index, space.string(of: $0.architecture)) }
     }
 
-    /// The shipped reference architectures as (official index, NB201 string), the form the store takes.
-    public static func referenceStrings() throws -> [(index: Int, string: String)] {
-        try references().map { ($0.index, $0.architecture.string) }
+    /// The reference strings of the space named `name`.
+    public static func referenceStrings(_ name: SpaceName = .nb201) throws -> [(index: Int, string: String)] {
+        try referenceStrings(of: name.space)
     }
 
     /// References, then this shard of (listed + `samples` seeded uniform samples); each
     /// architecture appears once, under its first role.
-    public static func make(index: NB201Index, samples: Int, seed: UInt64, listed: [NB201Architecture],
-                            shard: Shard) throws -> [PlannedArchitecture] {
-        var seen = Set<NB201Architecture>()
-        var plan: [PlannedArchitecture] = []
-        func add(_ arch: NB201Architecture, _ role: String) {
-            if seen.insert(arch).inserted { plan.append(PlannedArchitecture(architecture: arch, index: index.index(of: arch), role: role)) }
+    public static func make<S: SearchSpace>(space: S, samples: Int, seed: UInt64, listed: [S.Architecture],
+                                            shard: Shard) throws -> [(planned: PlannedArchitecture, architecture: S.Architecture)] {
+        let indexOf = try space.tableIndexer()
+        var seen = Set<S.Architecture>()
+        var plan: [(planned: PlannedArchitecture, architecture: S.Architecture)] = []
+        func add(_ arch: S.Architecture, _ role: String) {
+            if seen.insert(arch).inserted {
+                plan.append((PlannedArchitecture(string: space.string(of: arch), index: indexOf(arch), role: role), arch))
+            }
         }
-        for ref in try references() { add(ref.architecture, "reference") }
-        let rest = listed.map { ($0, "listed") } + NB201Sampler.distinct(count: samples, seed: seed).map { ($0, "sample") }
+        for ref in try space.referenceArchitectures() { add(ref.architecture, "reference") }
+        let rest = listed.map { ($0, "listed") } + space.sample(count: samples, seed: seed).map { ($0, "sample") }
         for (arch, role) in shard.select(rest) { add(arch, role) }
         return plan
     }
 
-    /// Reads an `--archs` file: a CSV with an `arch_string` column, or one string per line
-    /// (blank lines and `#` comments skipped).
-    public static func readArchitectureList(_ path: String) throws -> [NB201Architecture] {
+    /// Reads an `--archs` file: a CSV with an `arch_string` column (or the space's own columns,
+    /// OFA's `ks,e,d,r`), or one string per line (blank lines and `#` comments skipped).
+    public static func readArchitectureList<S: SearchSpace>(_ path: String, space: S) throws -> [S.Architecture] {
         let text: String
         do { text = try GzipFile.readText(path) } catch {
             throw ProfilingError.badArchitectureList(path: path, line: 0, reason: "\(error)")
         }
-        return try parseArchitectureList(text, path: path)
+        return try parseArchitectureList(text, path: path, space: space)
     }
 
-    /// The architectures of a list's text (CSV with an `arch_string` column, or one string per
-    /// line, `#` comments); `path` names it in errors.
-    public static func parseArchitectureList(_ text: String, path: String) throws -> [NB201Architecture] {
+    /// The architectures of a list's text; `path` names it in errors.
+    public static func parseArchitectureList<S: SearchSpace>(_ text: String, path: String, space: S) throws -> [S.Architecture] {
         let lines = TextLines.split(text).map {
             $0.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        if let header = lines.first, header.split(separator: ",").contains(where: { $0 == "arch_string" }) {
+        let header = lines.first.map { $0.split(separator: ",").map(String.init) } ?? []
+        if header.contains("arch_string") || (!space.tableColumns.isEmpty && space.tableColumns.allSatisfy(header.contains)) {
             let table: CSVTable
             do { table = try CSVTable(text: text, path: path) } catch {
                 throw ProfilingError.badArchitectureList(path: path, line: 0, reason: "\(error)")
             }
-            return try table.column("arch_string").enumerated().map { k, s in
-                do { return try NB201Architecture(parsing: s) } catch {
-                    throw ProfilingError.badArchitectureList(path: path, line: k + 2, reason: "\(error)")
-                }
-            }
+            // A bad row's error names the file and the line.
+            let archs = try space.architectures(in: table)
+            guard !archs.isEmpty else { throw ProfilingError.badArchitectureList(path: path, line: 0, reason: "no architectures in the file") }
+            return archs
         }
-        var archs: [NB201Architecture] = []
+        var archs: [S.Architecture] = []
         for (k, line) in lines.enumerated() where !line.isEmpty && !line.hasPrefix("#") {
-            do { archs.append(try NB201Architecture(parsing: line)) } catch {
+            do { archs.append(try space.parse(line)) } catch {
                 throw ProfilingError.badArchitectureList(path: path, line: k + 1, reason: "\(error)")
             }
         }

@@ -7,7 +7,7 @@ import SearchSpaces
 /// The options of `modnas-profile collect --host`.
 public struct CollectOptions: Sendable {
     public var databasePath = "profiles.sqlite"
-    public var space = "nb201"
+    public var space = SpaceName.nb201
     public var samples = 20
     public var architectureFile: String?
     /// `settings.repeats` is the total of timed passes per architecture, spread over this many
@@ -30,15 +30,16 @@ public struct CollectOptions: Sendable {
 
     public init() {}
 
+    /// The space measured: NB201 at `settings.shape`, or another space with its fixed shape.
+    public var searchSpace: any SearchSpace { space == .nb201 ? NB201Space(shape: settings.shape) : space.space }
+
     /// What makes two runs measure the same thing: resume and session matching use it. The
     /// sample count, seed, shard and list file only choose *which* architectures, so they are not part of it.
     public var configurationKey: String {
-        let s = settings.shape
-        return ["space=\(space)", "batch=\(settings.batch)", "threads=\(threads)", "repeats=\(settings.repeats)",
-                "warmup=\(settings.warmup)", "rounds=\(rounds)", "channels=\(s.channels)", "cells=\(s.cellsPerStage)",
-                "resolution=\(s.resolution)", "inputChannels=\(s.inputChannels)", "classes=\(s.classes)",
-                "events=\(events.joined(separator: "+"))", "energy=\(energy.rawValue)",
-                "pin=\(pinnedCPUs.map { $0.map(String.init).joined(separator: "+") } ?? "none")"]
+        (["space=\(space)", "batch=\(settings.batch)", "threads=\(threads)", "repeats=\(settings.repeats)",
+          "warmup=\(settings.warmup)", "rounds=\(rounds)"] + searchSpace.shapeDescription
+         + ["events=\(events.joined(separator: "+"))", "energy=\(energy.rawValue)",
+            "pin=\(pinnedCPUs.map { $0.map(String.init).joined(separator: "+") } ?? "none")"])
             .joined(separator: ";")
     }
 }
@@ -108,11 +109,15 @@ public final class Collector {
     /// Measures what the plan holds and the database lacks. `warn` receives host warnings before
     /// measuring; `progress` one report per architecture.
     public func run(warn: (String) -> Void = { _ in }, progress: (CollectProgress) -> Void = { _ in }) throws -> CollectSummary {
+        try run(in: options.searchSpace, warn: warn, progress: progress)
+    }
+
+    private func run<S: SearchSpace>(in space: S, warn: (String) -> Void, progress: (CollectProgress) -> Void) throws -> CollectSummary {
         // Everything that can be wrong with the input fails before anything is measured.
         let events = try EventEncoder.encode(options.events)
-        let listed = try options.architectureFile.map(CollectionPlan.readArchitectureList) ?? []
+        let listed = try options.architectureFile.map { try CollectionPlan.readArchitectureList($0, space: space) } ?? []
         let name = options.device ?? Self.defaultDeviceName()
-        try DeviceName.checkMeasured(name, profilesDirectory: options.profilesDirectory, force: options.force)
+        try DeviceName.checkMeasured(name, space: options.space, profilesDirectory: options.profilesDirectory, force: options.force)
         let database = try ProfileDatabase(path: options.databasePath)
         let (meter, energyReason) = try EnergyProbe.meter(mode: options.energy, kernel: kernel)
         if let cpus = options.pinnedCPUs {
@@ -131,11 +136,12 @@ public final class Collector {
             "shard": options.shard.description, "archsFile": options.architectureFile ?? "",
             "unstableCV": "\(s.unstableCV)", "counterScope": "measuring thread (pid 0, cpu −1)",
         ]), as: UTF8.self)
+        let nb201 = options.space == .nb201
         let session = try database.session(matching: SessionRecord(
-            id: nil, uuid: UUID().uuidString.lowercased(), deviceId: device.id!, kind: .measured, space: options.space,
+            id: nil, uuid: UUID().uuidString.lowercased(), deviceId: device.id!, kind: .measured, space: options.space.rawValue,
             configKey: options.configurationKey, configuration: configuration, batch: s.batch, threads: options.threads,
-            repeats: s.repeats, warmup: s.warmup, channels: s.shape.channels, cells: s.shape.cellsPerStage,
-            resolution: s.shape.resolution, events: String(decoding: try JSONEncoder().encode(options.events), as: UTF8.self),
+            repeats: s.repeats, warmup: s.warmup, channels: nb201 ? s.shape.channels : nil, cells: nb201 ? s.shape.cellsPerStage : nil,
+            resolution: nb201 ? s.shape.resolution : nil, events: String(decoding: try JSONEncoder().encode(options.events), as: UTF8.self),
             energyMode: options.energy.rawValue, host: String(decoding: try JSONEncoder().encode(host), as: UTF8.self),
             startedAt: Date()))
 
@@ -147,8 +153,7 @@ public final class Collector {
         let statuses = try database.events(sessionId: session.id!)
         let unsupported = Dictionary(uniqueKeysWithValues: statuses.filter { !$0.supported }.map { ($0.event, $0.reason ?? "unsupported") })
 
-        let index = try NB201Index.shipped()
-        let plan = try CollectionPlan.make(index: index, samples: options.samples, seed: options.seed, listed: listed, shard: options.shard)
+        let plan = try CollectionPlan.make(space: space, samples: options.samples, seed: options.seed, listed: listed, shard: options.shard)
         let rounds = max(options.rounds, 1)
         // Progress is this session's own rounds; an architecture complete in another session of
         // the same configuration (e.g. merged from elsewhere) is not measured again.
@@ -156,32 +161,32 @@ public final class Collector {
         for (arch, r) in try database.storedRounds(deviceId: device.id!, configKey: options.configurationKey) where r >= rounds {
             done[arch] = rounds
         }
-        let complete = plan.filter { done[$0.architecture.string, default: 0] >= rounds }.count
-        let continued = plan.filter { (1..<rounds).contains(done[$0.architecture.string, default: 0]) }.count
-        let references = try CollectionPlan.references()
-        func referencesComplete() -> Bool { references.allSatisfy { done[$0.architecture.string, default: 0] >= rounds } }
+        let complete = plan.filter { done[$0.planned.string, default: 0] >= rounds }.count
+        let continued = plan.filter { (1..<rounds).contains(done[$0.planned.string, default: 0]) }.count
+        let references = try CollectionPlan.referenceStrings(of: space)
+        func referencesComplete() -> Bool { references.allSatisfy { done[$0.string, default: 0] >= rounds } }
 
         var roundSettings = s
         roundSettings.repeats = (s.repeats + rounds - 1) / rounds
         let benchmark = LatencyBenchmark(settings: roundSettings, counters: counters.isCounting ? counters : nil,
                                          energyMeter: meter, energyAbsentReason: energyReason)
         var featuresPath = referencesComplete() ? try writeFeatures(database, name, references) : nil
-        let total = plan.reduce(0) { $0 + max(0, rounds - done[$1.architecture.string, default: 0]) }
+        let total = plan.reduce(0) { $0 + max(0, rounds - done[$1.planned.string, default: 0]) }
         var finished = 0
         let start = Stopwatch.now()
         for round in 1...rounds {
-            for planned in plan where done[planned.architecture.string, default: 0] < round {
+            for (planned, architecture) in plan where done[planned.string, default: 0] < round {
                 let elapsed = Double(Stopwatch.now() - start) / 1e9
                 progress(CollectProgress(done: finished, total: total, current: planned, round: round, rounds: rounds,
                                          etaSeconds: finished == 0 ? nil : elapsed / Double(finished) * Double(total - finished)))
-                let m = try benchmark.measure(planned.architecture)
-                try database.update(sessionId: session.id!, space: options.space, architectureString: planned.architecture.string,
+                let m = try benchmark.measure(space.makeNetwork(architecture, seed: 0))
+                try database.update(sessionId: session.id!, space: options.space.rawValue, architectureString: planned.string,
                                     architectureIndex: planned.index) { existing in
                     // Another agent on the same database may have stored this round meanwhile.
                     guard (existing?.measurement.rounds ?? 0) < round else { return nil }
                     return try Self.combine(existing, m, planned, requested: options.events, unsupported: unsupported)
                 }
-                done[planned.architecture.string] = round
+                done[planned.string] = round
                 finished += 1
                 if featuresPath == nil && planned.role == "reference" && referencesComplete() {
                     featuresPath = try writeFeatures(database, name, references)
@@ -189,7 +194,7 @@ public final class Collector {
             }
         }
         let stored = try database.exportRows(device: name).filter { $0.session == session.uuid }
-        let inPlan = Set(plan.map(\.architecture.string))
+        let inPlan = Set(plan.map(\.planned.string))
         let rows = stored.filter { inPlan.contains($0.arch_string) }
         // A source is named only if it measured something: a meter whose every value came out
         // absent (a counter that never moved, say) is reported with the stored reason.
@@ -206,12 +211,11 @@ public final class Collector {
                               warnings: host.warnings)
     }
 
-    /// Writes Profiles/<device>.json once all references are stored; nil until then.
+    /// Writes the device's feature file of this space once all references are stored; nil until then.
     private func writeFeatures(_ database: ProfileDatabase, _ device: String,
-                               _ references: [(index: Int, architecture: NB201Architecture)]) throws -> String? {
+                               _ references: [(index: Int, string: String)]) throws -> String? {
         do {
-            let features = try database.features(device: device, space: options.space,
-                                                 references: references.map { ($0.index, $0.architecture.string) })
+            let features = try database.features(device: device, space: options.space.rawValue, references: references)
             return try features.write(toDirectory: options.profilesDirectory, force: options.force)
         } catch StoreError.incompleteReferences {
             return nil
@@ -260,7 +264,7 @@ public final class Collector {
         case (.measured, let old):
             energy = EnergyRecord(measurementId: 0, source: "none", absentReason: old?.absentReason ?? "absent in an earlier round")
         }
-        return ArchitectureResult(architectureString: planned.architecture.string, architectureIndex: planned.index,
+        return ArchitectureResult(architectureString: planned.string, architectureIndex: planned.index,
                                   measurement: measurement, counters: counters, energy: energy)
     }
 }

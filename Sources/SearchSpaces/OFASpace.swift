@@ -129,6 +129,8 @@ public struct OFASpace: SearchSpace {
     /// The shipped table: 5,000 subnetworks with their latencies on 11 GPU settings.
     public static let shippedTable = "Devices/ofa/latency_ms_train_devices.csv.gz"
     public static let shippedReferences = "Devices/ofa/reference_archs.csv"
+    /// Rows of the shipped table (`arch_index` 0…4999).
+    public static let tableSize = 5_000
 
     public init() {}
 
@@ -240,6 +242,7 @@ public struct OFASpace: SearchSpace {
     public static func shippedArchitectures() throws -> [OFAArchitecture] {
         let table = try CSVTable(contentsOf: ShippedData.path(shippedTable))
         let indices = try table.column("arch_index")
+        guard indices.count == tableSize else { throw DataFileError.wrongRowCount(path: table.path, expected: tableSize, found: indices.count) }
         for (row, index) in indices.enumerated() where Int(index) != row {
             throw DataFileError.badValue(path: table.path, line: row + 2, column: "arch_index", value: index,
                                          expected: "\(row) (rows in order)")

@@ -163,6 +163,7 @@ public struct ArchitectureFormatError: Error, CustomStringConvertible, Equatable
 /// A space name that is not registered.
 public struct UnknownSpaceError: Error, CustomStringConvertible {
     public let name: String
+    public init(name: String) { self.name = name }
     public var description: String {
         "unknown search space '\(name)'; expected one of \(SpaceName.allCases.map(\.rawValue).joined(separator: ", "))"
     }

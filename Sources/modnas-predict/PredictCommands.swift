@@ -93,7 +93,7 @@ extension PredictCommand {
         func run() throws {
             let objective = try LatencyPredictor(path: predictor).objective(device: try loadFeatures(deviceFeatures))
             let index = try NB201Index.shipped()
-            let architectures = all ? index.architectures : try CollectionPlan.readArchitectureList(archs!)
+            let architectures = all ? index.architectures : try CollectionPlan.readArchitectureList(archs!, space: NB201Space())
             let ms = objective.milliseconds(architectures)
             var lines = ["arch_index,arch_string,predicted_ms"]
             for (arch, v) in zip(architectures, ms) { lines.append("\(index.index(of: arch)),\(arch.string),\(v)") }

@@ -12,11 +12,13 @@ struct ProfileCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: "modnas-profile",
-            abstract: "Profile this host: latency, counters and energy of NB201 subnetworks into SQLite.",
+            abstract: "Profile this host: latency, counters and energy of search-space subnetworks (NB201, OFA MobileNetV3) into SQLite.",
             version: versionText,
             subcommands: [Collect.self, Import.self, Devices.self, Features.self, Export.self, Merge.self])
     }
 }
+
+extension EnergyMode: ExpressibleByArgument {}
 
 extension ProfileCommand {
     struct Collect: ParsableCommand {
@@ -25,42 +27,40 @@ extension ProfileCommand {
 
         @Flag(help: "Profile this host (the only target so far).") var host = false
         @Option(help: "SQLite database to write.") var db = "profiles.sqlite"
-        @Option(help: "Search space.") var space = "nb201"
+        @OptionGroup var spaceOption: SpaceOption
         @Option(help: "Architectures to sample uniformly (seeded) after the references.") var samples = 20
-        @Option(help: "File of architectures: CSV with an arch_string column, or one string per line.") var archs: String?
+        @Option(help: "File of architectures: CSV with an arch_string column (OFA: or ks,e,d,r), or one string per line.") var archs: String?
         @Option(help: "Timed forward passes per architecture, in total over all rounds.") var repeats = 20
         @Option(help: "Visits of the whole plan that share the repetitions (spreads each architecture over the run).") var rounds = 4
         @Option(help: "Untimed passes before timing.") var warmup = 3
         @Option(help: "Images per forward pass.") var batch = 1
         @Option(help: "OpenBLAS threads.") var threads = 1
         @Option(help: "Comma-separated libpfm4/perf event names.") var events = EventEncoder.defaultEvents.joined(separator: ",")
-        @Option(help: "Energy source: auto, rapl, perf or off.") var energy = "auto"
+        @Option(help: "Energy source: auto, rapl, perf or off.") var energy = EnergyMode.auto
         @Option(help: "Device name (default: this host's name): \(DeviceName.rule).") var device: String?
-        @Option(help: "Folder for the device feature file <device>.json.") var profiles = "Profiles"
+        @Option(help: "Folder for the device feature file (<device>.json for NB201, <device>.<space>.json otherwise).") var profiles = "Profiles"
         @Flag(help: "Let this host take a benchmark device's name and replace its feature file.") var force = false
         @Option(help: "Measure only shard i of n of the sampled/listed architectures (e.g. 0/4).") var shard = "0/1"
         @Option(help: "Seed of the sample.") var seed: UInt64 = 0
         @Option(help: "Pin the measuring thread to these CPUs (e.g. 1 or 0-3,6).") var pin: String?
-        @Option(help: "Network channels C.") var channels = 16
-        @Option(help: "Cells per stage N.") var cells = 5
-        @Option(help: "Input resolution.") var resolution = 32
+        @Option(help: "NB201 network channels C.") var channels = 16
+        @Option(help: "NB201 cells per stage N.") var cells = 5
+        @Option(help: "NB201 input resolution (an OFA architecture carries its own).") var resolution = 32
         @Option(help: "Coefficient of variation above which an architecture is measured again.") var unstableCv = 0.1
 
         func validate() throws {
             guard host else { throw ValidationError("collect needs --host (profiling this host is the only mode)") }
-            guard space == "nb201" else { throw ValidationError("--space \(space) is not supported yet; use nb201") }
             guard samples >= 0, repeats >= 1, warmup >= 0, batch >= 1, threads >= 1, rounds >= 1, rounds <= repeats else {
                 throw ValidationError("--samples and --warmup must be ≥ 0; --repeats, --rounds, --batch and --threads ≥ 1; --rounds ≤ --repeats")
             }
             guard channels >= 1, cells >= 0, resolution >= 4 else { throw ValidationError("--channels ≥ 1, --cells ≥ 0, --resolution ≥ 4") }
-            guard EnergyMode(rawValue: energy) != nil else { throw ValidationError("--energy must be auto, rapl, perf or off") }
             try requireFinite("--unstable-cv", unstableCv, atLeast: 0)
         }
 
         func run() throws {
             var o = CollectOptions()
             o.databasePath = db
-            o.space = space
+            o.space = spaceOption.space
             o.samples = samples
             o.architectureFile = archs
             o.settings = MeasurementSettings(repeats: repeats, warmup: warmup, batch: batch,
@@ -69,7 +69,7 @@ extension ProfileCommand {
             o.rounds = rounds
             o.threads = threads
             o.events = events.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            o.energy = EnergyMode(rawValue: energy)!
+            o.energy = energy
             o.device = device
             o.profilesDirectory = profiles
             o.force = force
@@ -81,7 +81,7 @@ extension ProfileCommand {
                 guard terminal else { return }
                 let eta = p.etaSeconds.map { String(format: "ETA %d:%02d", Int($0) / 60, Int($0) % 60) } ?? "ETA --:--"
                 FileHandle.standardError.write(Data(
-                    "\r\u{1B}[K[\(p.done + 1)/\(p.total)] round \(p.round)/\(p.rounds) \(eta)  \(p.current.role) \(p.current.index) \(p.current.architecture.string)".utf8))
+                    "\r\u{1B}[K[\(p.done + 1)/\(p.total)] round \(p.round)/\(p.rounds) \(eta)  \(p.current.role) \(p.current.index.map(String.init) ?? "—") \(p.current.string)".utf8))
             }
             if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             print(summary.table)
@@ -106,34 +106,41 @@ extension ProfileCommand {
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import the shipped benchmark latency tables (Devices/nb201) as benchmark devices.")
+            abstract: "Import the shipped benchmark latency tables (Devices/<space>) as benchmark devices.")
 
         @Option(help: "SQLite database to write.") var db = "profiles.sqlite"
-        @Option(help: "Latency table (arch_index, arch_string, one column per device).")
-        var table = "Devices/nb201/latency_ms_train_devices.csv.gz"
-        @Option(help: "Device feature table (device, split, ref0_ms…ref9_ms).") var features = "Devices/nb201/device_features_ms.csv"
+        @OptionGroup var spaceOption: SpaceOption
+        @Option(help: "Latency table (arch_index, the space's architecture columns, one column per device; default Devices/<space>/latency_ms_train_devices.csv.gz).")
+        var table: String?
+        @Option(help: "Device feature table (device, split, ref0_ms…ref9_ms; default Devices/<space>/device_features_ms.csv).") var features: String?
 
         func run() throws {
+            let space = spaceOption.space
             let database = try ProfileDatabase(path: db)
-            let latency = try CSVTable(contentsOf: FileManager.default.fileExists(atPath: table) ? table : ShippedData.path(table))
-            let featureTable = try CSVTable(contentsOf: FileManager.default.fileExists(atPath: features) ? features : ShippedData.path(features))
-            let counts = try database.importBenchmark(space: "nb201", latencyTable: latency, featureTable: featureTable,
-                                                      references: try CollectionPlan.referenceStrings())
-            print("imported \(counts.devices) new benchmark devices, \(counts.sessions) sessions, \(counts.measurements) measurements into \(db)")
+            func read(_ path: String?, _ shipped: String) throws -> CSVTable {
+                let path = path ?? "Devices/\(space)/\(shipped)"
+                return try CSVTable(contentsOf: FileManager.default.fileExists(atPath: path) ? path : ShippedData.path(path))
+            }
+            let counts = try database.importBenchmark(space: space.space, latencyTable: try read(table, "latency_ms_train_devices.csv.gz"),
+                                                      featureTable: try read(features, "device_features_ms.csv"))
+            print("imported \(counts.devices) new benchmark devices, \(counts.sessions) sessions, \(counts.measurements) measurements of space \(space) into \(db)")
         }
     }
 
     struct Devices: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List devices with their sources and counts.")
+        static let configuration = CommandConfiguration(abstract: "List devices by space with their sources and counts.")
 
         @Option(help: "SQLite database to read.") var db = "profiles.sqlite"
 
         func run() throws {
             let database = try ProfileDatabase(path: db, readOnly: true)
-            let rows = try database.deviceSummaries(referenceStrings: try CollectionPlan.referenceStrings().map(\.string))
-            print("device              source     sessions  archs  measurements  unstable  references")
+            var references: [String: [String]] = [:]
+            for space in SpaceName.allCases { references[space.rawValue] = try CollectionPlan.referenceStrings(space).map(\.string) }
+            let rows = try database.deviceSummaries(referenceStrings: references)
+            print("space  device              source     sessions  archs  measurements  unstable  references")
             for r in rows {
-                print([r.name.padding(toLength: 19, withPad: " ", startingAt: 0), r.source.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0),
+                print([(r.space ?? "—").padding(toLength: 6, withPad: " ", startingAt: 0),
+                       r.name.padding(toLength: 19, withPad: " ", startingAt: 0), r.source.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0),
                        String(r.sessions).leftPadded(8), String(r.architectures).leftPadded(6), String(r.measurements).leftPadded(13),
                        String(r.unstable).leftPadded(9), r.hasReferences ? "  all 10" : "  incomplete"].joined(separator: " "))
             }
@@ -141,14 +148,17 @@ extension ProfileCommand {
     }
 
     struct Features: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a device's feature vector to DIR/<device>.json.")
+        static let configuration = CommandConfiguration(abstract: "Write a device's feature vector of a space to DIR (<device>.json for NB201, <device>.<space>.json otherwise).")
 
         @Option(help: "SQLite database to read.") var db = "profiles.sqlite"
         @Option(help: "Device name.") var device: String
+        @OptionGroup var spaceOption: SpaceOption
         @Option(help: "Output folder.") var out = "Profiles"
 
         func run() throws {
-            let features = try ProfileDatabase(path: db, readOnly: true).features(device: device, space: "nb201", references: try CollectionPlan.referenceStrings())
+            let space = spaceOption.space
+            let features = try ProfileDatabase(path: db, readOnly: true).features(device: device, space: space.rawValue,
+                                                                                   references: try CollectionPlan.referenceStrings(space))
             print(try features.write(toDirectory: out))
         }
     }

@@ -98,7 +98,7 @@ extension ModnasCommand {
             OpenBLAS.setThreadCount(threads)
             let index = try NB201Index.shipped()
             let benchmark = try NB201Benchmark.shipped(index: index, dataset: isSupernet ? "cifar10" : dataset ?? "cifar10")
-            let features = try DeviceFeatures.loadAll(existingOrShipped(deviceFeatures))
+            let features = try DeviceFeatures.loadAll(existingOrShipped(deviceFeatures), space: .nb201)
             let database = try db.map { try ProfileDatabase(path: $0, readOnly: true) }
             let catalog = try DeviceCatalog(features: features, predictorDirectory: existingOrShipped(predictors), metaPredictor: predictor,
                                             database: database, index: index, heldOut: Set(heldOut), progress: note)
@@ -286,7 +286,7 @@ extension ModnasCommand {
             let generator = try file.generator()
             let index = try NB201Index.shipped()
             var rows: [FrontRow] = []
-            for features in try DeviceFeatures.loadAll(deviceFeatures) {
+            for features in try DeviceFeatures.loadAll(deviceFeatures, space: .nb201) {
                 let started = Date()
                 let device = try file.device(features)
                 let front = generator.front(for: device, preferences: preferences, index: index)
@@ -326,7 +326,7 @@ extension ModnasCommand {
             if let db {
                 let database = try ProfileDatabase(path: db, readOnly: true)
                 // Profiled hosts only: the benchmark test devices in the store hold just their 10 references.
-                let hosts = Set(try database.deviceSummaries(referenceStrings: []).filter { $0.source == .measured }.map(\.name))
+                let hosts = Set(try database.deviceSummaries(referenceStrings: [:]).filter { $0.source == .measured && $0.space == "nb201" }.map(\.name))
                 for device in Set(rows.map(\.device)) where hosts.contains(device) && table.latency[device] == nil {
                     measured[device] = try database.latencies(device: device, space: "nb201")
                 }

@@ -184,7 +184,7 @@ func write(_ text: String, to path: String) throws {
         let settings = MeasurementSettings(repeats: 3, warmup: 0, shape: NB201NetworkShape(channels: 2, cellsPerStage: 1, resolution: 8),
                                            minimumEnergyWindowMs: 20)
         let bench = LatencyBenchmark(settings: settings, counters: nil, energyMeter: FrozenMeter(), energyAbsentReason: nil)
-        let m = try bench.measure(NB201Architecture(code: 777))
+        let m = try bench.measure(NB201Space(shape: settings.shape).makeNetwork(NB201Architecture(code: 777), seed: 0))
         guard case .absent(let reason) = m.energy else { Issue.record("energy stored as \(m.energy)"); return }
         #expect(reason.contains("did not move"))
         // The window was extended to the minimum with extra passes.
@@ -197,44 +197,67 @@ func write(_ text: String, to path: String) throws {
         #expect(throws: ProfilingError.badShard("4/4")) { try Shard(parsing: "4/4") }
         #expect(throws: ProfilingError.self) { try Shard(parsing: "-1/3") }
         #expect(throws: ProfilingError.self) { try Shard(parsing: "x") }
-        let index = try NB201Index.shipped()
-        let whole = try CollectionPlan.make(index: index, samples: 30, seed: 5, listed: [], shard: .whole)
-        #expect(whole.count == 40 && whole.prefix(10).allSatisfy { $0.role == "reference" })
-        var union = Set<NB201Architecture>()
-        for i in 0..<3 {
-            let part = try CollectionPlan.make(index: index, samples: 30, seed: 5, listed: [], shard: Shard(index: i, count: 3))
-            #expect(part.prefix(10).map(\.architecture) == whole.prefix(10).map(\.architecture))
-            union.formUnion(part.dropFirst(10).map(\.architecture))
+        func plan<S: SearchSpace>(_ space: S, samples: Int, shard: Shard) throws -> [PlannedArchitecture] {
+            try CollectionPlan.make(space: space, samples: samples, seed: 5, listed: [], shard: shard).map(\.planned)
         }
-        #expect(union == Set(whole.dropFirst(10).map(\.architecture)))
-        // A larger sample extends the same list: resuming with more samples re-measures nothing.
-        let more = try CollectionPlan.make(index: index, samples: 50, seed: 5, listed: [], shard: .whole)
-        #expect(Array(more.prefix(40)) == whole)
+        for space in SpaceName.allCases {
+            let whole = try plan(space.space, samples: 30, shard: .whole)
+            #expect(whole.count == 40 && whole.prefix(10).allSatisfy { $0.role == "reference" && $0.index != nil })
+            var union = Set<String>()
+            for i in 0..<3 {
+                let part = try plan(space.space, samples: 30, shard: Shard(index: i, count: 3))
+                #expect(part.prefix(10) == whole.prefix(10))
+                union.formUnion(part.dropFirst(10).map(\.string))
+            }
+            #expect(union == Set(whole.dropFirst(10).map(\.string)))
+            // A larger sample extends the same list: resuming with more samples re-measures nothing.
+            let more = try plan(space.space, samples: 50, shard: .whole)
+            #expect(Array(more.prefix(40)) == whole)
+        }
     }
 
     @Test func architectureFilesAreCSVOrLines() throws {
-        let dir = try scratchDirectory()
+        let dir = try scratchDirectory(), nb201 = NB201Space()
         let s1 = "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|"
         let s2 = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
         try write("arch_index,arch_string\n1,\(s1)\n2,\(s2)\n", to: dir + "/a.csv")
         try write("# front\n\(s1)\n\n\(s2)\n", to: dir + "/a.txt")
-        #expect(try CollectionPlan.readArchitectureList(dir + "/a.csv").map(\.string) == [s1, s2])
-        #expect(try CollectionPlan.readArchitectureList(dir + "/a.txt").map(\.string) == [s1, s2])
+        #expect(try CollectionPlan.readArchitectureList(dir + "/a.csv", space: nb201).map(\.string) == [s1, s2])
+        #expect(try CollectionPlan.readArchitectureList(dir + "/a.txt", space: nb201).map(\.string) == [s1, s2])
         // As Python's csv module and Windows editors write them: CRLF line ends, a byte-order mark.
         try write("\u{FEFF}arch_index,arch_string\r\n1,\(s1)\r\n2,\(s2)\r\n", to: dir + "/crlf.csv")
         try write("\u{FEFF}\(s1)\r\n\(s2)\r\n", to: dir + "/crlf.txt")
-        #expect(try CollectionPlan.readArchitectureList(dir + "/crlf.csv").map(\.string) == [s1, s2])
-        #expect(try CollectionPlan.readArchitectureList(dir + "/crlf.txt").map(\.string) == [s1, s2])
+        #expect(try CollectionPlan.readArchitectureList(dir + "/crlf.csv", space: nb201).map(\.string) == [s1, s2])
+        #expect(try CollectionPlan.readArchitectureList(dir + "/crlf.txt", space: nb201).map(\.string) == [s1, s2])
         // A bad line is named by its number and shown as one line, however long the file.
         try write(String(repeating: "x\r", count: 500), to: dir + "/cr.txt")
-        do { _ = try CollectionPlan.readArchitectureList(dir + "/cr.txt"); Issue.record("accepted") } catch {
+        do { _ = try CollectionPlan.readArchitectureList(dir + "/cr.txt", space: nb201); Issue.record("accepted") } catch {
             #expect("\(error)".contains("cr.txt line 1") && !"\(error)".contains(where: \.isNewline), "\(error)")
         }
         try write("\(s1)\n|nor_conv_3x3~0|+|bogus~0|none~1|+|none~0|none~1|none~2|\n", to: dir + "/bad.txt")
-        do { _ = try CollectionPlan.readArchitectureList(dir + "/bad.txt"); Issue.record("accepted") } catch {
+        do { _ = try CollectionPlan.readArchitectureList(dir + "/bad.txt", space: nb201); Issue.record("accepted") } catch {
             #expect("\(error)".contains("bad.txt line 2") && "\(error)".contains("unknown operation 'bogus'"), "\(error)")
         }
-        #expect(throws: ProfilingError.self) { try CollectionPlan.readArchitectureList(dir + "/missing.txt") }
+        #expect(throws: ProfilingError.self) { try CollectionPlan.readArchitectureList(dir + "/missing.txt", space: nb201) }
+    }
+
+    /// OFA lists: the shared table's ks, e, d, r columns, or canonical strings.
+    @Test func ofaListsUseTheTableColumnsOrStrings() throws {
+        let dir = try scratchDirectory(), ofa = OFASpace()
+        let first = try OFASpace.shippedArchitectures()[0]
+        let c = first.columns
+        try write("arch_index,ks,e,d,r\r\n0,\(c.ks),\(c.e),\(c.d),\(c.r)\r\n", to: dir + "/ofa.csv")
+        try write("\(first.string)\n", to: dir + "/ofa.txt")
+        #expect(try CollectionPlan.readArchitectureList(dir + "/ofa.csv", space: ofa) == [first])
+        #expect(try CollectionPlan.readArchitectureList(dir + "/ofa.txt", space: ofa) == [first])
+        try write("arch_index,ks,e,d,r\n0,\(c.ks),\(c.e),2 2 2 9 2,\(c.r)\n", to: dir + "/bad.csv")
+        do { _ = try CollectionPlan.readArchitectureList(dir + "/bad.csv", space: ofa); Issue.record("accepted") } catch {
+            #expect("\(error)".contains("bad.csv line 2") && "\(error)".contains("column d holds 9"), "\(error)")
+        }
+        // An NB201 string is no OFA architecture.
+        #expect(throws: ProfilingError.self) {
+            try CollectionPlan.parseArchitectureList("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|\n", path: "x", space: ofa)
+        }
     }
 }
 
