@@ -1,6 +1,7 @@
 import DataFiles
 import Foundation
 import GRDB
+import SearchSpaces
 
 /// One device × architecture × session row of `modnas-profile export`.
 public struct ExportRow: Codable, Equatable, Sendable {
@@ -11,6 +12,8 @@ public struct ExportRow: Codable, Equatable, Sendable {
     public var space: String
     public var arch_index: Int?
     public var arch_string: String
+    /// The space's own architecture columns (OFA: ks, e, d, r), empty for NB201.
+    public var arch_columns: [String: String]
     public var role: String
     public var batch: Int?
     public var threads: Int?
@@ -58,7 +61,9 @@ extension ProfileDatabase {
                 let cs = counters[r["mid"]] ?? []
                 return ExportRow(
                     device: r["name"], label: r["label"], session: r["uuid"], space: r["space"],
-                    arch_index: r["archIndex"], arch_string: r["archString"], role: r["role"], batch: r["batch"],
+                    arch_index: r["archIndex"], arch_string: r["archString"],
+                    arch_columns: SpaceName(rawValue: r["space"]).map { architectureColumns($0.space, r["archString"]) } ?? [:],
+                    role: r["role"], batch: r["batch"],
                     threads: r["threads"], repetitions: r["repetitionCount"], median_ms: r["medianMs"],
                     mean_ms: r["meanMs"], p10_ms: r["p10Ms"], p90_ms: r["p90Ms"], mad_ms: r["madMs"], cv: r["cv"],
                     attempts: r["attempts"], unstable: r["unstable"], energy_j_per_inference: r["joulesPerInference"],
@@ -68,6 +73,12 @@ extension ProfileDatabase {
             }
         }
     }
+}
+
+/// The space's table columns of the architecture `string` (empty when it does not parse).
+func architectureColumns<S: SearchSpace>(_ space: S, _ string: String) -> [String: String] {
+    guard let a = try? space.parse(string) else { return [:] }
+    return Dictionary(uniqueKeysWithValues: zip(space.tableColumns, space.tableValues(of: a)))
 }
 
 /// Formats export rows as CSV (one `<event>_per_inference` column per counted event; empty
@@ -83,14 +94,19 @@ public enum ExportFormat: String, CaseIterable, Sendable {
             return String(decoding: try encoder.encode(rows), as: UTF8.self) + "\n"
         case .csv:
             let events = Set(rows.flatMap { $0.counters.keys }).sorted()
-            let header = ["device", "label", "session", "space", "arch_index", "arch_string", "role", "batch", "threads",
+            // The architecture columns of the spaces present (none for NB201 alone).
+            let spaces = Set(rows.map(\.space)).sorted().compactMap(SpaceName.init(rawValue:))
+            let archColumns = spaces.flatMap(\.space.tableColumns)
+            let header = ["device", "label", "session", "space", "arch_index", "arch_string"] + archColumns + ["role", "batch", "threads",
                           "repetitions", "median_ms", "mean_ms", "p10_ms", "p90_ms", "mad_ms", "cv", "attempts", "unstable",
                           "energy_j_per_inference", "energy_source", "energy_absent_reason"]
                 + events.map { "\($0)_per_inference" } + ["counters_absent_reason"]
             var lines = [CSVTable.record(header)]
             func cell(_ v: Any?) -> String { v.map { "\($0)" } ?? "" }
             for r in rows {
-                var fields: [Any?] = [r.device, r.label, r.session, r.space, r.arch_index, r.arch_string, r.role, r.batch,
+                var fields: [Any?] = [r.device, r.label, r.session, r.space, r.arch_index, r.arch_string]
+                fields += archColumns.map { r.arch_columns[$0] }
+                fields += [r.role, r.batch,
                                       r.threads, r.repetitions, r.median_ms, r.mean_ms, r.p10_ms, r.p90_ms, r.mad_ms, r.cv,
                                       r.attempts, r.unstable ? 1 : 0, r.energy_j_per_inference, r.energy_source,
                                       r.energy_absent_reason]

@@ -20,13 +20,14 @@ extension ModnasCommand {
     /// Measures sgemm and the reference networks in one run.
     struct Benchmark: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure 1-thread sgemm GFLOP/s and the batch-1 latency of the 10 NB201 reference networks.")
+            abstract: "Measure 1-thread sgemm GFLOP/s and the batch-1 latency of a space's 10 reference networks.")
 
+        @OptionGroup var spaceOption: SpaceOption
         @Option(help: "Timed forward passes per network.") var repeats = 30
         @Option(help: "Untimed forward passes before timing.") var warmup = 5
         @Option(help: "Threads for OpenBLAS (the engine's own kernels are single-threaded).") var threads = 1
         @Option(help: "Side of the square sgemm product.") var sgemmSize = 1024
-        @Option(name: .customLong("index"), help: "Time only this reference network (official index; repeatable).")
+        @Option(name: .customLong("index"), help: "Time only this reference network (its table index; repeatable).")
         var indices: [Int] = []
         @Flag(help: "Instead: supernet training throughput (images/s, share of time in sgemm) at the default supernet configuration.")
         var supernet = false
@@ -47,6 +48,7 @@ extension ModnasCommand {
             c.warmup = warmup
             c.threads = threads
             c.sgemmSize = sgemmSize
+            c.space = spaceOption.space
             c.onlyIndices = Set(indices)
             let interactive = standardErrorIsTerminal
             let report = try EngineBenchmark(configuration: c).run { line in
