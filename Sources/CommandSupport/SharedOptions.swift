@@ -11,3 +11,13 @@ public struct SpaceOption: ParsableArguments {
 
     public init() {}
 }
+
+extension SpaceOption {
+    /// Refuses, in one line, a space that `command` does not handle yet.
+    public func require(_ supported: [SpaceName], for command: String) throws {
+        guard supported.contains(space) else {
+            throw ValidationError("\(command) works on --space \(supported.map(\.rawValue).joined(separator: "|")) so far; "
+                                  + "latency predictors and the search over \(space.shortName) are not built yet")
+        }
+    }
+}

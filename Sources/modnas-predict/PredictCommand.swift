@@ -32,7 +32,10 @@ extension PredictCommand {
         @Option(help: "L2 weight decay of the per-device MLPs.") var weightDecay: Float = 1e-2
         @Option(help: "Minibatch size of the per-device MLPs.") var batch = 64
 
+        @OptionGroup var spaceOption: SpaceOption
+
         func validate() throws {
+            try spaceOption.require([.nb201], for: "modnas-predict benchmark")
             try requireFinite("--learning-rate", Double(learningRate), atLeast: 0)
             try requireFinite("--weight-decay", Double(weightDecay), atLeast: 0)
         }

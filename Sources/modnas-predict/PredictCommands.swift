@@ -1,5 +1,6 @@
 import ArgumentParser
 import Autodiff
+import CommandSupport
 import DataFiles
 import DeviceModel
 import Foundation
@@ -26,7 +27,10 @@ extension PredictCommand {
         @Option(help: "Most epochs of an mlp (default 800; early stopping usually ends sooner).") var maxEpochs: Int?
         @Option(help: "Output: a folder for mlp (one file per device), a file for meta.") var out: String?
 
+        @OptionGroup var spaceOption: SpaceOption
+
         func validate() throws {
+            try spaceOption.require([.nb201], for: "modnas-predict train")
             guard kind == "mlp" || kind == "meta" else { throw ValidationError("--kind must be mlp or meta") }
             guard trainSize >= PredictorTraining.minimumSamples, ensemble >= 1 else {
                 throw ValidationError("--train-size must be ≥ \(PredictorTraining.minimumSamples) and --ensemble ≥ 1")
@@ -86,7 +90,10 @@ extension PredictCommand {
         @Option(help: "Architectures: CSV with an arch_string column, or one string per line.") var archs: String?
         @Option(help: "Output CSV (default: standard output).") var out: String?
 
+        @OptionGroup var spaceOption: SpaceOption
+
         func validate() throws {
+            try spaceOption.require([.nb201], for: "modnas-predict predict")
             guard all != (archs != nil) else { throw ValidationError("give exactly one of --all and --archs FILE") }
         }
 

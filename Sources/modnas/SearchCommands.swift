@@ -29,7 +29,8 @@ extension ModnasCommand {
             commandName: "search",
             abstract: "Train the MODNAS hypernetwork across the training devices; write fronts for every device, the hypernetwork, a log and a report.")
 
-        @Option(help: "Device feature files (a folder of <device>.json, or one file).") var deviceFeatures = "Profiles"
+        @Option(help: "Device feature files (a folder, whose files of --space are taken, or one file).") var deviceFeatures = "Profiles"
+        @OptionGroup var spaceOption: SpaceOption
         @Option(help: "Folder of latency predictors: meta.json and per-device files (mlp-<device>.json).") var predictors = "Predictors"
         @Option(help: "The meta predictor (default: <predictors>/meta.json).") var predictor: String?
         @Option(help: "surrogate (accuracy predictor on --queries NB201 architectures) or supernet (trained with the hypernetwork on --dataset).")
@@ -74,6 +75,7 @@ extension ModnasCommand {
         var isSupernet: Bool { accuracy == "supernet" }
 
         func validate() throws {
+            try spaceOption.require([.nb201], for: "modnas search")
             guard accuracy == "surrogate" || accuracy == "supernet" else { throw ValidationError("--accuracy must be surrogate or supernet") }
             guard combination == "min-norm" || combination == "mean" else { throw ValidationError("--combination must be min-norm or mean") }
             guard queries >= 10, queries <= NB201Architecture.spaceSize else { throw ValidationError("--queries must be in 10…15625") }
@@ -273,11 +275,13 @@ extension ModnasCommand {
             abstract: "Fronts for any device given by its features, from a search's hypernetwork, without searching again.")
 
         @Option(help: "hypernetwork.json written by modnas search.") var hypernetwork: String
-        @Option(help: "Device feature files (a folder of <device>.json, or one file).") var deviceFeatures: String
+        @Option(help: "Device feature files (a folder, whose files of --space are taken, or one file).") var deviceFeatures: String
+        @OptionGroup var spaceOption: SpaceOption
         @Option(help: "Preference vectors per front.") var preferences = 24
         @Option(help: "Output CSV.") var out: String
 
         func validate() throws {
+            try spaceOption.require([.nb201], for: "modnas fronts")
             guard preferences >= 2 else { throw ValidationError("--preferences must be ≥ 2") }
         }
 

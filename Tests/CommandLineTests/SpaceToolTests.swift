@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+import Testing
+@testable import ProfileStore
+
+/// The OFA MobileNetV3 space end to end through `modnas-profile`, beside NB201 in one store
+/// and one profiles folder.
+@Suite(.serialized) struct SpaceToolTests {
+    @Test func ofaCollectionStoresItsSpaceAndWritesItsOwnFeatureFile() throws {
+        let dir = try scratch()
+        let common = ["--host", "--repeats", "1", "--rounds", "1", "--warmup", "0", "--db", "\(dir)/p.sqlite",
+                      "--profiles", "\(dir)/Profiles", "--device", "e2e"]
+        let nb201 = try runTool("modnas-profile", ["collect", "--samples", "0", "--channels", "4", "--cells", "1", "--resolution", "8"] + common)
+        #expect(nb201.status == 0, "\(nb201.err)")
+        // An --archs list in the shared table's columns (CRLF, as Python writes it).
+        let list = "arch_index,ks,e,d,r\r\n7,\(Array(repeating: "5", count: 20).joined(separator: " ")),"
+            + "\(Array(repeating: "4", count: 20).joined(separator: " ")),3 2 4 2 3,160\r\n"
+        try Data(list.utf8).write(to: URL(fileURLWithPath: "\(dir)/list.csv"))
+        let ofa = try runTool("modnas-profile", ["collect", "--space", "ofa", "--samples", "2", "--archs", "\(dir)/list.csv"] + common)
+        #expect(ofa.status == 0, "\(ofa.err)")
+        #expect(ofa.out.contains("13 planned, 0 already stored, 13 measured now"), "\(ofa.out)")
+        #expect(ofa.out.contains("Profiles/e2e.ofa.json"))
+
+        let store = try ProfileDatabase(path: "\(dir)/p.sqlite", readOnly: true)
+        let spaces = try store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT a.space, COUNT(*) AS n FROM measurement m JOIN architecture a ON a.id = m.architectureId GROUP BY a.space")
+                .map { ($0["space"] as String, $0["n"] as Int) }
+        }
+        #expect(spaces.sorted { $0.0 < $1.0 }.map(\.1) == [10, 13] && spaces.map(\.0).sorted() == ["nb201", "ofa"])
+        let listed = try store.exportRows(device: "e2e").filter { $0.role == "listed" }
+        #expect(listed.map(\.arch_string) == ["r160_k5e4-k5e4-k5e4_k5e4-k5e4_k5e4-k5e4-k5e4-k5e4_k5e4-k5e4_k5e4-k5e4-k5e4"])
+        #expect(listed.first?.arch_columns["d"] == "3 2 4 2 3")
+
+        // Both feature files, each of its own space, neither overwritten by the other.
+        let nbFeatures = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/Profiles/e2e.json"))) as! [String: Any]
+        let ofaFeatures = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/Profiles/e2e.ofa.json"))) as! [String: Any]
+        #expect(nbFeatures["space"] as? String == "nb201" && ofaFeatures["space"] as? String == "ofa")
+        #expect(ofaFeatures["reference_arch_indices"] as? [Int] == [1316, 1587, 1621, 1636, 1980, 2329, 2487, 3355, 3740, 4948])
+
+        // Re-running resumes: nothing is measured again.
+        let again = try runTool("modnas-profile", ["collect", "--space", "ofa", "--samples", "2", "--archs", "\(dir)/list.csv"] + common)
+        #expect(again.out.contains("13 planned, 13 already stored, 0 measured now"), "\(again.out)")
+
+        // The 11 OFA GPU settings and titan_rtx_64 (features only) beside the host.
+        let imported = try runTool("modnas-profile", ["import", "--space", "ofa", "--db", "\(dir)/p.sqlite"])
+        #expect(imported.status == 0 && imported.out.contains("imported 12 new benchmark devices"), "\(imported.err)")
+        let devices = try runTool("modnas-profile", ["devices", "--db", "\(dir)/p.sqlite"])
+        let ofaRows = devices.out.split(separator: "\n").filter { $0.hasPrefix("ofa ") }
+        #expect(ofaRows.count == 13 && ofaRows.filter { $0.contains(" 5000 ") }.count == 11, "\(devices.out)")
+        #expect(devices.out.contains("nb201  e2e"))
+
+        let export = try runTool("modnas-profile", ["export", "--db", "\(dir)/p.sqlite", "--device", "e2e"])
+        #expect(export.out.hasPrefix("device,label,session,space,arch_index,arch_string,ks,e,d,r,role"), "\(export.out.prefix(200))")
+    }
+
+    @Test func spacesAreRefusedInOneLine() throws {
+        let unknown = try runTool("modnas-profile", ["collect", "--host", "--space", "mobilenet"])
+        #expect(unknown.status != 0 && unknown.err.contains("mobilenet"), "\(unknown.err)")
+        let search = try runTool("modnas", ["search", "--space", "ofa"])
+        #expect(search.status != 0 && search.err.contains("--space nb201 so far"), "\(search.err)")
+        // An OFA string where an NB201 list is read names the line and the expected form.
+        let dir = try scratch()
+        try Data("r160_k5e4-k5e4_k5e4-k5e4_k5e4-k5e4_k5e4-k5e4_k5e4-k5e4\n".utf8).write(to: URL(fileURLWithPath: "\(dir)/ofa.txt"))
+        let wrong = try runTool("modnas-profile", ["collect", "--host", "--archs", "\(dir)/ofa.txt", "--db", "\(dir)/p.sqlite",
+                                                   "--profiles", "\(dir)/P", "--device", "e2e"])
+        #expect(wrong.status != 0 && wrong.err.contains("ofa.txt line 1") && wrong.err.contains("NB201"), "\(wrong.err)")
+        #expect(wrong.err.split(separator: "\n").count == 1, "\(wrong.err)")
+    }
+}
