@@ -35,8 +35,12 @@ let package = Package(
         .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "ProfileStore", "CPerfEvent"], swiftSettings: v5),
         .target(name: "Predictors", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
         .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
-        .target(name: "Reports", dependencies: ["Search"], swiftSettings: v5),
+        .target(name: "Reports", dependencies: ["DeviceModel", "Search"], swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
+        // Composes the stages for the command-line tools (they only parse, call and print).
+        .target(name: "Workflow", dependencies: [
+            "Autodiff", "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Reports", "Search", "SearchSpaces",
+        ], swiftSettings: v5),
         .target(name: "ParserFuzzing", dependencies: [
             "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Search", "SearchSpaces",
         ], swiftSettings: v5),
@@ -45,7 +49,7 @@ let package = Package(
         ], swiftSettings: v5),
 
         .executableTarget(name: "modnas", dependencies: [
-            "CommandSupport", "Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "Profiling", "ProfileStore", "Predictors", "Search", "Reports",
+            "CommandSupport", "Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "Profiling", "ProfileStore", "Predictors", "Search", "Reports", "Workflow",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-profile", dependencies: [
@@ -53,7 +57,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-predict", dependencies: [
-            "CommandSupport", "Autodiff", "DeviceModel", "Predictors", "ProfileStore", "SearchSpaces", "DataFiles", "Profiling",
+            "CommandSupport", "Autodiff", "DeviceModel", "Predictors", "ProfileStore", "SearchSpaces", "DataFiles", "Profiling", "Workflow",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 

@@ -20,6 +20,12 @@ public enum ShippedData {
     }
 
     /// The path of `relativePath` (e.g. "Devices/nb201/reference_archs.csv") in the first root holding it.
+    /// `path` as given when it exists (or is absolute), else the shipped file or folder of that
+    /// name, so the defaults `Profiles` and `Predictors` work from any directory.
+    public static func existingOrShipped(_ path: String) -> String {
+        FileManager.default.fileExists(atPath: path) || path.hasPrefix("/") ? path : (try? Self.path(path)) ?? path
+    }
+
     public static func path(_ relativePath: String) throws -> String {
         let roots = candidateRoots()
         for root in roots {

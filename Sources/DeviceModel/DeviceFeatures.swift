@@ -10,8 +10,8 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
     public var format: String
     public var device: String
     public var space: String
-    /// "measured" for a profiled host, "benchmark" for a shipped table.
-    public var source: String
+    /// Measured for a profiled host, benchmark for a shipped table.
+    public var source: DataSource
     public var metric: String
     public var referenceArchIndices: [Int]
     public var values: [Double]
@@ -23,7 +23,7 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         case referenceArchIndices = "reference_arch_indices"
     }
 
-    public init(device: String, space: String = "nb201", source: String, referenceArchIndices: [Int], values: [Double],
+    public init(device: String, space: String = "nb201", source: DataSource, referenceArchIndices: [Int], values: [Double],
                 host: HostFingerprint?) {
         format = Self.formatVersion
         self.device = device
@@ -47,7 +47,7 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
     @discardableResult
     public func write(toDirectory directory: String, force: Bool = false) throws -> String {
         let spaceName = try SpaceName(parsing: space)
-        if source == "measured" {
+        if source == .measured {
             try DeviceName.checkMeasured(device, space: spaceName, profilesDirectory: directory, force: force)
         } else {
             try DeviceName.check(device)
@@ -63,7 +63,6 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
     /// What makes the features unusable: an unknown source, references that are not distinct
     /// architectures of the space, or latencies that are not one positive, finite value each.
     public var problem: String? {
-        guard source == "measured" || source == "benchmark" else { return "source '\(source)' is neither measured nor benchmark" }
         guard metric == "latency_ms" else { return "metric '\(metric)', expected latency_ms" }
         guard !values.isEmpty, values.count == referenceArchIndices.count else {
             return "\(values.count) values for \(referenceArchIndices.count) reference architectures"

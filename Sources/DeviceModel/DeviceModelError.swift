@@ -3,6 +3,9 @@ public enum DeviceModelError: Error, CustomStringConvertible, Equatable {
     case badFeatureFile(path: String, reason: String)
     case badDeviceName(name: String)
     case shadowsBenchmark(name: String)
+    case wrongSpace(device: String, expected: String, found: String)
+    case wrongFeatureLength(device: String, expected: Int, found: Int)
+    case badLatency(device: String, reason: String)
 
     public var description: String {
         switch self {
@@ -10,6 +13,12 @@ public enum DeviceModelError: Error, CustomStringConvertible, Equatable {
             return "\(path) is not a usable \(DeviceFeatures.formatVersion) file (\(reason)); write one with modnas-profile features"
         case .badDeviceName(let name):
             return "device name \(String(reflecting: name)) is not a name: use \(DeviceName.rule)"
+        case .wrongSpace(let device, let expected, let found):
+            return "device features of '\(device)' are for space '\(found)', this model is for '\(expected)'; use the device's <device>.\(expected) features"
+        case .wrongFeatureLength(let device, let expected, let found):
+            return "device features of '\(device)' have \(found) values, the model needs \(expected) (one per reference architecture)"
+        case .badLatency(let device, let reason):
+            return "device features of '\(device)' are unusable: \(reason); re-measure with modnas-profile collect --host"
         case .shadowsBenchmark(let name):
             return "'\(name)' is a benchmark device; give this host another --device name (or --force to replace the benchmark's features)"
         }

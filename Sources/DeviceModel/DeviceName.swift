@@ -28,7 +28,7 @@ public enum DeviceName {
         guard let directory = try? ShippedData.path("Profiles") else { return [] }
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return Set(files.filter { $0.hasSuffix(".json") }.compactMap { file in
-            (try? DeviceFeatures.load((directory as NSString).appendingPathComponent(file))).flatMap { $0.source == "benchmark" ? $0.device : nil }
+            (try? DeviceFeatures.load((directory as NSString).appendingPathComponent(file))).flatMap { $0.source == .benchmark ? $0.device : nil }
         })
     }
 
@@ -39,7 +39,7 @@ public enum DeviceName {
         guard !force else { return }
         let path = (profilesDirectory as NSString).appendingPathComponent(DeviceFeatures.fileName(device: name, space: space))
         let existing = FileManager.default.fileExists(atPath: path) ? try DeviceFeatures.load(path) : nil
-        if existing?.source == "benchmark" || (existing == nil && shippedBenchmarkDevices().contains(name)) {
+        if existing?.source == .benchmark || (existing == nil && shippedBenchmarkDevices().contains(name)) {
             throw DeviceModelError.shadowsBenchmark(name: name)
         }
     }

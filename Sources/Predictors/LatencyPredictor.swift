@@ -3,31 +3,6 @@ import DeviceModel
 import Foundation
 import SearchSpaces
 
-/// The device part of a meta predictor's input: log reference latencies centred on their mean
-/// (the device's shape), then the mean itself (its absolute scale, kept from the raw milliseconds).
-public struct DeviceInput: Equatable, Sendable {
-    public var values: [Float]
-    /// Mean log reference latency: predictions are relative to it.
-    public var logScale: Float
-
-    /// Checks and converts a feature file: right space and length, finite positive latencies.
-    public init(_ features: DeviceFeatures, space: String, length: Int) throws {
-        guard features.space == space else {
-            throw PredictorError.wrongSpace(device: features.device, expected: space, found: features.space)
-        }
-        guard features.values.count == length else {
-            throw PredictorError.wrongFeatureLength(device: features.device, expected: length, found: features.values.count)
-        }
-        guard features.values.allSatisfy(DeviceFeatures.latencyRangeMs.contains) else {
-            throw PredictorError.badLatency(device: features.device, reason: "latencies must be finite milliseconds within 0.001…1e9, got \(features.values)")
-        }
-        let logs = features.values.map { Float(Foundation.log($0)) }
-        let scale = logs.reduce(0, +) / Float(logs.count)
-        logScale = scale
-        values = logs.map { $0 - scale } + [scale]
-    }
-}
-
 /// A latency predictor loaded from a predictor file.
 public final class LatencyPredictor {
     public let file: PredictorFile
@@ -38,8 +13,9 @@ public final class LatencyPredictor {
     public convenience init(path: String) throws { self.init(file: try PredictorFile.load(path)) }
 
     /// The objective for one device: an MLP predictor accepts only its own device (or none); a
-    /// meta predictor needs the device's features.
-    public func objective(device: DeviceFeatures?) throws -> LatencyObjective {
+    /// meta predictor needs the device's features (`input`: their normalised form when the
+    /// caller has it already).
+    public func objective(device: DeviceFeatures?, input: DeviceInput? = nil) throws -> LatencyObjective {
         switch file.kind {
         case .mlp:
             if let device, let own = file.device, device.device != own {
@@ -54,7 +30,7 @@ public final class LatencyPredictor {
                 throw PredictorError.wrongReferences(device: device.device, predictor: file.referenceArchIndices, features: device.referenceArchIndices)
             }
             return LatencyObjective(ensemble: file.ensemble,
-                                    device: try DeviceInput(device, space: file.space, length: file.referenceArchIndices.count))
+                                    device: try input ?? DeviceInput(device, space: file.space, length: file.referenceArchIndices.count))
         }
     }
 }

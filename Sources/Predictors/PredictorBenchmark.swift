@@ -30,7 +30,7 @@ public enum BenchmarkTables {
                 }
                 return v
             }
-            out[device] = DeviceFeatures(device: device, source: "benchmark", referenceArchIndices: refs, values: values, host: nil)
+            out[device] = DeviceFeatures(device: device, source: .benchmark, referenceArchIndices: refs, values: values, host: nil)
         }
         return out
     }

@@ -6,13 +6,12 @@ import SearchSpaces
 public enum PredictorError: Error, CustomStringConvertible, Equatable {
     case wrongFormat(path: String, found: String)
     case unreadable(path: String, reason: String)
-    case wrongFeatureLength(device: String, expected: Int, found: Int)
-    case wrongSpace(device: String, expected: String, found: String)
     case badLatency(device: String, reason: String)
     case deviceMismatch(predictor: String, device: String)
     case tooFewSamples(device: String, found: Int, needed: Int)
     case invalid(path: String, reason: String)
     case wrongReferences(device: String, predictor: [Int], features: [Int])
+    case noTrainingData(database: String)
 
     public var description: String {
         switch self {
@@ -21,12 +20,10 @@ public enum PredictorError: Error, CustomStringConvertible, Equatable {
         case .unreadable(let path, let reason): return "cannot read predictor \(path): \(reason)"
         case .invalid(let path, let reason):
             return "predictor \(path) is inconsistent (\(reason)); retrain it with modnas-predict train or restore the shipped file"
+        case .noTrainingData(let database):
+            return "no device in \(database) has enough measurements; import or collect first"
         case .wrongReferences(let device, let predictor, let features):
             return "device features of '\(device)' use reference architectures \(features), the predictor \(predictor); measure the predictor's references"
-        case .wrongFeatureLength(let device, let expected, let found):
-            return "device features of '\(device)' have \(found) values, the predictor needs \(expected) (one per reference architecture)"
-        case .wrongSpace(let device, let expected, let found):
-            return "device features of '\(device)' are for space '\(found)', the predictor is for '\(expected)'"
         case .badLatency(let device, let reason):
             return "device features of '\(device)' are unusable: \(reason); re-measure with modnas-profile collect --host"
         case .deviceMismatch(let predictor, let device):
@@ -47,7 +44,7 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
 }
 
 /// Which inputs a predictor takes.
-public enum PredictorKind: String, Codable, Sendable {
+public enum PredictorKind: String, CaseIterable, Codable, Sendable {
     /// One device: the architecture encoding only.
     case mlp
     /// Any device: the architecture encoding and the device's `DeviceInput`.

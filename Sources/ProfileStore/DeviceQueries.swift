@@ -72,7 +72,7 @@ extension ProfileDatabase {
             let host = try (bestHost ?? device.fingerprint).map {
                 try JSONDecoder().decode(HostFingerprint.self, from: Data($0.utf8))
             }
-            return DeviceFeatures(device: name, space: space, source: device.source.rawValue,
+            return DeviceFeatures(device: name, space: space, source: device.source,
                                   referenceArchIndices: references.map(\.index), values: values,
                                   host: device.source == .measured ? host : nil)
         }

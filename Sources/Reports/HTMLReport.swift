@@ -1,3 +1,4 @@
+import DeviceModel
 import Foundation
 import Search
 
@@ -23,7 +24,7 @@ public struct RunSettings {
             ("training devices (\(training.count))", training.map { "\($0.name) [\($0.latencySource)]" }.joined(separator: ", ")),
             ("zero-shot devices (\(zeroShot.count))", zeroShot.map { "\($0.name) [\($0.latencySource)]" }.joined(separator: ", ")),
             ("accuracy", Self.accuracyText(search)),
-            ("hypernetwork steps", "\(c.epochs) epochs\(search.supernet.map { ", the first \($0.configuration.warmupEpochs) training the supernet only," } ?? "") × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vectors per device, gradients combined by \(c.combination); Adam lr \(c.learningRate.map { "\($0)" } ?? "3e-4 × \(training.count)"), betas (\(c.beta1), \(c.beta2)), weight decay \(c.weightDecay), λ = \(c.cosineWeight), hidden \(c.hidden), seed \(c.seed)"),
+            ("hypernetwork steps", "\(c.epochs) epochs\(search.supernet.map { ", the first \($0.configuration.warmupEpochs) training the supernet only," } ?? "") × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vectors per device, gradients combined by \(c.combination.rawValue); Adam lr \(c.learningRate.map { "\($0)" } ?? "3e-4 × \(training.count)"), betas (\(c.beta1), \(c.beta2)), weight decay \(c.weightDecay), λ = \(c.cosineWeight), hidden \(c.hidden), seed \(c.seed)"),
             ("preference vectors", "\(c.preferences), r = (cos θ, sin θ), θ evenly over [0, π/2]"),
             ("search time", String(format: "%.1f s", seconds)),
             ("baselines", baselineBudget > 0 ? "random, local search, NSGA-II: \(baselineBudget) architectures queried per benchmark device (benchmark error and latency)" : "not run"),
@@ -83,7 +84,7 @@ public struct HTMLReport {
             + names.map { "<th>HV \(escapeHTML($0))</th>" }.joined() + "</tr>"
         func f(_ v: Double?, _ format: String = "%.4f") -> String { v.map { String(format: format, $0) } ?? "—" }
         for r in results {
-            s += "<tr><td>\(escapeHTML(r.device))</td><td>\(r.latencySource)</td><td>\(r.distinct)</td><td>\(f(r.hypervolume))</td><td>\(f(r.trueHypervolume))</td>"
+            s += "<tr><td>\(escapeHTML(r.device))</td><td>\(r.latencySource.rawValue)</td><td>\(r.distinct)</td><td>\(f(r.hypervolume))</td><td>\(f(r.trueHypervolume))</td>"
                 + "<td>\(f(r.ratio, "%.3f"))</td><td>\(f(r.generationalDistance))</td><td>\(f(r.invertedGenerationalDistance))</td>"
                 + names.map { "<td>\(f(r.baselines[$0]))</td>" }.joined() + "</tr>"
         }
@@ -115,8 +116,8 @@ public struct HTMLReport {
     func plot(_ device: String) -> String {
         let front = rows.filter { $0.device == device }
         if let r = results.first(where: { $0.device == device }) {
-            let errors = r.points.map(\.error) + (r.latencySource == "benchmark" ? [r.bounds.errorRange.lowerBound] : [])
-            var p = SVGPlot(xLabel: "latency (ms, \(r.latencySource))", yLabel: "test error (%, benchmark)",
+            let errors = r.points.map(\.error) + (r.latencySource == .benchmark ? [r.bounds.errorRange.lowerBound] : [])
+            var p = SVGPlot(xLabel: "latency (ms, \(r.latencySource.rawValue))", yLabel: "test error (%, benchmark)",
                             xRange: r.bounds.latencyRange, yRange: max(errors.min()! * 0.9, 1)...90, logY: true)
             if let table = benchmark.latency[device] {
                 p.cloud(zip(table, benchmark.testError).filter { $0.1 < 90 }.map { ($0.0, $0.1) })

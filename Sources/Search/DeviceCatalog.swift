@@ -42,12 +42,12 @@ public struct DeviceCatalog {
                 throw SearchError.badConfiguration("device features of '\(f.device)' use reference architectures \(f.referenceArchIndices), the predictors \(meta.referenceArchIndices)")
             }
             if heldOut.contains(f.device) {
-                devices.append(try SearchDevice(features: f, latency: try LatencyPredictor(file: meta).objective(device: f),
+                devices.append(try SearchDevice(features: f, predictor: LatencyPredictor(file: meta),
                                                 latencySource: "meta (zero-shot, held out)", isTraining: false))
                 continue
             }
             if let (file, name) = own[f.device] {
-                devices.append(try SearchDevice(features: f, latency: try LatencyPredictor(file: file).objective(device: f),
+                devices.append(try SearchDevice(features: f, predictor: LatencyPredictor(file: file),
                                                 latencySource: name, isTraining: true))
                 continue
             }
@@ -60,13 +60,13 @@ public struct DeviceCatalog {
                     withFeatures.features = f
                     let file = try PredictorTraining.adapt(meta, to: withFeatures, epochs: adaptEpochs)
                     adapted[f.device] = file
-                    devices.append(try SearchDevice(features: f, latency: try LatencyPredictor(file: file).objective(device: f),
+                    devices.append(try SearchDevice(features: f, predictor: LatencyPredictor(file: file),
                                                     latencySource: "meta adapted to \(samples.architectures.count) measured architectures",
                                                     isTraining: true))
                     continue
                 }
             }
-            devices.append(try SearchDevice(features: f, latency: try LatencyPredictor(file: meta).objective(device: f),
+            devices.append(try SearchDevice(features: f, predictor: LatencyPredictor(file: meta),
                                             latencySource: "meta (zero-shot)", isTraining: false))
         }
         devices.sort { $0.name < $1.name }

@@ -1,11 +1,12 @@
+import DeviceModel
 import Foundation
 import SearchSpaces
 
 /// How good one device's front is against the benchmark (or the host's measurements).
 public struct DeviceEvaluation: Codable, Equatable, Sendable {
     public var device: String
-    /// Where the latencies came from: "benchmark" or "measured".
-    public var latencySource: String
+    /// Where the latencies came from.
+    public var latencySource: DataSource
     /// Rows of the front and distinct architectures among them.
     public var rows: Int
     public var distinct: Int
@@ -43,7 +44,7 @@ public enum FrontEvaluation {
                 let trueFront = ParetoMetrics.front(all.filter { $0.error < 90 }).map(bounds.normalized)
                 let found = points.map(bounds.normalized)
                 var result = DeviceEvaluation(
-                    device: device, latencySource: "benchmark", rows: front.count, distinct: distinct.count, points: points,
+                    device: device, latencySource: .benchmark, rows: front.count, distinct: distinct.count, points: points,
                     hypervolume: ParetoMetrics.hypervolume(found), trueHypervolume: ParetoMetrics.hypervolume(trueFront),
                     generationalDistance: ParetoMetrics.meanNearestDistance(from: found, to: trueFront),
                     invertedGenerationalDistance: ParetoMetrics.meanNearestDistance(from: trueFront, to: found),
@@ -76,7 +77,7 @@ public enum FrontEvaluation {
                 }
                 let bounds = ObjectiveBounds(errorRange: errorBounds.errorRange, latencyRange: fastest...slowest)
                 let points = distinct.map { i in ObjectivePoint(error: benchmark.testError[i], latency: ms[benchmark.index[i].string]!) }
-                results.append(DeviceEvaluation(device: device, latencySource: "measured", rows: front.count, distinct: distinct.count,
+                results.append(DeviceEvaluation(device: device, latencySource: .measured, rows: front.count, distinct: distinct.count,
                                                 points: points, hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)),
                                                 trueHypervolume: nil, generationalDistance: nil, invertedGenerationalDistance: nil,
                                                 bounds: bounds, baselines: [:], baselinePoints: [:]))
@@ -101,7 +102,7 @@ public enum FrontEvaluation {
     /// Over the benchmark devices: their count and the mean HV, true HV, ratio, GD, IGD and HV of
     /// each baseline in `baselines` (nil when no device has benchmark latencies).
     public static func benchmarkMeans(_ results: [DeviceEvaluation], baselines: [String]) -> (count: Int, values: [Double])? {
-        let bench = results.filter { $0.latencySource == "benchmark" }
+        let bench = results.filter { $0.latencySource == .benchmark }
         guard !bench.isEmpty else { return nil }
         func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
         let columns: [(DeviceEvaluation) -> Double?] = [{ $0.hypervolume }, \.trueHypervolume, \.ratio, \.generationalDistance, \.invertedGenerationalDistance]
@@ -123,7 +124,7 @@ public enum FrontEvaluation {
         func f(_ v: Double?, _ digits: Int = 4) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "—" }
         var lines = [line(["device", "latency", "archs", "HV", "true HV", "ratio", "GD", "IGD"] + names.map { "HV \($0)" })]
         for r in results {
-            lines.append(line([r.device, r.latencySource, String(r.distinct), f(r.hypervolume), f(r.trueHypervolume), f(r.ratio, 3),
+            lines.append(line([r.device, r.latencySource.rawValue, String(r.distinct), f(r.hypervolume), f(r.trueHypervolume), f(r.ratio, 3),
                                f(r.generationalDistance), f(r.invertedGenerationalDistance)] + names.map { f(r.baselines[$0]) }))
         }
         if let (count, means) = benchmarkMeans(results, baselines: names) {

@@ -68,7 +68,7 @@ public struct HypernetworkFile: Codable, Sendable {
 
     /// The hypernetwork with its weights.
     public func hypernetwork() throws -> Hypernetwork {
-        try Hypernetwork(objectives: objectives.count, deviceInputs: referenceArchIndices.count + 1, layers: layers)
+        try Hypernetwork(objectives: objectives.count, deviceInputs: DeviceInput.width(references: referenceArchIndices.count), layers: layers)
     }
 
     /// A front generator for this search.
@@ -83,7 +83,7 @@ public struct HypernetworkFile: Codable, Sendable {
         guard features.referenceArchIndices == referenceArchIndices else {
             throw SearchError.badConfiguration("device features of '\(features.device)' use reference architectures \(features.referenceArchIndices), this hypernetwork \(referenceArchIndices)")
         }
-        return try SearchDevice(features: features, latency: try LatencyPredictor(file: latencyPredictor).objective(device: features),
+        return try SearchDevice(features: features, predictor: LatencyPredictor(file: latencyPredictor),
                                 latencySource: "meta (zero-shot)", isTraining: trainingDevices.contains(features.device))
     }
 

@@ -8,7 +8,9 @@ import SearchSpaces
 public struct SearchDevice: Sendable {
     public var features: DeviceFeatures
     /// The hypernetwork's device input: centred log reference latencies and their mean.
-    public var input: [Float]
+    public var input: [Float] { deviceInput.values }
+    /// The normalised features, shared with the meta predictor's objective.
+    public let deviceInput: DeviceInput
     public var latency: LatencyObjective
     /// Which predictor gives its latency (a file name, or "meta (zero-shot)").
     public var latencySource: String
@@ -17,13 +19,23 @@ public struct SearchDevice: Sendable {
 
     public var name: String { features.device }
 
-    public init(features: DeviceFeatures, latency: LatencyObjective, latencySource: String, isTraining: Bool) throws {
+    /// A device whose latency `predictor` gives: the features are normalised once, for the
+    /// hypernetwork and, when it is a meta predictor, for its objective.
+    public init(features: DeviceFeatures, predictor: LatencyPredictor, latencySource: String, isTraining: Bool) throws {
         self.features = features
-        input = try DeviceInput(features, space: "nb201", length: features.referenceArchIndices.count).values
-        self.latency = latency
+        deviceInput = try DeviceInput(features, space: predictor.file.space, length: features.referenceArchIndices.count)
+        latency = try predictor.objective(device: features, input: deviceInput)
         self.latencySource = latencySource
         self.isTraining = isTraining
     }
+}
+
+/// How the search combines the per-device gradients (stored by these names in files).
+public enum GradientCombination: String, Codable, CaseIterable, Sendable {
+    /// Multiple-gradient descent: the min-norm point of their convex hull (Frank–Wolfe).
+    case minNorm = "min-norm"
+    /// Their mean (an ablation).
+    case mean
 }
 
 /// The engine's settings (MODNAS.md; defaults fitted to the surrogate mode on a small CPU).
@@ -47,8 +59,8 @@ public struct SearchConfiguration: Codable, Equatable, Sendable {
     public var entropyWeight: Float = 0.01
     /// Preference vectors drawn per device and step; the device's gradient is their mean.
     public var preferencesPerStep = 8
-    /// How per-device gradients combine: "min-norm" (MGD, the method) or "mean" (an ablation).
-    public var combination = "min-norm"
+    /// How per-device gradients combine: min-norm (MGD, the method) or mean (an ablation).
+    public var combination = GradientCombination.minNorm
     public var preferences = 24
     public var seed: UInt64 = 0
     /// The accuracy-query budget K of the surrogate mode.
@@ -153,7 +165,7 @@ public final class MODNASSearch {
                     lossSum += loss
                     gradients.append(g)
                 }
-                let gamma = configuration.combination == "mean"
+                let gamma = configuration.combination == .mean
                     ? [Double](repeating: 1 / Double(gradients.count), count: gradients.count)
                     : MinNormSolver.solve(MinNormSolver.normalized(gradients)).weights
                 let norms = gradients.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }

@@ -8,6 +8,9 @@ import Predictors
 import ProfileStore
 import Profiling
 import SearchSpaces
+import Workflow
+
+extension PredictorKind: ExpressibleByArgument {}
 
 /// Reads a device feature file; a malformed one is a one-line error.
 func loadFeatures(_ path: String) throws -> DeviceFeatures { try DeviceFeatures.load(path) }
@@ -17,8 +20,8 @@ extension PredictCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train per-device MLPs (--kind mlp) or one device-conditioned meta predictor (--kind meta) from a profile database.")
 
-        @Option(help: "mlp or meta.") var kind: String
-        @Option(help: "Profile database (modnas-profile collect/import).") var db = "profiles.sqlite"
+        @Option(help: "mlp or meta.") var kind: PredictorKind
+        @OptionGroup var dbOption: DatabaseOption
         @Option(name: .customLong("device"), help: "Devices to train on (repeatable; default: every device with enough data).")
         var devices: [String] = []
         @Option(help: "Architectures per device to train on (mlp: the rest is held out for the metrics).") var trainSize = 1000
@@ -31,52 +34,16 @@ extension PredictCommand {
 
         func validate() throws {
             try spaceOption.require([.nb201], for: "modnas-predict train")
-            guard kind == "mlp" || kind == "meta" else { throw ValidationError("--kind must be mlp or meta") }
             guard trainSize >= PredictorTraining.minimumSamples, ensemble >= 1 else {
                 throw ValidationError("--train-size must be ≥ \(PredictorTraining.minimumSamples) and --ensemble ≥ 1")
             }
         }
 
         func run() throws {
-            let database = try ProfileDatabase(path: db, readOnly: true)
-            let index = try NB201Index.shipped(), refs = try CollectionPlan.referenceStrings()
-            let names = devices.isEmpty ? try database.deviceNames() : devices
-            var samples = try names.map { try DatabaseSamples.device($0, database: database, index: index, references: refs) }
-            if devices.isEmpty { samples = samples.filter { $0.architectures.count >= PredictorTraining.minimumSamples * 10 } }
-            guard !samples.isEmpty else { throw ValidationError("no device in \(db) has enough measurements; import or collect first") }
-            var c = TrainingConfiguration()
-            c.seed = seed
-            if let maxEpochs {
-                c.maxEpochs = maxEpochs
-                c.patience = min(c.patience, max(maxEpochs / 4, 5))
-            }
-            if kind == "mlp" {
-                for d in samples {
-                    let (train, test) = DatabaseSamples.split(d, trainSize: trainSize, seed: seed)
-                    var file = try PredictorTraining.mlp(train, configuration: c, ensembleSize: ensemble,
-                                                         referenceArchIndices: refs.map(\.index))
-                    let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.architectures)
-                    file.metrics[d.device] = PredictionMetrics(predicted: predicted, truth: test.milliseconds)
-                    let path = ((out ?? "Predictors") as NSString).appendingPathComponent("mlp-\(d.device).json")
-                    try file.write(to: path)
-                    print(String(format: "%@: trained on %d, held-out %d: ρ %.4f, ±10 %% %.1f %% → %@", d.device, train.architectures.count,
-                                 test.architectures.count, file.metrics[d.device]!.spearman, file.metrics[d.device]!.within10, path))
-                }
-            } else {
-                var mc = TrainingConfiguration.meta
-                mc.seed = seed
-                let training = samples.filter { $0.features != nil }.map { DatabaseSamples.split($0, trainSize: trainSize, seed: seed).train }
-                var file = try PredictorTraining.meta(training, configuration: mc, ensembleSize: ensemble,
-                                                      referenceArchIndices: refs.map(\.index))
-                let predictor = LatencyPredictor(file: file)
-                for d in samples where d.features != nil {
-                    let predicted = try predictor.objective(device: d.features).milliseconds(d.architectures)
-                    file.metrics["\(d.device) (training device, in-sample)"] = PredictionMetrics(predicted: predicted, truth: d.milliseconds)
-                }
-                let path = out ?? "Predictors/meta.json"
-                try file.write(to: path)
-                print("meta predictor over \(training.count) devices → \(path)")
-            }
+            var r = TrainingRequest()
+            (r.kind, r.database, r.devices, r.trainSize, r.ensemble, r.seed, r.maxEpochs, r.out) =
+                (kind, dbOption.db, devices, trainSize, ensemble, seed, maxEpochs, out)
+            try PredictorWorkflow.train(r) { print($0) }
         }
     }
 
@@ -113,11 +80,11 @@ extension PredictCommand {
         static let configuration = CommandConfiguration(abstract: "Compare a predictor with a device's stored measurements.")
 
         @Option(help: "Predictor file.") var predictor: String
-        @Option(help: "Profile database.") var db = "profiles.sqlite"
+        @OptionGroup var dbOption: DatabaseOption
         @Option(help: "Device name.") var device: String
 
         func run() throws {
-            let database = try ProfileDatabase(path: db, readOnly: true)
+            let database = try ProfileDatabase(path: dbOption.db, readOnly: true)
             let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try CollectionPlan.referenceStrings())
             let p = try LatencyPredictor(path: predictor)
             // A meta predictor needs the features; asking the store again gives its exact error.
@@ -135,13 +102,13 @@ extension PredictCommand {
             abstract: "Fine-tune a meta predictor on a device's few measured architectures (references and samples).")
 
         @Option(help: "Meta predictor file.") var predictor: String
-        @Option(help: "Profile database.") var db = "profiles.sqlite"
+        @OptionGroup var dbOption: DatabaseOption
         @Option(help: "Device name.") var device: String
         @Option(help: "Fine-tuning epochs.") var epochs = 60
         @Option(help: "Output file.") var out: String
 
         func run() throws {
-            let database = try ProfileDatabase(path: db, readOnly: true)
+            let database = try ProfileDatabase(path: dbOption.db, readOnly: true)
             let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try CollectionPlan.referenceStrings())
             let base = try LatencyPredictor(path: predictor)
             guard base.file.kind == .meta else { throw ValidationError("adapt needs a meta predictor, \(predictor) is \(base.file.kind)") }

@@ -19,6 +19,7 @@ struct ProfileCommand: ParsableCommand {
 }
 
 extension EnergyMode: ExpressibleByArgument {}
+extension ExportFormat: ExpressibleByArgument {}
 
 extension ProfileCommand {
     struct Collect: ParsableCommand {
@@ -26,7 +27,7 @@ extension ProfileCommand {
             abstract: "Measure this host: the 10 reference architectures, then sampled or listed ones (resumable).")
 
         @Flag(help: "Profile this host (the only target so far).") var host = false
-        @Option(help: "SQLite database to write.") var db = "profiles.sqlite"
+        @OptionGroup var dbOption: DatabaseOption
         @OptionGroup var spaceOption: SpaceOption
         @Option(help: "Architectures to sample uniformly (seeded) after the references.") var samples = 20
         @Option(help: "File of architectures: CSV with an arch_string column (OFA: or ks,e,d,r), or one string per line.") var archs: String?
@@ -34,7 +35,7 @@ extension ProfileCommand {
         @Option(help: "Visits of the whole plan that share the repetitions (spreads each architecture over the run).") var rounds = 4
         @Option(help: "Untimed passes before timing.") var warmup = 3
         @Option(help: "Images per forward pass.") var batch = 1
-        @Option(help: "OpenBLAS threads.") var threads = 1
+        @OptionGroup var threadsOption: ThreadsOption
         @Option(help: "Comma-separated libpfm4/perf event names.") var events = EventEncoder.defaultEvents.joined(separator: ",")
         @Option(help: "Energy source: auto, rapl, perf or off.") var energy = EnergyMode.auto
         @Option(help: "Device name (default: this host's name): \(DeviceName.rule).") var device: String?
@@ -50,8 +51,8 @@ extension ProfileCommand {
 
         func validate() throws {
             guard host else { throw ValidationError("collect needs --host (profiling this host is the only mode)") }
-            guard samples >= 0, repeats >= 1, warmup >= 0, batch >= 1, threads >= 1, rounds >= 1, rounds <= repeats else {
-                throw ValidationError("--samples and --warmup must be ≥ 0; --repeats, --rounds, --batch and --threads ≥ 1; --rounds ≤ --repeats")
+            guard samples >= 0, repeats >= 1, warmup >= 0, batch >= 1, rounds >= 1, rounds <= repeats else {
+                throw ValidationError("--samples and --warmup must be ≥ 0; --repeats, --rounds and --batch ≥ 1; --rounds ≤ --repeats")
             }
             guard channels >= 1, cells >= 0, resolution >= 4 else { throw ValidationError("--channels ≥ 1, --cells ≥ 0, --resolution ≥ 4") }
             try requireFinite("--unstable-cv", unstableCv, atLeast: 0)
@@ -59,7 +60,7 @@ extension ProfileCommand {
 
         func run() throws {
             var o = CollectOptions()
-            o.databasePath = db
+            o.databasePath = dbOption.db
             o.space = spaceOption.space
             o.samples = samples
             o.architectureFile = archs
@@ -67,7 +68,7 @@ extension ProfileCommand {
                                              shape: NB201NetworkShape(channels: channels, cellsPerStage: cells, resolution: resolution),
                                              unstableCV: unstableCv)
             o.rounds = rounds
-            o.threads = threads
+            o.threads = threadsOption.threads
             o.events = events.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             o.energy = energy
             o.device = device
@@ -108,7 +109,7 @@ extension ProfileCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import the shipped benchmark latency tables (Devices/<space>) as benchmark devices.")
 
-        @Option(help: "SQLite database to write.") var db = "profiles.sqlite"
+        @OptionGroup var dbOption: DatabaseOption
         @OptionGroup var spaceOption: SpaceOption
         @Option(help: "Latency table (arch_index, the space's architecture columns, one column per device; default Devices/<space>/latency_ms_train_devices.csv.gz).")
         var table: String?
@@ -116,24 +117,24 @@ extension ProfileCommand {
 
         func run() throws {
             let space = spaceOption.space
-            let database = try ProfileDatabase(path: db)
+            let database = try ProfileDatabase(path: dbOption.db)
             func read(_ path: String?, _ shipped: String) throws -> CSVTable {
                 let path = path ?? "Devices/\(space)/\(shipped)"
                 return try CSVTable(contentsOf: FileManager.default.fileExists(atPath: path) ? path : ShippedData.path(path))
             }
             let counts = try database.importBenchmark(space: space.space, latencyTable: try read(table, "latency_ms_train_devices.csv.gz"),
                                                       featureTable: try read(features, "device_features_ms.csv"))
-            print("imported \(counts.devices) new benchmark devices, \(counts.sessions) sessions, \(counts.measurements) measurements of space \(space) into \(db)")
+            print("imported \(counts.devices) new benchmark devices, \(counts.sessions) sessions, \(counts.measurements) measurements of space \(space) into \(dbOption.db)")
         }
     }
 
     struct Devices: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices by space with their sources and counts.")
 
-        @Option(help: "SQLite database to read.") var db = "profiles.sqlite"
+        @OptionGroup var dbOption: DatabaseOption
 
         func run() throws {
-            let database = try ProfileDatabase(path: db, readOnly: true)
+            let database = try ProfileDatabase(path: dbOption.db, readOnly: true)
             var references: [String: [String]] = [:]
             for space in SpaceName.allCases { references[space.rawValue] = try CollectionPlan.referenceStrings(space).map(\.string) }
             let rows = try database.deviceSummaries(referenceStrings: references)
@@ -150,14 +151,14 @@ extension ProfileCommand {
     struct Features: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a device's feature vector of a space to DIR (<device>.json for NB201, <device>.<space>.json otherwise).")
 
-        @Option(help: "SQLite database to read.") var db = "profiles.sqlite"
+        @OptionGroup var dbOption: DatabaseOption
         @Option(help: "Device name.") var device: String
         @OptionGroup var spaceOption: SpaceOption
         @Option(help: "Output folder.") var out = "Profiles"
 
         func run() throws {
             let space = spaceOption.space
-            let features = try ProfileDatabase(path: db, readOnly: true).features(device: device, space: space.rawValue,
+            let features = try ProfileDatabase(path: dbOption.db, readOnly: true).features(device: device, space: space.rawValue,
                                                                                    references: try CollectionPlan.referenceStrings(space))
             print(try features.write(toDirectory: out))
         }
@@ -167,17 +168,13 @@ extension ProfileCommand {
         static let configuration = CommandConfiguration(
             abstract: "Export one row per device × architecture × session, with statistics, counters and energy.")
 
-        @Option(help: "SQLite database to read.") var db = "profiles.sqlite"
+        @OptionGroup var dbOption: DatabaseOption
         @Option(help: "Only this device.") var device: String?
-        @Option(help: "csv or json.") var format = "csv"
+        @Option(help: "csv or json.") var format = ExportFormat.csv
         @Option(help: "Output file (default: standard output).") var out: String?
 
-        func validate() throws {
-            guard ExportFormat(rawValue: format) != nil else { throw ValidationError("--format must be csv or json") }
-        }
-
         func run() throws {
-            let text = try ExportFormat(rawValue: format)!.render(try ProfileDatabase(path: db, readOnly: true).exportRows(device: device))
+            let text = try format.render(try ProfileDatabase(path: dbOption.db, readOnly: true).exportRows(device: device))
             if let out {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
             } else {

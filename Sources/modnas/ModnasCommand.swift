@@ -25,7 +25,7 @@ extension ModnasCommand {
         @OptionGroup var spaceOption: SpaceOption
         @Option(help: "Timed forward passes per network.") var repeats = 30
         @Option(help: "Untimed forward passes before timing.") var warmup = 5
-        @Option(help: "Threads for OpenBLAS (the engine's own kernels are single-threaded).") var threads = 1
+        @OptionGroup var threadsOption: ThreadsOption
         @Option(help: "Side of the square sgemm product.") var sgemmSize = 1024
         @Option(name: .customLong("index"), help: "Time only this reference network (its table index; repeatable).")
         var indices: [Int] = []
@@ -36,8 +36,8 @@ extension ModnasCommand {
         @Option(help: "Architectures per weight step of --supernet (the search samples one per training device).") var architectures = 13
 
         func validate() throws {
-            guard repeats >= 1, warmup >= 0, threads >= 1, sgemmSize >= 16, steps >= 1, architectures >= 1 else {
-                throw ValidationError("--repeats, --threads, --steps and --architectures must be ≥ 1, --warmup ≥ 0, --sgemm-size ≥ 16")
+            guard repeats >= 1, warmup >= 0, sgemmSize >= 16, steps >= 1, architectures >= 1 else {
+                throw ValidationError("--repeats, --steps and --architectures must be ≥ 1, --warmup ≥ 0, --sgemm-size ≥ 16")
             }
         }
 
@@ -46,7 +46,7 @@ extension ModnasCommand {
             var c = EngineBenchmark.Configuration()
             c.repeats = repeats
             c.warmup = warmup
-            c.threads = threads
+            c.threads = threadsOption.threads
             c.sgemmSize = sgemmSize
             c.space = spaceOption.space
             c.onlyIndices = Set(indices)

@@ -10,17 +10,13 @@ import ProfileStore
 import Reports
 import Search
 import SearchSpaces
+import Workflow
 
 /// Progress lines on standard error.
 func note(_ line: String) { printToStandardError(line) }
 
-/// `path` as given when it exists, else the shipped folder of that name (so the defaults
-/// `Profiles` and `Predictors` work from any directory).
-func existingOrShipped(_ path: String) -> String {
-    FileManager.default.fileExists(atPath: path) || path.hasPrefix("/") ? path : (try? ShippedData.path(path)) ?? path
-}
-
-func minutesAndSeconds(_ seconds: Double) -> String { String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60) }
+extension AccuracyMode: ExpressibleByArgument {}
+extension GradientCombination: ExpressibleByArgument {}
 
 extension ModnasCommand {
     /// One search, fronts for every device.
@@ -34,7 +30,7 @@ extension ModnasCommand {
         @Option(help: "Folder of latency predictors: meta.json and per-device files (mlp-<device>.json).") var predictors = "Predictors"
         @Option(help: "The meta predictor (default: <predictors>/meta.json).") var predictor: String?
         @Option(help: "surrogate (accuracy predictor on --queries NB201 architectures) or supernet (trained with the hypernetwork on --dataset).")
-        var accuracy = "surrogate"
+        var accuracy = AccuracyMode.surrogate
         @Option(help: "Profile database: devices with enough measurements and no predictor train with an adapted meta predictor.") var db: String?
         @Option(name: .customLong("hold-out"), help: "Treat this device as unseen: fronts only, from its features (repeatable).") var heldOut: [String] = []
         @Option(help: "Surrogate mode: NB201 accuracy column (cifar10, cifar100, imagenet16_120; default cifar10). Supernet mode: the images (fashion-mnist, cifar10:DIR, idx:DIR or synthetic; default fashion-mnist).")
@@ -49,7 +45,7 @@ extension ModnasCommand {
         @Option(help: "Hypernetwork Adam learning rate (0: the paper's 3e-4 × training devices; default 1e-3 surrogate, \(SupernetDefaults.hypernetworkLearningRate) supernet).")
         var learningRate: Float?
         @Option(help: "Hypernetwork Adam L2 weight decay (the paper uses 0.09).") var weightDecay: Float = 0
-        @Option(help: "Combine per-device gradients by min-norm (MGD) or mean (ablation).") var combination = "min-norm"
+        @Option(help: "Combine per-device gradients by min-norm (MGD) or mean (ablation).") var combination = GradientCombination.minNorm
         @Flag(help: "Keep the learning rate constant (default: cosine decay to 1 %).") var constantLearningRate = false
         @Option(help: "Entropy bonus on softmax(α) at the start, decaying to 0 (0: off).") var entropyWeight: Float = 0.01
         @Option(help: "Supernet: channels C of the first stage.") var channels = SupernetConfiguration().channels
@@ -63,7 +59,7 @@ extension ModnasCommand {
         @Flag(help: "Supernet: random crop and flip of the weight batches (32×32 colour images).") var augment = false
         @Flag(help: "Supernet: the paper's configuration (C = 16, N = 5, batch 256, 100 epochs, all training images, crop and flip on colour images). Days on a CPU.")
         var paper = false
-        @Option(help: "OpenBLAS threads.") var threads = 1
+        @OptionGroup var threadsOption: ThreadsOption
         @Flag(help: "Continue the interrupted search whose checkpoint.json is in --out (same flags).") var resume = false
         @Option(help: "Architectures each baseline may query per benchmark device (0: no baselines).") var baselineBudget = 200
         @Option(help: "Seed of the queries, data order, sampling, supernet and hypernetwork.") var seed: UInt64 = 0
@@ -72,18 +68,16 @@ extension ModnasCommand {
         @Flag(help: "Surrogate mode: also score, as a yardstick, the exhaustive optimum of the search's objectives per preference (enumerates NB201).")
         var exhaustive = false
 
-        var isSupernet: Bool { accuracy == "supernet" }
+        var isSupernet: Bool { accuracy == .supernet }
 
         func validate() throws {
             try spaceOption.require([.nb201], for: "modnas search")
-            guard accuracy == "surrogate" || accuracy == "supernet" else { throw ValidationError("--accuracy must be surrogate or supernet") }
-            guard combination == "min-norm" || combination == "mean" else { throw ValidationError("--combination must be min-norm or mean") }
             guard queries >= 10, queries <= NB201Architecture.spaceSize else { throw ValidationError("--queries must be in 10…15625") }
             guard (epochs ?? 1) >= 1, (stepsPerEpoch ?? 1) >= 1, (preferencesPerStep ?? 1) >= 1, preferences >= 2, baselineBudget >= 0 else {
                 throw ValidationError("--epochs, --steps-per-epoch and --preferences-per-step must be ≥ 1, --preferences ≥ 2, --baseline-budget ≥ 0")
             }
-            guard channels >= 1, cellsPerStage >= 1, batchSize >= 2, trainingImages >= 0, testImages >= 0, threads >= 1, warmupEpochs >= 0 else {
-                throw ValidationError("--channels, --cells-per-stage and --threads must be ≥ 1, --batch-size ≥ 2, --training-images, --test-images and --warmup-epochs ≥ 0")
+            guard channels >= 1, cellsPerStage >= 1, batchSize >= 2, trainingImages >= 0, testImages >= 0, warmupEpochs >= 0 else {
+                throw ValidationError("--channels and --cells-per-stage must be ≥ 1, --batch-size ≥ 2, --training-images, --test-images and --warmup-epochs ≥ 0")
             }
             try requireFinite("--learning-rate", Double(learningRate ?? 0), atLeast: 0)
             try requireFinite("--weight-decay", Double(weightDecay), atLeast: 0)
@@ -95,118 +89,22 @@ extension ModnasCommand {
         }
 
         func run() throws {
-            let started = Date()
-            let output = try OutputFolder(path: out, resume: resume, force: force)
-            OpenBLAS.setThreadCount(threads)
-            let index = try NB201Index.shipped()
-            let benchmark = try NB201Benchmark.shipped(index: index, dataset: isSupernet ? "cifar10" : dataset ?? "cifar10")
-            let features = try DeviceFeatures.loadAll(existingOrShipped(deviceFeatures), space: .nb201)
-            let database = try db.map { try ProfileDatabase(path: $0, readOnly: true) }
-            let catalog = try DeviceCatalog(features: features, predictorDirectory: existingOrShipped(predictors), metaPredictor: predictor,
-                                            database: database, index: index, heldOut: Set(heldOut), progress: note)
-            guard catalog.devices.contains(where: \.isTraining) else { throw SearchError.noTrainingDevices(directory: deviceFeatures) }
-            func path(_ name: String) -> String { output.file(name) }
-            let checkpoint = resume ? try SearchCheckpoint.load(output.checkpointPath) : nil
-            if !resume, FileManager.default.fileExists(atPath: output.checkpointPath) {
-                note("starting afresh: \(output.checkpointPath) will be replaced after the first epoch (--resume continues it instead)")
-            }
-
-            let training = catalog.devices.filter(\.isTraining)
-            let (c, objective) = try makeObjective(benchmark: benchmark, trainingDevices: training.count)
-            let search = try MODNASSearch(devices: catalog.devices, accuracy: objective, configuration: c)
-            if let checkpoint { try search.restore(checkpoint) }
-            note("modnas search: \(training.count) training devices (\(training.map(\.name).joined(separator: ", "))), "
-                 + "\(catalog.devices.count - training.count) zero-shot; accuracy: \(objective.settings); "
-                 + "\(c.epochs) epochs × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vector(s); seed \(c.seed)")
-            if let checkpoint { note("resumed from \(path("checkpoint.json")) after epoch \(checkpoint.epochs) of \(c.epochs)") }
-            try output.prepare()
-            while search.log.count < c.epochs {
-                search.run(epochs: 1) { log, left in
-                    let rows = training.flatMap { FrontGenerator(hypernetwork: search.hypernetwork) { $0.map { _ in nil } }
-                        .front(for: $0, preferences: preferences, index: index) }
-                    log.benchmarkHypervolume = FrontEvaluation.meanBenchmarkHypervolume(rows, benchmark: benchmark)
-                    note(String(format: "epoch %d/%d", log.epoch, c.epochs)
-                         + (log.meanLoss.map { String(format: "  loss %.4f", $0) } ?? "  warm-up (supernet only)")
-                         + (log.supernetLoss.map { String(format: "  supernet CE %.4f", $0) } ?? "")
-                         + (log.predictedHypervolume.map { String(format: "  HV predicted %.4f", $0) } ?? "")
-                         + (log.benchmarkHypervolume.map { String(format: "  HV benchmark %.4f", $0) } ?? "")
-                         + "  elapsed \(minutesAndSeconds(log.seconds))  ETA \(minutesAndSeconds(left))")
-                }
-                try search.checkpoint().write(to: output.checkpointPath)
-            }
-            let log = search.log
-            let exhaustiveRows = exhaustive ? training.flatMap { search.exhaustiveFront(for: $0, preferences: preferences, index: index) ?? [] } : nil
-            if let exhaustiveRows {
-                note("exhaustive optimum of the search's objectives, scored on the benchmark:")
-                note(FrontEvaluation.table(FrontEvaluation.evaluate(exhaustiveRows, benchmark: benchmark).results, missing: [:]))
-            }
-            if isSupernet { note("scoring the fronts' architectures with the trained supernet on the test split …") }
-            let rows = catalog.devices.flatMap { search.generator.front(for: $0, preferences: preferences, index: index) }
-            let file = HypernetworkFile(search: search, latencyPredictor: catalog.meta, log: log, rows: rows)
-            let searchSeconds = Date().timeIntervalSince(started)
-
-            let measured = try database.map { db in
-                try Dictionary(uniqueKeysWithValues: catalog.devices.filter { $0.features.source == "measured" }.map { ($0.name, try db.latencies(device: $0.name, space: "nb201")) })
-            } ?? [:]
-            let (results, missing) = FrontEvaluation.evaluate(rows, benchmark: benchmark, measured: measured, baselineBudget: baselineBudget, seed: c.seed)
-            let table = (isSupernet ? "HV with the NB201 benchmark's \(benchmark.errorSource) as the error of the fronts' architectures (the search's estimates are in fronts.csv)\n" : "")
-                + FrontEvaluation.table(results, missing: missing)
-            let settings = RunSettings(search: file, devices: catalog.devices, seconds: searchSeconds, baselineBudget: baselineBudget, command: CommandLine.arguments.joined(separator: " "))
-            let report = HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark).render()
-            try output.publish { folder in
-                try SearchOutput.write(rows: rows, file: file, adapted: catalog.adapted, to: folder.path)
-                if let exhaustiveRows { try Fronts.write(exhaustiveRows, to: folder.file("exhaustive-fronts.csv")) }
-                try (table + "\n").write(toFile: folder.file("evaluation.txt"), atomically: true, encoding: .utf8)
-                try report.write(toFile: folder.file("report.html"), atomically: true, encoding: .utf8)
-            }
-            print(table)
-            print("search took \(minutesAndSeconds(searchSeconds))\(checkpoint == nil ? "" : " in this run (resumed)"); wrote \(path("fronts.csv")), \(path("hypernetwork.json")), \(path("log.csv")), \(path("evaluation.txt")), \(path("report.html")), \(path("checkpoint.json"))")
-        }
-
-        /// The search settings and the accuracy objective of the chosen mode.
-        func makeObjective(benchmark: NB201Benchmark, trainingDevices: Int) throws -> (SearchConfiguration, AccuracyObjective) {
-            var c = SearchConfiguration()
-            c.epochs = epochs ?? (isSupernet ? (paper ? 100 : SupernetDefaults.epochs) : 20)
-            c.preferences = preferences
-            c.preferencesPerStep = preferencesPerStep ?? (isSupernet ? 1 : 8)
-            let rate = learningRate ?? (isSupernet ? SupernetDefaults.hypernetworkLearningRate : 1e-3)
-            c.learningRate = rate > 0 ? rate : nil
-            c.weightDecay = weightDecay
-            c.combination = combination
-            c.cosineSchedule = !constantLearningRate
-            c.entropyWeight = entropyWeight
-            c.surrogateEnsemble = surrogateEnsemble
-            c.seed = seed
-            c.accuracyQueries = queries
-            guard isSupernet else {
-                c.stepsPerEpoch = stepsPerEpoch ?? 100
-                c.dataset = dataset ?? "cifar10"
-                return (c, try SurrogateAccuracy(benchmark.surrogate(queries: queries, seed: seed, ensembleSize: surrogateEnsemble)))
-            }
-            c.dataset = dataset ?? "fashion-mnist"
-            let (train, test) = try DatasetSource(parsing: c.dataset).load()
-            var s = SupernetConfiguration()
-            (s.channels, s.cellsPerStage, s.batchSize, s.learningRate, s.augment, s.seed) = (channels, cellsPerStage, batchSize, supernetLearningRate, augment, seed)
-            s.warmupEpochs = warmupEpochs
-            if paper { (s.channels, s.cellsPerStage, s.batchSize, s.augment) = (16, 5, 256, train.channels == 3 && train.height == 32) }
-            let images = paper || trainingImages == 0 ? train.count : min(trainingImages, train.count)
-            guard images / 2 >= s.batchSize * trainingDevices else {
-                throw ValidationError("--training-images \(images) leave fewer weight images than one step needs (\(trainingDevices) devices × --batch-size \(s.batchSize)); use more images or a smaller --batch-size")
-            }
-            let splits = DatasetSplits(training: train, test: test, limit: images, testLimit: testImages == 0 ? nil : testImages, seed: seed)
-            let objective = SupernetAccuracy(trainer: SupernetTrainer(splits: splits, configuration: s), devices: trainingDevices, evaluationImages: splits.test.count)
-            c.stepsPerEpoch = objective.stepsPerEpoch
-            return (c, objective)
+            var r = SearchRequest()
+            (r.deviceFeatures, r.space, r.predictors, r.metaPredictor, r.accuracy) = (deviceFeatures, spaceOption.space, predictors, predictor, accuracy)
+            (r.database, r.heldOut, r.dataset, r.queries, r.surrogateEnsemble) = (db, heldOut, dataset, queries, surrogateEnsemble)
+            (r.epochs, r.stepsPerEpoch, r.preferences, r.preferencesPerStep) = (epochs, stepsPerEpoch, preferences, preferencesPerStep)
+            (r.learningRate, r.weightDecay, r.combination, r.constantLearningRate, r.entropyWeight) =
+                (learningRate, weightDecay, combination, constantLearningRate, entropyWeight)
+            (r.supernet.channels, r.supernet.cellsPerStage, r.supernet.batchSize, r.supernet.learningRate, r.supernet.augment, r.supernet.warmupEpochs) =
+                (channels, cellsPerStage, batchSize, supernetLearningRate, augment, warmupEpochs)
+            (r.trainingImages, r.testImages, r.paper, r.threads, r.resume) = (trainingImages, testImages, paper, threadsOption.threads, resume)
+            (r.baselineBudget, r.seed, r.out, r.force, r.exhaustive) = (baselineBudget, seed, out, force, exhaustive)
+            r.command = CommandLine.arguments.joined(separator: " ")
+            let outcome = try SearchWorkflow(r).run(note: note)
+            print(outcome.table)
+            print("search took \(minutesAndSeconds(outcome.seconds))\(outcome.resumed ? " in this run (resumed)" : ""); wrote \(outcome.files.joined(separator: ", "))")
         }
     }
-}
-
-/// The supernet mode's default size: about 10 minutes on this 2-core VM (see README).
-enum SupernetDefaults {
-    static let epochs = 8
-    static let trainingImages = 0
-    static let testImages = 1_000
-    static let hypernetworkLearningRate: Float = 3e-3
 }
 
 extension ModnasCommand {
@@ -240,16 +138,16 @@ extension ModnasCommand {
         @Option(help: "Stand-alone training epochs over --images weight images.") var epochs = 1
         @Option(help: "Weight images for stand-alone training (0: all of the search's).") var images = 0
         @Option(help: "Architecture (validation) images that score both.") var validationImages = 1_000
-        @Option(help: "OpenBLAS threads.") var threads = 1
+        @OptionGroup var threadsOption: ThreadsOption
 
         func validate() throws {
-            guard architectures >= 3, epochs >= 1, images >= 0, validationImages >= 1, threads >= 1 else {
-                throw ValidationError("--architectures must be ≥ 3, --epochs, --validation-images and --threads ≥ 1, --images ≥ 0")
+            guard architectures >= 3, epochs >= 1, images >= 0, validationImages >= 1 else {
+                throw ValidationError("--architectures must be ≥ 3, --epochs and --validation-images ≥ 1, --images ≥ 0")
             }
         }
 
         func run() throws {
-            OpenBLAS.setThreadCount(threads)
+            OpenBLAS.setThreadCount(threadsOption.threads)
             let trainer = try SupernetRanking.trainer(searchDirectory: search)
             let n = images == 0 ? trainer.splits.weights.count : min(images, trainer.splits.weights.count)
             print("supernet of \(search) (C = \(trainer.configuration.channels), N = \(trainer.configuration.cellsPerStage)); stand-alone: \(epochs) epoch(s) "
@@ -309,7 +207,7 @@ extension ModnasCommand {
             abstract: "Hypervolume, true-front HV, ratio, GD and IGD of each device's front (NB201 normalisation).")
 
         @Option(help: "Fronts CSV (modnas search or modnas fronts).") var fronts: String
-        @Option(help: "Benchmark (only nb201).") var benchmark = "nb201"
+        @Option(help: "Benchmark of the fronts' space (only nb201 has tables of every architecture).") var benchmark = SpaceName.nb201
         @Option(help: "NB201 accuracy column of the test error.") var dataset = "cifar10"
         @Option(help: "Profile database: measured latency for profiled hosts.") var db: String?
         @Option(help: "Architectures each baseline may query per benchmark device (0: none).") var baselineBudget = 0
@@ -317,7 +215,7 @@ extension ModnasCommand {
         @Option(help: "Also write an HTML report here.") var report: String?
 
         func validate() throws {
-            guard benchmark == "nb201" else { throw ValidationError("--benchmark: only nb201 is available") }
+            guard benchmark == .nb201 else { throw ValidationError("--benchmark: only nb201 is available") }
             guard baselineBudget >= 0 else { throw ValidationError("--baseline-budget must be ≥ 0") }
         }
 
@@ -353,14 +251,14 @@ extension ModnasCommand.Benchmark {
     /// Supernet training throughput at the default configuration (weight steps shaped as the
     /// search's: one architecture per training device, each on its own batch).
     func runSupernet() throws {
-        OpenBLAS.setThreadCount(threads)
+        OpenBLAS.setThreadCount(threadsOption.threads)
         let (training, test) = try DatasetSource(parsing: dataset).load()
         let c = SupernetConfiguration()
         let splits = DatasetSplits(training: training, test: test, limit: 2 * c.batchSize * architectures * (steps + 1), testLimit: 0, seed: c.seed)
         let trainer = SupernetTrainer(splits: splits, configuration: c)
         let r = SupernetThroughput.measure(trainer, steps: steps, architectures: architectures)
         print("supernet C=\(c.channels) N=\(c.cellsPerStage), \(training.name) \(training.channels)×\(training.height)×\(training.width), "
-              + "\(architectures) architectures × \(c.batchSize) images per step, \(threads) OpenBLAS thread(s)")
+              + "\(architectures) architectures × \(c.batchSize) images per step, \(threadsOption.threads) OpenBLAS thread(s)")
         print(String(format: "%d weight steps (random connected architectures, forward + backward + SGD) in %.2f s: %.0f images/s; sgemm %.1f %% of the time",
                      r.steps, r.seconds, r.imagesPerSecond, 100 * r.sgemmShare))
     }

@@ -44,7 +44,7 @@ func repositoryPath(_ relative: String) -> String {
                                "modnas.predictor.v9")
         try expectOneLineError(["predict", "--predictor", meta, "--device-features", repositoryPath("Profiles/raspi4.json")],
                                "exactly one of --all and --archs")
-        try expectOneLineError(["train", "--kind", "forest"], "--kind must be mlp or meta")
+        try expectOneLineError(["train", "--kind", "forest"], "Please provide one of 'mlp' and 'meta'")
         // Features that parse but do not fit: references in another order, a latency of 1e300.
         let raspi = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: repositoryPath("Profiles/raspi4.json")))) as! [String: Any]
         var reversed = raspi, huge = raspi

@@ -17,7 +17,7 @@ func syntheticDevice(_ name: String, scale: Double, count: Int, seed: UInt64) ->
     }
     let archs = NB201Sampler.distinct(count: count, seed: seed)
     let refs = (0..<10).map { NB201Architecture(code: $0 * 1500 + 7) }
-    let features = DeviceFeatures(device: name, source: "benchmark", referenceArchIndices: Array(0..<10),
+    let features = DeviceFeatures(device: name, source: .benchmark, referenceArchIndices: Array(0..<10),
                                   values: refs.map(latency), host: nil)
     return DeviceSamples(device: name, features: features, architectures: archs, milliseconds: archs.map(latency))
 }
@@ -118,18 +118,18 @@ func quickConfiguration() -> TrainingConfiguration {
         let good = syntheticDevice("a", scale: 1, count: 60, seed: 6)
         var short = good.features!
         short.values.removeLast()
-        #expect(throws: PredictorError.wrongFeatureLength(device: "a", expected: 10, found: 9)) {
+        #expect(throws: DeviceModelError.wrongFeatureLength(device: "a", expected: 10, found: 9)) {
             try DeviceInput(short, space: "nb201", length: 10)
         }
         var nan = good.features!
         nan.values[3] = .nan
-        #expect(throws: PredictorError.self) { try DeviceInput(nan, space: "nb201", length: 10) }
+        #expect(throws: DeviceModelError.self) { try DeviceInput(nan, space: "nb201", length: 10) }
         var zero = good.features!
         zero.values[0] = 0
-        #expect(throws: PredictorError.self) { try DeviceInput(zero, space: "nb201", length: 10) }
+        #expect(throws: DeviceModelError.self) { try DeviceInput(zero, space: "nb201", length: 10) }
         var other = good.features!
         other.space = "ofa"
-        #expect(throws: PredictorError.wrongSpace(device: "a", expected: "nb201", found: "ofa")) {
+        #expect(throws: DeviceModelError.wrongSpace(device: "a", expected: "nb201", found: "ofa")) {
             try DeviceInput(other, space: "nb201", length: 10)
         }
         let tiny = DeviceSamples(device: "t", features: nil, architectures: Array(good.architectures.prefix(3)),

@@ -205,7 +205,7 @@ struct Fixture {
         let rows = try db.exportRows(device: "dev_t")
         #expect(rows.map(\.median_ms) == [0.25, 0.75] && rows.allSatisfy { $0.label == "benchmark" && $0.role == "reference" })
         let t = try db.features(device: "dev_t", space: "nb201", references: refs)
-        #expect(t.values == [0.25, 0.75] && t.source == "benchmark" && t.host == nil)
+        #expect(t.values == [0.25, 0.75] && t.source == .benchmark && t.host == nil)
         #expect(try db.features(device: "dev_b", space: "nb201", references: refs).values == [3, 4])
     }
 
@@ -226,7 +226,7 @@ struct Fixture {
         }
         try Fixture.measure(db, device: "h", strings: ["r0", "r1"], configKey: "k2")
         let f = try db.features(device: "h", space: "nb201", references: refs)
-        #expect(f.values == [1, 2] && f.source == "measured" && f.format == "modnas.device-features.v1")
+        #expect(f.values == [1, 2] && f.source == .measured && f.format == "modnas.device-features.v1")
         let path = try f.write(toDirectory: dir + "/Profiles")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
         #expect(json?["reference_arch_indices"] as? [Int] == [0, 1])
@@ -263,20 +263,20 @@ struct Fixture {
         let dir = try temporaryDirectory()
         let db = try ProfileDatabase(path: dir + "/p.sqlite")
         #expect(throws: DeviceModelError.badDeviceName(name: "a/b")) { try db.upsertDevice(name: "a/b", source: .measured, fingerprint: nil) }
-        let features = DeviceFeatures(device: "../outside", source: "measured", referenceArchIndices: [1], values: [1], host: nil)
+        let features = DeviceFeatures(device: "../outside", source: .measured, referenceArchIndices: [1], values: [1], host: nil)
         #expect(throws: DeviceModelError.badDeviceName(name: "../outside")) { try features.write(toDirectory: dir + "/Profiles") }
         #expect(!FileManager.default.fileExists(atPath: dir + "/outside.json"))
     }
 
     @Test func aMeasuredHostDoesNotReplaceABenchmarkDevice() throws {
         let dir = try temporaryDirectory() + "/Profiles"
-        let benchmark = DeviceFeatures(device: "lab_gpu", source: "benchmark", referenceArchIndices: [1], values: [2], host: nil)
+        let benchmark = DeviceFeatures(device: "lab_gpu", source: .benchmark, referenceArchIndices: [1], values: [2], host: nil)
         try benchmark.write(toDirectory: dir)
-        let host = DeviceFeatures(device: "lab_gpu", source: "measured", referenceArchIndices: [1], values: [3], host: nil)
+        let host = DeviceFeatures(device: "lab_gpu", source: .measured, referenceArchIndices: [1], values: [3], host: nil)
         #expect(throws: DeviceModelError.shadowsBenchmark(name: "lab_gpu")) { try host.write(toDirectory: dir) }
         #expect(try DeviceFeatures.load(dir + "/lab_gpu.json") == benchmark)
         // A shipped benchmark device's name is refused even in a folder without its file.
-        let raspi = DeviceFeatures(device: "raspi4", source: "measured", referenceArchIndices: [1], values: [3], host: nil)
+        let raspi = DeviceFeatures(device: "raspi4", source: .measured, referenceArchIndices: [1], values: [3], host: nil)
         #expect(throws: DeviceModelError.shadowsBenchmark(name: "raspi4")) { try raspi.write(toDirectory: dir) }
         try host.write(toDirectory: dir, force: true)
         #expect(try DeviceFeatures.load(dir + "/lab_gpu.json") == host)

@@ -186,7 +186,7 @@ import SearchSpaces
                 try db.save(ArchitectureResult(architectureString: a.string, architectureIndex: index.index(of: a), measurement: m,
                                                counters: [], energy: nil), space: "nb201")
             }
-            return DeviceFeatures(device: device, source: "measured", referenceArchIndices: references,
+            return DeviceFeatures(device: device, source: .measured, referenceArchIndices: references,
                                   values: references.map { latency(index[$0]) }, host: nil)
         }
         let minimum = DeviceCatalog.minimumMeasurements

@@ -1,0 +1,69 @@
+import DataFiles
+import DeviceModel
+import Foundation
+import Predictors
+import ProfileStore
+import Profiling
+import SearchSpaces
+
+/// What `modnas-predict train` is asked to do.
+public struct TrainingRequest: Sendable {
+    public var kind = PredictorKind.mlp
+    public var database = "profiles.sqlite"
+    /// Devices to train on (empty: every device with enough data).
+    public var devices: [String] = []
+    public var trainSize = 1000
+    public var ensemble = 1
+    public var seed: UInt64 = 0
+    public var maxEpochs: Int?
+    /// A folder for mlp (one file per device), a file for meta; nil: the shipped places.
+    public var out: String?
+
+    public init() {}
+}
+
+/// `modnas-predict train`: per-device MLPs with their held-out metrics, or one meta predictor
+/// over every device that has features.
+public enum PredictorWorkflow {
+    /// Trains and writes the predictors; `report` receives one line per written file.
+    public static func train(_ r: TrainingRequest, report: (String) -> Void) throws {
+        let database = try ProfileDatabase(path: r.database, readOnly: true)
+        let index = try NB201Index.shipped(), refs = try CollectionPlan.referenceStrings()
+        let names = r.devices.isEmpty ? try database.deviceNames() : r.devices
+        var samples = try names.map { try DatabaseSamples.device($0, database: database, index: index, references: refs) }
+        if r.devices.isEmpty { samples = samples.filter { $0.architectures.count >= PredictorTraining.minimumSamples * 10 } }
+        guard !samples.isEmpty else { throw PredictorError.noTrainingData(database: r.database) }
+        var c = TrainingConfiguration()
+        c.seed = r.seed
+        if let maxEpochs = r.maxEpochs {
+            c.maxEpochs = maxEpochs
+            c.patience = min(c.patience, max(maxEpochs / 4, 5))
+        }
+        switch r.kind {
+        case .mlp:
+            for d in samples {
+                let (train, test) = DatabaseSamples.split(d, trainSize: r.trainSize, seed: r.seed)
+                var file = try PredictorTraining.mlp(train, configuration: c, ensembleSize: r.ensemble, referenceArchIndices: refs.map(\.index))
+                let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.architectures)
+                file.metrics[d.device] = PredictionMetrics(predicted: predicted, truth: test.milliseconds)
+                let path = ((r.out ?? "Predictors") as NSString).appendingPathComponent("mlp-\(d.device).json")
+                try file.write(to: path)
+                report(String(format: "%@: trained on %d, held-out %d: ρ %.4f, ±10 %% %.1f %% → %@", d.device, train.architectures.count,
+                              test.architectures.count, file.metrics[d.device]!.spearman, file.metrics[d.device]!.within10, path))
+            }
+        case .meta:
+            var mc = TrainingConfiguration.meta
+            mc.seed = r.seed
+            let training = samples.filter { $0.features != nil }.map { DatabaseSamples.split($0, trainSize: r.trainSize, seed: r.seed).train }
+            var file = try PredictorTraining.meta(training, configuration: mc, ensembleSize: r.ensemble, referenceArchIndices: refs.map(\.index))
+            let predictor = LatencyPredictor(file: file)
+            for d in samples where d.features != nil {
+                let predicted = try predictor.objective(device: d.features).milliseconds(d.architectures)
+                file.metrics["\(d.device) (training device, in-sample)"] = PredictionMetrics(predicted: predicted, truth: d.milliseconds)
+            }
+            let path = r.out ?? "Predictors/meta.json"
+            try file.write(to: path)
+            report("meta predictor over \(training.count) devices → \(path)")
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import Autodiff
+import DataFiles
+import Datasets
+import DeviceModel
+import Foundation
+import Predictors
+import ProfileStore
+import Reports
+import Search
+import SearchSpaces
+
+/// Where the search's accuracy comes from.
+public enum AccuracyMode: String, CaseIterable, Sendable {
+    /// An accuracy surrogate fitted on K queries of the NB201 table.
+    case surrogate
+    /// A weight-sharing supernet trained with the hypernetwork on a data set.
+    case supernet
+}
+
+/// The supernet mode's default size: about 10 minutes on this 2-core VM (see README).
+public enum SupernetDefaults {
+    public static let epochs = 8
+    public static let trainingImages = 0
+    public static let testImages = 1_000
+    public static let hypernetworkLearningRate: Float = 3e-3
+}
+
+/// Everything `modnas search` is asked to do; nil fields take the mode's default.
+public struct SearchRequest: Sendable {
+    public var deviceFeatures = "Profiles"
+    public var space = SpaceName.nb201
+    public var predictors = "Predictors"
+    public var metaPredictor: String?
+    public var accuracy = AccuracyMode.surrogate
+    public var database: String?
+    public var heldOut: [String] = []
+    public var dataset: String?
+    public var queries = 200
+    public var surrogateEnsemble = 3
+    public var epochs: Int?
+    public var stepsPerEpoch: Int?
+    public var preferences = 24
+    public var preferencesPerStep: Int?
+    public var learningRate: Float?
+    public var weightDecay: Float = 0
+    public var combination = GradientCombination.minNorm
+    public var constantLearningRate = false
+    public var entropyWeight: Float = 0.01
+    public var supernet = SupernetConfiguration()
+    public var trainingImages = SupernetDefaults.trainingImages
+    public var testImages = SupernetDefaults.testImages
+    /// The paper's supernet configuration (C = 16, N = 5, batch 256, 100 epochs, all images).
+    public var paper = false
+    public var threads = 1
+    public var resume = false
+    public var baselineBudget = 200
+    public var seed: UInt64 = 0
+    public var out = "modnas-search"
+    public var force = false
+    public var exhaustive = false
+    /// The command line, recorded in the report.
+    public var command = ""
+
+    public init() {}
+
+    public var isSupernet: Bool { accuracy == .supernet }
+}
+
+/// What a finished search wrote.
+public struct SearchOutcome: Sendable {
+    /// The HV table (evaluation.txt).
+    public var table: String
+    public var seconds: Double
+    public var resumed: Bool
+    public var files: [String]
+}
+
+/// `modnas search`: loads devices and predictors, builds the accuracy objective, trains the
+/// hypernetwork epoch by epoch with checkpoints, writes fronts, hypernetwork, evaluation and report.
+public struct SearchWorkflow {
+    public let request: SearchRequest
+    public init(_ request: SearchRequest) { self.request = request }
+
+    /// Runs the search; `note` receives progress lines.
+    public func run(note: (String) -> Void) throws -> SearchOutcome {
+        let r = request
+        let started = Date()
+        let output = try OutputFolder(path: r.out, resume: r.resume, force: r.force)
+        OpenBLAS.setThreadCount(r.threads)
+        let index = try NB201Index.shipped()
+        let benchmark = try NB201Benchmark.shipped(index: index, dataset: r.isSupernet ? "cifar10" : r.dataset ?? "cifar10")
+        let features = try DeviceFeatures.loadAll(ShippedData.existingOrShipped(r.deviceFeatures), space: r.space)
+        let database = try r.database.map { try ProfileDatabase(path: $0, readOnly: true) }
+        let catalog = try DeviceCatalog(features: features, predictorDirectory: ShippedData.existingOrShipped(r.predictors),
+                                        metaPredictor: r.metaPredictor, database: database, index: index,
+                                        heldOut: Set(r.heldOut), progress: note)
+        guard catalog.devices.contains(where: \.isTraining) else { throw SearchError.noTrainingDevices(directory: r.deviceFeatures) }
+        func path(_ name: String) -> String { output.file(name) }
+        let checkpoint = r.resume ? try SearchCheckpoint.load(output.checkpointPath) : nil
+        if !r.resume, FileManager.default.fileExists(atPath: output.checkpointPath) {
+            note("starting afresh: \(output.checkpointPath) will be replaced after the first epoch (--resume continues it instead)")
+        }
+
+        let training = catalog.devices.filter(\.isTraining)
+        let (c, objective) = try makeObjective(benchmark: benchmark, trainingDevices: training.count)
+        let search = try MODNASSearch(devices: catalog.devices, accuracy: objective, configuration: c)
+        if let checkpoint { try search.restore(checkpoint) }
+        note("modnas search: \(training.count) training devices (\(training.map(\.name).joined(separator: ", "))), "
+             + "\(catalog.devices.count - training.count) zero-shot; accuracy: \(objective.settings); "
+             + "\(c.epochs) epochs × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vector(s); seed \(c.seed)")
+        if let checkpoint { note("resumed from \(path("checkpoint.json")) after epoch \(checkpoint.epochs) of \(c.epochs)") }
+        try output.prepare()
+        while search.log.count < c.epochs {
+            search.run(epochs: 1) { log, left in
+                let rows = training.flatMap { FrontGenerator(hypernetwork: search.hypernetwork) { $0.map { _ in nil } }
+                    .front(for: $0, preferences: r.preferences, index: index) }
+                log.benchmarkHypervolume = FrontEvaluation.meanBenchmarkHypervolume(rows, benchmark: benchmark)
+                note(String(format: "epoch %d/%d", log.epoch, c.epochs)
+                     + (log.meanLoss.map { String(format: "  loss %.4f", $0) } ?? "  warm-up (supernet only)")
+                     + (log.supernetLoss.map { String(format: "  supernet CE %.4f", $0) } ?? "")
+                     + (log.predictedHypervolume.map { String(format: "  HV predicted %.4f", $0) } ?? "")
+                     + (log.benchmarkHypervolume.map { String(format: "  HV benchmark %.4f", $0) } ?? "")
+                     + "  elapsed \(minutesAndSeconds(log.seconds))  ETA \(minutesAndSeconds(left))")
+            }
+            try search.checkpoint().write(to: output.checkpointPath)
+        }
+        let log = search.log
+        let exhaustiveRows = r.exhaustive
+            ? training.flatMap { search.exhaustiveFront(for: $0, preferences: r.preferences, index: index) ?? [] } : nil
+        if let exhaustiveRows {
+            note("exhaustive optimum of the search's objectives, scored on the benchmark:")
+            note(FrontEvaluation.table(FrontEvaluation.evaluate(exhaustiveRows, benchmark: benchmark).results, missing: [:]))
+        }
+        if r.isSupernet { note("scoring the fronts' architectures with the trained supernet on the test split …") }
+        let rows = catalog.devices.flatMap { search.generator.front(for: $0, preferences: r.preferences, index: index) }
+        let file = HypernetworkFile(search: search, latencyPredictor: catalog.meta, log: log, rows: rows)
+        let searchSeconds = Date().timeIntervalSince(started)
+
+        let measured = try database.map { db in
+            try Dictionary(uniqueKeysWithValues: catalog.devices.filter { $0.features.source == .measured }
+                .map { ($0.name, try db.latencies(device: $0.name, space: r.space.rawValue)) })
+        } ?? [:]
+        let (results, missing) = FrontEvaluation.evaluate(rows, benchmark: benchmark, measured: measured,
+                                                          baselineBudget: r.baselineBudget, seed: c.seed)
+        let table = (r.isSupernet ? "HV with the NB201 benchmark's \(benchmark.errorSource) as the error of the fronts' architectures (the search's estimates are in fronts.csv)\n" : "")
+            + FrontEvaluation.table(results, missing: missing)
+        let settings = RunSettings(search: file, devices: catalog.devices, seconds: searchSeconds, baselineBudget: r.baselineBudget, command: r.command)
+        let report = HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark).render()
+        try output.publish { folder in
+            try SearchOutput.write(rows: rows, file: file, adapted: catalog.adapted, to: folder.path)
+            if let exhaustiveRows { try Fronts.write(exhaustiveRows, to: folder.file("exhaustive-fronts.csv")) }
+            try (table + "\n").write(toFile: folder.file("evaluation.txt"), atomically: true, encoding: .utf8)
+            try report.write(toFile: folder.file("report.html"), atomically: true, encoding: .utf8)
+        }
+        return SearchOutcome(table: table, seconds: searchSeconds, resumed: checkpoint != nil,
+                             files: ["fronts.csv", "hypernetwork.json", "log.csv", "evaluation.txt", "report.html", "checkpoint.json"].map(path))
+    }
+
+    /// The search settings and the accuracy objective of the chosen mode.
+    func makeObjective(benchmark: NB201Benchmark, trainingDevices: Int) throws -> (SearchConfiguration, AccuracyObjective) {
+        let r = request
+        var c = SearchConfiguration()
+        c.epochs = r.epochs ?? (r.isSupernet ? (r.paper ? 100 : SupernetDefaults.epochs) : 20)
+        c.preferences = r.preferences
+        c.preferencesPerStep = r.preferencesPerStep ?? (r.isSupernet ? 1 : 8)
+        let rate = r.learningRate ?? (r.isSupernet ? SupernetDefaults.hypernetworkLearningRate : 1e-3)
+        c.learningRate = rate > 0 ? rate : nil
+        c.weightDecay = r.weightDecay
+        c.combination = r.combination
+        c.cosineSchedule = !r.constantLearningRate
+        c.entropyWeight = r.entropyWeight
+        c.surrogateEnsemble = r.surrogateEnsemble
+        c.seed = r.seed
+        c.accuracyQueries = r.queries
+        guard r.isSupernet else {
+            c.stepsPerEpoch = r.stepsPerEpoch ?? 100
+            c.dataset = r.dataset ?? "cifar10"
+            return (c, try SurrogateAccuracy(benchmark.surrogate(queries: r.queries, seed: r.seed, ensembleSize: r.surrogateEnsemble)))
+        }
+        c.dataset = r.dataset ?? "fashion-mnist"
+        let (train, test) = try DatasetSource(parsing: c.dataset).load()
+        var s = r.supernet
+        s.seed = r.seed
+        if r.paper { (s.channels, s.cellsPerStage, s.batchSize, s.augment) = (16, 5, 256, train.channels == 3 && train.height == 32) }
+        let images = r.paper || r.trainingImages == 0 ? train.count : min(r.trainingImages, train.count)
+        guard images / 2 >= s.batchSize * trainingDevices else {
+            throw SearchError.badConfiguration("--training-images \(images) leave fewer weight images than one step needs (\(trainingDevices) devices × --batch-size \(s.batchSize)); use more images or a smaller --batch-size")
+        }
+        let splits = DatasetSplits(training: train, test: test, limit: images, testLimit: r.testImages == 0 ? nil : r.testImages, seed: r.seed)
+        let objective = SupernetAccuracy(trainer: SupernetTrainer(splits: splits, configuration: s), devices: trainingDevices,
+                                         evaluationImages: splits.test.count)
+        c.stepsPerEpoch = objective.stepsPerEpoch
+        return (c, objective)
+    }
+}
+
+/// "1m05s".
+public func minutesAndSeconds(_ seconds: Double) -> String { String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60) }
