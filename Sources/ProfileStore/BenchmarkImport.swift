@@ -61,7 +61,7 @@ extension ProfileDatabase {
         }
 
         // Architecture ids once, rather than a look-up per row.
-        let architectureIds: [String: Int64] = try pool.write { db in
+        let architectureIds: [String: Int64] = try writer.write { db in
             for (index, string) in zip(indices, strings) {
                 _ = try Self.architectureId(db, space: space, string: string, index: index)
             }
@@ -71,7 +71,7 @@ extension ProfileDatabase {
         }
         var counts = TransferCounts()
         for table in tables {
-            try pool.write { db in
+            try writer.write { db in
                 var device: DeviceRecord
                 if let d = try DeviceRecord.filter(DeviceRecord.Columns.name == table.device).fetchOne(db) {
                     guard d.source == .benchmark else {

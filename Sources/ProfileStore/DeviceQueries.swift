@@ -20,7 +20,7 @@ extension ProfileDatabase {
     /// Every device in every space it has sessions of, with its source and counts (by space,
     /// then source, then name); `referenceStrings[space]` decides `hasReferences`.
     public func deviceSummaries(referenceStrings: [String: [String]]) throws -> [DeviceSummary] {
-        try pool.read { db in
+        try writer.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT d.name, d.source, s.space,
                        COUNT(DISTINCT s.id) AS sessions,
@@ -53,7 +53,7 @@ extension ProfileDatabase {
     public func features(device name: String, space: String,
                          references: [(index: Int, string: String)]) throws -> DeviceFeatures {
         let device = try device(named: name)
-        return try pool.read { db in
+        return try writer.read { db in
             let sessions = try SessionRecord.filter(SessionRecord.Columns.deviceId == device.id!)
                 .order(Column("id").desc).fetchAll(db)
             var best: [Double]? = nil, bestHost: String? = nil, fewestMissing = references.count
@@ -84,7 +84,7 @@ extension ProfileDatabase {
     /// median milliseconds (measured hosts and benchmark devices alike).
     public func latencies(device name: String, space: String) throws -> [String: Double] {
         let device = try device(named: name)
-        return try pool.read { db in
+        return try writer.read { db in
             var byArch: [String: [Double]] = [:]
             for row in try Row.fetchAll(db, sql: """
                 SELECT a.archString, m.medianMs FROM measurement m JOIN session s ON s.id = m.sessionId
@@ -101,6 +101,6 @@ extension ProfileDatabase {
 
     /// Names of all devices.
     public func deviceNames() throws -> [String] {
-        try pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM device ORDER BY name") }
+        try writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM device ORDER BY name") }
     }
 }

@@ -39,7 +39,7 @@ extension ProfileDatabase {
     /// Export rows, for one device or all, ordered by device, session and official index.
     public func exportRows(device: String?) throws -> [ExportRow] {
         if let device { _ = try self.device(named: device) }
-        return try pool.read { db in
+        return try writer.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT m.id AS mid, d.name, m.label, s.uuid, a.space, a.archIndex, a.archString, m.role, s.batch,
                        s.threads, m.repetitionCount, m.medianMs, m.meanMs, m.p10Ms, m.p90Ms, m.madMs, m.cv,

@@ -13,13 +13,13 @@ extension ProfileDatabase {
         }
         // Validates the input (schema, application) without modifying it.
         let input = try ProfileDatabase(path: inputPath, readOnly: true)
-        let incomingDevices = try input.pool.read { db in try DeviceRecord.fetchAll(db) }
+        let incomingDevices = try input.writer.read { db in try DeviceRecord.fetchAll(db) }
         for device in incomingDevices {
             if let existing = try? self.device(named: device.name), existing.source != device.source {
                 throw StoreError.conflictingDevice(name: device.name, existing: existing.source.rawValue, incoming: device.source.rawValue)
             }
         }
-        return try pool.writeWithoutTransaction { db in
+        return try writer.writeWithoutTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS input", arguments: [inputPath])
             defer { try? db.execute(sql: "DETACH DATABASE input") }
             var counts = TransferCounts()
@@ -58,13 +58,21 @@ extension ProfileDatabase {
                 try db.execute(sql: "DELETE FROM main.measurement WHERE id IN (SELECT mm.id \(mapped) \(target) WHERE m.rounds > mm.rounds)")
                 counts.completed = db.changesCount
                 try db.execute(sql: """
-                    INSERT OR IGNORE INTO main.measurement (sessionId, architectureId, role, label, repetitionsMs,
+                    INSERT OR IGNORE INTO main.measurement (sessionId, architectureId, role, label,
                         repetitionCount, medianMs, meanMs, p10Ms, p90Ms, madMs, cv, minMs, attempts, rounds, unstable, measuredAt)
-                    SELECT ms.id, ma.id, m.role, m.label, m.repetitionsMs, m.repetitionCount, m.medianMs, m.meanMs,
+                    SELECT ms.id, ma.id, m.role, m.label, m.repetitionCount, m.medianMs, m.meanMs,
                         m.p10Ms, m.p90Ms, m.madMs, m.cv, m.minMs, m.attempts, m.rounds, m.unstable, m.measuredAt
                     \(mapped)
                     """)
                 counts.measurements = db.changesCount - counts.completed
+                // Repetitions only into rows that have none: a row kept from this database keeps its own.
+                try db.execute(sql: """
+                    INSERT INTO main.repetition (measurementId, ordinal, ms)
+                    SELECT mm.id, r.ordinal, r.ms
+                    \(mapped) \(target) JOIN input.repetition r ON r.measurementId = m.id
+                    WHERE NOT EXISTS (SELECT 1 FROM main.repetition x WHERE x.measurementId = mm.id AND x.ordinal = r.ordinal)
+                      AND m.rounds = mm.rounds
+                    """)
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO main.counterValue (measurementId, event, perInference, total, passes,
                         timeEnabledNs, timeRunningNs, scaled, absentReason)

@@ -11,10 +11,11 @@ import GRDB
 /// most the architecture in flight.
 public final class ProfileDatabase: @unchecked Sendable {
     public let path: String
-    let pool: DatabasePool
+    /// The connection: a WAL pool for files, any writer (an in-memory queue in tests) otherwise.
+    let writer: any DatabaseWriter
 
     /// Opens (creating and migrating when writable) the database at `path`. Read-only opening
-    /// needs the file to exist and to hold the current schema.
+    /// needs the file to exist; a file of an older schema is upgraded first when it is writable.
     public init(path: String, readOnly: Bool = false) throws {
         self.path = path
         if readOnly && !FileManager.default.fileExists(atPath: path) {
@@ -22,12 +23,24 @@ public final class ProfileDatabase: @unchecked Sendable {
         }
         _ = Self.uriFileNames
         do {
-            pool = try Self.openRetrying(path: path, readOnly: readOnly)
+            writer = try Self.openRetrying(path: path, readOnly: readOnly)
+        } catch StoreError.schemaMismatch where readOnly && FileManager.default.isWritableFile(atPath: path) {
+            // An older schema: migrations are transactions that keep every row, so the file is
+            // upgraded once, then opened read-only as asked.
+            _ = try Self.openRetrying(path: path, readOnly: false)
+            writer = try Self.openRetrying(path: path, readOnly: true)
         } catch StoreError.cannotOpen where readOnly && !FileManager.default.isWritableFile(atPath: FilePath.folder(of: path)) {
             // A WAL database on read-only media: SQLite cannot create its -shm file there, so
             // the file is opened as immutable (no writer can change it there either).
-            pool = try Self.openRetrying(path: Self.immutableURI(path), readOnly: true, shownAs: path)
+            writer = try Self.openRetrying(path: Self.immutableURI(path), readOnly: true, shownAs: path)
         }
+    }
+
+    /// A store on `writer` (e.g. `DatabaseQueue()` in memory), migrated to the current schema.
+    public init(writer: any DatabaseWriter, path: String = ":memory:") throws {
+        self.path = path
+        try Schema.migrator.migrate(writer)
+        self.writer = writer
     }
 
     /// Enables `file:` URIs before SQLite's first connection (see CSQLiteConfig).
@@ -98,7 +111,7 @@ public final class ProfileDatabase: @unchecked Sendable {
     public func upsertDevice(name: String, source: DataSource, fingerprint: HostFingerprint?) throws -> DeviceRecord {
         try DeviceName.check(name)
         let json = try fingerprint.map(Self.json)
-        return try pool.write { db in
+        return try writer.write { db in
             if var device = try DeviceRecord.filter(DeviceRecord.Columns.name == name).fetchOne(db) {
                 if device.source != source {
                     throw StoreError.conflictingDevice(name: name, existing: device.source.rawValue, incoming: source.rawValue)
@@ -114,7 +127,7 @@ public final class ProfileDatabase: @unchecked Sendable {
 
     /// The device named `name`, or an error listing the known devices.
     public func device(named name: String) throws -> DeviceRecord {
-        try pool.read { db in
+        try writer.read { db in
             if let d = try DeviceRecord.filter(DeviceRecord.Columns.name == name).fetchOne(db) { return d }
             throw StoreError.unknownDevice(name: name, known: try String.fetchAll(db, sql: "SELECT name FROM device ORDER BY name"))
         }
@@ -126,7 +139,7 @@ public final class ProfileDatabase: @unchecked Sendable {
     /// template inserted as a new session. Runs as one immediate transaction, so concurrent agents
     /// with the same configuration share a session.
     public func session(matching template: SessionRecord) throws -> SessionRecord {
-        try pool.writeWithoutTransaction { db in
+        try writer.writeWithoutTransaction { db in
             var result = template
             try db.inTransaction(.immediate) {
                 if let existing = try SessionRecord
@@ -145,7 +158,7 @@ public final class ProfileDatabase: @unchecked Sendable {
     /// The rounds already stored per architecture string: in one session, or (with
     /// `deviceId`/`configKey`) the most of any session of a device under a configuration key.
     public func storedRounds(sessionId: Int64? = nil, deviceId: Int64? = nil, configKey: String? = nil) throws -> [String: Int] {
-        try pool.read { db in
+        try writer.read { db in
             Dictionary(try Row.fetchAll(db, sql: """
                 SELECT a.archString, m.rounds FROM measurement m
                 JOIN session s ON s.id = m.sessionId JOIN architecture a ON a.id = m.architectureId
@@ -157,14 +170,14 @@ public final class ProfileDatabase: @unchecked Sendable {
 
     /// Records, once per session, whether each requested event can be counted.
     public func recordEvents(_ events: [SessionEventRecord]) throws {
-        try pool.write { db in
+        try writer.write { db in
             for e in events { try e.insert(db, onConflict: .ignore) }
         }
     }
 
     /// The events recorded for a session.
     public func events(sessionId: Int64) throws -> [SessionEventRecord] {
-        try pool.read { db in try SessionEventRecord.filter(Column("sessionId") == sessionId).fetchAll(db) }
+        try writer.read { db in try SessionEventRecord.filter(Column("sessionId") == sessionId).fetchAll(db) }
     }
 
     /// Writes one architecture's measurement, counters and energy in one transaction. Returns
@@ -184,7 +197,7 @@ public final class ProfileDatabase: @unchecked Sendable {
     /// them). The read and the write share the transaction, so concurrent agents cannot lose a round.
     public func update(sessionId: Int64, space: String, architectureString: String, architectureIndex: Int?,
                        combine: (StoredMeasurement?) throws -> ArchitectureResult?) throws {
-        try pool.writeWithoutTransaction { db in
+        try writer.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
                 let archId = try Self.architectureId(db, space: space, string: architectureString, index: architectureIndex)
                 var existing: StoredMeasurement?
@@ -192,6 +205,8 @@ public final class ProfileDatabase: @unchecked Sendable {
                                                           arguments: [sessionId, archId]) {
                     existing = StoredMeasurement(
                         measurement: m,
+                        repetitionsMs: try Double.fetchAll(db, sql: "SELECT ms FROM repetition WHERE measurementId = ? ORDER BY ordinal",
+                                                           arguments: [m.id]),
                         counters: try CounterValueRecord.fetchAll(db, sql: "SELECT * FROM counterValue WHERE measurementId = ? ORDER BY rowid",
                                                                   arguments: [m.id]),
                         energy: try EnergyRecord.fetchOne(db, sql: "SELECT * FROM energy WHERE measurementId = ?", arguments: [m.id]))
@@ -209,6 +224,9 @@ public final class ProfileDatabase: @unchecked Sendable {
                     m.id = nil
                     try m.insert(db)
                 }
+                try db.execute(sql: "DELETE FROM repetition WHERE measurementId = ?", arguments: [m.id])
+                let repetition = try db.makeStatement(sql: "INSERT INTO repetition (measurementId, ordinal, ms) VALUES (?, ?, ?)")
+                for (k, ms) in result.repetitionsMs.enumerated() { try repetition.execute(arguments: [m.id, k, ms]) }
                 for var c in result.counters { c.measurementId = m.id!; try c.insert(db) }
                 if var e = result.energy { e.measurementId = m.id!; try e.insert(db) }
                 return .commit

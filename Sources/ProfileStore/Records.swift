@@ -82,8 +82,6 @@ public struct MeasurementRecord: Codable, FetchableRecord, MutablePersistableRec
     /// "reference", "sample", "listed" (from --archs) or "table" (benchmark import).
     public var role: String
     public var label: DataSource
-    /// Every timed repetition in milliseconds (JSON array); nil for benchmark values.
-    public var repetitionsMs: String?
     public var repetitionCount: Int?
     public var medianMs: Double
     public var meanMs: Double?
@@ -99,13 +97,12 @@ public struct MeasurementRecord: Codable, FetchableRecord, MutablePersistableRec
     public var measuredAt: Date?
 
 
-    public init(id: Int64? = nil, sessionId: Int64, architectureId: Int64, role: String, label: DataSource, repetitionsMs: String? = nil, repetitionCount: Int? = nil, medianMs: Double, meanMs: Double? = nil, p10Ms: Double? = nil, p90Ms: Double? = nil, madMs: Double? = nil, cv: Double? = nil, minMs: Double? = nil, attempts: Int, rounds: Int = 1, unstable: Bool, measuredAt: Date? = nil) {
+    public init(id: Int64? = nil, sessionId: Int64, architectureId: Int64, role: String, label: DataSource, repetitionCount: Int? = nil, medianMs: Double, meanMs: Double? = nil, p10Ms: Double? = nil, p90Ms: Double? = nil, madMs: Double? = nil, cv: Double? = nil, minMs: Double? = nil, attempts: Int, rounds: Int = 1, unstable: Bool, measuredAt: Date? = nil) {
         self.id = id
         self.sessionId = sessionId
         self.architectureId = architectureId
         self.role = role
         self.label = label
-        self.repetitionsMs = repetitionsMs
         self.repetitionCount = repetitionCount
         self.medianMs = medianMs
         self.meanMs = meanMs
@@ -195,19 +192,22 @@ public struct SessionEventRecord: Codable, FetchableRecord, PersistableRecord, E
     }
 }
 
-/// A measurement with its counters and energy, written in one transaction.
+/// A measurement with its repetitions, counters and energy, written in one transaction.
 public struct ArchitectureResult: Sendable {
     public var architectureString: String
     public var architectureIndex: Int?
     public var measurement: MeasurementRecord
+    /// Every timed repetition in milliseconds, in order (empty for benchmark values).
+    public var repetitionsMs: [Double]
     public var counters: [CounterValueRecord]
     public var energy: EnergyRecord?
 
-    public init(architectureString: String, architectureIndex: Int?, measurement: MeasurementRecord,
+    public init(architectureString: String, architectureIndex: Int?, measurement: MeasurementRecord, repetitionsMs: [Double] = [],
                 counters: [CounterValueRecord], energy: EnergyRecord?) {
         self.architectureString = architectureString
         self.architectureIndex = architectureIndex
         self.measurement = measurement
+        self.repetitionsMs = repetitionsMs
         self.counters = counters
         self.energy = energy
     }
@@ -216,6 +216,7 @@ public struct ArchitectureResult: Sendable {
 /// The rows stored for one architecture in one session.
 public struct StoredMeasurement: Sendable {
     public var measurement: MeasurementRecord
+    public var repetitionsMs: [Double]
     public var counters: [CounterValueRecord]
     public var energy: EnergyRecord?
 }

@@ -73,6 +73,20 @@ enum Schema {
                     PRIMARY KEY (sessionId, event));
                 """)
         }
+        // Repetitions as typed rows, one per timed pass, instead of a JSON array in the measurement.
+        migrator.registerMigration("v2-repetition-rows") { db in
+            try db.execute(sql: """
+                CREATE TABLE repetition (
+                    measurementId INTEGER NOT NULL REFERENCES measurement(id) ON DELETE CASCADE,
+                    ordinal INTEGER NOT NULL,
+                    ms REAL NOT NULL CHECK (ms >= 0),
+                    PRIMARY KEY (measurementId, ordinal)) WITHOUT ROWID;
+                INSERT INTO repetition (measurementId, ordinal, ms)
+                    SELECT m.id, j.key, j.value FROM measurement m, json_each(m.repetitionsMs) j
+                    WHERE m.repetitionsMs IS NOT NULL;
+                ALTER TABLE measurement DROP COLUMN repetitionsMs;
+                """)
+        }
         return migrator
     }
 }

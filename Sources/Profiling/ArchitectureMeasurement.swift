@@ -1,5 +1,6 @@
 import Autodiff
 import Foundation
+import Measurements
 import SearchSpaces
 
 /// How one architecture is timed.
@@ -25,12 +26,6 @@ public struct MeasurementSettings: Codable, Equatable, Sendable {
         self.unstableCV = unstableCV
         self.minimumEnergyWindowMs = minimumEnergyWindowMs
     }
-}
-
-/// Energy per inference, or why there is none.
-public enum EnergyOutcome: Equatable, Sendable {
-    case measured(joulesPerInference: Double, source: String, domains: [String], windowMs: Double, passes: Int)
-    case absent(reason: String)
 }
 
 /// The result of timing one architecture.

@@ -1,12 +1,11 @@
 import Autodiff
 import DeviceModel
 import Foundation
-import ProfileStore
+import Measurements
 import SearchSpaces
 
 /// The options of `modnas-profile collect --host`.
 public struct CollectOptions: Sendable {
-    public var databasePath = "profiles.sqlite"
     public var space = SpaceName.nb201
     public var samples = 20
     public var architectureFile: String?
@@ -91,12 +90,16 @@ public struct CollectSummary: Sendable {
 }
 
 /// Runs `modnas-profile collect --host`: host check, references, samples, resume, features.
+/// Measurements go to a sink round by round; the collector builds no store rows. The sink is
+/// opened only once the input is checked, so a refused run creates nothing.
 public final class Collector {
     public let options: CollectOptions
+    private let openSink: () throws -> MeasurementSink
     private let kernel: KernelInterface
 
-    public init(options: CollectOptions, kernel: KernelInterface = LinuxKernel()) {
+    public init(options: CollectOptions, kernel: KernelInterface = LinuxKernel(), openSink: @escaping () throws -> MeasurementSink) {
         self.options = options
+        self.openSink = openSink
         self.kernel = kernel
     }
 
@@ -118,7 +121,7 @@ public final class Collector {
         let listed = try options.architectureFile.map { try CollectionPlan.readArchitectureList($0, space: space) } ?? []
         let name = options.device ?? Self.defaultDeviceName()
         try DeviceName.checkMeasured(name, space: options.space, profilesDirectory: options.profilesDirectory, force: options.force)
-        let database = try ProfileDatabase(path: options.databasePath)
+        let sink = try openSink()
         let (meter, energyReason) = try EnergyProbe.meter(mode: options.energy, kernel: kernel)
         if let cpus = options.pinnedCPUs {
             do { try kernel.pin(to: cpus) } catch {
@@ -129,38 +132,22 @@ public final class Collector {
         let host = HostCheck.fingerprint(kernel: kernel, threads: options.threads)
         host.warnings.forEach(warn)
 
-        let device = try database.upsertDevice(name: name, source: .measured, fingerprint: host)
         let s = options.settings
-        let configuration = try String(decoding: JSONEncoder().encode([
-            "configKey": options.configurationKey, "samples": "\(options.samples)", "seed": "\(options.seed)",
-            "shard": options.shard.description, "archsFile": options.architectureFile ?? "",
-            "unstableCV": "\(s.unstableCV)", "counterScope": "measuring thread (pid 0, cpu −1)",
-        ]), as: UTF8.self)
         let nb201 = options.space == .nb201
-        let session = try database.session(matching: SessionRecord(
-            id: nil, uuid: UUID().uuidString.lowercased(), deviceId: device.id!, kind: .measured, space: options.space.rawValue,
-            configKey: options.configurationKey, configuration: configuration, batch: s.batch, threads: options.threads,
-            repeats: s.repeats, warmup: s.warmup, channels: nb201 ? s.shape.channels : nil, cells: nb201 ? s.shape.cellsPerStage : nil,
-            resolution: nb201 ? s.shape.resolution : nil, events: String(decoding: try JSONEncoder().encode(options.events), as: UTF8.self),
-            energyMode: options.energy.rawValue, host: String(decoding: try JSONEncoder().encode(host), as: UTF8.self),
-            startedAt: Date()))
-
+        let rounds = max(options.rounds, 1)
         let counters = CounterGroups(events: events, kernel: kernel)
-        try database.recordEvents(counters.statuses.map {
-            SessionEventRecord(sessionId: session.id!, event: $0.name, supported: $0.supported, privilege: $0.privilege,
-                               reason: $0.reason, encoding: $0.encoding)
-        })
-        let statuses = try database.events(sessionId: session.id!)
-        let unsupported = Dictionary(uniqueKeysWithValues: statuses.filter { !$0.supported }.map { ($0.event, $0.reason ?? "unsupported") })
+        let session = try sink.openSession(SessionRequest(
+            device: name, host: host, space: options.space.rawValue, configurationKey: options.configurationKey,
+            configuration: ["configKey": options.configurationKey, "samples": "\(options.samples)", "seed": "\(options.seed)",
+                            "shard": options.shard.description, "archsFile": options.architectureFile ?? "",
+                            "unstableCV": "\(s.unstableCV)", "counterScope": "measuring thread (pid 0, cpu −1)"],
+            batch: s.batch, threads: options.threads, repeats: s.repeats, warmup: s.warmup,
+            channels: nb201 ? s.shape.channels : nil, cells: nb201 ? s.shape.cellsPerStage : nil, resolution: nb201 ? s.shape.resolution : nil,
+            events: options.events, energyMode: options.energy.rawValue), events: counters.statuses, rounds: rounds)
+        let unsupported = Dictionary(uniqueKeysWithValues: session.events.filter { !$0.supported }.map { ($0.name, $0.reason ?? "unsupported") })
 
         let plan = try CollectionPlan.make(space: space, samples: options.samples, seed: options.seed, listed: listed, shard: options.shard)
-        let rounds = max(options.rounds, 1)
-        // Progress is this session's own rounds; an architecture complete in another session of
-        // the same configuration (e.g. merged from elsewhere) is not measured again.
-        var done = try database.storedRounds(sessionId: session.id!)
-        for (arch, r) in try database.storedRounds(deviceId: device.id!, configKey: options.configurationKey) where r >= rounds {
-            done[arch] = rounds
-        }
+        var done = session.storedRounds
         let complete = plan.filter { done[$0.planned.string, default: 0] >= rounds }.count
         let continued = plan.filter { (1..<rounds).contains(done[$0.planned.string, default: 0]) }.count
         let references = try CollectionPlan.referenceStrings(of: space)
@@ -170,7 +157,7 @@ public final class Collector {
         roundSettings.repeats = (s.repeats + rounds - 1) / rounds
         let benchmark = LatencyBenchmark(settings: roundSettings, counters: counters.isCounting ? counters : nil,
                                          energyMeter: meter, energyAbsentReason: energyReason)
-        var featuresPath = referencesComplete() ? try writeFeatures(database, name, references) : nil
+        var featuresPath = referencesComplete() ? try writeFeatures(sink, name, references) : nil
         let total = plan.reduce(0) { $0 + max(0, rounds - done[$1.planned.string, default: 0]) }
         var finished = 0
         let start = Stopwatch.now()
@@ -180,91 +167,52 @@ public final class Collector {
                 progress(CollectProgress(done: finished, total: total, current: planned, round: round, rounds: rounds,
                                          etaSeconds: finished == 0 ? nil : elapsed / Double(finished) * Double(total - finished)))
                 let m = try benchmark.measure(space.makeNetwork(architecture, seed: 0))
-                try database.update(sessionId: session.id!, space: options.space.rawValue, architectureString: planned.string,
-                                    architectureIndex: planned.index) { existing in
-                    // Another agent on the same database may have stored this round meanwhile.
-                    guard (existing?.measurement.rounds ?? 0) < round else { return nil }
-                    return try Self.combine(existing, m, planned, requested: options.events, unsupported: unsupported)
-                }
+                try sink.append(Self.round(m, planned, round: round, requested: options.events, unsupported: unsupported), to: session)
                 done[planned.string] = round
                 finished += 1
                 if featuresPath == nil && planned.role == "reference" && referencesComplete() {
-                    featuresPath = try writeFeatures(database, name, references)
+                    featuresPath = try writeFeatures(sink, name, references)
                 }
             }
         }
-        let stored = try database.exportRows(device: name).filter { $0.session == session.uuid }
-        let inPlan = Set(plan.map(\.planned.string))
-        let rows = stored.filter { inPlan.contains($0.arch_string) }
+        let summary = try sink.summary(of: session, architectures: Set(plan.map(\.planned.string)))
         // A source is named only if it measured something: a meter whose every value came out
         // absent (a counter that never moved, say) is reported with the stored reason.
         let energyText: String
-        if let meter, rows.contains(where: { $0.energy_j_per_inference != nil }) {
+        if let meter, summary.energyMeasured {
             energyText = "\(meter.source) (\(meter.domains.joined(separator: " + ")))"
         } else {
-            energyText = "absent: \(rows.lazy.compactMap(\.energy_absent_reason).first ?? energyReason ?? "no source")"
+            energyText = "absent: \(summary.energyAbsentReason ?? energyReason ?? "no source")"
         }
         return CollectSummary(device: name, session: session.uuid, planned: plan.count, alreadyStored: complete,
-                              measured: plan.count - complete, continued: continued, rounds: rounds, unstable: rows.filter(\.unstable).count,
-                              medianCV: rows.compactMap(\.cv).isEmpty ? nil : SampleStatistics(rows.compactMap(\.cv)).median,
-                              events: counters.statuses, energy: energyText, featuresPath: try featuresPath ?? writeFeatures(database, name, references),
+                              measured: plan.count - complete, continued: continued, rounds: rounds, unstable: summary.unstable,
+                              medianCV: summary.coefficientsOfVariation.isEmpty ? nil : SampleStatistics(summary.coefficientsOfVariation).median,
+                              events: counters.statuses, energy: energyText, featuresPath: try featuresPath ?? writeFeatures(sink, name, references),
                               warnings: host.warnings)
     }
 
     /// Writes the device's feature file of this space once all references are stored; nil until then.
-    private func writeFeatures(_ database: ProfileDatabase, _ device: String,
-                               _ references: [(index: Int, string: String)]) throws -> String? {
-        do {
-            let features = try database.features(device: device, space: options.space.rawValue, references: references)
-            return try features.write(toDirectory: options.profilesDirectory, force: options.force)
-        } catch StoreError.incompleteReferences {
-            return nil
-        }
+    private func writeFeatures(_ sink: MeasurementSink, _ device: String, _ references: [(index: Int, string: String)]) throws -> String? {
+        try sink.completeFeatures(device: device, space: options.space.rawValue, references: references)
+            .map { try $0.write(toDirectory: options.profilesDirectory, force: options.force) }
     }
 
-    /// The rows of an architecture after one more round: repetitions appended and statistics
-    /// recomputed over all of them; counters and energy summed over the passes of every round,
-    /// and absent (with the reason) when any round could not measure them.
-    static func combine(_ existing: StoredMeasurement?, _ m: ArchitectureMeasurement, _ planned: PlannedArchitecture,
-                        requested: [String], unsupported: [String: String]) throws -> ArchitectureResult {
-        let previous = try existing?.measurement.repetitionsMs.map { try JSONDecoder().decode([Double].self, from: Data($0.utf8)) } ?? []
-        let repetitions = previous + m.repetitionsMs
-        let st = SampleStatistics(repetitions)
-        let measurement = MeasurementRecord(
-            sessionId: 0, architectureId: 0, role: existing?.measurement.role ?? planned.role, label: .measured,
-            repetitionsMs: String(decoding: try JSONEncoder().encode(repetitions), as: UTF8.self),
-            repetitionCount: repetitions.count, medianMs: st.median, meanMs: st.mean, p10Ms: st.p10, p90Ms: st.p90,
-            madMs: st.medianAbsoluteDeviation, cv: st.coefficientOfVariation, minMs: st.minimum,
-            attempts: max(existing?.measurement.attempts ?? 1, m.attempts), rounds: (existing?.measurement.rounds ?? 0) + 1,
-            unstable: (existing?.measurement.unstable ?? false) || m.unstable, measuredAt: Date())
-        let counters: [CounterValueRecord] = requested.map { event in
-            let old = existing?.counters.first { $0.event == event }
-            if let r = m.counters[event], let v = r.value, old == nil || old?.total != nil {
-                let total = (old?.total ?? 0) + v, passes = (old?.passes ?? 0) + m.countedPasses
-                return CounterValueRecord(measurementId: 0, event: event, perInference: total / Double(passes), total: total,
-                                          passes: passes, timeEnabledNs: (old?.timeEnabledNs ?? 0) + Int64(r.timeEnabledNs),
-                                          timeRunningNs: (old?.timeRunningNs ?? 0) + Int64(r.timeRunningNs),
-                                          scaled: (old?.scaled ?? false) || r.scaled)
+    /// One round of `planned` as the sink takes it: every requested event counted, or absent
+    /// with the reason (unsupported on this host, or never scheduled during the window).
+    static func round(_ m: ArchitectureMeasurement, _ planned: PlannedArchitecture, round: Int, requested: [String],
+                      unsupported: [String: String]) -> RoundMeasurement {
+        var counters: [String: CounterWindow] = [:]
+        for event in requested {
+            if let r = m.counters[event], let v = r.value {
+                counters[event] = .counted(total: v, passes: m.countedPasses, timeEnabledNs: r.timeEnabledNs,
+                                           timeRunningNs: r.timeRunningNs, scaled: r.scaled)
+            } else {
+                counters[event] = .absent(reason: unsupported[event] ?? (m.counters[event] != nil
+                    ? "never scheduled on the PMU during a window (multiplexed out)" : "not counted in this session"))
             }
-            let reason = old?.absentReason ?? unsupported[event] ?? (m.counters[event] != nil
-                ? "never scheduled on the PMU during a window (multiplexed out)" : "not counted in this session")
-            return CounterValueRecord(measurementId: 0, event: event, absentReason: reason)
         }
-        let energy: EnergyRecord
-        switch (m.energy, existing?.energy) {
-        case (.measured(let j, let source, let domains, let windowMs, let passes), let old)
-            where old == nil || old?.joulesPerInference != nil:
-            let oldPasses = old?.passes ?? 0
-            let joules = (old?.joulesPerInference ?? 0) * Double(oldPasses) + j * Double(passes)
-            energy = EnergyRecord(measurementId: 0, joulesPerInference: joules / Double(oldPasses + passes), source: source,
-                                  domains: String(decoding: try JSONEncoder().encode(domains), as: UTF8.self),
-                                  windowMs: (old?.windowMs ?? 0) + windowMs, passes: oldPasses + passes)
-        case (.absent(let reason), let old):
-            energy = EnergyRecord(measurementId: 0, source: "none", absentReason: old?.absentReason ?? reason)
-        case (.measured, let old):
-            energy = EnergyRecord(measurementId: 0, source: "none", absentReason: old?.absentReason ?? "absent in an earlier round")
-        }
-        return ArchitectureResult(architectureString: planned.string, architectureIndex: planned.index,
-                                  measurement: measurement, counters: counters, energy: energy)
+        return RoundMeasurement(architecture: planned.string, index: planned.index, role: planned.role, round: round,
+                                repetitionsMs: m.repetitionsMs, attempts: m.attempts, unstable: m.unstable,
+                                counters: counters, energy: m.energy)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Measurements
 import Autodiff
 import DataFiles
 import SearchSpaces

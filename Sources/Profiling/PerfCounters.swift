@@ -1,5 +1,6 @@
 import CPerfEvent
 import Foundation
+import Measurements
 
 /// A counter event resolved by libpfm4 into a perf_event_attr.
 public struct CounterEvent {
@@ -107,17 +108,6 @@ public struct CounterReading: Equatable, Sendable {
             return CounterReading(value: value, raw: raw, timeEnabledNs: enabled, timeRunningNs: running)
         }
     }
-}
-
-/// Whether an event could be opened on this host, decided once per session.
-public struct EventStatus: Equatable, Sendable {
-    public var name: String
-    public var encoding: String
-    public var supported: Bool
-    /// "user+kernel" or "user" when supported.
-    public var privilege: String?
-    /// Why the event cannot be counted.
-    public var reason: String?
 }
 
 /// The counter groups of one collection session, opened once for the calling thread and

@@ -60,7 +60,6 @@ extension ProfileCommand {
 
         func run() throws {
             var o = CollectOptions()
-            o.databasePath = dbOption.db
             o.space = spaceOption.space
             o.samples = samples
             o.architectureFile = archs
@@ -78,7 +77,8 @@ extension ProfileCommand {
             o.seed = seed
             o.pinnedCPUs = try pin.map(parseCPUList)
             let terminal = standardErrorIsTerminal
-            let summary = try Collector(options: o).run(warn: { printToStandardError("warning: \($0)") }) { p in
+            let collector = Collector(options: o) { try ProfileDatabase(path: dbOption.db) }
+            let summary = try collector.run(warn: { printToStandardError("warning: \($0)") }) { p in
                 guard terminal else { return }
                 let eta = p.etaSeconds.map { String(format: "ETA %d:%02d", Int($0) / 60, Int($0) % 60) } ?? "ETA --:--"
                 FileHandle.standardError.write(Data(

@@ -13,7 +13,7 @@ func scratch() throws -> String {
 /// Every stored measurement with its counter and energy row counts, rounds and repetitions.
 func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy: Int, rounds: Int, repetitions: Int)] {
     let db = try ProfileDatabase(path: path, readOnly: true)
-    return try db.pool.read { d in
+    return try db.writer.read { d in
         try Row.fetchAll(d, sql: """
             SELECT a.archString AS arch, m.rounds AS rounds, m.repetitionCount AS repetitions,
                    (SELECT COUNT(*) FROM counterValue c WHERE c.measurementId = m.id) AS counters,
@@ -119,7 +119,7 @@ func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy:
         #expect(written.isEmpty && !FileManager.default.fileExists(atPath: dir + "/../outside.json"), "a refused collect wrote \(written)")
         // A database of a newer schema is refused and kept as it was.
         let db = try ProfileDatabase(path: "\(dir)/future.sqlite")
-        try db.pool.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v2-future')") }
+        try db.writer.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v2-future')") }
         try expectOneLineError(["devices", "--db", "\(dir)/future.sqlite"], "newer modnas")
         try expectOneLineError(["features", "--db", "\(dir)/future.sqlite", "--device", "x"], "newer modnas")
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/p.sqlite"))

@@ -22,7 +22,7 @@ import Testing
         #expect(ofa.out.contains("Profiles/e2e.ofa.json"))
 
         let store = try ProfileDatabase(path: "\(dir)/p.sqlite", readOnly: true)
-        let spaces = try store.pool.read { db in
+        let spaces = try store.writer.read { db in
             try Row.fetchAll(db, sql: "SELECT a.space, COUNT(*) AS n FROM measurement m JOIN architecture a ON a.id = m.architectureId GROUP BY a.space")
                 .map { ($0["space"] as String, $0["n"] as Int) }
         }

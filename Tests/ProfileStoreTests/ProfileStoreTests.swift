@@ -3,6 +3,7 @@ import DeviceModel
 import Foundation
 import Synchronization
 import GRDB
+import Measurements
 import Testing
 @testable import ProfileStore
 
@@ -24,13 +25,13 @@ struct Fixture {
                                                              startedAt: Date()))
         for (k, s) in strings.enumerated() {
             let m = MeasurementRecord(sessionId: session.id!, architectureId: 0, role: "sample", label: .measured,
-                                      repetitionsMs: "[1,2,3]", repetitionCount: 3, medianMs: Double(k + 1), attempts: 1,
+                                      repetitionCount: 3, medianMs: Double(k + 1), attempts: 1,
                                       unstable: false, measuredAt: Date())
             let counters = [CounterValueRecord(measurementId: 0, event: "task-clock", perInference: 1000, total: 3000,
                                                timeEnabledNs: 10, timeRunningNs: 10, scaled: false),
                             CounterValueRecord(measurementId: 0, event: "cycles", absentReason: "ENOENT")]
             let energy = EnergyRecord(measurementId: 0, source: "none", absentReason: "no source")
-            try db.save(ArchitectureResult(architectureString: s, architectureIndex: k, measurement: m, counters: counters,
+            try db.save(ArchitectureResult(architectureString: s, architectureIndex: k, measurement: m, repetitionsMs: [1, 2, 3], counters: counters,
                                            energy: energy), space: "nb201")
         }
         return session
@@ -42,11 +43,11 @@ struct Fixture {
         let path = try temporaryDirectory() + "/p.sqlite"
         _ = try ProfileDatabase(path: path)
         let again = try ProfileDatabase(path: path)
-        let tables = try again.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        let tables = try again.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
         for t in ["device", "architecture", "session", "measurement", "counterValue", "energy", "sessionEvent"] {
             #expect(tables.contains(t))
         }
-        let journal = try again.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        let journal = try again.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
     }
 
@@ -74,7 +75,7 @@ struct Fixture {
         let path = try temporaryDirectory() + "/p.sqlite"
         let db = try ProfileDatabase(path: path)
         try Fixture.measure(db, device: "h", strings: ["a", "b"])
-        try db.pool.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-future')") }
+        try db.writer.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-future')") }
         #expect(throws: StoreError.newerSchema(path: path, unknownMigrations: ["v99-future"])) { try ProfileDatabase(path: path) }
         let raw = try DatabaseQueue(path: path)
         #expect(try raw.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM measurement") } == 2)
@@ -164,7 +165,7 @@ struct Fixture {
         #expect(try merged.exportRows(device: "host").count == 2)
         // Idempotent once complete, and an older copy never replaces a newer one.
         #expect(try merged.merge(from: dir + "/source.sqlite") == TransferCounts())
-        let counters = try merged.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM counterValue") }
+        let counters = try merged.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM counterValue") }
         #expect(counters == 4)
     }
 
@@ -281,5 +282,72 @@ struct Fixture {
         try host.write(toDirectory: dir, force: true)
         #expect(try DeviceFeatures.load(dir + "/lab_gpu.json") == host)
         try host.write(toDirectory: dir)   // a measured file may be rewritten by its host
+    }
+}
+
+@Suite struct SchemaUpgradeTests {
+    /// A database of the first schema (repetitions as JSON arrays), as the previous modnas wrote it.
+    func firstSchemaDatabase() throws -> String {
+        let path = try temporaryDirectory() + "/v1.sqlite"
+        let queue = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(queue, upTo: "v1")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO device (name, source, createdAt) VALUES ('host', 'measured', '2026-01-01')")
+            try db.execute(sql: "INSERT INTO architecture (space, archIndex, archString) VALUES ('nb201', 7, 'a7')")
+            try db.execute(sql: """
+                INSERT INTO session (uuid, deviceId, kind, space, configKey, configuration, startedAt)
+                VALUES ('u', 1, 'measured', 'nb201', 'k', '{}', '2026-01-01')
+                """)
+            try db.execute(sql: """
+                INSERT INTO measurement (sessionId, architectureId, role, label, repetitionsMs, repetitionCount, medianMs, attempts)
+                VALUES (1, 1, 'sample', 'measured', '[3.5, 1.25, 2.0]', 3, 2.0, 1)
+                """)
+        }
+        return path
+    }
+
+    @Test func upgradeTurnsJSONRepetitionsIntoRows() throws {
+        let path = try firstSchemaDatabase()
+        let store = try ProfileDatabase(path: path)
+        let rows = try store.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT ordinal, ms FROM repetition ORDER BY ordinal").map { ($0[0] as Int, $0[1] as Double) }
+        }
+        #expect(rows.map(\.0) == [0, 1, 2] && rows.map(\.1) == [3.5, 1.25, 2.0])
+        let columns = try store.writer.read { db in try db.columns(in: "measurement").map(\.name) }
+        #expect(!columns.contains("repetitionsMs"))
+        #expect(try store.exportRows(device: "host").first?.repetitions == 3)
+    }
+
+    /// A read command on a writable file of the older schema upgrades it and reads it.
+    @Test func readOnlyOpeningUpgradesAWritableOlderFile() throws {
+        let path = try firstSchemaDatabase()
+        let store = try ProfileDatabase(path: path, readOnly: true)
+        #expect(try store.exportRows(device: "host").map(\.median_ms) == [2.0])
+    }
+
+    /// The store on an in-memory writer: what tests of the sink use.
+    @Test func inMemoryStoreTakesRoundsThroughTheSink() throws {
+        let store = try ProfileDatabase(writer: DatabaseQueue())
+        let host = HostFingerprint(hostname: "h", cpuModel: "x", cpuFlags: [], logicalCPUs: 1, allowedCPUs: [0], frequencyGovernor: nil,
+                                   turbo: nil, loadAverage: [0, 0, 0], memoryBytes: nil, kernel: "6", virtualization: "none",
+                                   openBLASCore: "Haswell", openBLASCoreOrigin: "test", openBLASThreads: 1, unreadable: [:], warnings: [])
+        let request = SessionRequest(device: "mem", host: host, space: "nb201", configurationKey: "k", configuration: [:], batch: 1,
+                                     threads: 1, repeats: 4, warmup: 0, channels: 16, cells: 5, resolution: 32, events: ["cycles"],
+                                     energyMode: "off")
+        let events = [EventStatus(name: "cycles", encoding: "cycles", supported: true, privilege: "user")]
+        let session = try store.openSession(request, events: events, rounds: 2)
+        func round(_ k: Int, _ reps: [Double], cycles: Double) -> RoundMeasurement {
+            RoundMeasurement(architecture: "a", index: 1, role: "sample", round: k, repetitionsMs: reps, attempts: 1, unstable: false,
+                             counters: ["cycles": .counted(total: cycles, passes: 2, timeEnabledNs: 5, timeRunningNs: 5, scaled: false)],
+                             energy: .absent(reason: "off"))
+        }
+        #expect(try store.append(round(1, [4, 2], cycles: 100), to: session))
+        #expect(try !store.append(round(1, [9, 9], cycles: 1), to: session), "a round stored twice")
+        #expect(try store.append(round(2, [1, 3], cycles: 300), to: session))
+        let row = try #require(try store.exportRows(device: "mem").first)
+        // Statistics over all four repetitions; the counter summed over both windows (4 passes).
+        #expect(row.repetitions == 4 && row.median_ms == 2.5)
+        #expect(row.counters["cycles"] == 100.0)
+        #expect(try store.openSession(request, events: events, rounds: 2).storedRounds == ["a": 2])
     }
 }

@@ -1,6 +1,8 @@
 import CPerfEvent
 import DeviceModel
 import Foundation
+import GRDB
+import Measurements
 import Testing
 @testable import ProfileStore
 @testable import Profiling
@@ -292,7 +294,6 @@ func write(_ text: String, to path: String) throws {
     @Test func aStoredSingleRepetitionLeavesCVAndMADAbsent() throws {
         let dir = try scratchDirectory()
         var o = CollectOptions()
-        o.databasePath = dir + "/p.sqlite"
         o.profilesDirectory = dir + "/Profiles"
         o.device = "one_rep"
         o.samples = 0
@@ -301,8 +302,10 @@ func write(_ text: String, to path: String) throws {
         o.energy = .off
         o.settings = MeasurementSettings(repeats: 1, warmup: 0, batch: 1, shape: NB201NetworkShape(channels: 4, cellsPerStage: 1, resolution: 8),
                                          unstableCV: 0.1)
-        _ = try Collector(options: o).run()
-        let rows = try ProfileDatabase(path: o.databasePath, readOnly: true).exportRows(device: "one_rep")
+        // The store as the collector's sink, in memory.
+        let store = try ProfileDatabase(writer: DatabaseQueue())
+        _ = try Collector(options: o) { store }.run()
+        let rows = try store.exportRows(device: "one_rep")
         #expect(rows.count == 10 && rows.allSatisfy { $0.cv == nil && $0.mad_ms == nil && $0.median_ms > 0 })
     }
 }

@@ -181,9 +181,9 @@ import SearchSpaces
             let session = try db.session(matching: SessionRecord(uuid: UUID().uuidString, deviceId: d.id!, kind: .measured, space: "nb201",
                                                                  configKey: "k", configuration: "{}", startedAt: Date()))
             for a in references.map({ index[$0] }) + samples.prefix(count - references.count) {
-                let m = MeasurementRecord(sessionId: session.id!, architectureId: 0, role: "sample", label: .measured, repetitionsMs: "[1]",
+                let m = MeasurementRecord(sessionId: session.id!, architectureId: 0, role: "sample", label: .measured,
                                           repetitionCount: 1, medianMs: latency(a), attempts: 1, unstable: false, measuredAt: Date())
-                try db.save(ArchitectureResult(architectureString: a.string, architectureIndex: index.index(of: a), measurement: m,
+                try db.save(ArchitectureResult(architectureString: a.string, architectureIndex: index.index(of: a), measurement: m, repetitionsMs: [1],
                                                counters: [], energy: nil), space: "nb201")
             }
             return DeviceFeatures(device: device, source: .measured, referenceArchIndices: references,

@@ -1,0 +1,104 @@
+import DeviceModel
+import Foundation
+import GRDB
+import Measurements
+
+/// The store as the profiler's sink: sessions, rounds combined into measurement rows, features.
+extension ProfileDatabase: MeasurementSink {
+    public func openSession(_ r: SessionRequest, events: [EventStatus], rounds: Int) throws -> MeasurementSession {
+        let device = try upsertDevice(name: r.device, source: .measured, fingerprint: r.host)
+        let session = try self.session(matching: SessionRecord(
+            id: nil, uuid: UUID().uuidString.lowercased(), deviceId: device.id!, kind: .measured, space: r.space,
+            configKey: r.configurationKey, configuration: try Self.json(r.configuration), batch: r.batch, threads: r.threads,
+            repeats: r.repeats, warmup: r.warmup, channels: r.channels, cells: r.cells, resolution: r.resolution,
+            events: try Self.json(r.events), energyMode: r.energyMode, host: try Self.json(r.host), startedAt: Date()))
+        try recordEvents(events.map {
+            SessionEventRecord(sessionId: session.id!, event: $0.name, supported: $0.supported, privilege: $0.privilege,
+                               reason: $0.reason, encoding: $0.encoding)
+        })
+        let stored = try self.events(sessionId: session.id!).map {
+            EventStatus(name: $0.event, encoding: $0.encoding ?? $0.event, supported: $0.supported, privilege: $0.privilege, reason: $0.reason)
+        }
+        // Progress is the session's own rounds; an architecture complete in another session of
+        // the same configuration (e.g. merged from elsewhere) is not measured again.
+        var done = try storedRounds(sessionId: session.id!)
+        for (arch, n) in try storedRounds(deviceId: device.id!, configKey: r.configurationKey) where n >= rounds { done[arch] = rounds }
+        return MeasurementSession(id: session.id!, uuid: session.uuid, space: r.space, storedRounds: done, events: stored)
+    }
+
+    @discardableResult
+    public func append(_ round: RoundMeasurement, to session: MeasurementSession) throws -> Bool {
+        var appended = false
+        try update(sessionId: session.id, space: session.space, architectureString: round.architecture, architectureIndex: round.index) { existing in
+            // Another agent on the same database may have stored this round meanwhile.
+            guard (existing?.measurement.rounds ?? 0) < round.round else { return nil }
+            appended = true
+            return Self.combine(existing, round)
+        }
+        return appended
+    }
+
+    public func completeFeatures(device: String, space: String, references: [(index: Int, string: String)]) throws -> DeviceFeatures? {
+        do { return try features(device: device, space: space, references: references) } catch StoreError.incompleteReferences {
+            return nil
+        }
+    }
+
+    public func summary(of session: MeasurementSession, architectures: Set<String>) throws -> SessionSummary {
+        try writer.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT a.archString, m.unstable, m.cv, e.joulesPerInference, e.absentReason
+                FROM measurement m JOIN architecture a ON a.id = m.architectureId LEFT JOIN energy e ON e.measurementId = m.id
+                WHERE m.sessionId = ? ORDER BY a.archIndex, a.archString
+                """, arguments: [session.id]).filter { architectures.contains($0["archString"]) }
+            return SessionSummary(unstable: rows.filter { $0["unstable"] as Bool }.count,
+                                  coefficientsOfVariation: rows.compactMap { $0["cv"] as Double? },
+                                  energyMeasured: rows.contains { ($0["joulesPerInference"] as Double?) != nil },
+                                  energyAbsentReason: rows.lazy.compactMap { $0["absentReason"] as String? }.first)
+        }
+    }
+
+    /// The rows of an architecture after one more round: repetitions appended and statistics
+    /// recomputed over all of them; counters and energy summed over the passes of every round,
+    /// and absent (with the reason) when any round could not measure them.
+    static func combine(_ existing: StoredMeasurement?, _ m: RoundMeasurement) -> ArchitectureResult {
+        let repetitions = (existing?.repetitionsMs ?? []) + m.repetitionsMs
+        let st = SampleStatistics(repetitions)
+        let measurement = MeasurementRecord(
+            sessionId: 0, architectureId: 0, role: existing?.measurement.role ?? m.role, label: .measured,
+            repetitionCount: repetitions.count, medianMs: st.median, meanMs: st.mean, p10Ms: st.p10, p90Ms: st.p90,
+            madMs: st.medianAbsoluteDeviation, cv: st.coefficientOfVariation, minMs: st.minimum,
+            attempts: max(existing?.measurement.attempts ?? 1, m.attempts), rounds: (existing?.measurement.rounds ?? 0) + 1,
+            unstable: (existing?.measurement.unstable ?? false) || m.unstable, measuredAt: Date())
+        let counters: [CounterValueRecord] = m.counters.keys.sorted().map { event in
+            let old = existing?.counters.first { $0.event == event }
+            switch m.counters[event]! {
+            case .counted(let total, let passes, let enabled, let running, let scaled) where old == nil || old?.total != nil:
+                let sum = (old?.total ?? 0) + total, allPasses = (old?.passes ?? 0) + passes
+                return CounterValueRecord(measurementId: 0, event: event, perInference: sum / Double(allPasses), total: sum,
+                                          passes: allPasses, timeEnabledNs: (old?.timeEnabledNs ?? 0) + Int64(enabled),
+                                          timeRunningNs: (old?.timeRunningNs ?? 0) + Int64(running), scaled: (old?.scaled ?? false) || scaled)
+            case .counted:
+                return CounterValueRecord(measurementId: 0, event: event, absentReason: old?.absentReason ?? "absent in an earlier round")
+            case .absent(let reason):
+                return CounterValueRecord(measurementId: 0, event: event, absentReason: old?.absentReason ?? reason)
+            }
+        }
+        let energy: EnergyRecord
+        switch (m.energy, existing?.energy) {
+        case (.measured(let j, let source, let domains, let windowMs, let passes), let old)
+            where old == nil || old?.joulesPerInference != nil:
+            let oldPasses = old?.passes ?? 0
+            let joules = (old?.joulesPerInference ?? 0) * Double(oldPasses) + j * Double(passes)
+            energy = EnergyRecord(measurementId: 0, joulesPerInference: joules / Double(oldPasses + passes), source: source,
+                                  domains: (try? Self.json(domains)) ?? domains.joined(separator: ","),
+                                  windowMs: (old?.windowMs ?? 0) + windowMs, passes: oldPasses + passes)
+        case (.absent(let reason), let old):
+            energy = EnergyRecord(measurementId: 0, source: "none", absentReason: old?.absentReason ?? reason)
+        case (.measured, let old):
+            energy = EnergyRecord(measurementId: 0, source: "none", absentReason: old?.absentReason ?? "absent in an earlier round")
+        }
+        return ArchitectureResult(architectureString: m.architecture, architectureIndex: m.index, measurement: measurement,
+                                  repetitionsMs: repetitions, counters: counters, energy: energy)
+    }
+}
