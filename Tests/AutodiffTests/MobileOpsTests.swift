@@ -26,11 +26,14 @@ import Testing
     }
 
     /// Depthwise convolution equals a dense convolution whose weight is zero off the diagonal.
-    @Test(arguments: [(3, 1), (3, 2), (5, 1), (5, 2), (7, 1), (7, 2)])
-    func depthwiseConvolutionMatchesBlockDiagonalConvolution(kernel: Int, stride: Int) {
+    /// Planes small (every column a border column) and wide (eight-column chunks, their
+    /// remainders and both borders), odd and even sides, strides 1, 2 and 3.
+    @Test(arguments: [(3, 1), (3, 2), (5, 1), (5, 2), (7, 1), (7, 2), (3, 3), (5, 3)], [(11, 10), (29, 38), (7, 3)])
+    func depthwiseConvolutionMatchesBlockDiagonalConvolution(filter: (kernel: Int, stride: Int), side: (Int, Int)) {
+        let (kernel, stride) = filter
         var rng = SeededGenerator(seed: 5)
         let c = 4
-        let x = Tensor.uniform(shape: [2, c, 11, 10], low: -1, high: 1, using: &rng)
+        let x = Tensor.uniform(shape: [2, c, side.0, side.1], low: -1, high: 1, using: &rng)
         let w = Tensor.uniform(shape: [c, 1, kernel, kernel], low: -1, high: 1, using: &rng)
         let b = Tensor.uniform(shape: [c], low: -1, high: 1, using: &rng)
         var dense = Tensor(zeros: [c, c, kernel, kernel])
