@@ -1,3 +1,5 @@
+import SearchSpaces
+
 /// A device description that cannot be used, with what to do about it.
 public enum DeviceModelError: Error, CustomStringConvertible, Equatable {
     case badFeatureFile(path: String, reason: String)
@@ -14,7 +16,8 @@ public enum DeviceModelError: Error, CustomStringConvertible, Equatable {
         case .badDeviceName(let name):
             return "device name \(String(reflecting: name)) is not a name: use \(DeviceName.rule)"
         case .wrongSpace(let device, let expected, let found):
-            return "device features of '\(device)' are for space '\(found)', this model is for '\(expected)'; use the device's <device>.\(expected) features"
+            let file = SpaceName(rawValue: expected).map { DeviceFeatures.fileName(device: device, space: $0) } ?? "\(device).\(expected).json"
+            return "device features of '\(device)' are for space '\(found)', this model is for '\(expected)'; use the device's \(file)"
         case .wrongFeatureLength(let device, let expected, let found):
             return "device features of '\(device)' have \(found) values, the model needs \(expected) (one per reference architecture)"
         case .badLatency(let device, let reason):
