@@ -98,6 +98,16 @@ extension SearchSpace {
     /// Number of choices summed over the decisions (the width of the relaxed input).
     public var choiceCount: Int { decisions.reduce(0) { $0 + $1.choices.count } }
 
+    /// A relaxed architecture strictly inside the simplex of every decision: random
+    /// probabilities, each at least `floor` before normalising (finite differences stay inside).
+    public func randomRelaxation(using rng: inout SeededGenerator, floor: Float = 0.2) -> [Float] {
+        decisions.flatMap { d in
+            let raw = (0..<d.choices.count).map { _ in floor + rng.nextUniform() }
+            let total = raw.reduce(0, +)
+            return raw.map { $0 / total }
+        }
+    }
+
     /// The one-hot of every decision, concatenated in decision order.
     public func decisionOneHot(_ architecture: Architecture) -> [Float] {
         var v = [Float](repeating: 0, count: choiceCount)

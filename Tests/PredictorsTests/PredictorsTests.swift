@@ -224,3 +224,49 @@ func quickConfiguration() -> TrainingConfiguration {
         #expect { try meta.objective(device: features) } throws: { "\($0)".contains("finite milliseconds") }
     }
 }
+
+@Suite struct OFAAccuracyPredictorTests {
+    /// All 5,000 rows of the shared table against the outputs the authors' predictor gives.
+    @Test func reproducesTheShippedOutputsOnEveryTableRow() throws {
+        let predictor = try OFAAccuracyPredictor.shipped()
+        let archs = try OFASpace.shippedArchitectures()
+        let table = try CSVTable(contentsOf: ShippedData.path("Devices/ofa/accuracy_predictor_outputs.csv"))
+        let expected = try table.numericColumn("predicted_top1")
+        #expect(try table.numericColumn("arch_index") == (0..<5_000).map(Double.init))
+        let got = predictor.topOne(archs)
+        let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(got.count == 5_000 && worst <= 1e-5, "largest difference \(worst)")
+    }
+
+    /// The gradient in the relaxed encoding (depth probabilities included) matches finite differences.
+    @Test func isDifferentiableInTheRelaxedEncoding() throws {
+        let predictor = try OFAAccuracyPredictor.shipped()
+        let space = OFASpace()
+        var rng = SeededGenerator(seed: 3)
+        let p = space.randomRelaxation(using: &rng)
+        func accuracy(_ v: [Float], tape: Bool) -> Variable {
+            let x = Variable(Tensor(shape: [v.count], scalars: v), requiresGrad: tape)
+            return predictor.topOne(reshape(space.relaxedEncoding(x), to: [1, v.count]))
+        }
+        let x = Variable(Tensor(shape: [p.count], scalars: p), requiresGrad: true)
+        predictor.topOne(reshape(space.relaxedEncoding(x), to: [1, p.count])).backward()
+        let gradient = try #require(x.grad)
+        let scale = gradient.scalars.map(abs).max()!
+        for i in stride(from: 0, to: p.count, by: 7) {
+            var plus = p, minus = p
+            plus[i] += 1e-3
+            minus[i] -= 1e-3
+            let numeric = (Double(accuracy(plus, tape: false).value.scalars[0]) - Double(accuracy(minus, tape: false).value.scalars[0])) / 2e-3
+            #expect(abs(numeric - Double(gradient.scalars[i])) < 0.05 * Double(scale) + 1e-4, "entry \(i): \(gradient.scalars[i]) vs \(numeric)")
+        }
+    }
+
+    @Test func aDamagedFileIsOneLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ofa-acc-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data(#"{"format": "ofa-accuracy-predictor", "layers": [{"weight": [[1]], "bias": [0]}]}"#.utf8).write(to: URL(fileURLWithPath: dir + "/p.json"))
+        do { _ = try OFAAccuracyPredictor(path: dir + "/p.json"); Issue.record("accepted") } catch {
+            #expect("\(error)".contains("1 layers") && !"\(error)".contains("\n"), "\(error)")
+        }
+    }
+}

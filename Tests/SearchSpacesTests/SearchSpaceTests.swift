@@ -121,11 +121,7 @@ import Testing
     @Test func relaxedEncodingGradient() {
         let space = OFASpace()
         var rng = SeededGenerator(seed: 4)
-        var p = [Float]()
-        for d in space.decisions {
-            let raw = (0..<d.choices.count).map { _ in 0.2 + rng.nextUniform() }
-            p += raw.map { $0 / raw.reduce(0, +) }
-        }
+        let p = space.randomRelaxation(using: &rng)
         let x = Variable(Tensor(shape: [space.choiceCount], scalars: p), requiresGrad: true)
         let seed = Tensor.uniform(shape: [space.encodingWidth], low: -1, high: 1, using: &rng)
         space.relaxedEncoding(x).backward(seed: seed)

@@ -1,0 +1,90 @@
+import Autodiff
+import DataFiles
+import Foundation
+import SearchSpaces
+
+/// Once-for-All's ImageNet top-1 accuracy predictor for its MobileNetV3 space (Cai et al., ICLR
+/// 2020; weights from the authors' `acc_predictor.pth`, shipped as `Devices/ofa/accuracy_predictor.json.gz`):
+/// an MLP 128 → 400 → 400 → 400 → 1 with ReLU between layers. Its numbers are estimates of a
+/// benchmark predictor, never measurements: they are labelled `OFAAccuracyPredictor.label`.
+///
+/// Its input, for each of the 20 slots a one-hot of the kernel size at 3·slot and of the expand
+/// ratio at 60 + 3·slot (zeros for a skipped slot), then a one-hot of (r − 112) div 16 at
+/// 120 + bucket, is a linear map of `OFASpace`'s encoding, so the predictor is differentiable
+/// in the relaxed encoding too.
+public struct OFAAccuracyPredictor: Sendable {
+    public static let label = "ImageNet top-1, OFA accuracy predictor"
+    public static let shippedFile = "Devices/ofa/accuracy_predictor.json.gz"
+    static let widths = [128, 400, 400, 400, 1]
+
+    struct File: Decodable {
+        struct Layer: Decodable {
+            var weight: [[Float]]
+            var bias: [Float]
+        }
+        var format: String
+        var layers: [Layer]
+    }
+
+    /// Weights [out, in] and biases [out] of each layer.
+    let layers: [(weight: Tensor, bias: Tensor)]
+    /// OFASpace encoding [choiceCount] → predictor input [128].
+    let inputMap: Tensor
+
+    /// Reads and checks the predictor at `path`: format, 4 layers of the widths above, finite weights.
+    public init(path: String) throws {
+        let file: File
+        do { file = try JSONDecoder().decode(File.self, from: Data(try GzipFile.readText(path).utf8)) } catch let error as DataFileError {
+            throw error
+        } catch {
+            throw DataFileError.corrupt(path: path, reason: "not an OFA accuracy predictor file: \(DecodingProblem(error))")
+        }
+        guard file.format == "ofa-accuracy-predictor", file.layers.count == Self.widths.count - 1 else {
+            throw DataFileError.corrupt(path: path, reason: "format '\(file.format)' with \(file.layers.count) layers, expected ofa-accuracy-predictor with 4")
+        }
+        layers = try file.layers.enumerated().map { k, layer in
+            let (inputs, outputs) = (Self.widths[k], Self.widths[k + 1])
+            guard layer.weight.count == outputs, layer.weight.allSatisfy({ $0.count == inputs }), layer.bias.count == outputs,
+                  layer.weight.joined().allSatisfy(\.isFinite), layer.bias.allSatisfy(\.isFinite) else {
+                throw DataFileError.corrupt(path: path, reason: "layer \(k) is not \(outputs) × \(inputs) finite weights with \(outputs) biases")
+            }
+            return (Tensor(shape: [outputs, inputs], scalars: Array(layer.weight.joined())), Tensor(shape: [outputs], scalars: layer.bias))
+        }
+        inputMap = Self.inputMap()
+    }
+
+    /// The shipped predictor.
+    public static func shipped() throws -> OFAAccuracyPredictor { try OFAAccuracyPredictor(path: ShippedData.path(shippedFile)) }
+
+    /// The 0/1 matrix from OFASpace's encoding (kernel and expand parts pass through; each
+    /// resolution choice goes to its bucket; depths feed nothing) to the predictor's input.
+    static func inputMap() -> Tensor {
+        let space = OFASpace()
+        let slots = OFAArchitecture.slotCount, resolutionsAt = space.choiceCount - OFAArchitecture.resolutionChoices.count
+        var map = Tensor(zeros: [space.choiceCount, widths[0]])
+        for i in 0..<(6 * slots) { map.scalars[i * widths[0] + i] = 1 }
+        for (k, r) in OFAArchitecture.resolutionChoices.enumerated() {
+            map.scalars[(resolutionsAt + k) * widths[0] + 120 + (r - 112) / 16] = 1
+        }
+        return map
+    }
+
+    /// Predicted top-1 (a fraction) of OFASpace encodings [n, choiceCount], taped.
+    public func topOne(_ encodings: Variable) -> Variable {
+        var h = matmul(encodings, Variable(inputMap))
+        for (k, layer) in layers.enumerated() {
+            h = linear(h, weight: Variable(layer.weight), bias: Variable(layer.bias))
+            if k < layers.count - 1 { h = relu(h) }
+        }
+        return h
+    }
+
+    /// Predicted top-1 (a fraction) of each architecture.
+    public func topOne(_ architectures: [OFAArchitecture]) -> [Double] {
+        guard !architectures.isEmpty else { return [] }
+        let space = OFASpace()
+        let rows = Tensor(shape: [architectures.count, space.choiceCount], scalars: architectures.flatMap(space.oneHotEncoding))
+        return withoutTape { topOne(Variable(rows)).value.scalars.map(Double.init) }
+    }
+
+}
