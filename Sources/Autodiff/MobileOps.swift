@@ -169,49 +169,40 @@ public func depthwiseMultiplyAccumulates(batch: Int, channels: Int, outHeight: I
     batch * channels * outHeight * outWidth * kernel * kernel
 }
 
-/// h-sigmoid: ReLU6(x + 3) / 6.
-public func hardSigmoid(_ x: Tensor) -> Tensor {
+/// `value` applied to every element.
+@inline(__always)
+private func elementwise(_ x: Tensor, _ value: (Float) -> Float) -> Tensor {
     Tensor(shape: x.shape) { out in
         x.scalars.withUnsafeBufferPointer { p in
-            for i in p.indices { out[i] = min(max(p[i] + 3, 0), 6) / 6 }
+            for i in p.indices { out[i] = value(p[i]) }
         }
     }
 }
+
+/// A taped elementwise op: `forward` on the value, ∂y/∂x = `slope` at each input backward.
+private func elementwise(_ x: Variable, forward: (Tensor) -> Tensor, slope: @escaping (Float) -> Float) -> Variable {
+    let xv = x.value
+    return .result(forward(xv), parents: [x]) { dy in
+        var dx = dy
+        for i in 0..<dx.count { dx.scalars[i] *= slope(xv.scalars[i]) }
+        return [dx]
+    }
+}
+
+/// h-sigmoid: ReLU6(x + 3) / 6.
+public func hardSigmoid(_ x: Tensor) -> Tensor { elementwise(x) { min(max($0 + 3, 0), 6) / 6 } }
 
 /// Taped h-sigmoid; its slope is 1/6 on (−3, 3) and 0 outside.
 public func hardSigmoid(_ x: Variable) -> Variable {
-    let xv = x.value
-    return .result(hardSigmoid(xv), parents: [x]) { dy in
-        var dx = dy
-        for i in 0..<dx.count {
-            let v = xv.scalars[i]
-            dx.scalars[i] = v > -3 && v < 3 ? dx.scalars[i] / 6 : 0
-        }
-        return [dx]
-    }
+    elementwise(x, forward: hardSigmoid, slope: { $0 > -3 && $0 < 3 ? 1 / 6 : 0 })
 }
 
 /// h-swish: x · ReLU6(x + 3) / 6.
-public func hardSwish(_ x: Tensor) -> Tensor {
-    Tensor(shape: x.shape) { out in
-        x.scalars.withUnsafeBufferPointer { p in
-            for i in p.indices { out[i] = p[i] * min(max(p[i] + 3, 0), 6) / 6 }
-        }
-    }
-}
+public func hardSwish(_ x: Tensor) -> Tensor { elementwise(x) { $0 * min(max($0 + 3, 0), 6) / 6 } }
 
 /// Taped h-swish; its slope is 0 below −3, (2x + 3)/6 on (−3, 3) and 1 above 3.
 public func hardSwish(_ x: Variable) -> Variable {
-    let xv = x.value
-    return .result(hardSwish(xv), parents: [x]) { dy in
-        var dx = dy
-        for i in 0..<dx.count {
-            let v = xv.scalars[i]
-            let slope: Float = v <= -3 ? 0 : (v >= 3 ? 1 : (2 * v + 3) / 6)
-            dx.scalars[i] *= slope
-        }
-        return [dx]
-    }
+    elementwise(x, forward: hardSwish, slope: { $0 <= -3 ? 0 : ($0 >= 3 ? 1 : (2 * $0 + 3) / 6) })
 }
 
 /// x [N, C, H, W] with channel c of image n multiplied by s[n, c] (s is [N, C]).

@@ -77,7 +77,7 @@ extension ProfileDatabase {
 
 /// The space's table columns of the architecture `string` (empty when it does not parse).
 func architectureColumns<S: SearchSpace>(_ space: S, _ string: String) -> [String: String] {
-    guard let a = try? space.parse(string) else { return [:] }
+    guard !space.tableColumns.isEmpty, let a = try? space.parse(string) else { return [:] }
     return Dictionary(uniqueKeysWithValues: zip(space.tableColumns, space.tableValues(of: a)))
 }
 

@@ -30,7 +30,7 @@ public struct CollectOptions: Sendable {
     public init() {}
 
     /// The space measured: NB201 at `settings.shape`, or another space with its fixed shape.
-    public var searchSpace: any SearchSpace { space == .nb201 ? NB201Space(shape: settings.shape) : space.space }
+    public var searchSpace: any SearchSpace { space.searchSpace(nb201Shape: settings.shape) }
 
     /// What makes two runs measure the same thing: resume and session matching use it. The
     /// sample count, seed, shard and list file only choose *which* architectures, so they are not part of it.

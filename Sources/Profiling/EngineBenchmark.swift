@@ -58,9 +58,7 @@ public struct EngineBenchmark {
     public init(configuration: Configuration = .init()) { self.configuration = configuration }
 
     /// The space measured: NB201 at `configuration.shape`, or another space with its fixed shape.
-    var searchSpace: any SearchSpace {
-        configuration.space == .nb201 ? NB201Space(shape: configuration.shape) : configuration.space.space
-    }
+    var searchSpace: any SearchSpace { configuration.space.searchSpace(nb201Shape: configuration.shape) }
 
     /// Runs the whole benchmark. Samples are taken round-robin: each round times one sgemm and one
     /// forward pass of every network, so drift in a shared machine's speed affects all alike.

@@ -229,17 +229,29 @@ public struct OFASpace: SearchSpace {
     /// the resolution uniform over the table's 25).
     public func sample(count: Int, seed: UInt64) -> [OFAArchitecture] {
         var rng = SeededGenerator(seed: seed)
+        let counts = decisions.map { UInt64($0.choices.count) }
         var seen = Set<OFAArchitecture>(), result: [OFAArchitecture] = []
         while result.count < max(count, 0) {
-            let choices = decisions.map { Int(rng.next() % UInt64($0.choices.count)) }
+            let choices = counts.map { Int(rng.next() % $0) }
             let a = architecture(choices: choices)
             if seen.insert(a).inserted { result.append(a) }
         }
         return result
     }
 
-    /// The shipped table's architectures by row (`arch_index`).
-    public static func shippedArchitectures() throws -> [OFAArchitecture] {
+    /// The shipped table's architectures by row (`arch_index`), read once per process: plans,
+    /// references and indexers all look into it.
+    public static func shippedArchitectures() throws -> [OFAArchitecture] { try cachedArchitectures.get() }
+
+    private static let cachedArchitectures = Result { try readShippedArchitectures() }
+    /// The first table row of each architecture (a few rows could differ only in skipped slots).
+    private static let shippedRows = Result {
+        var rows: [OFAArchitecture: Int] = [:]
+        for (row, a) in try cachedArchitectures.get().enumerated() where rows[a] == nil { rows[a] = row }
+        return rows
+    }
+
+    private static func readShippedArchitectures() throws -> [OFAArchitecture] {
         let table = try CSVTable(contentsOf: ShippedData.path(shippedTable))
         let indices = try table.column("arch_index")
         guard indices.count == tableSize else { throw DataFileError.wrongRowCount(path: table.path, expected: tableSize, found: indices.count) }
@@ -262,11 +274,9 @@ public struct OFASpace: SearchSpace {
         }
     }
 
-    /// The first table row of each architecture (a few rows differ only in skipped slots).
     public func tableIndexer() throws -> (OFAArchitecture) -> Int? {
-        var index: [OFAArchitecture: Int] = [:]
-        for (row, a) in try Self.shippedArchitectures().enumerated() where index[a] == nil { index[a] = row }
-        return { index[$0] }
+        let rows = try Self.shippedRows.get()
+        return { rows[$0] }
     }
 
     /// The network's layout: the fixed parts (see the type) around the architecture's layers.
@@ -303,11 +313,7 @@ public struct OFASpace: SearchSpace {
     /// Rows from the shared table's `ks, e, d, r` columns when the table has them, otherwise
     /// from `arch_string`.
     public func architectures(in table: CSVTable) throws -> [OFAArchitecture] {
-        guard tableColumns.allSatisfy(table.header.contains) else {
-            return try table.column("arch_string").enumerated().map { row, text in
-                do { return try parse(text) } catch { throw DataFileError.badRow(path: table.path, line: row + 2, reason: "\(error)") }
-            }
-        }
+        guard tableColumns.allSatisfy(table.header.contains) else { return try architectures(inStringColumnOf: table) }
         let columns = try tableColumns.map(table.column)
         return try (0..<table.rows.count).map { row in
             do {

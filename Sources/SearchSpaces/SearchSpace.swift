@@ -87,7 +87,10 @@ extension SearchSpace {
     public var tableColumns: [String] { [] }
     public func tableValues(of architecture: Architecture) -> [String] { [] }
 
-    public func architectures(in table: CSVTable) throws -> [Architecture] {
+    public func architectures(in table: CSVTable) throws -> [Architecture] { try architectures(inStringColumnOf: table) }
+
+    /// The architectures of a table's `arch_string` column; a bad row is named by its line.
+    public func architectures(inStringColumnOf table: CSVTable) throws -> [Architecture] {
         try table.column("arch_string").enumerated().map { row, text in
             do { return try parse(text) } catch {
                 throw DataFileError.badRow(path: table.path, line: row + 2, reason: "\(error)")
@@ -132,6 +135,11 @@ public enum SpaceName: String, CaseIterable, Codable, Sendable, CustomStringConv
         case .nb201: return NB201Space()
         case .ofa: return OFASpace()
         }
+    }
+
+    /// The space, with NB201 built at `nb201Shape` (other spaces fix their own shape).
+    public func searchSpace(nb201Shape: NB201NetworkShape) -> any SearchSpace {
+        self == .nb201 ? NB201Space(shape: nb201Shape) : space
     }
 
     /// What the space is, for help texts and tables.
