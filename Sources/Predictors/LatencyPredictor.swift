@@ -26,11 +26,12 @@ public final class LatencyPredictor {
             guard let device else {
                 throw PredictorError.badLatency(device: "?", reason: "a meta predictor needs --device-features")
             }
+            // The space first: features of another space also have other references.
+            let normalised = try input ?? DeviceInput(device, space: file.space, length: file.referenceArchIndices.count)
             guard device.referenceArchIndices == file.referenceArchIndices else {
                 throw PredictorError.wrongReferences(device: device.device, predictor: file.referenceArchIndices, features: device.referenceArchIndices)
             }
-            return LatencyObjective(ensemble: file.ensemble,
-                                    device: try input ?? DeviceInput(device, space: file.space, length: file.referenceArchIndices.count))
+            return LatencyObjective(ensemble: file.ensemble, device: normalised)
         }
     }
 }

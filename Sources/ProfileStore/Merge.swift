@@ -11,7 +11,8 @@ extension ProfileDatabase {
         if Self.sameFile(inputPath, path) {
             throw StoreError.mergeIntoItself(path: inputPath)
         }
-        // Validates the input (schema, application) without modifying it.
+        // Validates the input (schema, application); an input of an older schema is upgraded in
+        // place first (every row kept), so that both share the tables merged below.
         let input = try ProfileDatabase(path: inputPath, readOnly: true)
         let incomingDevices = try input.writer.read { db in try DeviceRecord.fetchAll(db) }
         for device in incomingDevices {

@@ -29,7 +29,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .notAProfileDatabase(let path):
             return "\(path) is an SQLite database but not a modnas profile database; choose another --db path"
         case .schemaMismatch(let path):
-            return "\(path) has an older schema; open it once with this modnas (e.g. modnas-profile devices --db \(path)) to upgrade it, then merge"
+            return "\(path) has an older schema and cannot be upgraded where it is; copy it to writable storage and open it once with this modnas (e.g. modnas-profile devices --db COPY) to upgrade it"
         case .unknownDevice(let name, let known):
             return "no device '\(name)' in the database (devices: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
         case .incompleteReferences(let device, let missing):

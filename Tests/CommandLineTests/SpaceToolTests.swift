@@ -58,6 +58,11 @@ import Testing
         #expect(unknown.status != 0 && unknown.err.contains("mobilenet"), "\(unknown.err)")
         let search = try runTool("modnas", ["search", "--space", "ofa"])
         #expect(search.status != 0 && search.err.contains("--space nb201 so far"), "\(search.err)")
+        // OFA features given to the NB201 meta predictor name the space, not the references.
+        let predict = try runTool("modnas-predict", ["predict", "--predictor", repositoryPath("Predictors/meta.json"),
+                                                     "--device-features", repositoryPath("Profiles/2080ti_1.ofa.json"), "--all"])
+        #expect(predict.status != 0 && predict.err.contains("for space 'ofa'") && predict.err.contains("2080ti_1.json"), "\(predict.err)")
+        #expect(predict.err.split(separator: "\n").count == 1)
         // An OFA string where an NB201 list is read names the line and the expected form.
         let dir = try scratch()
         try Data("r160_k5e4-k5e4_k5e4-k5e4_k5e4-k5e4_k5e4-k5e4_k5e4-k5e4\n".utf8).write(to: URL(fileURLWithPath: "\(dir)/ofa.txt"))
