@@ -17,7 +17,7 @@ extension SpaceOption {
     public func require(_ supported: [SpaceName], for command: String) throws {
         guard supported.contains(space) else {
             throw ValidationError("\(command) works on --space \(supported.map(\.rawValue).joined(separator: "|")) so far; "
-                                  + "latency predictors and the search over \(space.shortName) are not built yet")
+                                  + "the search over \(space.shortName) is not built yet (its latency predictors are: modnas-predict)")
         }
     }
 }

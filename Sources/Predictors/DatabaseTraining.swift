@@ -4,18 +4,17 @@ import SearchSpaces
 
 /// Training data from a profile database.
 public enum DatabaseSamples {
-    /// A device's stored latencies as samples, with its features when all references are stored.
-    public static func device(_ name: String, database: ProfileDatabase, index: NB201Index,
-                              references: [(index: Int, string: String)]) throws -> DeviceSamples {
-        let latencies = try database.latencies(device: name, space: "nb201")
-        var archs: [NB201Architecture] = [], ms: [Double] = []
+    /// A device's stored latencies of `space` as samples, with its features when all of the
+    /// space's references are stored.
+    public static func device<S: SearchSpace>(_ name: String, database: ProfileDatabase, space: S) throws -> DeviceSamples {
+        let latencies = try database.latencies(device: name, space: space.name.rawValue)
+        var archs: [S.Architecture] = [], ms: [Double] = []
         for (string, v) in latencies.sorted(by: { $0.key < $1.key }) {
-            let arch = try NB201Architecture(parsing: string)
-            archs.append(arch)
+            archs.append(try space.parse(string))
             ms.append(v)
         }
-        let features = try? database.features(device: name, space: "nb201", references: references)
-        return DeviceSamples(device: name, features: features, architectures: archs, milliseconds: ms)
+        let features = try? database.features(device: name, space: space.name.rawValue, references: try space.referenceStrings())
+        return DeviceSamples(device: name, features: features, space: space, architectures: archs, milliseconds: ms)
     }
 
     /// A seeded split into up to `count` training samples and the held-out rest; when the device

@@ -16,12 +16,16 @@ public final class LatencyPredictor {
     /// meta predictor needs the device's features (`input`: their normalised form when the
     /// caller has it already).
     public func objective(device: DeviceFeatures?, input: DeviceInput? = nil) throws -> LatencyObjective {
+        let encoding = file.architectureEncoding
         switch file.kind {
         case .mlp:
-            if let device, let own = file.device, device.device != own {
-                throw PredictorError.deviceMismatch(predictor: own, device: device.device)
+            if let device {
+                guard device.space == file.space else {
+                    throw DeviceModelError.wrongSpace(device: device.device, expected: file.space, found: device.space)
+                }
+                if let own = file.device, device.device != own { throw PredictorError.deviceMismatch(predictor: own, device: device.device) }
             }
-            return LatencyObjective(ensemble: file.ensemble, device: nil)
+            return LatencyObjective(ensemble: file.ensemble, encoding: encoding, device: nil)
         case .meta:
             guard let device else {
                 throw PredictorError.badLatency(device: "?", reason: "a meta predictor needs --device-features")
@@ -31,36 +35,41 @@ public final class LatencyPredictor {
             guard device.referenceArchIndices == file.referenceArchIndices else {
                 throw PredictorError.wrongReferences(device: device.device, predictor: file.referenceArchIndices, features: device.referenceArchIndices)
             }
-            return LatencyObjective(ensemble: file.ensemble, device: normalised)
+            return LatencyObjective(ensemble: file.ensemble, encoding: encoding, device: normalised)
         }
     }
 }
 
-/// A device's latency as a differentiable function of the (relaxed) 30-dimensional encoding.
+/// A device's latency as a differentiable function of the space's (relaxed) encoding.
 public struct LatencyObjective: Sendable {
     let ensemble: [Regressor]
+    public let encoding: ArchitectureEncoding
     let device: DeviceInput?
 
-    /// Predicted milliseconds for each encoding (rows of 30 values).
+    /// Predicted milliseconds for each encoding (rows of `encoding.inputCount` values).
     public func milliseconds(_ encodings: [[Float]]) -> [Double] {
         guard !encodings.isEmpty else { return [] }
         let extra = device?.values ?? []
-        let width = ArchitectureEncoding.featureCount + extra.count
-        let rows = Tensor(shape: [encodings.count, width], scalars: encodings.flatMap { ArchitectureEncoding.features($0) + extra })
+        let width = encoding.featureCount + extra.count
+        let rows = Tensor(shape: [encodings.count, width], scalars: encodings.flatMap { encoding.features($0) + extra })
         return ensemble.meanPrediction(rows).map { Foundation.exp($0 + Double(device?.logScale ?? 0)) }
     }
 
-    /// Predicted milliseconds for architectures.
-    public func milliseconds(_ architectures: [NB201Architecture]) -> [Double] {
-        milliseconds(architectures.map(\.oneHotEncoding))
+    /// Predicted milliseconds for architectures of `space` (the predictor's space).
+    public func milliseconds<S: SearchSpace>(_ architectures: [S.Architecture], in space: S) -> [Double] {
+        precondition(space.name == encoding.space, "a \(encoding.space) predictor asked about \(space.name) architectures")
+        return milliseconds(architectures.map(space.oneHotEncoding(of:)))
     }
+
+    /// Predicted milliseconds for NB201 architectures.
+    public func milliseconds(_ architectures: [NB201Architecture]) -> [Double] { milliseconds(architectures, in: NB201Space()) }
 
     /// The predicted milliseconds at one encoding and their gradient with respect to it.
     public func evaluate(_ encoding: [Float]) -> (milliseconds: Double, gradient: [Float]) {
         let extra = device?.values ?? []
-        let (log, gradient) = ensemble.meanValueAndGradient(ArchitectureEncoding.features(encoding) + extra)
+        let (log, gradient) = ensemble.meanValueAndGradient(self.encoding.features(encoding) + extra)
         let ms = Foundation.exp(Double(log + (device?.logScale ?? 0)))
         // Only the architecture part of the input gradient pulls back to the encoding.
-        return (ms, ArchitectureEncoding.pullback(Array(gradient.prefix(ArchitectureEncoding.featureCount))).map { $0 * Float(ms) })
+        return (ms, self.encoding.pullback(Array(gradient.prefix(self.encoding.featureCount))).map { $0 * Float(ms) })
     }
 }

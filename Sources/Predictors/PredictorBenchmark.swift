@@ -4,23 +4,29 @@ import DeviceModel
 import Foundation
 import SearchSpaces
 
-/// The shipped NB201 benchmark tables as training data.
+/// The shipped benchmark tables of a space (`Devices/<space>/`) as training data.
 public enum BenchmarkTables {
-    /// Every device column of the latency table with its features from the feature table.
-    public static func trainingDevices(index: NB201Index) throws -> [DeviceSamples] {
-        let table = try CSVTable(contentsOf: ShippedData.path("Devices/nb201/latency_ms_train_devices.csv.gz"))
-        let features = try featureFiles()
-        let archs = try table.column("arch_index").map { index[Int($0) ?? 0] }
-        return try table.header.filter { $0 != "arch_index" && $0 != "arch_string" }.map { device in
-            DeviceSamples(device: device, features: features[device], architectures: archs,
+    /// Every device column of the space's latency table, with its features from the feature table.
+    public static func trainingDevices<S: SearchSpace>(space: S) throws -> [DeviceSamples] {
+        let table = try CSVTable(contentsOf: ShippedData.path("Devices/\(space.name)/latency_ms_train_devices.csv.gz"))
+        let features = try featureFiles(space: space)
+        let archs = try space.architectures(in: table)
+        let notDevices = Set(["arch_index", "arch_string"] + space.tableColumns)
+        return try table.header.filter { !notDevices.contains($0) }.map { device in
+            DeviceSamples(device: device, features: features[device], space: space, architectures: archs,
                           milliseconds: try table.numericColumn(device))
         }
     }
 
-    /// Feature vectors of all benchmark devices, by name.
-    public static func featureFiles() throws -> [String: DeviceFeatures] {
-        let table = try CSVTable(contentsOf: ShippedData.path("Devices/nb201/device_features_ms.csv"))
-        let refs = try CSVTable(contentsOf: ShippedData.path("Devices/nb201/reference_archs.csv")).column("arch_index").compactMap { Int($0) }
+    /// The architectures of the space's latency table, in its row order.
+    public static func architectures<S: SearchSpace>(space: S) throws -> [S.Architecture] {
+        try space.architectures(in: try CSVTable(contentsOf: ShippedData.path("Devices/\(space.name)/latency_ms_train_devices.csv.gz")))
+    }
+
+    /// Feature vectors of all benchmark devices of the space, by name.
+    public static func featureFiles<S: SearchSpace>(space: S) throws -> [String: DeviceFeatures] {
+        let table = try CSVTable(contentsOf: ShippedData.path("Devices/\(space.name)/device_features_ms.csv"))
+        let refs = try space.referenceArchitectures().map(\.index)
         var out: [String: DeviceFeatures] = [:]
         for (row, device) in try table.column("device").enumerated() {
             let values = try (0..<refs.count).map { k -> Double in
@@ -30,7 +36,8 @@ public enum BenchmarkTables {
                 }
                 return v
             }
-            out[device] = DeviceFeatures(device: device, source: .benchmark, referenceArchIndices: refs, values: values, host: nil)
+            out[device] = DeviceFeatures(device: device, space: space.name.rawValue, source: .benchmark, referenceArchIndices: refs,
+                                         values: values, host: nil)
         }
         return out
     }
@@ -60,7 +67,7 @@ public struct PredictorBenchmark {
             let (train, test) = d.split(count: trainSize, seed: configuration.seed)
             let file = try PredictorTraining.mlp(train, configuration: configuration, ensembleSize: ensembleSize,
                                                  referenceArchIndices: [])
-            let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.architectures)
+            let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.encodings)
             let row = Row(device: d.device, metrics: PredictionMetrics(predicted: predicted, truth: test.milliseconds))
             let fits = file.training.fits.map { "epochs \($0.epochs) best \($0.bestEpoch) val \($0.validationLoss.map { String(format: "%.4f", $0) } ?? "—")" }
             progress("mlp \(d.device): ρ \(String(format: "%.4f", row.metrics.spearman)); \(fits.joined(separator: ", "))")
@@ -77,7 +84,7 @@ public struct PredictorBenchmark {
             let others = devices.filter { $0.device != held.device }.map { $0.split(count: metaSamplesPerDevice, seed: configuration.seed).0 }
             let file = try PredictorTraining.meta(others, configuration: metaConfiguration, ensembleSize: ensembleSize,
                                                   referenceArchIndices: refs)
-            let predicted = try LatencyPredictor(file: file).objective(device: held.features).milliseconds(held.architectures)
+            let predicted = try LatencyPredictor(file: file).objective(device: held.features).milliseconds(held.encodings)
             let nearest = nearestDevice(to: held, among: devices.filter { $0.device != held.device })
             let row = Row(device: held.device, metrics: PredictionMetrics(predicted: predicted, truth: held.milliseconds),
                           baselineSpearman: PredictionMetrics.spearman(nearest.milliseconds, held.milliseconds))

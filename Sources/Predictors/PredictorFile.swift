@@ -95,13 +95,24 @@ public struct PredictorFile: Codable, Equatable, Sendable {
     /// The input width the ensemble must take: the encoding, and for a meta predictor one value
     /// per reference architecture plus the device's scale.
     public var inputCount: Int {
-        ArchitectureEncoding.featureCount + (kind == .meta ? referenceArchIndices.count + 1 : 0)
+        architectureEncoding.featureCount + (kind == .meta ? referenceArchIndices.count + 1 : 0)
+    }
+
+    /// The space's predictor encoding (NB201's for a file whose space is unknown; `problem` refuses it).
+    public var architectureEncoding: ArchitectureEncoding { ArchitectureEncoding.of(SpaceName(rawValue: space) ?? .nb201) }
+
+    /// Refuses a predictor of another space than `space`, in one line.
+    public func require(space expected: SpaceName, path: String) throws {
+        try expected.require(space, in: "predictor \(path)")
     }
 
     /// What makes the file unusable, checked before any weight is used; nil when it is sound.
     public var problem: String? {
-        guard space == "nb201" else { return "space '\(space)', this modnas predicts nb201" }
-        guard encoding == ArchitectureEncoding.name else { return "encoding '\(encoding)', expected '\(ArchitectureEncoding.name)'" }
+        guard let name = SpaceName(rawValue: space) else {
+            return "space '\(space)', this modnas predicts \(SpaceName.allCases.map(\.rawValue).joined(separator: " and "))"
+        }
+        let expected = ArchitectureEncoding.of(name).name
+        guard encoding == expected else { return "encoding '\(encoding)', expected '\(expected)' for space \(space)" }
         guard !ensemble.isEmpty else { return "the ensemble is empty" }
         switch kind {
         case .mlp:
@@ -109,13 +120,28 @@ public struct PredictorFile: Codable, Equatable, Sendable {
         case .meta:
             guard !referenceArchIndices.isEmpty else { return "a meta predictor lists no reference architectures" }
         }
-        guard NB201Architecture.areDistinctIndices(referenceArchIndices) else {
-            return "reference_arch_indices \(referenceArchIndices) are not distinct NB201 indices"
+        guard Set(referenceArchIndices).count == referenceArchIndices.count,
+              referenceArchIndices.allSatisfy({ (0..<name.tableSize).contains($0) }) else {
+            return "reference_arch_indices \(referenceArchIndices) are not distinct indices of the \(name.shortName) table"
         }
         for (k, r) in ensemble.enumerated() {
             if let p = r.problem(inputs: inputCount) { return "ensemble member \(k): \(p)" }
         }
         return nil
+    }
+
+    /// The shipped file name: `mlp-<device>` or `meta`, then `.json` for NB201 and `.<space>.json`
+    /// for the others (as device feature files are named).
+    public static func shippedName(device: String?, space: SpaceName) -> String {
+        (device.map { "mlp-\($0)" } ?? "meta") + (space == .nb201 ? ".json" : ".\(space).json")
+    }
+
+    /// Whether a file name in a predictor folder is named for `space` (see `shippedName`).
+    public static func isNamed(_ fileName: String, for space: SpaceName) -> Bool {
+        guard fileName.hasSuffix(".json") else { return false }
+        let stem = fileName.dropLast(5)
+        let named = SpaceName.allCases.first { $0 != .nb201 && stem.hasSuffix(".\($0)") } ?? .nb201
+        return named == space
     }
 
     /// Writes the file as JSON.

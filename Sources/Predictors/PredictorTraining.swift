@@ -3,19 +3,39 @@ import DeviceModel
 import Foundation
 import SearchSpaces
 
-/// One device's training data: measured (or benchmark) latencies of architectures.
+/// One device's training data: measured (or benchmark) latencies of architectures of one space.
 public struct DeviceSamples: Sendable {
     public var device: String
     /// The device's features (required for meta training).
     public var features: DeviceFeatures?
-    public var architectures: [NB201Architecture]
+    public var space: SpaceName
+    /// Canonical architecture strings.
+    public var architectures: [String]
+    /// The space's encoding of each architecture.
+    public var encodings: [[Float]]
     public var milliseconds: [Double]
 
-    public init(device: String, features: DeviceFeatures?, architectures: [NB201Architecture], milliseconds: [Double]) {
+    public init<S: SearchSpace>(device: String, features: DeviceFeatures?, space: S, architectures: [S.Architecture], milliseconds: [Double]) {
         self.device = device
         self.features = features
-        self.architectures = architectures
+        self.space = space.name
+        self.architectures = architectures.map(space.string(of:))
+        encodings = architectures.map(space.oneHotEncoding(of:))
         self.milliseconds = milliseconds
+    }
+
+    /// NB201 samples.
+    public init(device: String, features: DeviceFeatures?, architectures: [NB201Architecture], milliseconds: [Double]) {
+        self.init(device: device, features: features, space: NB201Space(), architectures: architectures, milliseconds: milliseconds)
+    }
+
+    /// The samples at `positions`, in that order.
+    public func subset<C: Collection>(_ positions: C) -> DeviceSamples where C.Element == Int {
+        var s = self
+        s.architectures = positions.map { architectures[$0] }
+        s.encodings = positions.map { encodings[$0] }
+        s.milliseconds = positions.map { milliseconds[$0] }
+        return s
     }
 }
 
@@ -26,11 +46,7 @@ extension DeviceSamples {
         var order = Array(architectures.indices)
         rng.shuffle(&order)
         let n = min(count, order.count)
-        func pick(_ idx: ArraySlice<Int>) -> DeviceSamples {
-            DeviceSamples(device: device, features: features, architectures: idx.map { architectures[$0] },
-                          milliseconds: idx.map { milliseconds[$0] })
-        }
-        return (pick(order[..<n]), pick(order[n...]))
+        return (subset(order[..<n]), subset(order[n...]))
     }
 }
 
@@ -41,13 +57,13 @@ public enum PredictorTraining {
 
     /// A per-device MLP ensemble on log latency.
     public static func mlp(_ samples: DeviceSamples, configuration: TrainingConfiguration, ensembleSize: Int = 1,
-                           space: String = "nb201", referenceArchIndices: [Int]) throws -> PredictorFile {
+                           referenceArchIndices: [Int]) throws -> PredictorFile {
         try check(samples)
-        let rows = Tensor(shape: [samples.architectures.count, ArchitectureEncoding.featureCount],
-                          scalars: samples.architectures.flatMap { ArchitectureEncoding.features($0.oneHotEncoding) })
+        let encoding = ArchitectureEncoding.of(samples.space)
+        let rows = Tensor(shape: [samples.encodings.count, encoding.featureCount], scalars: samples.encodings.flatMap(encoding.features))
         let targets = samples.milliseconds.map { Float(Foundation.log($0)) }
         let fits = fitEnsemble(rows: rows, targets: targets, configuration: configuration, size: ensembleSize)
-        return PredictorFile(format: PredictorFile.formatVersion, kind: .mlp, space: space, encoding: ArchitectureEncoding.name,
+        return PredictorFile(format: PredictorFile.formatVersion, kind: .mlp, space: samples.space.rawValue, encoding: encoding.name,
                              device: samples.device, referenceArchIndices: referenceArchIndices, ensemble: fits.map(\.0),
                              training: TrainingSummary(devices: [samples.device], samplesPerDevice: [samples.device: rows.shape[0]],
                                                        configuration: configuration, fits: fits.map(\.1), createdAt: Date()),
@@ -57,23 +73,28 @@ public enum PredictorTraining {
     /// A meta predictor over several devices, conditioned on their features; predicts log latency
     /// relative to each device's mean log reference latency.
     public static func meta(_ devices: [DeviceSamples], configuration: TrainingConfiguration, ensembleSize: Int = 1,
-                            space: String = "nb201", referenceArchIndices: [Int]) throws -> PredictorFile {
+                            referenceArchIndices: [Int]) throws -> PredictorFile {
+        guard let space = devices.first?.space else { throw PredictorError.noTrainingData(database: "the training set") }
+        let encoding = ArchitectureEncoding.of(space)
         var scalars: [Float] = [], targets: [Float] = []
         for d in devices {
+            guard d.space == space else {
+                throw PredictorError.badLatency(device: d.device, reason: "its samples are of space \(d.space), the others of \(space)")
+            }
             try check(d)
             guard let features = d.features else {
                 throw PredictorError.badLatency(device: d.device, reason: "no device features (measure the 10 references)")
             }
-            let input = try DeviceInput(features, space: space, length: referenceArchIndices.count)
-            for (arch, ms) in zip(d.architectures, d.milliseconds) {
-                scalars += ArchitectureEncoding.features(arch.oneHotEncoding) + input.values
+            let input = try DeviceInput(features, space: space.rawValue, length: referenceArchIndices.count)
+            for (x, ms) in zip(d.encodings, d.milliseconds) {
+                scalars += encoding.features(x) + input.values
                 targets.append(Float(Foundation.log(ms)) - input.logScale)
             }
         }
-        let width = ArchitectureEncoding.featureCount + referenceArchIndices.count + 1
+        let width = encoding.featureCount + referenceArchIndices.count + 1
         let rows = Tensor(shape: [targets.count, width], scalars: scalars)
         let fits = fitEnsemble(rows: rows, targets: targets, configuration: configuration, size: ensembleSize)
-        return PredictorFile(format: PredictorFile.formatVersion, kind: .meta, space: space, encoding: ArchitectureEncoding.name,
+        return PredictorFile(format: PredictorFile.formatVersion, kind: .meta, space: space.rawValue, encoding: encoding.name,
                              device: nil, referenceArchIndices: referenceArchIndices, ensemble: fits.map(\.0),
                              training: TrainingSummary(devices: devices.map(\.device),
                                                        samplesPerDevice: Dictionary(uniqueKeysWithValues: devices.map { ($0.device, $0.architectures.count) }),
@@ -91,9 +112,13 @@ public enum PredictorTraining {
         guard let features = samples.features else {
             throw PredictorError.badLatency(device: samples.device, reason: "no device features (measure the 10 references)")
         }
+        guard samples.space.rawValue == meta.space else {
+            throw PredictorError.badLatency(device: samples.device, reason: "its samples are of space \(samples.space), the predictor's of \(meta.space)")
+        }
         let input = try DeviceInput(features, space: meta.space, length: meta.referenceArchIndices.count)
-        let rows = Tensor(shape: [samples.architectures.count, ArchitectureEncoding.featureCount + input.values.count],
-                          scalars: samples.architectures.flatMap { ArchitectureEncoding.features($0.oneHotEncoding) + input.values })
+        let encoding = ArchitectureEncoding.of(samples.space)
+        let rows = Tensor(shape: [samples.encodings.count, encoding.featureCount + input.values.count],
+                          scalars: samples.encodings.flatMap { encoding.features($0) + input.values })
         let targets = samples.milliseconds.map { Float(Foundation.log($0)) - input.logScale }
         var c = meta.training.configuration
         c.maxEpochs = epochs
@@ -107,7 +132,7 @@ public enum PredictorTraining {
         adapted.device = samples.device
         adapted.training.fits += fits.map(\.1)
         adapted.training.samplesPerDevice[samples.device + " (adaptation)"] = samples.architectures.count
-        let predicted = try LatencyPredictor(file: adapted).objective(device: features).milliseconds(samples.architectures)
+        let predicted = try LatencyPredictor(file: adapted).objective(device: features).milliseconds(samples.encodings)
         adapted.metrics["\(samples.device) (adaptation samples)"] = PredictionMetrics(predicted: predicted, truth: samples.milliseconds)
         return adapted
     }

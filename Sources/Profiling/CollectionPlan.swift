@@ -42,16 +42,6 @@ public struct Shard: Equatable, Sendable, CustomStringConvertible {
 
 /// What a `collect` run measures: the references first, then the listed and sampled architectures.
 public enum CollectionPlan {
-    /// The space's reference architectures as (table index, canonical string), the form the store takes.
-    public static func referenceStrings<S: SearchSpace>(of space: S) throws -> [(index: Int, string: String)] {
-        try space.referenceArchitectures().map { ($0.index, space.string(of: $0.architecture)) }
-    }
-
-    /// The reference strings of the space named `name`.
-    public static func referenceStrings(_ name: SpaceName = .nb201) throws -> [(index: Int, string: String)] {
-        try referenceStrings(of: name.space)
-    }
-
     /// References, then this shard of (listed + `samples` seeded uniform samples); each
     /// architecture appears once, under its first role.
     public static func make<S: SearchSpace>(space: S, samples: Int, seed: UInt64, listed: [S.Architecture],

@@ -150,7 +150,7 @@ public final class Collector {
         var done = session.storedRounds
         let complete = plan.filter { done[$0.planned.string, default: 0] >= rounds }.count
         let continued = plan.filter { (1..<rounds).contains(done[$0.planned.string, default: 0]) }.count
-        let references = try CollectionPlan.referenceStrings(of: space)
+        let references = try space.referenceStrings()
         func referencesComplete() -> Bool { references.allSatisfy { done[$0.string, default: 0] >= rounds } }
 
         var roundSettings = s

@@ -20,7 +20,7 @@ public struct DeviceCatalog {
     /// predictor is fine-tuned on them). Every other device, and every device in `heldOut`, gets
     /// fronts zero-shot, with latency from the meta predictor.
     public init(features: [DeviceFeatures], predictorDirectory: String, metaPredictor: String? = nil,
-                database: ProfileDatabase? = nil, index: NB201Index? = nil, heldOut: Set<String> = [], adaptEpochs: Int = 60,
+                database: ProfileDatabase? = nil, heldOut: Set<String> = [], adaptEpochs: Int = 60,
                 progress: (String) -> Void = { _ in }) throws {
         for name in heldOut where !features.contains(where: { $0.device == name }) {
             throw SearchError.badConfiguration("cannot hold out '\(name)': no device features for it")
@@ -29,10 +29,12 @@ public struct DeviceCatalog {
         meta = try PredictorFile.load(metaPath)
         guard meta.kind == .meta else { throw SearchError.badConfiguration("\(metaPath) is a '\(meta.kind)' predictor; the search needs a meta predictor there") }
         var own: [String: (file: PredictorFile, name: String)] = [:]
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: predictorDirectory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        let space = try SpaceName(parsing: meta.space)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: predictorDirectory)) ?? [])
+            .filter { PredictorFile.isNamed($0, for: space) }.sorted()
         for name in names where (predictorDirectory as NSString).appendingPathComponent(name) != metaPath {
             let file = try PredictorFile.load((predictorDirectory as NSString).appendingPathComponent(name))
-            if let device = file.device { own[device] = (file, name) }
+            if let device = file.device, file.space == meta.space { own[device] = (file, name) }
         }
         adapted = [:]
         devices = []
@@ -51,9 +53,8 @@ public struct DeviceCatalog {
                                                 latencySource: name, isTraining: true))
                 continue
             }
-            if let database, let index, stored.contains(f.device) {
-                let samples = try DatabaseSamples.device(f.device, database: database, index: index,
-                                                         references: zip(meta.referenceArchIndices, meta.referenceArchIndices.map { index[$0].string }).map { ($0, $1) })
+            if let database, stored.contains(f.device) {
+                let samples = try DatabaseSamples.device(f.device, database: database, space: space.space)
                 if samples.architectures.count >= Self.minimumMeasurements {
                     progress("adapting the meta predictor to \(f.device) on \(samples.architectures.count) measured architectures")
                     var withFeatures = samples

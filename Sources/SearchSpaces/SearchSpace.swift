@@ -98,6 +98,11 @@ extension SearchSpace {
         }
     }
 
+    /// The references as the store names them: (table index, canonical string), in feature order.
+    public func referenceStrings() throws -> [(index: Int, string: String)] {
+        try referenceArchitectures().map { ($0.index, string(of: $0.architecture)) }
+    }
+
     /// Number of choices summed over the decisions (the width of the relaxed input).
     public var choiceCount: Int { decisions.reduce(0) { $0 + $1.choices.count } }
 
@@ -147,6 +152,14 @@ public enum SpaceName: String, CaseIterable, Codable, Sendable, CustomStringConv
         switch self {
         case .nb201: return "NAS-Bench-201 cell (CIFAR layout)"
         case .ofa: return "Once-for-All MobileNetV3, width 1.2 (ImageNet layout)"
+        }
+    }
+
+    /// Rows of the space's benchmark table (the range of `arch_index`).
+    public var tableSize: Int {
+        switch self {
+        case .nb201: return NB201Architecture.spaceSize
+        case .ofa: return OFASpace.tableSize
         }
     }
 

@@ -9,6 +9,7 @@ import SearchSpaces
 /// What `modnas-predict train` is asked to do.
 public struct TrainingRequest: Sendable {
     public var kind = PredictorKind.mlp
+    public var space = SpaceName.nb201
     public var database = "profiles.sqlite"
     /// Devices to train on (empty: every device with enough data).
     public var devices: [String] = []
@@ -16,10 +17,33 @@ public struct TrainingRequest: Sendable {
     public var ensemble = 1
     public var seed: UInt64 = 0
     public var maxEpochs: Int?
-    /// A folder for mlp (one file per device), a file for meta; nil: the shipped places.
+    /// A folder for mlp (one file per device), a file for meta; nil: the shipped places
+    /// (`Predictors/mlp-<device>.json` and `Predictors/meta.json`; `.ofa.json` for OFA).
     public var out: String?
 
     public init() {}
+}
+
+/// `modnas-predict predict`: a CSV of arch_index (empty where the table does not hold the
+/// architecture), arch_string, the space's own columns and predicted_ms.
+public enum PredictionTable {
+    /// Predictions for the architectures listed in `listPath` (strings or a CSV), or for every
+    /// architecture of the space's benchmark table when it is nil.
+    public static func csv(objective: LatencyObjective, space name: SpaceName, listPath: String?) throws -> String {
+        try csv(objective: objective, space: name.space, listPath: listPath)
+    }
+
+    static func csv<S: SearchSpace>(objective: LatencyObjective, space: S, listPath: String?) throws -> String {
+        let architectures = try listPath.map { try CollectionPlan.readArchitectureList($0, space: space) }
+            ?? BenchmarkTables.architectures(space: space)
+        let indexOf = try space.tableIndexer()
+        let ms = objective.milliseconds(architectures, in: space)
+        var lines = [CSVTable.record(["arch_index", "arch_string"] + space.tableColumns + ["predicted_ms"])]
+        for (arch, v) in zip(architectures, ms) {
+            lines.append(CSVTable.record([indexOf(arch).map(String.init) ?? "", space.string(of: arch)] + space.tableValues(of: arch) + ["\(v)"]))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
 }
 
 /// `modnas-predict train`: per-device MLPs with their held-out metrics, or one meta predictor
@@ -27,10 +51,14 @@ public struct TrainingRequest: Sendable {
 public enum PredictorWorkflow {
     /// Trains and writes the predictors; `report` receives one line per written file.
     public static func train(_ r: TrainingRequest, report: (String) -> Void) throws {
+        try train(r, space: r.space.space, report: report)
+    }
+
+    static func train<S: SearchSpace>(_ r: TrainingRequest, space: S, report: (String) -> Void) throws {
         let database = try ProfileDatabase(path: r.database, readOnly: true)
-        let index = try NB201Index.shipped(), refs = try CollectionPlan.referenceStrings()
+        let refs = try space.referenceStrings()
         let names = r.devices.isEmpty ? try database.deviceNames() : r.devices
-        var samples = try names.map { try DatabaseSamples.device($0, database: database, index: index, references: refs) }
+        var samples = try names.map { try DatabaseSamples.device($0, database: database, space: space) }
         if r.devices.isEmpty { samples = samples.filter { $0.architectures.count >= PredictorTraining.minimumSamples * 10 } }
         guard !samples.isEmpty else { throw PredictorError.noTrainingData(database: r.database) }
         var c = TrainingConfiguration()
@@ -44,9 +72,9 @@ public enum PredictorWorkflow {
             for d in samples {
                 let (train, test) = DatabaseSamples.split(d, trainSize: r.trainSize, seed: r.seed)
                 var file = try PredictorTraining.mlp(train, configuration: c, ensembleSize: r.ensemble, referenceArchIndices: refs.map(\.index))
-                let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.architectures)
+                let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.encodings)
                 file.metrics[d.device] = PredictionMetrics(predicted: predicted, truth: test.milliseconds)
-                let path = ((r.out ?? "Predictors") as NSString).appendingPathComponent("mlp-\(d.device).json")
+                let path = ((r.out ?? "Predictors") as NSString).appendingPathComponent(PredictorFile.shippedName(device: d.device, space: r.space))
                 try file.write(to: path)
                 report(String(format: "%@: trained on %d, held-out %d: ρ %.4f, ±10 %% %.1f %% → %@", d.device, train.architectures.count,
                               test.architectures.count, file.metrics[d.device]!.spearman, file.metrics[d.device]!.within10, path))
@@ -58,10 +86,10 @@ public enum PredictorWorkflow {
             var file = try PredictorTraining.meta(training, configuration: mc, ensembleSize: r.ensemble, referenceArchIndices: refs.map(\.index))
             let predictor = LatencyPredictor(file: file)
             for d in samples where d.features != nil {
-                let predicted = try predictor.objective(device: d.features).milliseconds(d.architectures)
+                let predicted = try predictor.objective(device: d.features).milliseconds(d.encodings)
                 file.metrics["\(d.device) (training device, in-sample)"] = PredictionMetrics(predicted: predicted, truth: d.milliseconds)
             }
-            let path = r.out ?? "Predictors/meta.json"
+            let path = r.out ?? "Predictors/" + PredictorFile.shippedName(device: nil, space: r.space)
             try file.write(to: path)
             report("meta predictor over \(training.count) devices → \(path)")
         }

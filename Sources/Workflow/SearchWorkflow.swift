@@ -92,7 +92,7 @@ public struct SearchWorkflow {
         let features = try DeviceFeatures.loadAll(ShippedData.existingOrShipped(r.deviceFeatures), space: r.space)
         let database = try r.database.map { try ProfileDatabase(path: $0, readOnly: true) }
         let catalog = try DeviceCatalog(features: features, predictorDirectory: ShippedData.existingOrShipped(r.predictors),
-                                        metaPredictor: r.metaPredictor, database: database, index: index,
+                                        metaPredictor: r.metaPredictor, database: database,
                                         heldOut: Set(r.heldOut), progress: note)
         guard catalog.devices.contains(where: \.isTraining) else { throw SearchError.noTrainingDevices(directory: r.deviceFeatures) }
         func path(_ name: String) -> String { output.file(name) }

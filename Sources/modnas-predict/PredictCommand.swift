@@ -19,7 +19,7 @@ struct PredictCommand: ParsableCommand {
 extension PredictCommand {
     struct Benchmark: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure the predictors on the NB201 benchmark devices: per-device MLPs and meta leave-one-device-out.")
+            abstract: "Measure the predictors on a space's benchmark devices: per-device MLPs and meta leave-one-device-out.")
 
         @Option(help: "Architectures each per-device MLP trains on (judged on all others).") var trainSize = 1000
         @Option(help: "Models averaged per predictor.") var ensemble = 1
@@ -35,7 +35,6 @@ extension PredictCommand {
         @OptionGroup var spaceOption: SpaceOption
 
         func validate() throws {
-            try spaceOption.require([.nb201], for: "modnas-predict benchmark")
             try requireFinite("--learning-rate", Double(learningRate), atLeast: 0)
             try requireFinite("--weight-decay", Double(weightDecay), atLeast: 0)
         }
@@ -50,20 +49,21 @@ extension PredictCommand {
             bench.configuration.learningRate = learningRate
             bench.configuration.weightDecay = weightDecay
             bench.configuration.batchSize = batch
-            let all = try BenchmarkTables.trainingDevices(index: try NB201Index.shipped())
+            let space = spaceOption.space
+            let all = try BenchmarkTables.trainingDevices(space: space.space)
             let selected = self.devices.isEmpty ? all : all.filter { self.devices.contains($0.device) }
             let terminal = standardErrorIsTerminal
             let progress: (String) -> Void = { if terminal { printToStandardError("  \($0)") } }
             if part != "meta" {
                 let start = Date()
                 let rows = try bench.perDeviceMLP(selected, progress: progress)
-                print(benchmarkTable(title: "Per-device MLP, \(trainSize) training architectures, judged on the other \(15_625 - trainSize) (\(Int(Date().timeIntervalSince(start))) s)", rows: rows))
+                print(benchmarkTable(title: "Per-device MLP (\(space.shortName)), \(trainSize) training architectures, judged on the other \(space.tableSize - trainSize) (\(Int(Date().timeIntervalSince(start))) s)", rows: rows))
                 print("")
             }
             if part != "mlp" {
                 let start = Date()
                 let rows = try bench.metaLeaveOneOut(all, heldOut: Set(self.devices), progress: progress)
-                print(benchmarkTable(title: "Meta predictor, leave-one-device-out, from the held-out device's 10 reference latencies only (\(Int(Date().timeIntervalSince(start))) s)", rows: rows))
+                print(benchmarkTable(title: "Meta predictor (\(space.shortName)), leave-one-device-out, from the held-out device's 10 reference latencies only (\(Int(Date().timeIntervalSince(start))) s)", rows: rows))
             }
         }
     }

@@ -33,7 +33,6 @@ extension PredictCommand {
         @OptionGroup var spaceOption: SpaceOption
 
         func validate() throws {
-            try spaceOption.require([.nb201], for: "modnas-predict train")
             guard trainSize >= PredictorTraining.minimumSamples, ensemble >= 1 else {
                 throw ValidationError("--train-size must be ≥ \(PredictorTraining.minimumSamples) and --ensemble ≥ 1")
             }
@@ -41,37 +40,33 @@ extension PredictCommand {
 
         func run() throws {
             var r = TrainingRequest()
-            (r.kind, r.database, r.devices, r.trainSize, r.ensemble, r.seed, r.maxEpochs, r.out) =
-                (kind, dbOption.db, devices, trainSize, ensemble, seed, maxEpochs, out)
+            (r.kind, r.space, r.database, r.devices, r.trainSize, r.ensemble, r.seed, r.maxEpochs, r.out) =
+                (kind, spaceOption.space, dbOption.db, devices, trainSize, ensemble, seed, maxEpochs, out)
             try PredictorWorkflow.train(r) { print($0) }
         }
     }
 
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Predict latencies for a device given by its feature file; writes arch_index,arch_string,predicted_ms.")
+            abstract: "Predict latencies for a device given by its feature file; writes arch_index,arch_string,<the space's columns>,predicted_ms.")
 
         @Option(help: "Predictor file.") var predictor: String
-        @Option(help: "Device feature file (Profiles/<device>.json).") var deviceFeatures: String
-        @Flag(help: "All 15,625 NB201 architectures.") var all = false
-        @Option(help: "Architectures: CSV with an arch_string column, or one string per line.") var archs: String?
+        @Option(help: "Device feature file (Profiles/<device>.json, or <device>.ofa.json).") var deviceFeatures: String
+        @Flag(help: "Every architecture of the space's benchmark table (NB201: all 15,625; OFA: the 5,000 measured).") var all = false
+        @Option(help: "Architectures: CSV with an arch_string column (OFA: or the table's ks,e,d,r columns), or one string per line.") var archs: String?
         @Option(help: "Output CSV (default: standard output).") var out: String?
 
         @OptionGroup var spaceOption: SpaceOption
 
         func validate() throws {
-            try spaceOption.require([.nb201], for: "modnas-predict predict")
             guard all != (archs != nil) else { throw ValidationError("give exactly one of --all and --archs FILE") }
         }
 
         func run() throws {
-            let objective = try LatencyPredictor(path: predictor).objective(device: try loadFeatures(deviceFeatures))
-            let index = try NB201Index.shipped()
-            let architectures = all ? index.architectures : try CollectionPlan.readArchitectureList(archs!, space: NB201Space())
-            let ms = objective.milliseconds(architectures)
-            var lines = ["arch_index,arch_string,predicted_ms"]
-            for (arch, v) in zip(architectures, ms) { lines.append("\(index.index(of: arch)),\(arch.string),\(v)") }
-            let text = lines.joined(separator: "\n") + "\n"
+            let latency = try LatencyPredictor(path: predictor)
+            try latency.file.require(space: spaceOption.space, path: predictor)
+            let objective = try latency.objective(device: try loadFeatures(deviceFeatures))
+            let text = try PredictionTable.csv(objective: objective, space: spaceOption.space, listPath: archs)
             if let out { try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } else { print(text, terminator: "") }
         }
     }
@@ -85,13 +80,14 @@ extension PredictCommand {
 
         func run() throws {
             let database = try ProfileDatabase(path: dbOption.db, readOnly: true)
-            let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try CollectionPlan.referenceStrings())
             let p = try LatencyPredictor(path: predictor)
+            let space = try SpaceName(parsing: p.file.space).space
+            let d = try DatabaseSamples.device(device, database: database, space: space)
             // A meta predictor needs the features; asking the store again gives its exact error.
             let features = p.file.kind == .meta && d.features == nil
-                ? try database.features(device: device, space: "nb201", references: try CollectionPlan.referenceStrings()) : d.features
+                ? try database.features(device: device, space: p.file.space, references: try space.referenceStrings()) : d.features
             let objective = try p.objective(device: features)
-            let m = PredictionMetrics(predicted: objective.milliseconds(d.architectures), truth: d.milliseconds)
+            let m = PredictionMetrics(predicted: objective.milliseconds(d.encodings), truth: d.milliseconds)
             print(String(format: "%@ (%d architectures, predicted vs measured/benchmark medians): Spearman %.4f, Kendall %.4f, MAPE %.2f %%, RMSE %.3f ms, within ±10 %% %.1f %%",
                          device, m.count, m.spearman, m.kendall, m.mape, m.rmse, m.within10))
         }
@@ -109,8 +105,8 @@ extension PredictCommand {
 
         func run() throws {
             let database = try ProfileDatabase(path: dbOption.db, readOnly: true)
-            let d = try DatabaseSamples.device(device, database: database, index: try NB201Index.shipped(), references: try CollectionPlan.referenceStrings())
             let base = try LatencyPredictor(path: predictor)
+            let d = try DatabaseSamples.device(device, database: database, space: try SpaceName(parsing: base.file.space).space)
             guard base.file.kind == .meta else { throw ValidationError("adapt needs a meta predictor, \(predictor) is \(base.file.kind)") }
             let adapted = try PredictorTraining.adapt(base.file, to: d, epochs: epochs)
             try adapted.write(to: out)

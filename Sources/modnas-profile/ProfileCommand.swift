@@ -136,7 +136,7 @@ extension ProfileCommand {
         func run() throws {
             let database = try ProfileDatabase(path: dbOption.db, readOnly: true)
             var references: [String: [String]] = [:]
-            for space in SpaceName.allCases { references[space.rawValue] = try CollectionPlan.referenceStrings(space).map(\.string) }
+            for space in SpaceName.allCases { references[space.rawValue] = try space.space.referenceStrings().map(\.string) }
             let rows = try database.deviceSummaries(referenceStrings: references)
             print("space  device              source     sessions  archs  measurements  unstable  references")
             for r in rows {
@@ -159,7 +159,7 @@ extension ProfileCommand {
         func run() throws {
             let space = spaceOption.space
             let features = try ProfileDatabase(path: dbOption.db, readOnly: true).features(device: device, space: space.rawValue,
-                                                                                   references: try CollectionPlan.referenceStrings(space))
+                                                                                   references: try space.space.referenceStrings())
             print(try features.write(toDirectory: out))
         }
     }

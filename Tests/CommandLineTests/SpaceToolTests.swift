@@ -51,6 +51,22 @@ import Testing
 
         let export = try runTool("modnas-profile", ["export", "--db", "\(dir)/p.sqlite", "--device", "e2e"])
         #expect(export.out.hasPrefix("device,label,session,space,arch_index,arch_string,ks,e,d,r,role"), "\(export.out.prefix(200))")
+
+        // An OFA latency predictor from the imported table, applied to the table and to a list.
+        let train = try runTool("modnas-predict", ["train", "--space", "ofa", "--kind", "mlp", "--db", "\(dir)/p.sqlite", "--device", "v100_64",
+                                                   "--train-size", "200", "--max-epochs", "20", "--out", "\(dir)/P"])
+        #expect(train.status == 0 && train.out.contains("mlp-v100_64.ofa.json"), "\(train.err)")
+        let predictor = "\(dir)/P/mlp-v100_64.ofa.json", features = repositoryPath("Profiles/v100_64.ofa.json")
+        let all = try runTool("modnas-predict", ["predict", "--space", "ofa", "--predictor", predictor, "--device-features", features, "--all"])
+        let rows = all.out.split(separator: "\n")
+        #expect(all.status == 0 && rows.first == "arch_index,arch_string,ks,e,d,r,predicted_ms" && rows.count == 5_001, "\(all.err)")
+        #expect(rows[1].hasPrefix("0,r204_k7e6-k5e4_"), "\(rows[1])")
+        let fromList = try runTool("modnas-predict", ["predict", "--space", "ofa", "--predictor", predictor, "--device-features", features,
+                                                    "--archs", "\(dir)/list.csv"])
+        #expect(fromList.out.split(separator: "\n").last?.hasPrefix(",r160_k5e4-k5e4-k5e4_") == true, "\(fromList.out)\(fromList.err)")
+        // The OFA predictor in an NB201 run is one line that names the flag.
+        let wrongSpace = try runTool("modnas-predict", ["predict", "--predictor", predictor, "--device-features", features, "--all"])
+        #expect(wrongSpace.status != 0 && wrongSpace.err.contains("--space ofa") && wrongSpace.err.split(separator: "\n").count == 1, "\(wrongSpace.err)")
     }
 
     @Test func spacesAreRefusedInOneLine() throws {

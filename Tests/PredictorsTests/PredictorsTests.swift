@@ -22,6 +22,21 @@ func syntheticDevice(_ name: String, scale: Double, count: Int, seed: UInt64) ->
     return DeviceSamples(device: name, features: features, architectures: archs, milliseconds: archs.map(latency))
 }
 
+/// The objective's value and gradient at `x` against central differences on `entries`.
+func expectGradientMatchesFiniteDifferences(_ objective: LatencyObjective, at x: [Float], entries: [Int]) {
+    let (value, gradient) = objective.evaluate(x)
+    #expect(abs(value - objective.milliseconds([x])[0]) < 1e-4 * value)
+    // A small step: the MLP is piecewise linear, and a large one straddles ReLU kinks.
+    let h: Float = 1e-3
+    for k in entries {
+        var plus = x, minus = x
+        plus[k] += h
+        minus[k] -= h
+        let numeric = (objective.milliseconds([plus])[0] - objective.milliseconds([minus])[0]) / Double(2 * h)
+        #expect(abs(numeric - Double(gradient[k])) <= 2e-2 * (abs(numeric) + 0.05 * value), "∂/∂x[\(k)]: \(gradient[k]) vs \(numeric)")
+    }
+}
+
 func quickConfiguration() -> TrainingConfiguration {
     var c = TrainingConfiguration()
     c.hidden = [32]
@@ -47,7 +62,7 @@ func quickConfiguration() -> TrainingConfiguration {
 @Suite struct EncodingTests {
     @Test func structuralFeaturesAreLinearInTheOneHot() throws {
         let arch = try NB201Architecture(parsing: "|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|none~0|none~1|skip_connect~2|")
-        let f = ArchitectureEncoding.features(arch.oneHotEncoding)
+        let f = ArchitectureEncoding.nb201.features(arch.oneHotEncoding)
         #expect(Array(f[0..<30]) == arch.oneHotEncoding)
         #expect(Array(f[30..<35]) == [3, 1, 1, 1, 0])     // none, skip, 1×1, 3×3, pool
         #expect(Array(f[35..<38]) == [1, 1, 1])           // live inputs of nodes 1, 2, 3
@@ -55,8 +70,8 @@ func quickConfiguration() -> TrainingConfiguration {
         // Mᵀ is the adjoint of M: ⟨M x, g⟩ = ⟨x, Mᵀ g⟩.
         var rng = SeededGenerator(seed: 1)
         let x = (0..<30).map { _ in rng.nextUniform() }, g = (0..<39).map { _ in rng.nextUniform() }
-        let lhs = zip(ArchitectureEncoding.features(x), g).reduce(0) { $0 + $1.0 * $1.1 }
-        let rhs = zip(x, ArchitectureEncoding.pullback(g)).reduce(0) { $0 + $1.0 * $1.1 }
+        let lhs = zip(ArchitectureEncoding.nb201.features(x), g).reduce(0) { $0 + $1.0 * $1.1 }
+        let rhs = zip(x, ArchitectureEncoding.nb201.pullback(g)).reduce(0) { $0 + $1.0 * $1.1 }
         #expect(abs(lhs - rhs) < 1e-3)
     }
 }
@@ -66,7 +81,7 @@ func quickConfiguration() -> TrainingConfiguration {
         let d = syntheticDevice("synthetic", scale: 1, count: 600, seed: 1)
         let (train, test) = d.split(count: 400, seed: 0)
         let file = try PredictorTraining.mlp(train, configuration: quickConfiguration(), referenceArchIndices: Array(0..<10))
-        let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.architectures)
+        let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.encodings)
         let m = PredictionMetrics(predicted: predicted, truth: test.milliseconds)
         #expect(m.spearman > 0.95, "ρ \(m.spearman)")
     }
@@ -84,17 +99,7 @@ func quickConfiguration() -> TrainingConfiguration {
             let s = w.reduce(0, +)
             x += w.map { $0 / s }
         }
-        let (value, gradient) = objective.evaluate(x)
-        #expect(abs(value - objective.milliseconds([x])[0]) < 1e-4 * value)
-        // A small step: the MLP is piecewise linear, and a large one straddles ReLU kinks.
-        let h: Float = 1e-3
-        for k in 0..<30 {
-            var plus = x, minus = x
-            plus[k] += h
-            minus[k] -= h
-            let numeric = (objective.milliseconds([plus])[0] - objective.milliseconds([minus])[0]) / Double(2 * h)
-            #expect(abs(numeric - Double(gradient[k])) <= 2e-2 * (abs(numeric) + 0.05 * value), "∂/∂x[\(k)]: \(gradient[k]) vs \(numeric)")
-        }
+        expectGradientMatchesFiniteDifferences(objective, at: x, entries: Array(0..<30))
     }
 
     @Test func predictorFilesRoundTripAndOtherVersionsAreRefused() throws {
@@ -132,8 +137,8 @@ func quickConfiguration() -> TrainingConfiguration {
         #expect(throws: DeviceModelError.wrongSpace(device: "a", expected: "nb201", found: "ofa")) {
             try DeviceInput(other, space: "nb201", length: 10)
         }
-        let tiny = DeviceSamples(device: "t", features: nil, architectures: Array(good.architectures.prefix(3)),
-                                 milliseconds: Array(good.milliseconds.prefix(3)))
+        var tiny = good.subset(0..<3)
+        tiny.device = "t"
         #expect(throws: PredictorError.tooFewSamples(device: "t", found: 3, needed: PredictorTraining.minimumSamples)) {
             try PredictorTraining.mlp(tiny, configuration: quickConfiguration(), referenceArchIndices: [])
         }
@@ -157,15 +162,14 @@ func quickConfiguration() -> TrainingConfiguration {
         // A device whose op costs differ in kind (pooling expensive), seen through 40 samples and
         // judged on 200 others.
         var unseen = syntheticDevice("c", scale: 1.5, count: 240, seed: 9)
-        unseen.milliseconds = zip(unseen.architectures, unseen.milliseconds).map { a, ms in
-            ms + 1.5 * Double(a.operations.filter { $0 == .averagePool3x3 }.count)
+        unseen.milliseconds = try zip(unseen.architectures, unseen.milliseconds).map { a, ms in
+            ms + 1.5 * Double(try NB201Architecture(parsing: a).operations.filter { $0 == .averagePool3x3 }.count)
         }
-        var seen = unseen
-        (seen.architectures, seen.milliseconds) = (Array(unseen.architectures.prefix(40)), Array(unseen.milliseconds.prefix(40)))
-        let (heldOut, truth) = (Array(unseen.architectures.dropFirst(40)), Array(unseen.milliseconds.dropFirst(40)))
-        #expect(Set(heldOut).isDisjoint(with: seen.architectures))
+        let seen = unseen.subset(0..<40), heldOut = unseen.subset(40..<240)
+        #expect(Set(heldOut.architectures).isDisjoint(with: seen.architectures))
         func metrics(_ file: PredictorFile) throws -> PredictionMetrics {
-            PredictionMetrics(predicted: try LatencyPredictor(file: file).objective(device: unseen.features).milliseconds(heldOut), truth: truth)
+            PredictionMetrics(predicted: try LatencyPredictor(file: file).objective(device: unseen.features).milliseconds(heldOut.encodings),
+                              truth: heldOut.milliseconds)
         }
         let adapted = try PredictorTraining.adapt(meta, to: seen, epochs: 60)
         let (before, after) = (try metrics(meta), try metrics(adapted))
@@ -204,6 +208,8 @@ func quickConfiguration() -> TrainingConfiguration {
             ("meta.json", "ensemble is empty", { $0["ensemble"] = [Any]() }),
             ("meta.json", "damaged predictor", { j in self.member(&j) { r in r["targetStd"] = 1e300 } }),
             ("meta.json", "kind", { $0["kind"] = "oracle" }),
+            ("meta.json", "expected 'ofa-onehot160+structure18' for space ofa", { $0["space"] = "ofa" }),
+            ("meta.json", "space 'gpt'", { $0["space"] = "gpt" }),
         ]
         for (file, fragment, edit) in cases {
             let path = try edited(file, edit)
@@ -222,6 +228,89 @@ func quickConfiguration() -> TrainingConfiguration {
         features.referenceArchIndices.reverse()
         features.values[0] = 1e300
         #expect { try meta.objective(device: features) } throws: { "\($0)".contains("finite milliseconds") }
+    }
+}
+
+/// A synthetic OFA device: per layer a cost of its stage times (expand ratio + k²/9), scaled by
+/// (r/224)², plus a fixed cost per layer (launch overhead); skipped layers cost nothing.
+func syntheticOFADevice(_ name: String, count: Int, seed: UInt64) -> DeviceSamples {
+    let space = OFASpace()
+    func latency(_ a: OFAArchitecture) -> Double {
+        let scale = pow(Double(a.resolution) / 224, 2)
+        var total = 0.4
+        for (s, stage) in a.stages.enumerated() {
+            for layer in stage {
+                let work: Double = Double(s + 1) * (Double(layer.expand) + Double(layer.kernel * layer.kernel) / 9) / 20
+                total += 0.05 + scale * work
+            }
+        }
+        return total
+    }
+    let archs = space.sample(count: count, seed: seed)
+    return DeviceSamples(device: name, features: nil, space: space, architectures: archs, milliseconds: archs.map(latency))
+}
+
+@Suite struct OFALatencyPredictorTests {
+    let space = OFASpace()
+    let encoding = ArchitectureEncoding.ofa
+
+    @Test func structuralFeaturesCountOnlyTheLayersAStageKeeps() throws {
+        let a = try space.parse("r160_k3e4-k5e6_k7e3-k3e3-k3e6_k5e4-k5e4-k5e4-k5e4_k3e3-k3e3_k7e6-k7e6-k7e6")
+        let f = encoding.features(of: a, in: space)
+        #expect(f.count == encoding.featureCount && Array(f[0..<160]) == space.oneHotEncoding(of: a))
+        #expect(Array(f[160..<165]) == [2, 3, 4, 2, 3])                       // layers per stage
+        #expect(Array(f[165..<170]) == [10, 12, 16, 6, 18])                   // Σ expand ratio
+        let kernelSums: [Float] = [34, 67, 100, 18, 147]
+        #expect(zip(f[170..<175], kernelSums).allSatisfy { abs($0 - $1 / 9) < 1e-5 })   // Σ k²/9
+        #expect(abs(f[175] - 160.0 / 224) < 1e-6 && abs(f[176] - pow(160.0 / 224, 2)) < 1e-6 && f[177] == 14)
+        // Mᵀ is the adjoint of M.
+        var rng = SeededGenerator(seed: 1)
+        let x = (0..<encoding.inputCount).map { _ in rng.nextUniform() }, g = (0..<encoding.featureCount).map { _ in rng.nextUniform() }
+        let lhs = zip(encoding.features(x), g).reduce(0) { $0 + $1.0 * $1.1 }
+        let rhs = zip(x, encoding.pullback(g)).reduce(0) { $0 + $1.0 * $1.1 }
+        #expect(abs(lhs - rhs) < 1e-3 * abs(lhs))
+    }
+
+    @Test func anMLPRanksHeldOutArchitecturesAndIsDifferentiableInTheRelaxedEncoding() throws {
+        let (train, test) = syntheticOFADevice("ofa_synthetic", count: 600, seed: 2).split(count: 400, seed: 0)
+        var c = quickConfiguration()
+        (c.weightDecay, c.maxEpochs, c.patience) = (5e-2, 300, 40)   // 400 rows for 178 inputs: strong decay keeps the MLP near the additive part
+        let file = try PredictorTraining.mlp(train, configuration: c, referenceArchIndices: [])
+        #expect(file.space == "ofa" && file.encoding == encoding.name)
+        let objective = try LatencyPredictor(file: file).objective(device: nil)
+        let m = PredictionMetrics(predicted: objective.milliseconds(test.encodings), truth: test.milliseconds)
+        #expect(m.spearman > 0.95, "ρ \(m.spearman)")
+        // A relaxed point: skipped-slot entries weighted by the depth probabilities.
+        var rng = SeededGenerator(seed: 3)
+        let x = withoutTape { space.relaxedEncoding(Variable(Tensor(shape: [space.choiceCount], scalars: space.randomRelaxation(using: &rng)))).value.scalars }
+        expectGradientMatchesFiniteDifferences(objective, at: x, entries: Array(stride(from: 0, to: x.count, by: 7)))
+    }
+
+    @Test func aPredictorOfOneSpaceRefusesTheOtherSpacesFeaturesInOneLine() throws {
+        let ofa = try PredictorTraining.mlp(syntheticOFADevice("ofa_synthetic", count: 60, seed: 4), configuration: quickConfiguration(),
+                                            referenceArchIndices: [])
+        let nb201Features = syntheticDevice("ofa_synthetic", scale: 1, count: 20, seed: 5).features!
+        #expect(throws: DeviceModelError.wrongSpace(device: "ofa_synthetic", expected: "ofa", found: "nb201")) {
+            try LatencyPredictor(file: ofa).objective(device: nb201Features)
+        }
+        #expect { try ofa.require(space: .nb201, path: "p.json") } throws: { error in
+            "\(error)".contains("--space ofa") && !"\(error)".contains(where: \.isNewline)
+        }
+        let nb201 = try PredictorTraining.mlp(syntheticDevice("a", scale: 1, count: 60, seed: 6), configuration: quickConfiguration(),
+                                              referenceArchIndices: [])
+        var ofaFeatures = nb201Features
+        (ofaFeatures.device, ofaFeatures.space) = ("a", "ofa")
+        #expect(throws: DeviceModelError.self) { try LatencyPredictor(file: nb201).objective(device: ofaFeatures) }
+        // Samples of two spaces do not train one meta predictor.
+        var mixed = syntheticOFADevice("o", count: 60, seed: 7)
+        mixed.features = DeviceFeatures(device: "o", space: "ofa", source: .benchmark, referenceArchIndices: Array(0..<10),
+                                        values: Array(repeating: 5, count: 10), host: nil)
+        #expect(throws: PredictorError.self) {
+            try PredictorTraining.meta([syntheticDevice("a", scale: 1, count: 60, seed: 8), mixed], configuration: quickConfiguration(),
+                                       referenceArchIndices: Array(0..<10))
+        }
+        #expect(PredictorFile.isNamed("mlp-v100_1.ofa.json", for: .ofa) && !PredictorFile.isNamed("mlp-v100_1.ofa.json", for: .nb201))
+        #expect(PredictorFile.isNamed("meta.json", for: .nb201) && !PredictorFile.isNamed("meta.json", for: .ofa))
     }
 }
 

@@ -44,7 +44,7 @@ enum Shipped {
         let latency = search.devices[0].latency
         let x = smoothRelaxedEncoding(from: 5, step: 2e-3) {
             reluPattern(Shipped.surrogate.ensemble, PathEncoding.features($0))
-                + reluPattern(latency.ensemble, ArchitectureEncoding.features($0) + (latency.device?.values ?? []))
+                + reluPattern(latency.ensemble, ArchitectureEncoding.nb201.features($0) + (latency.device?.values ?? []))
         }
         for k in 0..<2 {
             let v = Variable(Tensor(shape: [6, 5], scalars: x), requiresGrad: true)

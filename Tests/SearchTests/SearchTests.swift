@@ -191,7 +191,7 @@ import SearchSpaces
         }
         let minimum = DeviceCatalog.minimumMeasurements
         let catalog = try DeviceCatalog(features: [try store("host_a", count: minimum), try store("host_b", count: minimum - 1)],
-                                        predictorDirectory: dir + "/predictors", metaPredictor: metaPath, database: db, index: index, adaptEpochs: 5)
+                                        predictorDirectory: dir + "/predictors", metaPredictor: metaPath, database: db, adaptEpochs: 5)
         let training = Dictionary(uniqueKeysWithValues: catalog.devices.map { ($0.name, $0.isTraining) })
         #expect(training == ["host_a": true, "host_b": false] && Array(catalog.adapted.keys) == ["host_a"])
     }
