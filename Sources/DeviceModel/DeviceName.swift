@@ -4,9 +4,11 @@ import SearchSpaces
 
 /// Device names are names, never paths: 1 to 64 characters from ASCII letters, digits, `_`, `-`
 /// and `.`, starting with a letter or digit. A name is a file name (`Profiles/<device>.json`) and a
-/// CSV field, so it holds no `/`, no `..`, no comma, quote or newline.
+/// CSV field, so it holds no `/`, no `..`, no comma, quote or newline; and it does not end in
+/// `.<space>` (`x.ofa.json` is device x's OFA file, not device x.ofa's NB201 file).
 public enum DeviceName {
-    public static let rule = "1–64 ASCII letters, digits, '_', '-' or '.', starting with a letter or digit"
+    public static let rule = "1–64 ASCII letters, digits, '_', '-' or '.', starting with a letter or digit, not ending in "
+        + SpaceName.allCases.filter { $0 != .nb201 }.map { "'.\($0)'" }.joined(separator: " or ")
 
     /// `name` when it follows `rule`; otherwise an error that says why and what a name looks like.
     @discardableResult
@@ -16,7 +18,7 @@ public enum DeviceName {
             c.isASCII && (CharacterSet.alphanumerics.contains(c) || c == "_" || c == "-" || c == ".")
         }
         guard let first = scalars.first, scalars.count <= 64, first.isASCII, CharacterSet.alphanumerics.contains(first),
-              scalars.allSatisfy(allowed) else {
+              scalars.allSatisfy(allowed), !SpaceName.allCases.contains(where: { $0 != .nb201 && name.hasSuffix(".\($0)") }) else {
             throw DeviceModelError.badDeviceName(name: name)
         }
         return name

@@ -255,7 +255,8 @@ struct Fixture {
         for good in ["vm", "gold_6226", "1080ti_1", "host-a.lab", String(repeating: "a", count: 64)] {
             #expect(throws: Never.self) { try DeviceName.check(good) }
         }
-        for bad in ["", "../../outside", "a/b", ".hidden", "-flag", "a,b", "a\"b", "a\nb", "naïve", String(repeating: "a", count: 65)] {
+        // "x.ofa" would name its NB201 file x.ofa.json, which is device x's OFA file.
+        for bad in ["", "../../outside", "a/b", ".hidden", "-flag", "a,b", "a\"b", "a\nb", "naïve", String(repeating: "a", count: 65), "x.ofa"] {
             #expect { try DeviceName.check(bad) } throws: { "\($0)".contains("is not a name") && !"\($0)".contains(where: \.isNewline) }
         }
     }
