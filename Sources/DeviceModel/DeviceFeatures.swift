@@ -39,7 +39,7 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
     /// files keep their name), `<device>.<space>.json` for the others, so one folder holds a
     /// device's vectors of every space side by side.
     public static func fileName(device: String, space: SpaceName) -> String {
-        space == .nb201 ? "\(device).json" : "\(device).\(space).json"
+        space.fileName(stem: device)
     }
 
     /// Writes `<directory>/<fileName>` (creating the directory) and returns its path. The name

@@ -18,7 +18,7 @@ public enum DeviceName {
             c.isASCII && (CharacterSet.alphanumerics.contains(c) || c == "_" || c == "-" || c == ".")
         }
         guard let first = scalars.first, scalars.count <= 64, first.isASCII, CharacterSet.alphanumerics.contains(first),
-              scalars.allSatisfy(allowed), !SpaceName.allCases.contains(where: { $0 != .nb201 && name.hasSuffix(".\($0)") }) else {
+              scalars.allSatisfy(allowed), SpaceName(fileName: SpaceName.nb201.fileName(stem: name)) == .nb201 else {
             throw DeviceModelError.badDeviceName(name: name)
         }
         return name

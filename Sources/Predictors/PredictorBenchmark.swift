@@ -8,7 +8,7 @@ import SearchSpaces
 public enum BenchmarkTables {
     /// Every device column of the space's latency table, with its features from the feature table.
     public static func trainingDevices<S: SearchSpace>(space: S) throws -> [DeviceSamples] {
-        let table = try CSVTable(contentsOf: ShippedData.path("Devices/\(space.name)/latency_ms_train_devices.csv.gz"))
+        let table = try latencyTable(space.name)
         let features = try featureFiles(space: space)
         let archs = try space.architectures(in: table)
         let notDevices = Set(["arch_index", "arch_string"] + space.tableColumns)
@@ -20,7 +20,11 @@ public enum BenchmarkTables {
 
     /// The architectures of the space's latency table, in its row order.
     public static func architectures<S: SearchSpace>(space: S) throws -> [S.Architecture] {
-        try space.architectures(in: try CSVTable(contentsOf: ShippedData.path("Devices/\(space.name)/latency_ms_train_devices.csv.gz")))
+        try space.architectures(in: try latencyTable(space.name))
+    }
+
+    static func latencyTable(_ space: SpaceName) throws -> CSVTable {
+        try CSVTable(contentsOf: ShippedData.path("Devices/\(space)/latency_ms_train_devices.csv.gz"))
     }
 
     /// Feature vectors of all benchmark devices of the space, by name.

@@ -130,19 +130,13 @@ public struct PredictorFile: Codable, Equatable, Sendable {
         return nil
     }
 
-    /// The shipped file name: `mlp-<device>` or `meta`, then `.json` for NB201 and `.<space>.json`
-    /// for the others (as device feature files are named).
+    /// The shipped file name: `mlp-<device>` or `meta`, named for the space as feature files are.
     public static func shippedName(device: String?, space: SpaceName) -> String {
-        (device.map { "mlp-\($0)" } ?? "meta") + (space == .nb201 ? ".json" : ".\(space).json")
+        space.fileName(stem: device.map { "mlp-\($0)" } ?? "meta")
     }
 
     /// Whether a file name in a predictor folder is named for `space` (see `shippedName`).
-    public static func isNamed(_ fileName: String, for space: SpaceName) -> Bool {
-        guard fileName.hasSuffix(".json") else { return false }
-        let stem = fileName.dropLast(5)
-        let named = SpaceName.allCases.first { $0 != .nb201 && stem.hasSuffix(".\($0)") } ?? .nb201
-        return named == space
-    }
+    public static func isNamed(_ fileName: String, for space: SpaceName) -> Bool { SpaceName(fileName: fileName) == space }
 
     /// Writes the file as JSON.
     public func write(to path: String) throws { try VersionedJSON.write(self, to: path) }

@@ -163,6 +163,19 @@ public enum SpaceName: String, CaseIterable, Codable, Sendable, CustomStringConv
         }
     }
 
+    /// The file of `stem` for this space: `<stem>.json` for NB201, `<stem>.<space>.json` for the
+    /// others (device feature files and shipped predictors are named so).
+    public func fileName(stem: String) -> String {
+        self == .nb201 ? "\(stem).json" : "\(stem).\(rawValue).json"
+    }
+
+    /// The space a file is named for by `fileName(stem:)`, or nil for a name that is not `.json`.
+    public init?(fileName: String) {
+        guard fileName.hasSuffix(".json") else { return nil }
+        let stem = fileName.dropLast(5)
+        self = SpaceName.allCases.first { $0 != .nb201 && stem.hasSuffix(".\($0.rawValue)") } ?? .nb201
+    }
+
     /// The name in messages ("NB201", "OFA").
     public var shortName: String { rawValue.uppercased() }
 
