@@ -12,16 +12,6 @@ public struct SpaceOption: ParsableArguments {
     public init() {}
 }
 
-extension SpaceOption {
-    /// Refuses, in one line, a space that `command` does not handle yet.
-    public func require(_ supported: [SpaceName], for command: String) throws {
-        guard supported.contains(space) else {
-            throw ValidationError("\(command) works on --space \(supported.map(\.rawValue).joined(separator: "|")) so far; "
-                                  + "the search over \(space.shortName) is not built yet (its latency predictors are: modnas-predict)")
-        }
-    }
-}
-
 /// `--db`: the SQLite profile database (`modnas-profile` writes it; training reads it).
 public struct DatabaseOption: ParsableArguments {
     @Option(help: ArgumentHelp("SQLite profile database.", valueName: "file")) public var db = "profiles.sqlite"

@@ -1,6 +1,8 @@
 import DeviceModel
 import Foundation
+import Predictors
 import Search
+import SearchSpaces
 
 /// What a report says about the run that produced it: labelled settings and the epoch log.
 public struct RunSettings {
@@ -13,10 +15,12 @@ public struct RunSettings {
     }
 
     /// The settings of a search run.
-    public init(search: HypernetworkFile, devices: [SearchDevice], seconds: Double, baselineBudget: Int, command: String) {
+    public init<B: SearchBenchmark>(search: HypernetworkFile, devices: [SearchDevice], seconds: Double, baselineBudget: Int, command: String,
+                                    benchmark: B) {
         let c = search.configuration
         let training = devices.filter(\.isTraining), zeroShot = devices.filter { !$0.isTraining }
-        title = "MODNAS search (NB201, accuracy: \(search.accuracyMode))"
+        let isNB201 = benchmark.space.name == .nb201
+        title = "MODNAS search (\(benchmark.space.name.shortName), accuracy: \(search.accuracyMode))"
         log = search.log
         items = [
             ("command", command),
@@ -27,14 +31,19 @@ public struct RunSettings {
             ("hypernetwork steps", "\(c.epochs) epochs\(search.supernet.map { ", the first \($0.configuration.warmupEpochs) training the supernet only," } ?? "") × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vectors per device, gradients combined by \(c.combination.rawValue); Adam lr \(c.learningRate.map { "\($0)" } ?? "3e-4 × \(training.count)"), betas (\(c.beta1), \(c.beta2)), weight decay \(c.weightDecay), λ = \(c.cosineWeight), hidden \(c.hidden), seed \(c.seed)"),
             ("preference vectors", "\(c.preferences), r = (cos θ, sin θ), θ evenly over [0, π/2]"),
             ("search time", String(format: "%.1f s", seconds)),
-            ("baselines", baselineBudget > 0 ? "random, local search, NSGA-II: \(baselineBudget) architectures queried per benchmark device (benchmark error and latency)" : "not run"),
-            ("normalisation", "test error (%) and latency, each min-max over the benchmark's architectures with error < 90 %; reference point (1, 1)"),
+            ("baselines", baselineBudget > 0 ? "random, local search, NSGA-II: \(baselineBudget) architectures queried per benchmark device (\(isNB201 ? "benchmark error and latency" : "the evaluation's estimated error and predicted latency"))" : "not run"),
+            ("normalisation", isNB201 ? "test error (%) and latency, each min-max over the benchmark's architectures with error < 90 %; reference point (1, 1)"
+                : "error = 100 − \(OFAAccuracyPredictor.label) (an estimate) and latency, each min-max over the 5,000 table architectures; reference point (1, 1)"),
+            ("search normalisation", "the search's own objectives are min-max normalised over \(NormalizationSet.description(of: benchmark.space))"),
         ]
     }
 
     static func accuracyText(_ search: HypernetworkFile) -> String {
         if let s = search.surrogate {
             return "surrogate fitted on K = \(s.queried.count) queried architectures (\(s.source)); fronts' estimated_accuracy comes from it"
+        }
+        if search.accuracyMode == "benchmark" {
+            return "\(OFAAccuracyPredictor.label) itself (an estimate, differentiable); fronts' estimated_accuracy comes from it"
         }
         return "\(search.supernet?.settings ?? "supernet"). Fronts' estimated_accuracy is the trained supernet's accuracy on the test split of that "
             + "data. The HV table and the plots of benchmark devices score the same architectures with the NB201 benchmark's test error "
@@ -48,12 +57,12 @@ public struct HTMLReport {
     public var results: [DeviceEvaluation]
     public var missing: [String: String]
     public var rows: [FrontRow]
-    public var benchmark: NB201Benchmark
+    public var benchmark: any SearchBenchmark
 
     static let baselineStyle: [(name: String, color: String, mark: SVGPlot.Mark)] =
         [("random", "#2a7fbf", .square), ("local search", "#2ca02c", .triangle), ("NSGA-II", "#9467bd", .cross)]
 
-    public init(settings: RunSettings, results: [DeviceEvaluation], missing: [String: String], rows: [FrontRow], benchmark: NB201Benchmark) {
+    public init(settings: RunSettings, results: [DeviceEvaluation], missing: [String: String], rows: [FrontRow], benchmark: any SearchBenchmark) {
         (self.settings, self.results, self.missing, self.rows, self.benchmark) = (settings, results, missing, rows, benchmark)
     }
 
@@ -117,12 +126,15 @@ public struct HTMLReport {
         let front = rows.filter { $0.device == device }
         if let r = results.first(where: { $0.device == device }) {
             let errors = r.points.map(\.error) + (r.latencySource == .benchmark ? [r.bounds.errorRange.lowerBound] : [])
-            var p = SVGPlot(xLabel: "latency (ms, \(r.latencySource.rawValue))", yLabel: "test error (%, benchmark)",
-                            xRange: r.bounds.latencyRange, yRange: max(errors.min()! * 0.9, 1)...90, logY: true)
-            if let table = benchmark.latency[device] {
-                p.cloud(zip(table, benchmark.testError).filter { $0.1 < 90 }.map { ($0.0, $0.1) })
-                let all = zip(benchmark.testError, table).map { ObjectivePoint(error: $0, latency: $1) }
-                p.staircase(ParetoMetrics.front(all.filter { $0.error < 90 }).map { ($0.latency, $0.error) }, color: "#111", label: "true front")
+            let cloud = benchmark.points(device: device)?.filter { $0.error < 90 }
+            let ceiling = benchmark.pointsAreTheWholeSpace ? 90 : min(90, max((cloud ?? r.points).map(\.error).max() ?? 90, r.points.map(\.error).max() ?? 0) * 1.05)
+            var p = SVGPlot(xLabel: "latency (ms, \(r.latencySource.rawValue))", yLabel: "test error (%, \(benchmark.space.name == .nb201 ? "benchmark" : "OFA accuracy predictor"))",
+                            xRange: r.bounds.latencyRange, yRange: max(errors.min()! * 0.9, 1)...ceiling, logY: true)
+            if let cloud {
+                p.cloud(cloud.map { ($0.latency, $0.error) })
+                if benchmark.pointsAreTheWholeSpace {
+                    p.staircase(ParetoMetrics.front(cloud).map { ($0.latency, $0.error) }, color: "#111", label: "true front")
+                }
             }
             for style in Self.baselineStyle {
                 if let points = r.baselinePoints[style.name] { p.scatter(points.map { ($0.latency, $0.error) }, mark: style.mark, color: style.color, label: style.name) }

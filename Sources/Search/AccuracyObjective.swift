@@ -1,30 +1,34 @@
 import Autodiff
 import Datasets
 import Foundation
+import Predictors
 import SearchSpaces
 
 /// The accuracy side of a search: a differentiable, normalised error of a sampled architecture,
 /// and error estimates (%) for the architectures of fronts.
-public protocol AccuracyObjective: AnyObject {
-    /// "surrogate" or "supernet".
+public protocol AccuracyObjective<Architecture>: AnyObject {
+    associatedtype Architecture: Hashable & Sendable
+    /// "surrogate", "benchmark" or "supernet".
     var mode: String { get }
     /// What the estimates come from, in words (printed, stored, and compared on resume).
     var settings: String { get }
     /// The range of estimated errors the search normalises by, where one exists for the whole
     /// space (the surrogate's); nil when the error is normalised per epoch (the supernet's loss).
     var errorRange: ClosedRange<Double>? { get }
-    /// Indices into `all` of the architectures the latency objectives are normalised over.
-    func normalizationSet(_ all: [NB201Architecture]) throws -> [Int]
+    /// Indices into `all` (the space's normalisation set) of the architectures the latency
+    /// objectives are normalised over.
+    func normalizationSet(_ all: [Architecture]) throws -> [Int]
     /// Epochs at the start in which only the objective trains (the hypernetwork waits).
     var warmupEpochs: Int { get }
     /// Called before each step (epochs count from 1); `samples()` draws one architecture (one-hot
-    /// [30]) per training device from the hypernetwork.
+    /// per decision, [Σ choices]) per training device from the hypernetwork.
     func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int, samples: () -> [Tensor])
-    /// The normalised error of a sampled one-hot encoding for training device `device` (its
-    /// position among the training devices), taped so the gradient reaches the sample.
-    func normalizedError(_ sample: Variable, device: Int) -> Variable
+    /// The normalised error of a sample's space encoding (`SearchSpace.relaxedEncoding`) for
+    /// training device `device` (its position among the training devices), taped so the
+    /// gradient reaches the sample.
+    func normalizedError(_ encoding: Variable, device: Int) -> Variable
     /// Estimated test error (%) of each architecture.
-    func errors(_ architectures: [NB201Architecture]) -> [Double]
+    func errors(_ architectures: [Architecture]) -> [Double]
     /// Mean training loss of the epoch so far, where the objective trains (nil otherwise).
     var epochTrainingLoss: Double? { get }
     /// Training state for checkpoints (nil: the objective does not change during a search).
@@ -32,16 +36,45 @@ public protocol AccuracyObjective: AnyObject {
     func restore(_ state: Data) throws
 }
 
-/// Surrogate mode: the fitted accuracy surrogate, min-max normalised over the architectures it
-/// puts below 90 % error (the predictors' extremes sit on degenerate cells).
-public final class SurrogateAccuracy: AccuracyObjective {
+extension AccuracyObjective {
+    public var warmupEpochs: Int { 0 }
+    public var epochTrainingLoss: Double? { nil }
+    public func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int, samples: () -> [Tensor]) {}
+    public func checkpointState() throws -> Data? { nil }
+    public func restore(_ state: Data) throws {}
+}
+
+/// The architectures a search normalises its objectives over: all of a space that can be
+/// listed (NB201), else a fixed seeded sample of `sampleSize` (OFA).
+public enum NormalizationSet {
+    public static let sampleSize = 10_000
+    public static let seed: UInt64 = 20_250_124
+
+    public static func architectures<S: SearchSpace>(of space: S) -> [S.Architecture] {
+        space.enumeration() ?? space.sample(count: sampleSize, seed: seed)
+    }
+
+    /// How the set was chosen, for settings and reports.
+    public static func description<S: SearchSpace>(of space: S) -> String {
+        space.enumeration() != nil ? "all architectures" : "a fixed sample of \(sampleSize) architectures (seed \(seed))"
+    }
+}
+
+/// Surrogate mode: the fitted accuracy surrogate, min-max normalised over the architectures of
+/// the normalisation set it puts below 90 % error (NB201's extremes sit on degenerate cells).
+public final class SurrogateAccuracy<Space: SearchSpace>: AccuracyObjective {
     public let surrogate: AccuracySurrogate
+    public let space: Space
     public let errorRange: ClosedRange<Double>?
     private let range: ClosedRange<Double>
 
-    public init(_ surrogate: AccuracySurrogate) throws {
+    public init(_ surrogate: AccuracySurrogate, space: Space) throws {
+        guard surrogate.features.space == space.name else {
+            throw SearchError.badConfiguration("the accuracy surrogate is of space \(surrogate.features.space), the search of \(space.name)")
+        }
         self.surrogate = surrogate
-        let errors = surrogate.errors((0..<NB201Architecture.spaceSize).map { NB201Architecture(code: $0) }).filter { $0 < 90 }
+        self.space = space
+        let errors = surrogate.errors(NormalizationSet.architectures(of: space), in: space).filter { $0 < 90 }
         guard let low = errors.min(), let high = errors.max() else {
             throw SearchError.badConfiguration("the accuracy surrogate puts every architecture at ≥ 90 % error")
         }
@@ -51,27 +84,59 @@ public final class SurrogateAccuracy: AccuracyObjective {
 
     public var mode: String { "surrogate" }
     public var settings: String { "surrogate on K = \(surrogate.queried.count) queried architectures (\(surrogate.source)), ensemble of \(surrogate.ensemble.count)" }
-    public var epochTrainingLoss: Double? { nil }
 
-    public func normalizationSet(_ all: [NB201Architecture]) throws -> [Int] {
-        let errors = surrogate.errors(all)
+    public func normalizationSet(_ all: [Space.Architecture]) throws -> [Int] {
+        let errors = surrogate.errors(all, in: space)
         return errors.indices.filter { errors[$0] < 90 }
     }
 
-    public var warmupEpochs: Int { 0 }
-    public func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int, samples: () -> [Tensor]) {}
-
-    public func normalizedError(_ sample: Variable, device: Int) -> Variable {
-        let (error, gradient) = surrogate.evaluate(sample.value.scalars)
+    public func normalizedError(_ encoding: Variable, device: Int) -> Variable {
+        let (error, gradient) = surrogate.evaluate(encoding.value.scalars)
         let span = Float(max(range.upperBound - range.lowerBound, 1e-9))
-        return Variable.result(Tensor(scalar: Float(error - range.lowerBound) / span), parents: [sample]) { g in
-            [Tensor(shape: sample.shape, scalars: gradient.map { g.scalars[0] * $0 / span })]
+        return Variable.result(Tensor(scalar: Float(error - range.lowerBound) / span), parents: [encoding]) { g in
+            [Tensor(shape: encoding.shape, scalars: gradient.map { g.scalars[0] * $0 / span })]
         }
     }
 
-    public func errors(_ architectures: [NB201Architecture]) -> [Double] { surrogate.errors(architectures) }
-    public func checkpointState() throws -> Data? { nil }
-    public func restore(_ state: Data) throws {}
+    public func errors(_ architectures: [Space.Architecture]) -> [Double] { surrogate.errors(architectures, in: space) }
+}
+
+extension SurrogateAccuracy where Space == NB201Space {
+    /// An NB201 surrogate objective.
+    public convenience init(_ surrogate: AccuracySurrogate) throws { try self.init(surrogate, space: NB201Space()) }
+}
+
+/// Benchmark mode on OFA: the error is 100·(1 − top-1) of Once-for-All's ImageNet accuracy
+/// predictor itself (an estimate, labelled `OFAAccuracyPredictor.label`), differentiable in the
+/// relaxed encoding; min-max normalised over the normalisation set. The upper bound of what a
+/// surrogate fitted on its queries can reach.
+public final class OFAPredictorAccuracy: AccuracyObjective {
+    public let predictor: OFAAccuracyPredictor
+    public let errorRange: ClosedRange<Double>?
+    private let range: ClosedRange<Double>
+
+    public init(_ predictor: OFAAccuracyPredictor) {
+        self.predictor = predictor
+        let errors = predictor.topOne(NormalizationSet.architectures(of: OFASpace())).map { 100 * (1 - $0) }
+        range = errors.min()!...errors.max()!
+        errorRange = range
+    }
+
+    public var mode: String { "benchmark" }
+    public var settings: String { "\(OFAAccuracyPredictor.label) (every estimate from the predictor itself; no query budget)" }
+
+    public func normalizationSet(_ all: [OFAArchitecture]) throws -> [Int] { Array(all.indices) }
+
+    public func normalizedError(_ encoding: Variable, device: Int) -> Variable {
+        let span = Float(max(range.upperBound - range.lowerBound, 1e-9))
+        let top1 = predictor.topOne(reshape(encoding, to: [1, encoding.value.count]))
+        // (100·(1 − top1) − low) / span
+        let error = scale(top1, by: -100 / span)
+        let offset = Variable(Tensor(shape: error.shape, scalars: [(100 - Float(range.lowerBound)) / span]))
+        return reshape(error + offset, to: [])
+    }
+
+    public func errors(_ architectures: [OFAArchitecture]) -> [Double] { predictor.topOne(architectures).map { 100 * (1 - $0) } }
 }
 
 /// Supernet mode (MODNAS.md 5 and 8): before each hypernetwork step, one SGD step of the shared
@@ -143,7 +208,8 @@ public final class SupernetAccuracy: AccuracyObjective {
         if stepInEpoch == 0 { (epochRange, lossSum, lossCount) = (nil, 0, 0) }
         let start = trainer.configuration.learningRate * Float(devices), step = (epoch - 1) * stepsPerEpoch + stepInEpoch
         trainer.setLearningRate(finalLearningRate + (start - finalLearningRate) * cosineFactor(step: step, of: epochs * stepsPerEpoch))
-        let architectures = epoch > warmupEpochs ? samples() : uniformSamples(step: step)
+        let architectures = epoch > warmupEpochs ? samples().map { $0.reshaped([NB201Architecture.edgeCount, NB201Architecture.operationCount]) }
+            : uniformSamples(step: step)
         if orders?.epoch != epoch {
             orders = (epoch, order(trainer.splits.weights.count, epoch: epoch, salt: 1), order(trainer.splits.architecture.count, epoch: epoch, salt: 2))
         }
@@ -162,9 +228,10 @@ public final class SupernetAccuracy: AccuracyObjective {
         }
     }
 
-    public func normalizedError(_ sample: Variable, device: Int) -> Variable {
+    public func normalizedError(_ encoding: Variable, device: Int) -> Variable {
         precondition(architectureBatches.indices.contains(device), "normalizedError before prepareStep")
         let batch = architectureBatches[device]
+        let sample = reshape(encoding, to: [NB201Architecture.edgeCount, NB201Architecture.operationCount])
         let loss = crossEntropy(trainer.supernet(Variable(batch.images), sample: sample), labels: batch.labels)
         let value = Double(loss.value.scalars[0])
         let range = epochRange.map { min($0.lowerBound, value)...max($0.upperBound, value) } ?? value...value

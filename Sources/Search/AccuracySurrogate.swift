@@ -63,15 +63,49 @@ public enum PathEncoding {
     }
 }
 
+/// The input features of an accuracy surrogate: a map of a space's (relaxed) encoding with its
+/// Jacobian, and a gate for architectures whose error is chance without any query.
+public enum SurrogateFeatures: String, CaseIterable, Sendable {
+    /// NB201: `PathEncoding`, gated by connectivity.
+    case nb201Paths = "nb201-onehot30+paths12"
+    /// OFA: the latency predictors' linear encoding (`ArchitectureEncoding.ofa`); never gated.
+    case ofaStructure = "ofa-onehot160+structure18"
+
+    public init(space: SpaceName) { self = space == .nb201 ? .nb201Paths : .ofaStructure }
+
+    public var space: SpaceName { self == .nb201Paths ? .nb201 : .ofa }
+    public var inputCount: Int { self == .nb201Paths ? 30 : ArchitectureEncoding.ofa.inputCount }
+    public var featureCount: Int { self == .nb201Paths ? PathEncoding.featureCount : ArchitectureEncoding.ofa.featureCount }
+
+    /// The features of encoding `x` and their Jacobian [featureCount × inputCount], row-major.
+    public func featuresAndJacobian(_ x: [Float]) -> (features: [Float], jacobian: [Float]) {
+        switch self {
+        case .nb201Paths: return PathEncoding.featuresAndJacobian(x)
+        case .ofaStructure: return (ArchitectureEncoding.ofa.features(x), ArchitectureEncoding.ofa.matrix)
+        }
+    }
+
+    public func features(_ x: [Float]) -> [Float] {
+        self == .nb201Paths ? PathEncoding.features(x) : ArchitectureEncoding.ofa.features(x)
+    }
+
+    /// Whether the network computes something other than a constant (0…1 in a relaxed encoding),
+    /// with its gradient.
+    public func connectivity(_ x: [Float]) -> (value: Float, gradient: [Float]) {
+        self == .nb201Paths ? PathEncoding.connectivity(x) : (1, [Float](repeating: 0, count: x.count))
+    }
+}
+
 /// A differentiable estimate of an architecture's test error (%) from a few queried ones: an
-/// ensemble of regressors (linear term + MLP) on log error over `PathEncoding`, gated by
-/// connectivity. A cell with no live path from input to output makes the network compute a
-/// constant, so its error is chance (90 % on 10 classes) without any query; the regressors learn
-/// only the connected architectures: error = c·exp(model) + (1 − c)·chance.
+/// ensemble of regressors (linear term + MLP) on log error over the space's `SurrogateFeatures`,
+/// gated by connectivity. An NB201 cell with no live path from input to output makes the network
+/// compute a constant, so its error is chance (90 % on 10 classes) without any query; the
+/// regressors learn only the connected architectures: error = c·exp(model) + (1 − c)·chance.
 public struct AccuracySurrogate: Codable, Equatable, Sendable {
+    /// The `SurrogateFeatures` name.
     public var encoding: String
     public var ensemble: [Regressor]
-    /// The official indices of the queried architectures (the accuracy-query budget is their count).
+    /// The benchmark-table indices of the queried architectures (the accuracy-query budget is their count).
     public var queried: [Int]
     /// The data column the errors came from (e.g. "cifar10 test accuracy, NB201 200 epochs").
     public var source: String
@@ -91,49 +125,71 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
         return c
     }
 
-    /// Fits an ensemble to the test errors (%) of the `queried` architectures.
-    public static func fit(architectures: [NB201Architecture], errors: [Double], queried: [Int], source: String,
-                           chanceError: Double, ensembleSize: Int = 3, seed: UInt64 = 0) -> AccuracySurrogate {
+    /// The feature map (checked by `problem` when a file is read).
+    public var features: SurrogateFeatures { SurrogateFeatures(rawValue: encoding) ?? .nb201Paths }
+
+    /// Fits an ensemble to the test errors (%) of the `queried` architectures of `space`.
+    public static func fit<S: SearchSpace>(space: S, architectures: [S.Architecture], errors: [Double], queried: [Int], source: String,
+                                           chanceError: Double, ensembleSize: Int = 3, seed: UInt64 = 0) -> AccuracySurrogate {
         precondition(architectures.count == errors.count && errors.count >= 10, "the surrogate needs at least 10 queried architectures")
-        let connected = architectures.indices.filter { PathEncoding.isConnected(architectures[$0]) }
-        let (architectures, errors) = (connected.map { architectures[$0] }, connected.map { errors[$0] })
-        let rows = Tensor(shape: [architectures.count, PathEncoding.featureCount],
-                          scalars: architectures.flatMap { PathEncoding.features($0.oneHotEncoding) })
-        let targets = errors.map { Float(Foundation.log(max($0, 1e-3))) }
+        let features = SurrogateFeatures(space: space.name)
+        let encodings = architectures.map(space.oneHotEncoding)
+        let connected = encodings.indices.filter { features.connectivity(encodings[$0]).value == 1 }
+        let rows = Tensor(shape: [connected.count, features.featureCount], scalars: connected.flatMap { features.features(encodings[$0]) })
+        let targets = connected.map { Float(Foundation.log(max(errors[$0], 1e-3))) }
         var c = trainingConfiguration
         c.seed = seed
         let models = PredictorTraining.fitEnsemble(rows: rows, targets: targets, configuration: c, size: ensembleSize).map(\.0)
-        return AccuracySurrogate(encoding: PathEncoding.name, ensemble: models, queried: queried, source: source, chanceError: chanceError)
+        return AccuracySurrogate(encoding: features.rawValue, ensemble: models, queried: queried, source: source, chanceError: chanceError)
+    }
+
+    /// Fits an NB201 surrogate.
+    public static func fit(architectures: [NB201Architecture], errors: [Double], queried: [Int], source: String,
+                           chanceError: Double, ensembleSize: Int = 3, seed: UInt64 = 0) -> AccuracySurrogate {
+        fit(space: NB201Space(), architectures: architectures, errors: errors, queried: queried, source: source,
+            chanceError: chanceError, ensembleSize: ensembleSize, seed: seed)
     }
 
     /// What makes a stored surrogate unusable; nil when it is sound.
     public var problem: String? {
-        guard encoding == PathEncoding.name else { return "encoding '\(encoding)', expected '\(PathEncoding.name)'" }
+        guard let features = SurrogateFeatures(rawValue: encoding) else {
+            return "encoding '\(encoding)', expected one of \(SurrogateFeatures.allCases.map(\.rawValue).joined(separator: ", "))"
+        }
         guard !ensemble.isEmpty else { return "the ensemble is empty" }
         guard chanceError.isFinite, chanceError > 0, chanceError < 100 else { return "chance error \(chanceError) %" }
-        guard queried.allSatisfy({ (0..<NB201Architecture.spaceSize).contains($0) }) else { return "a queried index outside the space" }
+        guard queried.allSatisfy({ (0..<features.space.tableSize).contains($0) }) else { return "a queried index outside the space's table" }
         for (k, r) in ensemble.enumerated() {
-            if let p = r.problem(inputs: PathEncoding.featureCount) { return "ensemble member \(k): \(p)" }
+            if let p = r.problem(inputs: features.featureCount) { return "ensemble member \(k): \(p)" }
         }
         return nil
     }
 
-    /// Estimated test error (%) of each architecture.
-    public func errors(_ architectures: [NB201Architecture]) -> [Double] {
-        guard !architectures.isEmpty else { return [] }
-        let rows = Tensor(shape: [architectures.count, PathEncoding.featureCount],
-                          scalars: architectures.flatMap { PathEncoding.features($0.oneHotEncoding) })
-        return zip(architectures, ensemble.meanPrediction(rows)).map { PathEncoding.isConnected($0) ? Foundation.exp($1) : chanceError }
+    /// Estimated test error (%) of each one-hot encoding of the surrogate's space.
+    public func errors(encodings: [[Float]]) -> [Double] {
+        guard !encodings.isEmpty else { return [] }
+        let f = features
+        let rows = Tensor(shape: [encodings.count, f.featureCount], scalars: encodings.flatMap(f.features))
+        return zip(encodings, ensemble.meanPrediction(rows)).map { f.connectivity($0).value == 1 ? Foundation.exp($1) : chanceError }
     }
+
+    /// Estimated test error (%) of each architecture of `space`.
+    public func errors<S: SearchSpace>(_ architectures: [S.Architecture], in space: S) -> [Double] {
+        errors(encodings: architectures.map(space.oneHotEncoding))
+    }
+
+    /// Estimated test error (%) of each NB201 architecture.
+    public func errors(_ architectures: [NB201Architecture]) -> [Double] { errors(architectures, in: NB201Space()) }
 
     /// The estimated error (%) at one (relaxed) encoding and its gradient with respect to it.
     public func evaluate(_ encoding: [Float]) -> (error: Double, gradient: [Float]) {
-        let (features, jacobian) = PathEncoding.featuresAndJacobian(encoding)
-        let (log, g) = ensemble.meanValueAndGradient(features)
+        let f = features
+        let (x, jacobian) = f.featuresAndJacobian(encoding)
+        let (log, g) = ensemble.meanValueAndGradient(x)
         let model = Foundation.exp(Double(log))
-        let (connected, connectedGradient) = PathEncoding.connectivity(encoding)
-        let gradient = (0..<30).map { c in
-            Float(connected) * (0..<PathEncoding.featureCount).reduce(Float(0)) { $0 + jacobian[$1 * 30 + c] * g[$1] } * Float(model)
+        let (connected, connectedGradient) = f.connectivity(encoding)
+        let n = encoding.count
+        let gradient = (0..<n).map { c in
+            Float(connected) * (0..<f.featureCount).reduce(Float(0)) { $0 + jacobian[$1 * n + c] * g[$1] } * Float(model)
                 + Float(model - chanceError) * connectedGradient[c]
         }
         return (Double(connected) * model + (1 - Double(connected)) * chanceError, gradient)

@@ -1,43 +1,25 @@
 import Autodiff
 import SearchSpaces
 
-/// Black-box multi-objective baselines on the tabular objectives of one device. Each queries
-/// `budget` distinct architectures (by official index) through `objective` and returns them; their
-/// front is the non-dominated subset.
-public enum Baselines {
-    public static let names = ["random", "local search", "NSGA-II"]
+/// How the baselines move through a space: architectures as comparable keys (NB201: official
+/// codes; other spaces: canonical strings), random draws, one-decision neighbours and children.
+public protocol BaselineMoves {
+    associatedtype Key: Hashable & Comparable
+    func random(_ rng: inout SeededGenerator) -> Key
+    /// The architectures one decision change away.
+    func neighbours(_ key: Key) -> [Key]
+    /// Uniform crossover of two parents per decision, each decision mutated with probability
+    /// 1 / decisions.
+    func child(_ p: Key, _ q: Key, _ rng: inout SeededGenerator) -> Key
+}
 
-    /// Runs the baseline called `name`.
-    public static func run(_ name: String, budget: Int, seed: UInt64, objective: @escaping (Int) -> ObjectivePoint) -> [ObjectivePoint] {
-        var oracle = Oracle(budget: budget, objective: objective)
-        var rng = SeededGenerator(seed: seed)
-        switch name {
-        case "random": randomSearch(&oracle, &rng)
-        case "local search": paretoLocalSearch(&oracle, &rng)
-        default: nsga2(&oracle, &rng)
-        }
-        return oracle.cache.values.map { $0 }
-    }
+/// NB201 by official code: one draw per random architecture, 5 operations per edge.
+public struct NB201Moves: BaselineMoves {
+    public init() {}
 
-    /// Counts distinct queries against the budget.
-    struct Oracle {
-        let budget: Int
-        let objective: (Int) -> ObjectivePoint
-        var cache: [Int: ObjectivePoint] = [:]
-        var exhausted: Bool { cache.count >= budget }
-        mutating func query(_ index: Int) -> ObjectivePoint? {
-            if let p = cache[index] { return p }
-            guard !exhausted else { return nil }
-            let p = objective(index)
-            cache[index] = p
-            return p
-        }
-    }
+    public func random(_ rng: inout SeededGenerator) -> Int { Int(rng.next() % UInt64(NB201Architecture.spaceSize)) }
 
-    static func randomCode(_ rng: inout SeededGenerator) -> Int { Int(rng.next() % UInt64(NB201Architecture.spaceSize)) }
-
-    /// The codes one edge change away from `code`.
-    static func neighbours(_ code: Int) -> [Int] {
+    public func neighbours(_ code: Int) -> [Int] {
         let ops = NB201Architecture(code: code).operations
         return (0..<ops.count).flatMap { e in
             NB201Operation.allCases.filter { $0 != ops[e] }.map { op -> Int in
@@ -48,45 +30,141 @@ public enum Baselines {
         }
     }
 
-    static func randomSearch(_ oracle: inout Oracle, _ rng: inout SeededGenerator) {
-        while !oracle.exhausted { _ = oracle.query(randomCode(&rng)) }
+    public func child(_ a: Int, _ b: Int, _ rng: inout SeededGenerator) -> Int {
+        let (p, q) = (NB201Architecture(code: a).operations, NB201Architecture(code: b).operations)
+        let ops = (0..<p.count).map { e -> NB201Operation in
+            if rng.nextUniform() < 1 / Float(p.count) { return NB201Operation.allCases[Int(rng.next() % 5)] }
+            return rng.nextUniform() < 0.5 ? p[e] : q[e]
+        }
+        return NB201Architecture(operations: ops).code
+    }
+}
+
+/// An architecture by its canonical string (identity and order), with one choice vector of it.
+public struct ChoiceKey: Hashable, Comparable, Sendable {
+    public let string: String
+    public let choices: [Int]
+    public static func == (a: ChoiceKey, b: ChoiceKey) -> Bool { a.string == b.string }
+    public static func < (a: ChoiceKey, b: ChoiceKey) -> Bool { a.string < b.string }
+    public func hash(into hasher: inout Hasher) { hasher.combine(string) }
+}
+
+/// Any space by canonical string, moving on its choice vectors (OFA: a skipped layer's settings
+/// are not part of the architecture, so a change there is no move).
+public struct ChoiceMoves<Space: SearchSpace>: BaselineMoves {
+    public let space: Space
+    let counts: [Int]
+    public init(space: Space) {
+        self.space = space
+        counts = space.decisions.map(\.choices.count)
+    }
+
+    /// The key of an architecture.
+    public func key(_ architecture: Space.Architecture) -> ChoiceKey {
+        ChoiceKey(string: space.string(of: architecture), choices: space.choices(of: architecture))
+    }
+
+    func key(_ choices: [Int]) -> ChoiceKey { key(space.architecture(choices: choices)) }
+
+    public func random(_ rng: inout SeededGenerator) -> ChoiceKey { key(counts.map { Int(rng.next() % UInt64($0)) }) }
+
+    public func neighbours(_ key: ChoiceKey) -> [ChoiceKey] {
+        let c = key.choices
+        let all = c.indices.flatMap { d in
+            (0..<counts[d]).filter { $0 != c[d] }.map { choice -> ChoiceKey in
+                var changed = c
+                changed[d] = choice
+                return self.key(changed)
+            }
+        }
+        return Array(Set(all).subtracting([key])).sorted()
+    }
+
+    public func child(_ a: ChoiceKey, _ b: ChoiceKey, _ rng: inout SeededGenerator) -> ChoiceKey {
+        let (p, q) = (a.choices, b.choices)
+        return key(p.indices.map { d in
+            if rng.nextUniform() < 1 / Float(p.count) { return Int(rng.next() % UInt64(counts[d])) }
+            return rng.nextUniform() < 0.5 ? p[d] : q[d]
+        })
+    }
+}
+
+/// Black-box multi-objective baselines on the objectives of one device. Each queries `budget`
+/// distinct architectures through `objective` and returns them; their front is the
+/// non-dominated subset.
+public enum Baselines {
+    public static let names = ["random", "local search", "NSGA-II"]
+
+    /// Runs the baseline called `name` on NB201 (architectures by official code).
+    public static func run(_ name: String, budget: Int, seed: UInt64, objective: @escaping (Int) -> ObjectivePoint) -> [ObjectivePoint] {
+        run(name, moves: NB201Moves(), budget: budget, seed: seed, objective: objective)
+    }
+
+    /// Runs the baseline called `name` with `moves`.
+    public static func run<M: BaselineMoves>(_ name: String, moves: M, budget: Int, seed: UInt64,
+                                             objective: @escaping (M.Key) -> ObjectivePoint) -> [ObjectivePoint] {
+        var oracle = Oracle(budget: budget, objective: objective)
+        var rng = SeededGenerator(seed: seed)
+        switch name {
+        case "random": randomSearch(moves, &oracle, &rng)
+        case "local search": paretoLocalSearch(moves, &oracle, &rng)
+        default: nsga2(moves, &oracle, &rng)
+        }
+        return oracle.cache.keys.sorted().map { oracle.cache[$0]! }
+    }
+
+    /// Counts distinct queries against the budget.
+    struct Oracle<Key: Hashable> {
+        let budget: Int
+        let objective: (Key) -> ObjectivePoint
+        var cache: [Key: ObjectivePoint] = [:]
+        var exhausted: Bool { cache.count >= budget }
+        mutating func query(_ key: Key) -> ObjectivePoint? {
+            if let p = cache[key] { return p }
+            guard !exhausted else { return nil }
+            let p = objective(key)
+            cache[key] = p
+            return p
+        }
+    }
+
+    static func randomCode(_ rng: inout SeededGenerator) -> Int { NB201Moves().random(&rng) }
+
+    static func randomSearch<M: BaselineMoves>(_ moves: M, _ oracle: inout Oracle<M.Key>, _ rng: inout SeededGenerator) {
+        while !oracle.exhausted { _ = oracle.query(moves.random(&rng)) }
     }
 
     /// Pareto local search: from a random start, repeatedly query an unvisited neighbour of a
     /// random member of the current non-dominated archive; restart at random when none is left.
-    static func paretoLocalSearch(_ oracle: inout Oracle, _ rng: inout SeededGenerator) {
+    static func paretoLocalSearch<M: BaselineMoves>(_ moves: M, _ oracle: inout Oracle<M.Key>, _ rng: inout SeededGenerator) {
         while !oracle.exhausted {
             let front = nonDominated(oracle.cache)
-            var candidates = front.flatMap { neighbours($0) }.filter { oracle.cache[$0] == nil }
-            if candidates.isEmpty { candidates = [randomCode(&rng)] }
+            var candidates = front.flatMap { moves.neighbours($0) }.filter { oracle.cache[$0] == nil }
+            if candidates.isEmpty { candidates = [moves.random(&rng)] }
             _ = oracle.query(candidates[Int(rng.next() % UInt64(candidates.count))])
         }
     }
 
     /// NSGA-II (Deb et al., 2002): population 20, binary tournaments on rank and crowding,
-    /// uniform crossover, per-edge mutation with probability 1/6.
-    static func nsga2(_ oracle: inout Oracle, _ rng: inout SeededGenerator, population size: Int = 20) {
-        var population: [Int] = []
+    /// uniform crossover, per-decision mutation with probability 1/decisions.
+    static func nsga2<M: BaselineMoves>(_ moves: M, _ oracle: inout Oracle<M.Key>, _ rng: inout SeededGenerator, population size: Int = 20) {
+        var population: [M.Key] = []
         while population.count < size && !oracle.exhausted {
-            let c = randomCode(&rng)
+            let c = moves.random(&rng)
             if oracle.query(c) != nil, !population.contains(c) { population.append(c) }
         }
         var stalled = 0
         while !oracle.exhausted && stalled < 1000 {
             let (rank, crowding) = rankAndCrowding(population, oracle.cache)
-            func tournament() -> Int {
+            func tournament() -> M.Key {
                 let a = Int(rng.next() % UInt64(population.count)), b = Int(rng.next() % UInt64(population.count))
                 return (rank[a], -crowding[a]) < (rank[b], -crowding[b]) ? population[a] : population[b]
             }
-            var children: [Int] = []
+            var children: [M.Key] = []
             let before = oracle.cache.count
             while children.count < size && !oracle.exhausted {
-                let (p, q) = (NB201Architecture(code: tournament()).operations, NB201Architecture(code: tournament()).operations)
-                let ops = (0..<p.count).map { e -> NB201Operation in
-                    if rng.nextUniform() < 1 / Float(p.count) { return NB201Operation.allCases[Int(rng.next() % 5)] }
-                    return rng.nextUniform() < 0.5 ? p[e] : q[e]
-                }
-                let child = NB201Architecture(operations: ops).code
+                let (p, q) = (tournament(), tournament())
+                let child = moves.child(p, q, &rng)
                 if oracle.query(child) != nil { children.append(child) }
             }
             stalled = oracle.cache.count == before ? stalled + 1 : 0
@@ -95,19 +173,19 @@ public enum Baselines {
             population = union.indices.sorted { (unionRank[$0], -unionCrowding[$0], $0) < (unionRank[$1], -unionCrowding[$1], $1) }
                 .prefix(size).map { union[$0] }
         }
-        randomSearch(&oracle, &rng)  // only if the population stopped producing new architectures
+        randomSearch(moves, &oracle, &rng)  // only if the population stopped producing new architectures
     }
 
     static func dominates(_ a: ObjectivePoint, _ b: ObjectivePoint) -> Bool {
         a.error <= b.error && a.latency <= b.latency && (a.error < b.error || a.latency < b.latency)
     }
 
-    static func nonDominated(_ cache: [Int: ObjectivePoint]) -> [Int] {
+    static func nonDominated<Key: Comparable>(_ cache: [Key: ObjectivePoint]) -> [Key] {
         cache.keys.sorted().filter { k in !cache.values.contains { dominates($0, cache[k]!) } }
     }
 
     /// Non-dominated sorting rank (0 = best) and crowding distance of each member.
-    static func rankAndCrowding(_ members: [Int], _ cache: [Int: ObjectivePoint]) -> ([Int], [Double]) {
+    static func rankAndCrowding<Key: Hashable>(_ members: [Key], _ cache: [Key: ObjectivePoint]) -> ([Int], [Double]) {
         let points = members.map { cache[$0]! }
         var rank = [Int](repeating: -1, count: members.count)
         var crowding = [Double](repeating: 0, count: members.count)

@@ -19,17 +19,17 @@ public struct DeviceCatalog {
     /// when `database` holds at least `minimumMeasurements` architectures for it (then the meta
     /// predictor is fine-tuned on them). Every other device, and every device in `heldOut`, gets
     /// fronts zero-shot, with latency from the meta predictor.
-    public init(features: [DeviceFeatures], predictorDirectory: String, metaPredictor: String? = nil,
+    public init(features: [DeviceFeatures], predictorDirectory: String, metaPredictor: String? = nil, space: SpaceName = .nb201,
                 database: ProfileDatabase? = nil, heldOut: Set<String> = [], adaptEpochs: Int = 60,
                 progress: (String) -> Void = { _ in }) throws {
         for name in heldOut where !features.contains(where: { $0.device == name }) {
             throw SearchError.badConfiguration("cannot hold out '\(name)': no device features for it")
         }
-        let metaPath = metaPredictor ?? (predictorDirectory as NSString).appendingPathComponent("meta.json")
+        let metaPath = metaPredictor ?? (predictorDirectory as NSString).appendingPathComponent(PredictorFile.shippedName(device: nil, space: space))
         meta = try PredictorFile.load(metaPath)
         guard meta.kind == .meta else { throw SearchError.badConfiguration("\(metaPath) is a '\(meta.kind)' predictor; the search needs a meta predictor there") }
+        try meta.require(space: space, path: metaPath)
         var own: [String: (file: PredictorFile, name: String)] = [:]
-        let space = try SpaceName(parsing: meta.space)
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: predictorDirectory)) ?? [])
             .filter { PredictorFile.isNamed($0, for: space) }.sorted()
         for name in names where (predictorDirectory as NSString).appendingPathComponent(name) != metaPath {

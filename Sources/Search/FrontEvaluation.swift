@@ -2,11 +2,24 @@ import DeviceModel
 import Foundation
 import SearchSpaces
 
+/// Where an evaluation's latencies come from.
+public enum EvaluationLatency: String, Codable, Sendable {
+    /// A benchmark's table of every architecture (NB201).
+    case benchmark
+    /// Measured on a profiled host.
+    case measured
+    /// An evaluation predictor trained on a benchmark table's rows (OFA: no table holds the fronts).
+    case predicted
+
+    /// Whether the device is a benchmark setting (the means are over these).
+    public var isBenchmark: Bool { self != .measured }
+}
+
 /// How good one device's front is against the benchmark (or the host's measurements).
 public struct DeviceEvaluation: Codable, Equatable, Sendable {
     public var device: String
     /// Where the latencies came from.
-    public var latencySource: DataSource
+    public var latencySource: EvaluationLatency
     /// Rows of the front and distinct architectures among them.
     public var rows: Int
     public var distinct: Int
@@ -14,6 +27,7 @@ public struct DeviceEvaluation: Codable, Equatable, Sendable {
     public var points: [ObjectivePoint]
     public var hypervolume: Double
     /// HV of the true Pareto front (nil without a full latency table).
+    /// GD and IGD are against the true front, or else against the best front of the run.
     public var trueHypervolume: Double?
     public var generationalDistance: Double?
     public var invertedGenerationalDistance: Double?
@@ -36,7 +50,7 @@ public enum FrontEvaluation {
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         for device in devices {
             let front = rows.filter { $0.device == device }
-            let distinct = Array(Set(front.map(\.archIndex))).sorted()
+            let distinct = Array(Set(front.compactMap(\.archIndex))).sorted()
             if let table = benchmark.latency[device] {
                 let all = zip(benchmark.testError, table).map { ObjectivePoint(error: $0, latency: $1) }
                 let bounds = ObjectiveBounds(points: all)
@@ -60,7 +74,7 @@ public enum FrontEvaluation {
                 }
                 results.append(result)
             } else if let ms = measured[device] {
-                let known = front.filter { ms[$0.architecture.string] != nil }
+                let known = front.filter { ms[$0.architecture] != nil }
                 guard known.count == front.count else {
                     missing[device] = "\(front.count - known.count) of its \(front.count) front rows are not measured; measure them with modnas-profile collect --host --archs FILE"
                     continue
@@ -88,23 +102,17 @@ public enum FrontEvaluation {
         return (results, missing)
     }
 
-    /// Mean HV over the devices of `rows` that have a benchmark table (nil when none has).
-    public static func meanBenchmarkHypervolume(_ rows: [FrontRow], benchmark: NB201Benchmark) -> Double? {
-        let results = evaluate(rows.filter { benchmark.latency[$0.device] != nil }, benchmark: benchmark).results
-        return results.isEmpty ? nil : results.map(\.hypervolume).reduce(0, +) / Double(results.count)
-    }
-
     /// The baselines that ran for some device, in table order.
     public static func baselineColumns(_ results: [DeviceEvaluation]) -> [String] {
         Baselines.names.filter { n in results.contains { $0.baselines[n] != nil } }
     }
 
     /// Over the benchmark devices: their count and the mean HV, true HV, ratio, GD, IGD and HV of
-    /// each baseline in `baselines` (nil when no device has benchmark latencies).
-    public static func benchmarkMeans(_ results: [DeviceEvaluation], baselines: [String]) -> (count: Int, values: [Double])? {
-        let bench = results.filter { $0.latencySource == .benchmark }
+    /// each baseline in `baselines` (a value is nil where no device has it; nil when no device has benchmark latencies).
+    public static func benchmarkMeans(_ results: [DeviceEvaluation], baselines: [String]) -> (count: Int, values: [Double?])? {
+        let bench = results.filter(\.latencySource.isBenchmark)
         guard !bench.isEmpty else { return nil }
-        func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
+        func mean(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.reduce(0, +) / Double(v.count) }
         let columns: [(DeviceEvaluation) -> Double?] = [{ $0.hypervolume }, \.trueHypervolume, \.ratio, \.generationalDistance, \.invertedGenerationalDistance]
             + baselines.map { n in { $0.baselines[n] } }
         return (bench.count, columns.map { column in mean(bench.compactMap(column)) })
@@ -128,7 +136,9 @@ public enum FrontEvaluation {
                                f(r.generationalDistance), f(r.invertedGenerationalDistance)] + names.map { f(r.baselines[$0]) }))
         }
         if let (count, means) = benchmarkMeans(results, baselines: names) {
-            lines.append(line(["mean", "benchmark", String(count)] + means.enumerated().map { f($1, $0 == 2 ? 3 : 4) }))
+            let sources = Set(results.map(\.latencySource).filter(\.isBenchmark))
+            lines.append(line(["mean", sources.count == 1 ? sources.first!.rawValue : "benchmark", String(count)]
+                              + means.enumerated().map { f($1, $0 == 2 ? 3 : 4) }))
         }
         for (device, reason) in missing.sorted(by: { $0.key < $1.key }) { lines.append("\(device): not evaluated: \(reason)") }
         return lines.joined(separator: "\n")

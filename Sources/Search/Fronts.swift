@@ -5,38 +5,63 @@ import SearchSpaces
 
 /// One architecture of a device's front (one row of `fronts.csv`, format in docs/DESIGN.md).
 public struct FrontRow: Equatable, Sendable {
-    public static let header = "device,preference_index,r_accuracy,r_latency,arch_index,arch_string,predicted_latency_ms,estimated_accuracy"
-
     public var device: String
     public var preferenceIndex: Int
     public var preference: [Double]
-    public var archIndex: Int
-    public var architecture: NB201Architecture
+    /// The row of the space's benchmark table (NB201: the official index); nil outside the table.
+    public var archIndex: Int?
+    /// The canonical architecture string of the search's space.
+    public var architecture: String
+    /// The space's table columns (OFA: ks, e, d, r), written beside `arch_string`.
+    public var tableValues: [String]
     /// From the latency predictor, never measured.
     public var predictedLatencyMs: Double
-    /// From the search's accuracy objective (%: surrogate or supernet), never the benchmark's
-    /// value; nil where the search has no estimate (written as an empty cell).
+    /// From the search's accuracy objective (%: surrogate, benchmark predictor or supernet),
+    /// never a table's value; nil where the search has no estimate (written as an empty cell).
     public var estimatedAccuracy: Double?
 
-    public init(device: String, preferenceIndex: Int, preference: [Double], archIndex: Int, architecture: NB201Architecture,
+    public init(device: String, preferenceIndex: Int, preference: [Double], archIndex: Int?, architecture: String, tableValues: [String] = [],
                 predictedLatencyMs: Double, estimatedAccuracy: Double?) {
         self.device = device
         self.preferenceIndex = preferenceIndex
         self.preference = preference
         self.archIndex = archIndex
         self.architecture = architecture
+        self.tableValues = tableValues
         self.predictedLatencyMs = predictedLatencyMs
         self.estimatedAccuracy = estimatedAccuracy
     }
 
+    /// An NB201 row (the official index is always known).
+    public init(device: String, preferenceIndex: Int, preference: [Double], archIndex: Int, architecture: NB201Architecture,
+                predictedLatencyMs: Double, estimatedAccuracy: Double?) {
+        self.init(device: device, preferenceIndex: preferenceIndex, preference: preference, archIndex: archIndex,
+                  architecture: architecture.string, predictedLatencyMs: predictedLatencyMs, estimatedAccuracy: estimatedAccuracy)
+    }
+
     var csvLine: String {
         CSVTable.record([device, String(preferenceIndex), String(format: "%.6f", preference[0]), String(format: "%.6f", preference[1]),
-         String(archIndex), architecture.string, String(format: "%.6f", predictedLatencyMs), estimatedAccuracy.map { String(format: "%.4f", $0) } ?? ""])
+                         archIndex.map(String.init) ?? "", architecture] + tableValues
+                        + [String(format: "%.6f", predictedLatencyMs), estimatedAccuracy.map { String(format: "%.4f", $0) } ?? ""])
     }
 }
 
 /// The evaluation's preference vectors and the fronts file.
 public enum Fronts {
+    /// The columns of a fronts file of `space`: the space's table columns follow `arch_string`.
+    public static func columns<S: SearchSpace>(of space: S) -> [String] {
+        ["device", "preference_index", "r_accuracy", "r_latency", "arch_index", "arch_string"] + space.tableColumns
+            + ["predicted_latency_ms", "estimated_accuracy"]
+    }
+
+    /// The space a fronts table is of, from its columns (OFA's carry ks, e, d, r).
+    public static func space(of table: CSVTable) -> SpaceName {
+        SpaceName.allCases.first { name in
+            let columns = name.space.tableColumns
+            return !columns.isEmpty && columns.allSatisfy(table.header.contains)
+        } ?? .nb201
+    }
+
     /// `count` vectors r = (cos θ, sin θ) with θ evenly spaced over [0, π/2] (both extremes included).
     public static func preferences(count: Int) -> [[Double]] {
         (0..<count).map { k in
@@ -45,25 +70,37 @@ public enum Fronts {
         }
     }
 
-    /// Writes rows as CSV.
-    public static func write(_ rows: [FrontRow], to path: String) throws {
-        let text = ([FrontRow.header] + rows.map(\.csvLine)).joined(separator: "\n") + "\n"
+    /// Writes rows of `space` as CSV.
+    public static func write<S: SearchSpace>(_ rows: [FrontRow], space: S, to path: String) throws {
+        let text = ([columns(of: space).joined(separator: ",")] + rows.map(\.csvLine)).joined(separator: "\n") + "\n"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    /// Reads and checks a fronts CSV against the index (index and string must agree).
-    public static func read(_ path: String, index: NB201Index) throws -> [FrontRow] {
-        try rows(of: try CSVTable(contentsOf: path), index: index)
+    /// Writes NB201 rows.
+    public static func write(_ rows: [FrontRow], to path: String) throws { try write(rows, space: NB201Space(), to: path) }
+
+    /// Reads and checks a fronts CSV of `space` (index, string and table columns must agree).
+    public static func read<S: SearchSpace>(_ path: String, space: S) throws -> [FrontRow] {
+        try rows(of: try CSVTable(contentsOf: path), space: space)
     }
 
+    /// Reads and checks an NB201 fronts CSV against the official index.
+    public static func read(_ path: String, index: NB201Index) throws -> [FrontRow] { try read(path, space: NB201Space()) }
+
     /// The rows of a parsed fronts table, each checked (columns, numbers, ranges, arch strings).
-    public static func rows(of table: CSVTable, index: NB201Index) throws -> [FrontRow] {
+    public static func rows(of table: CSVTable, index: NB201Index) throws -> [FrontRow] { try rows(of: table, space: NB201Space()) }
+
+    /// The rows of a parsed fronts table of `space`, each checked (columns, numbers, ranges, arch
+    /// strings, `arch_index` against the space's table, the table columns against the string).
+    public static func rows<S: SearchSpace>(of table: CSVTable, space: S) throws -> [FrontRow] {
         let path = table.path
-        let needed = FrontRow.header.split(separator: ",").map(String.init)
+        let needed = columns(of: space)
         for column in needed where !table.header.contains(column) {
-            throw SearchError.badFronts(path: path, line: 1, reason: "no column '\(column)'")
+            throw SearchError.badFronts(path: path, line: 1, reason: "no column '\(column)'"
+                                        + (space.tableColumns.contains(column) ? " (is this a fronts file of another space than \(space.name)?)" : ""))
         }
         let at = Dictionary(uniqueKeysWithValues: try needed.map { ($0, try table.columnIndex($0)) })
+        let tableIndex = try space.tableIndexer()
         return try table.rows.enumerated().map { n, row in
             let line = n + 2
             func number(_ name: String, in range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) throws -> Double {
@@ -81,17 +118,22 @@ public enum Fronts {
             guard let preferenceIndex = Int(row[at["preference_index"]!]), (0...100_000).contains(preferenceIndex) else {
                 throw SearchError.badFronts(path: path, line: line, reason: "preference_index '\(row[at["preference_index"]!])' is not an integer within 0…100000")
             }
-            let architecture: NB201Architecture
-            do { architecture = try NB201Architecture(parsing: row[at["arch_string"]!]) } catch {
+            let architecture: S.Architecture
+            do { architecture = try space.parse(row[at["arch_string"]!]) } catch {
                 throw SearchError.badFronts(path: path, line: line, reason: "\(error)")
             }
-            let archIndex = index.index(of: architecture)
-            guard Int(row[at["arch_index"]!]) == archIndex else {
-                throw SearchError.badFronts(path: path, line: line, reason: "arch_index \(row[at["arch_index"]!]) is not \(architecture.string) (official index \(archIndex))")
+            let string = space.string(of: architecture), archIndex = tableIndex(architecture)
+            guard row[at["arch_index"]!] == (archIndex.map(String.init) ?? "") else {
+                let known = archIndex.map { "table index \($0)" } ?? "not in the \(space.name.shortName) table: leave arch_index empty"
+                throw SearchError.badFronts(path: path, line: line, reason: "arch_index '\(row[at["arch_index"]!])' is not \(string) (\(known))")
+            }
+            let values = space.tableValues(of: architecture)
+            for (column, value) in zip(space.tableColumns, values) where row[at[column]!] != value {
+                throw SearchError.badFronts(path: path, line: line, reason: "\(column) '\(row[at[column]!])' does not match arch_string (\(value))")
             }
             return FrontRow(device: row[at["device"]!], preferenceIndex: preferenceIndex,
                             preference: [try number("r_accuracy", in: 0...1), try number("r_latency", in: 0...1)], archIndex: archIndex,
-                            architecture: architecture, predictedLatencyMs: try number("predicted_latency_ms", in: 0...1e9),
+                            architecture: string, tableValues: values, predictedLatencyMs: try number("predicted_latency_ms", in: 0...1e9),
                             estimatedAccuracy: row[at["estimated_accuracy"]!].isEmpty ? nil : try number("estimated_accuracy", in: 0...100))
         }
     }

@@ -1,3 +1,4 @@
+import Autodiff
 import DataFiles
 import DeviceModel
 import Foundation
@@ -10,10 +11,11 @@ public struct HypernetworkFile: Codable, Sendable {
     public static let formatVersion = "modnas.hypernetwork.v1"
 
     public var format: String
+    /// The search space (`SpaceName`): the width of the output heads and the latency predictor's space.
     public var space: String
     /// The objectives, in the order of preference vectors: ["test_error_percent", "latency_ms"].
     public var objectives: [String]
-    /// "surrogate" or "supernet".
+    /// "surrogate", "benchmark" (OFA: the OFA accuracy predictor itself) or "supernet".
     public var accuracyMode: String
     public var referenceArchIndices: [Int]
     public var layers: [DenseLayer]
@@ -43,9 +45,9 @@ public struct HypernetworkFile: Codable, Sendable {
     }
 
     /// `rows` are the search's fronts (their estimates are stored in supernet mode).
-    public init(search: MODNASSearch, latencyPredictor: PredictorFile, log: [EpochLog], rows: [FrontRow]) {
+    public init<S>(search: MODNASSearch<S>, latencyPredictor: PredictorFile, log: [EpochLog], rows: [FrontRow]) {
         format = Self.formatVersion
-        space = "nb201"
+        space = search.space.name.rawValue
         objectives = ["test_error_percent", "latency_ms"]
         accuracyMode = search.accuracy.mode
         referenceArchIndices = latencyPredictor.referenceArchIndices
@@ -56,7 +58,7 @@ public struct HypernetworkFile: Codable, Sendable {
             supernet = SupernetRecord(settings: s.settings, configuration: s.trainer.configuration, dataset: search.configuration.dataset,
                                       trainingImages: splits.weights.count + splits.architecture.count, testImages: splits.test.count,
                                       estimatedErrors: Dictionary(
-                rows.compactMap { row in row.estimatedAccuracy.map { (row.architecture.string, 100 - $0) } }, uniquingKeysWith: { a, _ in a }))
+                rows.compactMap { row in row.estimatedAccuracy.map { (row.architecture, 100 - $0) } }, uniquingKeysWith: { a, _ in a }))
         }
         self.latencyPredictor = latencyPredictor
         trainingDevices = search.trainingDevices.map(\.name)
@@ -66,17 +68,34 @@ public struct HypernetworkFile: Codable, Sendable {
         createdAt = Date()
     }
 
+    /// The search's space (checked when the file is read).
+    public var spaceName: SpaceName { SpaceName(rawValue: space) ?? .nb201 }
+
     /// The hypernetwork with its weights.
     public func hypernetwork() throws -> Hypernetwork {
-        try Hypernetwork(objectives: objectives.count, deviceInputs: DeviceInput.width(references: referenceArchIndices.count), layers: layers)
+        try Hypernetwork(objectives: objectives.count, deviceInputs: DeviceInput.width(references: referenceArchIndices.count),
+                         outputs: spaceName.space.choiceCount, layers: layers)
     }
 
-    /// A front generator for this search.
-    public func generator() throws -> FrontGenerator {
-        if let surrogate { return FrontGenerator(hypernetwork: try hypernetwork(), surrogate: surrogate) }
+    /// A front generator for this search over `space` (the file's space).
+    public func generator<S: SearchSpace>(space: S) throws -> FrontGenerator<S> {
+        try spaceName.require(space.name.rawValue, in: "the search space asked for")
+        let hypernetwork = try hypernetwork()
+        if let surrogate { return FrontGenerator(space: space, hypernetwork: hypernetwork, surrogate: surrogate) }
+        if accuracyMode == "benchmark" {   // OFA (checked by `problem`): the predictor on the space's encoding
+            let predictor = try OFAAccuracyPredictor.shipped()
+            return FrontGenerator(space: space, hypernetwork: hypernetwork) { archs in
+                guard !archs.isEmpty else { return [] }
+                let rows = Tensor(shape: [archs.count, space.encodingWidth], scalars: archs.flatMap(space.oneHotEncoding))
+                return withoutTape { predictor.topOne(Variable(rows)) }.value.scalars.map { 100 * (1 - Double($0)) }
+            }
+        }
         let known = supernet?.estimatedErrors ?? [:]
-        return FrontGenerator(hypernetwork: try hypernetwork()) { archs in archs.map { known[$0.string] } }
+        return FrontGenerator(space: space, hypernetwork: hypernetwork) { archs in archs.map { known[space.string(of: $0)] } }
     }
+
+    /// An NB201 front generator.
+    public func generator() throws -> FrontGenerator<NB201Space> { try generator(space: NB201Space()) }
 
     /// A device for fronts: latency from the stored meta predictor (zero-shot).
     public func device(_ features: DeviceFeatures) throws -> SearchDevice {
@@ -112,12 +131,15 @@ public struct HypernetworkFile: Codable, Sendable {
 
     /// What makes the file unusable, checked before any weight is used; nil when it is sound.
     var problem: String? {
-        guard space == "nb201" else { return "space '\(space)', this modnas searches nb201" }
+        guard let spaceName = SpaceName(rawValue: space) else {
+            return "space '\(space)', this modnas searches \(SpaceName.allCases.map(\.rawValue).joined(separator: ", "))"
+        }
+        guard latencyPredictor.space == space else { return "its latency predictor is of space '\(latencyPredictor.space)'" }
         guard objectives == ["test_error_percent", "latency_ms"] else { return "objectives \(objectives)" }
         guard latencyPredictor.kind == .meta else { return "its latency predictor is not a meta predictor" }
         if let p = latencyPredictor.problem { return "latency predictor: \(p)" }
         guard referenceArchIndices == latencyPredictor.referenceArchIndices else { return "reference architectures differ from its predictor's" }
-        let ops = NB201Architecture.edgeCount * NB201Architecture.operationCount
+        let ops = spaceName.space.choiceCount
         guard layers.count == 3, let hidden = layers.first?.outputs, (1...4096).contains(hidden) else { return "the hypernetwork needs 3 layers of at most 4096 units" }
         let widths = [(objectives.count + referenceArchIndices.count + 1, hidden), (hidden, hidden), (hidden, objectives.count * ops)]
         for (k, (layer, width)) in zip(layers, widths).enumerated() {
@@ -129,7 +151,11 @@ public struct HypernetworkFile: Codable, Sendable {
         case "surrogate":
             guard let surrogate else { return "a surrogate-mode search without its surrogate" }
             if let p = surrogate.problem { return "surrogate: \(p)" }
+            guard surrogate.features.space == spaceName else { return "a surrogate of space \(surrogate.features.space)" }
+        case "benchmark":
+            guard spaceName == .ofa else { return "benchmark accuracy mode outside the OFA space" }
         case "supernet":
+            guard spaceName == .nb201 else { return "a supernet outside the NB201 space" }
             guard let supernet else { return "a supernet-mode search without its supernet record" }
             guard supernet.estimatedErrors.allSatisfy({ (try? NB201Architecture(parsing: $0.key)) != nil && $0.value.isFinite && (0...100).contains($0.value) }) else {
                 return "a supernet estimate that is not an architecture's error in 0…100 %"

@@ -86,12 +86,15 @@ public struct EpochLog: Codable, Equatable, Sendable {
     public var seconds: Double
 }
 
-/// The MODNAS search: a hypernetwork H(r, d) trained by multiple-gradient descent across the
-/// training devices, with ReinMax samples scored by an accuracy objective (the surrogate, or a
-/// supernet trained alongside) and each device's latency predictor.
-public final class MODNASSearch {
+/// The MODNAS search over `Space`: a hypernetwork H(r, d) trained by multiple-gradient descent
+/// across the training devices, with ReinMax samples (one choice per decision) scored by an
+/// accuracy objective (a surrogate, the benchmark's predictor, or a supernet trained alongside)
+/// and each device's latency predictor, both on the sample's space encoding.
+public final class MODNASSearch<Space: SearchSpace> {
+    public let space: Space
+    public let layout: DecisionLayout
     public let devices: [SearchDevice]
-    public let accuracy: AccuracyObjective
+    public let accuracy: any AccuracyObjective<Space.Architecture>
     public let configuration: SearchConfiguration
     public let hypernetwork: Hypernetwork
     /// Predicted-latency normalisation ranges per device.
@@ -103,36 +106,41 @@ public final class MODNASSearch {
     var elapsed = 0.0
     public internal(set) var log: [EpochLog] = []
 
-    public init(devices: [SearchDevice], accuracy: AccuracyObjective, configuration: SearchConfiguration) throws {
+    public init(space: Space, devices: [SearchDevice], accuracy: any AccuracyObjective<Space.Architecture>,
+                configuration: SearchConfiguration) throws {
         guard devices.contains(where: \.isTraining) else { throw SearchError.badConfiguration("the search needs at least one training device") }
+        for d in devices where d.latency.encoding.space != space.name {
+            throw SearchError.badConfiguration("the latency predictor of '\(d.name)' is of space \(d.latency.encoding.space), the search of \(space.name)")
+        }
+        self.space = space
+        layout = DecisionLayout(of: space)
         self.devices = devices
         self.accuracy = accuracy
         self.configuration = configuration
         rng = SeededGenerator(seed: configuration.seed &+ 101)
-        hypernetwork = Hypernetwork(objectives: 2, deviceInputs: devices[0].input.count, hidden: configuration.hidden, seed: configuration.seed)
+        hypernetwork = Hypernetwork(objectives: 2, deviceInputs: devices[0].input.count, outputs: layout.width,
+                                    hidden: configuration.hidden, seed: configuration.seed)
         adam = Adam(parameters: hypernetwork.parameters, learningRate: configuration.learningRate ?? 3e-4 * Float(devices.filter(\.isTraining).count),
                     beta1: configuration.beta1, beta2: configuration.beta2, weightDecay: configuration.weightDecay)
-        let all = (0..<NB201Architecture.spaceSize).map { NB201Architecture(code: $0) }
+        let all = NormalizationSet.architectures(of: space)
         let kept = try accuracy.normalizationSet(all).map { all[$0] }
         guard !kept.isEmpty else { throw SearchError.badConfiguration("no architecture is left to normalise the objectives over") }
         for d in devices {
-            let ms = d.latency.milliseconds(kept)
+            let ms = d.latency.milliseconds(kept, in: space)
             latencyRanges[d.name] = ms.min()!...ms.max()!
         }
     }
 
-    /// Surrogate mode.
-    public convenience init(devices: [SearchDevice], surrogate: AccuracySurrogate, configuration: SearchConfiguration) throws {
-        try self.init(devices: devices, accuracy: try SurrogateAccuracy(surrogate), configuration: configuration)
-    }
-
     /// The surrogate, in surrogate mode.
-    public var surrogate: AccuracySurrogate? { (accuracy as? SurrogateAccuracy)?.surrogate }
+    public var surrogate: AccuracySurrogate? { (accuracy as? SurrogateAccuracy<Space>)?.surrogate }
 
     public var trainingDevices: [SearchDevice] { devices.filter(\.isTraining) }
 
     /// A front generator with this search's accuracy estimates.
-    public var generator: FrontGenerator { FrontGenerator(hypernetwork: hypernetwork, errors: accuracy.errors) }
+    public var generator: FrontGenerator<Space> {
+        let accuracy = self.accuracy
+        return FrontGenerator(space: space, hypernetwork: hypernetwork) { accuracy.errors($0) }
+    }
 
     /// Runs `epochs` more epochs (default: up to `configuration.epochs`); `onEpoch` gets each
     /// epoch's log (its benchmark HV may be filled in by the caller) and the estimated seconds left.
@@ -207,7 +215,7 @@ public final class MODNASSearch {
         return withoutTape {
             let alpha = hypernetwork(preference: Variable(Tensor(shape: [2], scalars: r)),
                                      device: Variable(Tensor(shape: [device.input.count], scalars: device.input)))
-            return reinMaxSample(alpha, using: &rng).value
+            return layout.reinMaxSample(layout.matrices(alpha), using: &rng).value
         }
     }
 
@@ -222,10 +230,11 @@ public final class MODNASSearch {
         let count = preferences.count
         for r in preferences {
             let alpha = hypernetwork(preference: Variable(Tensor(shape: [2], scalars: r)), device: d)
-            let sample = reinMaxSample(alpha, using: &rng)
+            let decisions = layout.matrices(alpha)
+            let sample = layout.reinMaxSample(decisions, using: &rng)
             var loss = scalarizedLoss(objectives(sample, device: device, position: position), preference: r, cosineWeight: configuration.cosineWeight)
             if entropyWeight > 0 {   // + β Σ p log p (minimising it raises the entropy)
-                loss = loss + scale(sum(multiply(softmax(alpha), logSoftmax(alpha))), by: entropyWeight)
+                loss = loss + scale(layout.negativeEntropy(decisions), by: entropyWeight)
             }
             loss.backward(seed: Tensor(scalar: 1 / Float(count)))   // gradients accumulate: their mean
             total += Double(loss.value.scalars[0]) / Double(count)
@@ -233,9 +242,11 @@ public final class MODNASSearch {
         return (total, parameters.flatMap { ($0.grad?.scalars ?? [Float](repeating: 0, count: $0.value.count)).map(Double.init) })
     }
 
-    /// The normalised objectives [error, latency] of a (one-hot) encoding, differentiable in it.
-    /// `position`: the device's place among the training devices.
-    func objectives(_ encoding: Variable, device: SearchDevice, position: Int = 0) -> Variable {
+    /// The normalised objectives [error, latency] of a (one-hot) sample [Σ choices], both on its
+    /// space encoding, differentiable in the sample. `position`: the device's place among the
+    /// training devices.
+    func objectives(_ sample: Variable, device: SearchDevice, position: Int = 0) -> Variable {
+        let encoding = space.relaxedEncoding(sample)
         let error = accuracy.normalizedError(encoding, device: position)
         let (ms, latencyGradient) = device.latency.evaluate(encoding.value.scalars)
         let latencyRange = latencyRanges[device.name]!
@@ -251,17 +262,18 @@ public final class MODNASSearch {
     /// preference vector, the architecture of the whole space with the lowest scalarised
     /// (surrogate error, predicted latency). A yardstick for the hypernetwork, by enumeration.
     /// Needs an error range over the whole space (surrogate mode).
-    public func exhaustiveFront(for device: SearchDevice, preferences count: Int, index: NB201Index) -> [FrontRow]? {
-        guard let er = accuracy.errorRange else { return nil }
-        let all = index.architectures
-        let errors = accuracy.errors(all), ms = device.latency.milliseconds(all)
+    public func exhaustiveFront(for device: SearchDevice, preferences count: Int) throws -> [FrontRow]? {
+        guard let er = accuracy.errorRange, let all = space.enumeration() else { return nil }
+        let tableIndex = try space.tableIndexer()
+        let errors = accuracy.errors(all), ms = device.latency.milliseconds(all, in: space)
         let lr = latencyRanges[device.name]!
         return Fronts.preferences(count: count).enumerated().map { k, r in
             func score(_ i: Int) -> Double {
                 r[0] * (errors[i] - er.lowerBound) / (er.upperBound - er.lowerBound) + r[1] * (ms[i] - lr.lowerBound) / (lr.upperBound - lr.lowerBound)
             }
             let best = all.indices.min { score($0) < score($1) }!
-            return FrontRow(device: device.name, preferenceIndex: k, preference: r, archIndex: best, architecture: all[best],
+            return FrontRow(device: device.name, preferenceIndex: k, preference: r, archIndex: tableIndex(all[best]),
+                            architecture: space.string(of: all[best]), tableValues: space.tableValues(of: all[best]),
                             predictedLatencyMs: ms[best], estimatedAccuracy: 100 - errors[best])
         }
     }
@@ -270,7 +282,7 @@ public final class MODNASSearch {
     func predictedHypervolume(of devices: [SearchDevice]) -> Double? {
         guard let errorRange = accuracy.errorRange else { return nil }
         let hvs = devices.map { d -> Double in
-            let rows = generator.front(for: d, preferences: configuration.preferences)
+            let rows = generator.front(for: d, preferences: configuration.preferences, tableIndex: nil)
             let bounds = ObjectiveBounds(errorRange: errorRange, latencyRange: latencyRanges[d.name]!)
             return ParetoMetrics.hypervolume(rows.compactMap { row in
                 row.estimatedAccuracy.map { bounds.normalized(ObjectivePoint(error: 100 - $0, latency: row.predictedLatencyMs)) }
@@ -280,45 +292,68 @@ public final class MODNASSearch {
     }
 }
 
-/// Fronts from a hypernetwork: for each preference vector, the argmax operation per edge of
-/// α = H(r / Σr, d).
-public struct FrontGenerator {
+/// Fronts from a hypernetwork: for each preference vector, the most probable choice of every
+/// decision of α = H(r / Σr, d).
+public struct FrontGenerator<Space: SearchSpace> {
+    public let space: Space
     public let hypernetwork: Hypernetwork
     /// Estimated test error (%) per architecture; nil where no estimate exists.
-    public let errors: ([NB201Architecture]) -> [Double?]
+    public let errors: ([Space.Architecture]) -> [Double?]
 
-    public init(hypernetwork: Hypernetwork, errors: @escaping ([NB201Architecture]) -> [Double?]) {
+    public init(space: Space, hypernetwork: Hypernetwork, errors: @escaping ([Space.Architecture]) -> [Double?]) {
+        self.space = space
         self.hypernetwork = hypernetwork
         self.errors = errors
     }
 
-    public init(hypernetwork: Hypernetwork, surrogate: AccuracySurrogate) {
-        self.init(hypernetwork: hypernetwork, errors: surrogate.errors)
+    public init(space: Space, hypernetwork: Hypernetwork, surrogate: AccuracySurrogate) {
+        self.init(space: space, hypernetwork: hypernetwork) { surrogate.errors($0, in: space) }
     }
 
     /// The architecture H chooses for preference `r` (any positive scale) and device input `d`.
-    public func architecture(preference r: [Double], deviceInput d: [Float]) -> NB201Architecture {
+    public func architecture(preference r: [Double], deviceInput d: [Float]) -> Space.Architecture {
         let total = r.reduce(0, +)
         let alpha = withoutTape {
             hypernetwork(preference: Variable(Tensor(shape: [r.count], scalars: r.map { Float($0 / total) })),
                          device: Variable(Tensor(shape: [d.count], scalars: d))).value
         }
-        let ops = NB201Architecture.operationCount
-        return NB201Architecture(operations: (0..<NB201Architecture.edgeCount).map { e in
-            let row = alpha.scalars[(e * ops)..<((e + 1) * ops)]
-            return NB201Operation(rawValue: row.indices.max { row[$0] < row[$1] }! - e * ops)!
-        })
+        return space.architecture(choices: DecisionLayout(of: space).argmax(alpha.scalars))
     }
 
-    /// One device's front: a row per preference vector.
-    public func front(for device: SearchDevice, preferences count: Int, index: NB201Index? = nil) -> [FrontRow] {
+    /// One device's front: a row per preference vector; `tableIndex` gives `arch_index`.
+    public func front(for device: SearchDevice, preferences count: Int, tableIndex: ((Space.Architecture) -> Int?)?) -> [FrontRow] {
         let preferences = Fronts.preferences(count: count)
         let archs = preferences.map { architecture(preference: $0, deviceInput: device.input) }
-        let ms = device.latency.milliseconds(archs)
+        let ms = device.latency.milliseconds(archs, in: space)
         let errors = self.errors(archs)
         return archs.indices.map { k in
-            FrontRow(device: device.name, preferenceIndex: k, preference: preferences[k], archIndex: index?.index(of: archs[k]) ?? -1,
-                     architecture: archs[k], predictedLatencyMs: ms[k], estimatedAccuracy: errors[k].map { 100 - $0 })
+            FrontRow(device: device.name, preferenceIndex: k, preference: preferences[k], archIndex: tableIndex?(archs[k]),
+                     architecture: space.string(of: archs[k]), tableValues: space.tableValues(of: archs[k]),
+                     predictedLatencyMs: ms[k], estimatedAccuracy: errors[k].map { 100 - $0 })
         }
+    }
+}
+
+extension FrontGenerator where Space == NB201Space {
+    /// An NB201 generator with a surrogate's estimates.
+    public init(hypernetwork: Hypernetwork, surrogate: AccuracySurrogate) {
+        self.init(space: NB201Space(), hypernetwork: hypernetwork, surrogate: surrogate)
+    }
+
+    /// One NB201 front with official indices.
+    public func front(for device: SearchDevice, preferences count: Int, index: NB201Index? = nil) -> [FrontRow] {
+        front(for: device, preferences: count, tableIndex: index.map { index in { index.index(of: $0) } })
+    }
+}
+
+extension MODNASSearch where Space == NB201Space {
+    /// An NB201 search in surrogate mode.
+    public convenience init(devices: [SearchDevice], surrogate: AccuracySurrogate, configuration: SearchConfiguration) throws {
+        try self.init(space: NB201Space(), devices: devices, accuracy: try SurrogateAccuracy(surrogate), configuration: configuration)
+    }
+
+    /// An NB201 search with any accuracy objective.
+    public convenience init(devices: [SearchDevice], accuracy: any AccuracyObjective<NB201Architecture>, configuration: SearchConfiguration) throws {
+        try self.init(space: NB201Space(), devices: devices, accuracy: accuracy, configuration: configuration)
     }
 }

@@ -1,14 +1,16 @@
 import DataFiles
 import Foundation
 import Predictors
+import SearchSpaces
 
 /// The files a search writes into its output folder.
 public enum SearchOutput {
     /// `fronts.csv`, `hypernetwork.json`, `log.csv` and `predictor-<device>.json` for each adapted predictor.
-    public static func write(rows: [FrontRow], file: HypernetworkFile, adapted: [String: PredictorFile], to directory: String) throws {
+    public static func write<S: SearchSpace>(rows: [FrontRow], space: S, file: HypernetworkFile, adapted: [String: PredictorFile],
+                                             to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-        try Fronts.write(rows, to: path("fronts.csv"))
+        try Fronts.write(rows, space: space, to: path("fronts.csv"))
         try file.write(to: path("hypernetwork.json"))
         for (device, predictor) in adapted { try predictor.write(to: path("predictor-\(device).json")) }
         try logCSV(file.log).write(toFile: path("log.csv"), atomically: true, encoding: .utf8)

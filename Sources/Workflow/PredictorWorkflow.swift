@@ -14,6 +14,9 @@ public struct TrainingRequest: Sendable {
     /// Devices to train on (empty: every device with enough data).
     public var devices: [String] = []
     public var trainSize = 1000
+    /// mlp: train on every architecture of the device (no held-out part; the metrics are
+    /// in-sample and labelled so). The OFA evaluation predictors are trained so.
+    public var allRows = false
     public var ensemble = 1
     public var seed: UInt64 = 0
     public var maxEpochs: Int?
@@ -70,14 +73,15 @@ public enum PredictorWorkflow {
         switch r.kind {
         case .mlp:
             for d in samples {
-                let (train, test) = DatabaseSamples.split(d, trainSize: r.trainSize, seed: r.seed)
+                let (train, test) = r.allRows ? (d, d) : DatabaseSamples.split(d, trainSize: r.trainSize, seed: r.seed)
                 var file = try PredictorTraining.mlp(train, configuration: c, ensembleSize: r.ensemble, referenceArchIndices: refs.map(\.index))
                 let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.encodings)
-                file.metrics[d.device] = PredictionMetrics(predicted: predicted, truth: test.milliseconds)
+                let key = r.allRows ? "\(d.device) (in-sample: trained on all rows)" : d.device
+                file.metrics[key] = PredictionMetrics(predicted: predicted, truth: test.milliseconds)
                 let path = ((r.out ?? "Predictors") as NSString).appendingPathComponent(PredictorFile.shippedName(device: d.device, space: r.space))
                 try file.write(to: path)
-                report(String(format: "%@: trained on %d, held-out %d: ρ %.4f, ±10 %% %.1f %% → %@", d.device, train.architectures.count,
-                              test.architectures.count, file.metrics[d.device]!.spearman, file.metrics[d.device]!.within10, path))
+                report(String(format: "%@: trained on %d, %@ %d: ρ %.4f, ±10 %% %.1f %% → %@", d.device, train.architectures.count,
+                              r.allRows ? "in-sample" : "held-out", test.architectures.count, file.metrics[key]!.spearman, file.metrics[key]!.within10, path))
             }
         case .meta:
             var mc = TrainingConfiguration.meta

@@ -11,9 +11,11 @@ import SearchSpaces
 
 /// Where the search's accuracy comes from.
 public enum AccuracyMode: String, CaseIterable, Sendable {
-    /// An accuracy surrogate fitted on K queries of the NB201 table.
+    /// An accuracy surrogate fitted on K queries of the benchmark (NB201's table, OFA's accuracy predictor).
     case surrogate
-    /// A weight-sharing supernet trained with the hypernetwork on a data set.
+    /// The benchmark's differentiable accuracy itself (OFA's accuracy predictor): the upper bound.
+    case benchmark
+    /// A weight-sharing supernet trained with the hypernetwork on a data set (NB201).
     case supernet
 }
 
@@ -84,15 +86,25 @@ public struct SearchWorkflow {
     /// Runs the search; `note` receives progress lines.
     public func run(note: (String) -> Void) throws -> SearchOutcome {
         let r = request
+        switch r.space {
+        case .nb201:
+            let benchmark = try NB201Benchmark.shipped(index: try NB201Index.shipped(), dataset: r.isSupernet ? "cifar10" : r.dataset ?? "cifar10")
+            return try run(benchmark: benchmark, note: note)
+        case .ofa:
+            return try run(benchmark: try OFABenchmark.shipped(), note: note)
+        }
+    }
+
+    func run<B: SearchBenchmark>(benchmark: B, note: (String) -> Void) throws -> SearchOutcome {
+        let r = request
+        let space = benchmark.space
         let started = Date()
         let output = try OutputFolder(path: r.out, resume: r.resume, force: r.force)
         OpenBLAS.setThreadCount(r.threads)
-        let index = try NB201Index.shipped()
-        let benchmark = try NB201Benchmark.shipped(index: index, dataset: r.isSupernet ? "cifar10" : r.dataset ?? "cifar10")
         let features = try DeviceFeatures.loadAll(ShippedData.existingOrShipped(r.deviceFeatures), space: r.space)
         let database = try r.database.map { try ProfileDatabase(path: $0, readOnly: true) }
         let catalog = try DeviceCatalog(features: features, predictorDirectory: ShippedData.existingOrShipped(r.predictors),
-                                        metaPredictor: r.metaPredictor, database: database,
+                                        metaPredictor: r.metaPredictor, space: r.space, database: database,
                                         heldOut: Set(r.heldOut), progress: note)
         guard catalog.devices.contains(where: \.isTraining) else { throw SearchError.noTrainingDevices(directory: r.deviceFeatures) }
         func path(_ name: String) -> String { output.file(name) }
@@ -103,18 +115,20 @@ public struct SearchWorkflow {
 
         let training = catalog.devices.filter(\.isTraining)
         let (c, objective) = try makeObjective(benchmark: benchmark, trainingDevices: training.count)
-        let search = try MODNASSearch(devices: catalog.devices, accuracy: objective, configuration: c)
+        let search = try MODNASSearch(space: space, devices: catalog.devices, accuracy: objective, configuration: c)
         if let checkpoint { try search.restore(checkpoint) }
-        note("modnas search: \(training.count) training devices (\(training.map(\.name).joined(separator: ", "))), "
+        let tableIndex = try space.tableIndexer()
+        note("modnas search (\(space.name.shortName)): \(training.count) training devices (\(training.map(\.name).joined(separator: ", "))), "
              + "\(catalog.devices.count - training.count) zero-shot; accuracy: \(objective.settings); "
-             + "\(c.epochs) epochs × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vector(s); seed \(c.seed)")
+             + "\(c.epochs) epochs × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vector(s); "
+             + "objectives normalised over \(NormalizationSet.description(of: space)); seed \(c.seed)")
         if let checkpoint { note("resumed from \(path("checkpoint.json")) after epoch \(checkpoint.epochs) of \(c.epochs)") }
         try output.prepare()
         while search.log.count < c.epochs {
             search.run(epochs: 1) { log, left in
-                let rows = training.flatMap { FrontGenerator(hypernetwork: search.hypernetwork) { $0.map { _ in nil } }
-                    .front(for: $0, preferences: r.preferences, index: index) }
-                log.benchmarkHypervolume = FrontEvaluation.meanBenchmarkHypervolume(rows, benchmark: benchmark)
+                let rows = training.flatMap { FrontGenerator(space: space, hypernetwork: search.hypernetwork) { $0.map { _ in nil } }
+                    .front(for: $0, preferences: r.preferences, tableIndex: tableIndex) }
+                log.benchmarkHypervolume = benchmark.meanBenchmarkHypervolume(rows)
                 note(String(format: "epoch %d/%d", log.epoch, c.epochs)
                      + (log.meanLoss.map { String(format: "  loss %.4f", $0) } ?? "  warm-up (supernet only)")
                      + (log.supernetLoss.map { String(format: "  supernet CE %.4f", $0) } ?? "")
@@ -125,14 +139,13 @@ public struct SearchWorkflow {
             try search.checkpoint().write(to: output.checkpointPath)
         }
         let log = search.log
-        let exhaustiveRows = r.exhaustive
-            ? training.flatMap { search.exhaustiveFront(for: $0, preferences: r.preferences, index: index) ?? [] } : nil
+        let exhaustiveRows = r.exhaustive ? try training.flatMap { try search.exhaustiveFront(for: $0, preferences: r.preferences) ?? [] } : nil
         if let exhaustiveRows {
             note("exhaustive optimum of the search's objectives, scored on the benchmark:")
-            note(FrontEvaluation.table(FrontEvaluation.evaluate(exhaustiveRows, benchmark: benchmark).results, missing: [:]))
+            note(FrontEvaluation.table(benchmark.evaluate(exhaustiveRows, measured: [:], baselineBudget: 0, seed: 0).results, missing: [:]))
         }
         if r.isSupernet { note("scoring the fronts' architectures with the trained supernet on the test split …") }
-        let rows = catalog.devices.flatMap { search.generator.front(for: $0, preferences: r.preferences, index: index) }
+        let rows = catalog.devices.flatMap { search.generator.front(for: $0, preferences: r.preferences, tableIndex: tableIndex) }
         let file = HypernetworkFile(search: search, latencyPredictor: catalog.meta, log: log, rows: rows)
         let searchSeconds = Date().timeIntervalSince(started)
 
@@ -140,15 +153,15 @@ public struct SearchWorkflow {
             try Dictionary(uniqueKeysWithValues: catalog.devices.filter { $0.features.source == .measured }
                 .map { ($0.name, try db.latencies(device: $0.name, space: r.space.rawValue)) })
         } ?? [:]
-        let (results, missing) = FrontEvaluation.evaluate(rows, benchmark: benchmark, measured: measured,
-                                                          baselineBudget: r.baselineBudget, seed: c.seed)
-        let table = (r.isSupernet ? "HV with the NB201 benchmark's \(benchmark.errorSource) as the error of the fronts' architectures (the search's estimates are in fronts.csv)\n" : "")
-            + FrontEvaluation.table(results, missing: missing)
-        let settings = RunSettings(search: file, devices: catalog.devices, seconds: searchSeconds, baselineBudget: r.baselineBudget, command: r.command)
+        if r.baselineBudget > 0 { note("running the baselines (\(r.baselineBudget) queries per benchmark device) …") }
+        let (results, missing) = benchmark.evaluate(rows, measured: measured, baselineBudget: r.baselineBudget, seed: c.seed)
+        let table = benchmark.evaluationHeading(searchEstimates: r.isSupernet, baselineBudget: r.baselineBudget) + FrontEvaluation.table(results, missing: missing)
+        let settings = RunSettings(search: file, devices: catalog.devices, seconds: searchSeconds, baselineBudget: r.baselineBudget,
+                                   command: r.command, benchmark: benchmark)
         let report = HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark).render()
         try output.publish { folder in
-            try SearchOutput.write(rows: rows, file: file, adapted: catalog.adapted, to: folder.path)
-            if let exhaustiveRows { try Fronts.write(exhaustiveRows, to: folder.file("exhaustive-fronts.csv")) }
+            try SearchOutput.write(rows: rows, space: space, file: file, adapted: catalog.adapted, to: folder.path)
+            if let exhaustiveRows { try Fronts.write(exhaustiveRows, space: space, to: folder.file("exhaustive-fronts.csv")) }
             try (table + "\n").write(toFile: folder.file("evaluation.txt"), atomically: true, encoding: .utf8)
             try report.write(toFile: folder.file("report.html"), atomically: true, encoding: .utf8)
         }
@@ -157,7 +170,7 @@ public struct SearchWorkflow {
     }
 
     /// The search settings and the accuracy objective of the chosen mode.
-    func makeObjective(benchmark: NB201Benchmark, trainingDevices: Int) throws -> (SearchConfiguration, AccuracyObjective) {
+    func makeObjective<B: SearchBenchmark>(benchmark: B, trainingDevices: Int) throws -> (SearchConfiguration, any AccuracyObjective<B.Space.Architecture>) {
         let r = request
         var c = SearchConfiguration()
         c.epochs = r.epochs ?? (r.isSupernet ? (r.paper ? 100 : SupernetDefaults.epochs) : 20)
@@ -172,11 +185,32 @@ public struct SearchWorkflow {
         c.surrogateEnsemble = r.surrogateEnsemble
         c.seed = r.seed
         c.accuracyQueries = r.queries
-        guard r.isSupernet else {
+        switch r.accuracy {
+        case .surrogate:
             c.stepsPerEpoch = r.stepsPerEpoch ?? 100
-            c.dataset = r.dataset ?? "cifar10"
-            return (c, try SurrogateAccuracy(benchmark.surrogate(queries: r.queries, seed: r.seed, ensembleSize: r.surrogateEnsemble)))
+            c.dataset = r.dataset ?? benchmark.dataset
+            let surrogate = try benchmark.surrogate(queries: r.queries, seed: r.seed, ensembleSize: r.surrogateEnsemble)
+            return (c, try SurrogateAccuracy(surrogate, space: benchmark.space))
+        case .benchmark:
+            c.stepsPerEpoch = r.stepsPerEpoch ?? 100
+            c.dataset = benchmark.dataset
+            guard let objective = try benchmark.differentiableAccuracy() else {
+                throw SearchError.badConfiguration("--accuracy benchmark needs a differentiable benchmark accuracy; \(benchmark.space.name) has a table only: use --accuracy surrogate")
+            }
+            return (c, objective)
+        case .supernet:
+            guard let nb201 = benchmark as? NB201Benchmark else {
+                throw SearchError.badConfiguration("--accuracy supernet trains an NB201 supernet; for \(benchmark.space.name) use --accuracy surrogate or benchmark")
+            }
+            let (sc, objective) = try supernetObjective(trainingDevices: trainingDevices, configuration: c, benchmark: nb201)
+            return (sc, objective as! any AccuracyObjective<B.Space.Architecture>)
         }
+    }
+
+    /// The supernet mode's objective and the configuration it fixes (steps per epoch, data set).
+    func supernetObjective(trainingDevices: Int, configuration: SearchConfiguration, benchmark: NB201Benchmark) throws -> (SearchConfiguration, SupernetAccuracy) {
+        let r = request
+        var c = configuration
         c.dataset = r.dataset ?? "fashion-mnist"
         let (train, test) = try DatasetSource(parsing: c.dataset).load()
         var s = r.supernet

@@ -25,6 +25,7 @@ extension PredictCommand {
         @Option(name: .customLong("device"), help: "Devices to train on (repeatable; default: every device with enough data).")
         var devices: [String] = []
         @Option(help: "Architectures per device to train on (mlp: the rest is held out for the metrics).") var trainSize = 1000
+        @Flag(help: "mlp: train on every architecture of the device, nothing held out (metrics in-sample, labelled so).") var allRows = false
         @Option(help: "Models averaged per predictor.") var ensemble = 1
         @Option(help: "Seed.") var seed: UInt64 = 0
         @Option(help: "Most epochs of an mlp (default 800; early stopping usually ends sooner).") var maxEpochs: Int?
@@ -33,6 +34,7 @@ extension PredictCommand {
         @OptionGroup var spaceOption: SpaceOption
 
         func validate() throws {
+            if allRows, kind != .mlp { throw ValidationError("--all-rows is for --kind mlp") }
             guard trainSize >= PredictorTraining.minimumSamples, ensemble >= 1 else {
                 throw ValidationError("--train-size must be ≥ \(PredictorTraining.minimumSamples) and --ensemble ≥ 1")
             }
@@ -42,6 +44,7 @@ extension PredictCommand {
             var r = TrainingRequest()
             (r.kind, r.space, r.database, r.devices, r.trainSize, r.ensemble, r.seed, r.maxEpochs, r.out) =
                 (kind, spaceOption.space, dbOption.db, devices, trainSize, ensemble, seed, maxEpochs, out)
+            r.allRows = allRows
             try PredictorWorkflow.train(r) { print($0) }
         }
     }

@@ -27,9 +27,9 @@ extension ModnasCommand {
 
         @Option(help: "Device feature files (a folder, whose files of --space are taken, or one file).") var deviceFeatures = "Profiles"
         @OptionGroup var spaceOption: SpaceOption
-        @Option(help: "Folder of latency predictors: meta.json and per-device files (mlp-<device>.json).") var predictors = "Predictors"
-        @Option(help: "The meta predictor (default: <predictors>/meta.json).") var predictor: String?
-        @Option(help: "surrogate (accuracy predictor on --queries NB201 architectures) or supernet (trained with the hypernetwork on --dataset).")
+        @Option(help: "Folder of latency predictors: meta.json and per-device files (mlp-<device>.json; OFA: meta.ofa.json, mlp-<device>.ofa.json).") var predictors = "Predictors"
+        @Option(help: "The meta predictor (default: <predictors>/meta.json, OFA meta.ofa.json).") var predictor: String?
+        @Option(help: "surrogate (fitted on --queries benchmark queries), benchmark (OFA: the OFA accuracy predictor itself, the upper bound) or supernet (NB201: trained with the hypernetwork on --dataset).")
         var accuracy = AccuracyMode.surrogate
         @Option(help: "Profile database: devices with enough measurements and no predictor train with an adapted meta predictor.") var db: String?
         @Option(name: .customLong("hold-out"), help: "Treat this device as unseen: fronts only, from its features (repeatable).") var heldOut: [String] = []
@@ -65,14 +65,20 @@ extension ModnasCommand {
         @Option(help: "Seed of the queries, data order, sampling, supernet and hypernetwork.") var seed: UInt64 = 0
         @Option(help: "Output folder, replaced whole when the search ends.") var out = "modnas-search"
         @Flag(help: "Replace the files an existing --out holds.") var force = false
-        @Flag(help: "Surrogate mode: also score, as a yardstick, the exhaustive optimum of the search's objectives per preference (enumerates NB201).")
+        @Flag(help: "Surrogate mode, NB201: also score, as a yardstick, the exhaustive optimum of the search's objectives per preference (enumerates NB201).")
         var exhaustive = false
 
         var isSupernet: Bool { accuracy == .supernet }
 
         func validate() throws {
-            try spaceOption.require([.nb201], for: "modnas search")
-            guard queries >= 10, queries <= NB201Architecture.spaceSize else { throw ValidationError("--queries must be in 10…15625") }
+            let space = spaceOption.space
+            guard queries >= 10, queries <= space.tableSize else { throw ValidationError("--queries must be in 10…\(space.tableSize) for \(space.shortName)") }
+            if isSupernet, space != .nb201 { throw ValidationError("--accuracy supernet trains an NB201 supernet; for --space \(space) use surrogate or benchmark") }
+            if accuracy == .benchmark, space != .ofa {
+                throw ValidationError("--accuracy benchmark needs a differentiable benchmark accuracy (OFA's predictor); for --space \(space) use surrogate")
+            }
+            if space == .ofa, dataset != nil { throw ValidationError("--dataset: OFA's accuracy is ImageNet top-1 from the OFA accuracy predictor; leave --dataset out") }
+            if space != .nb201, exhaustive { throw ValidationError("--exhaustive enumerates the space; \(space.shortName) is too large to list") }
             guard (epochs ?? 1) >= 1, (stepsPerEpoch ?? 1) >= 1, (preferencesPerStep ?? 1) >= 1, preferences >= 2, baselineBudget >= 0 else {
                 throw ValidationError("--epochs, --steps-per-epoch and --preferences-per-step must be ≥ 1, --preferences ≥ 2, --baseline-budget ≥ 0")
             }
@@ -172,69 +178,84 @@ extension ModnasCommand {
             commandName: "fronts",
             abstract: "Fronts for any device given by its features, from a search's hypernetwork, without searching again.")
 
-        @Option(help: "hypernetwork.json written by modnas search.") var hypernetwork: String
-        @Option(help: "Device feature files (a folder, whose files of --space are taken, or one file).") var deviceFeatures: String
-        @OptionGroup var spaceOption: SpaceOption
+        @Option(help: "hypernetwork.json written by modnas search (its space is the search's).") var hypernetwork: String
+        @Option(help: "Device feature files (a folder, whose files of the search's space are taken, or one file).") var deviceFeatures: String
         @Option(help: "Preference vectors per front.") var preferences = 24
         @Option(help: "Output CSV.") var out: String
 
         func validate() throws {
-            try spaceOption.require([.nb201], for: "modnas fronts")
             guard preferences >= 2 else { throw ValidationError("--preferences must be ≥ 2") }
         }
 
         func run() throws {
             let file = try HypernetworkFile.load(hypernetwork)
-            let generator = try file.generator()
-            let index = try NB201Index.shipped()
+            let rows: [FrontRow]
+            switch file.spaceName {
+            case .nb201: rows = try fronts(file, space: NB201Space())
+            case .ofa: rows = try fronts(file, space: OFASpace())
+            }
+            print("wrote \(rows.count) rows for \(Set(rows.map(\.device)).count) devices to \(out)")
+        }
+
+        func fronts<S: SearchSpace>(_ file: HypernetworkFile, space: S) throws -> [FrontRow] {
+            let generator = try file.generator(space: space)
+            let tableIndex = try space.tableIndexer()
             var rows: [FrontRow] = []
-            for features in try DeviceFeatures.loadAll(deviceFeatures, space: .nb201) {
+            for features in try DeviceFeatures.loadAll(deviceFeatures, space: space.name) {
                 let started = Date()
                 let device = try file.device(features)
-                let front = generator.front(for: device, preferences: preferences, index: index)
+                let front = generator.front(for: device, preferences: preferences, tableIndex: tableIndex)
                 rows += front
-                note(String(format: "%@: %d distinct architectures in %.3f s (latency: %@)", device.name, Set(front.map(\.archIndex)).count,
+                note(String(format: "%@: %d distinct architectures in %.3f s (latency: %@)", device.name, Set(front.map(\.architecture)).count,
                             Date().timeIntervalSince(started), device.latencySource))
             }
-            try Fronts.write(rows, to: out)
-            print("wrote \(rows.count) rows for \(Set(rows.map(\.device)).count) devices to \(out)")
+            try Fronts.write(rows, space: space, to: out)
+            return rows
         }
     }
 
     /// Scores fronts against the benchmark or measurements.
     struct Evaluate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Hypervolume, true-front HV, ratio, GD and IGD of each device's front (NB201 normalisation).")
+            abstract: "Hypervolume, true-front HV (NB201), ratio, GD and IGD of each device's front, with the benchmark's normalisation.")
 
         @Option(help: "Fronts CSV (modnas search or modnas fronts).") var fronts: String
-        @Option(help: "Benchmark of the fronts' space (only nb201 has tables of every architecture).") var benchmark = SpaceName.nb201
-        @Option(help: "NB201 accuracy column of the test error.") var dataset = "cifar10"
+        @Option(help: "Benchmark of the fronts' space: nb201 (tables of every architecture) or ofa (the OFA accuracy predictor, evaluation latency predictors); default: the space of the fronts file's columns.")
+        var benchmark: SpaceName?
+        @Option(help: "NB201 accuracy column of the test error (default cifar10).") var dataset: String?
         @Option(help: "Profile database: measured latency for profiled hosts.") var db: String?
         @Option(help: "Architectures each baseline may query per benchmark device (0: none).") var baselineBudget = 0
         @Option(help: "Seed of the baselines.") var seed: UInt64 = 0
         @Option(help: "Also write an HTML report here.") var report: String?
 
         func validate() throws {
-            guard benchmark == .nb201 else { throw ValidationError("--benchmark: only nb201 is available") }
             guard baselineBudget >= 0 else { throw ValidationError("--baseline-budget must be ≥ 0") }
+            if benchmark == .ofa, dataset != nil { throw ValidationError("--dataset: OFA's error comes from the OFA accuracy predictor (ImageNet); leave --dataset out") }
         }
 
         func run() throws {
-            let index = try NB201Index.shipped()
-            let table = try NB201Benchmark.shipped(index: index, dataset: dataset)
-            let rows = try Fronts.read(fronts, index: index)
+            let space = try benchmark ?? Fronts.space(of: CSVTable(contentsOf: fronts))
+            switch space {
+            case .nb201: try evaluate(try NB201Benchmark.shipped(index: try NB201Index.shipped(), dataset: dataset ?? "cifar10"))
+            case .ofa: try evaluate(try OFABenchmark.shipped())
+            }
+        }
+
+        func evaluate<B: SearchBenchmark>(_ table: B) throws {
+            let space = table.space
+            let rows = try Fronts.read(fronts, space: space)
             guard !rows.isEmpty else { throw ValidationError("\(fronts) has no rows; write fronts with modnas search or modnas fronts") }
             var measured: [String: [String: Double]] = [:]
             if let db {
                 let database = try ProfileDatabase(path: db, readOnly: true)
                 // Profiled hosts only: the benchmark test devices in the store hold just their 10 references.
-                let hosts = Set(try database.deviceSummaries(referenceStrings: [:]).filter { $0.source == .measured && $0.space == "nb201" }.map(\.name))
-                for device in Set(rows.map(\.device)) where hosts.contains(device) && table.latency[device] == nil {
-                    measured[device] = try database.latencies(device: device, space: "nb201")
+                let hosts = Set(try database.deviceSummaries(referenceStrings: [:]).filter { $0.source == .measured && $0.space == space.name.rawValue }.map(\.name))
+                for device in Set(rows.map(\.device)) where hosts.contains(device) && table.points(device: device) == nil {
+                    measured[device] = try database.latencies(device: device, space: space.name.rawValue)
                 }
             }
-            let (results, missing) = FrontEvaluation.evaluate(rows, benchmark: table, measured: measured, baselineBudget: baselineBudget, seed: seed)
-            print(FrontEvaluation.table(results, missing: missing))
+            let (results, missing) = table.evaluate(rows, measured: measured, baselineBudget: baselineBudget, seed: seed)
+            print(table.evaluationHeading(searchEstimates: false, baselineBudget: baselineBudget) + FrontEvaluation.table(results, missing: missing))
             if let report {
                 let settings = RunSettings(title: "modnas evaluate: \(fronts)", items: [
                     ("command", CommandLine.arguments.joined(separator: " ")), ("fronts", fronts), ("error", table.errorSource),

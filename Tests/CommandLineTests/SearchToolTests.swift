@@ -185,6 +185,6 @@ import Testing
         try FileManager.default.copyItem(atPath: repositoryPath("Profiles/raspi4.json"), toPath: "\(dir)/none/raspi4.json")
         try expectOneLineError(["search", "--device-features", "\(dir)/none", "--predictors", repositoryPath("Predictors"), "--out", "\(dir)/o"],
                                "no device in")
-        try expectOneLineError(["search", "--accuracy", "oracle"], "Please provide one of 'surrogate' and 'supernet'")
+        try expectOneLineError(["search", "--accuracy", "oracle"], "Please provide one of 'surrogate', 'benchmark' or 'supernet'")
     }
 }

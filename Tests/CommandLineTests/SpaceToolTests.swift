@@ -72,8 +72,13 @@ import Testing
     @Test func spacesAreRefusedInOneLine() throws {
         let unknown = try runTool("modnas-profile", ["collect", "--host", "--space", "mobilenet"])
         #expect(unknown.status != 0 && unknown.err.contains("mobilenet"), "\(unknown.err)")
-        let search = try runTool("modnas", ["search", "--space", "ofa"])
-        #expect(search.status != 0 && search.err.contains("--space nb201 so far"), "\(search.err)")
+        // Accuracy modes a space does not have are refused before anything loads.
+        let supernet = try runTool("modnas", ["search", "--space", "ofa", "--accuracy", "supernet"])
+        #expect(supernet.status != 0 && supernet.err.contains("NB201 supernet") && supernet.err.split(separator: "\n").count == 1, "\(supernet.err)")
+        let benchmark = try runTool("modnas", ["search", "--space", "nb201", "--accuracy", "benchmark"])
+        #expect(benchmark.status != 0 && benchmark.err.contains("use surrogate"), "\(benchmark.err)")
+        let dataset = try runTool("modnas", ["search", "--space", "ofa", "--dataset", "cifar10"])
+        #expect(dataset.status != 0 && dataset.err.contains("ImageNet"), "\(dataset.err)")
         // OFA features given to the NB201 meta predictor name the space, not the references.
         let predict = try runTool("modnas-predict", ["predict", "--predictor", repositoryPath("Predictors/meta.json"),
                                                      "--device-features", repositoryPath("Profiles/2080ti_1.ofa.json"), "--all"])
@@ -86,5 +91,49 @@ import Testing
                                                    "--profiles", "\(dir)/P", "--device", "e2e"])
         #expect(wrong.status != 0 && wrong.err.contains("ofa.txt line 1") && wrong.err.contains("NB201"), "\(wrong.err)")
         #expect(wrong.err.split(separator: "\n").count == 1, "\(wrong.err)")
+    }
+
+    /// A tiny OFA search from a folder holding feature files of both spaces (only the OFA ones are
+    /// taken): fronts with ks, e, d, r for the two settings with predictors and titan_rtx_64
+    /// zero-shot, evaluated on the OFA predictor with baselines; fronts for a setting it never saw.
+    @Test func anOFASearchThenFrontsForAnUnseenSettingThenEvaluate() throws {
+        let dir = try scratch()
+        let profiles = "\(dir)/profiles"
+        try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
+        for file in ["2080ti_1.ofa.json", "v100_64.ofa.json", "titan_rtx_64.ofa.json", "pixel3.json"] {
+            try FileManager.default.copyItem(atPath: repositoryPath("Profiles/\(file)"), toPath: "\(profiles)/\(file)")
+        }
+        let out = "\(dir)/search"
+        let s = try runTool("modnas", ["search", "--space", "ofa", "--device-features", profiles, "--predictors", repositoryPath("Predictors"),
+                                       "--queries", "30", "--epochs", "1", "--steps-per-epoch", "4", "--preferences-per-step", "2",
+                                       "--baseline-budget", "5", "--out", out])
+        #expect(s.status == 0, "\(s.err)")
+        #expect(s.err.contains("2 training devices (2080ti_1, v100_64), 1 zero-shot") && s.err.contains("fixed sample of 10000"), "\(s.err)")
+        let fronts = try String(contentsOfFile: "\(out)/fronts.csv", encoding: .utf8).split(separator: "\n")
+        #expect(fronts.first == "device,preference_index,r_accuracy,r_latency,arch_index,arch_string,ks,e,d,r,predicted_latency_ms,estimated_accuracy")
+        #expect(fronts.count == 1 + 3 * 24 && fronts.dropFirst().allSatisfy { $0.contains(",r1") || $0.contains(",r2") })
+        let evaluation = try String(contentsOfFile: "\(out)/evaluation.txt", encoding: .utf8)
+        #expect(evaluation.contains("OFA accuracy predictor") && evaluation.contains("2080ti_1         predicted")
+                && evaluation.contains("titan_rtx_64: not evaluated") && evaluation.contains("NSGA-II"), "\(evaluation)")
+        let report = try String(contentsOfFile: "\(out)/report.html", encoding: .utf8)
+        #expect(report.contains("<svg") && report.contains("MODNAS search (OFA") && !report.contains("true front"))
+        // A setting the search never saw, from its feature file alone.
+        var unseen = try String(contentsOfFile: repositoryPath("Profiles/titan_rtx_64.ofa.json"), encoding: .utf8)
+        unseen = unseen.replacingOccurrences(of: "\"titan_rtx_64\"", with: "\"my_gpu\"")
+        try unseen.write(toFile: "\(dir)/my_gpu.ofa.json", atomically: true, encoding: .utf8)
+        let f = try runTool("modnas", ["fronts", "--hypernetwork", "\(out)/hypernetwork.json", "--device-features", "\(dir)/my_gpu.ofa.json",
+                                       "--out", "\(dir)/new.csv"])
+        #expect(f.status == 0, "\(f.err)")
+        let rows = try String(contentsOfFile: "\(dir)/new.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 25 && rows.dropFirst().allSatisfy { $0.hasPrefix("my_gpu,") })
+        // NB201 features for an OFA hypernetwork name the space.
+        let nb201 = try runTool("modnas", ["fronts", "--hypernetwork", "\(out)/hypernetwork.json", "--device-features", repositoryPath("Profiles/pixel3.json"),
+                                           "--out", "\(dir)/x.csv"])
+        #expect(nb201.status != 0 && nb201.err.split(separator: "\n").count == 1, "\(nb201.err)")
+        // evaluate takes the space from the file's columns; NB201's benchmark refuses it in one line.
+        let e = try runTool("modnas", ["evaluate", "--fronts", "\(out)/fronts.csv"])
+        #expect(e.status == 0 && e.out.contains("v100_64          predicted"), "\(e.out)\(e.err)")
+        let wrong = try runTool("modnas", ["evaluate", "--fronts", "\(out)/fronts.csv", "--benchmark", "nb201"])
+        #expect(wrong.status != 0 && wrong.err.split(separator: "\n").count == 1 && wrong.err.contains("line 2"), "\(wrong.err)")
     }
 }

@@ -157,7 +157,7 @@ func relaxedEncoding(seed: UInt64) -> [Float] {
     }
 
     @Test func neighboursDifferInOneEdge() {
-        let n = Baselines.neighbours(1234)
+        let n = NB201Moves().neighbours(1234)
         #expect(n.count == 24 && Set(n).count == 24)
         let ops = NB201Architecture(code: 1234).operations
         for c in n { #expect(zip(NB201Architecture(code: c).operations, ops).filter { $0 != $1 }.count == 1) }

@@ -77,7 +77,7 @@ enum Shipped {
     @Test func aSurrogateSearchRestoredAfterArchitectureStepsContinuesBitForBit() throws {
         var c = SearchConfiguration()
         (c.epochs, c.stepsPerEpoch) = (3, 10)
-        func search() throws -> MODNASSearch { try MODNASSearch(devices: [try Shipped.device("pixel3")], surrogate: Shipped.surrogate, configuration: c) }
+        func search() throws -> MODNASSearch<NB201Space> { try MODNASSearch(devices: [try Shipped.device("pixel3")], surrogate: Shipped.surrogate, configuration: c) }
         let whole = try search()
         whole.run()
         let interrupted = try search()
@@ -87,7 +87,7 @@ enum Shipped {
         let resumed = try search()
         try resumed.restore(try JSONDecoder().decode(SearchCheckpoint.self, from: saved))
         resumed.run()
-        let weights = { (s: MODNASSearch) in s.hypernetwork.parameters.map(\.value.scalars) }
+        let weights = { (s: MODNASSearch<NB201Space>) in s.hypernetwork.parameters.map(\.value.scalars) }
         #expect(weights(resumed) == weights(whole) && resumed.log.map(\.meanLoss) == whole.log.map(\.meanLoss))
         #expect(weights(whole) != weights(try search()))
     }

@@ -81,20 +81,20 @@ import SearchSpaces
 
 @Suite struct HypernetworkTests {
     @Test func logitsHaveTheCellShapeAndStartUniform() {
-        let h = Hypernetwork(objectives: 2, deviceInputs: 11, seed: 1)
+        let h = Hypernetwork(objectives: 2, deviceInputs: 11, outputs: 30, seed: 1)
         let alpha = h(preference: Variable(Tensor(shape: [2], scalars: [0.3, 0.7])), device: Variable(Tensor(repeating: 0.5, shape: [11])))
-        #expect(alpha.shape == [6, 5])
-        let p = softmax(alpha.value)
+        #expect(alpha.shape == [30])
+        let p = softmax(alpha.value.reshaped([6, 5]))
         #expect(p.scalars.allSatisfy { abs($0 - 0.2) < 1e-6 })
     }
 
     @Test func everyPreferenceComponentMovesTheLogits() {
-        let h = Hypernetwork(objectives: 3, deviceInputs: 4, seed: 2)
+        let h = Hypernetwork(objectives: 3, deviceInputs: 4, outputs: 30, seed: 2)
         var rng = SeededGenerator(seed: 3)
         for p in h.output.parameters { p.value = Tensor.uniform(shape: p.shape, low: -0.5, high: 0.5, using: &rng) }
         let r = Variable(Tensor(shape: [3], scalars: [0.2, 0.3, 0.5]), requiresGrad: true)
         let alpha = h(preference: r, device: Variable(Tensor(repeating: 1, shape: [4])))
-        alpha.backward(seed: Tensor.uniform(shape: [6, 5], low: -1, high: 1, using: &rng))
+        alpha.backward(seed: Tensor.uniform(shape: [30], low: -1, high: 1, using: &rng))
         #expect(r.grad!.scalars.allSatisfy { abs($0) > 1e-6 }, "\(r.grad!.scalars)")
     }
 }

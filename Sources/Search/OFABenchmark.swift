@@ -1,0 +1,149 @@
+import Autodiff
+import DataFiles
+import Foundation
+import Predictors
+import SearchSpaces
+
+/// The OFA benchmark as shipped in `Devices/ofa` and `Predictors/evaluation`: Once-for-All's
+/// ImageNet accuracy predictor (estimates, labelled `OFAAccuracyPredictor.label`), the latency
+/// tables of 5,000 architectures on 11 GPU settings, and per setting an evaluation latency
+/// predictor trained on all 5,000 rows (a front's architectures are almost never in the table,
+/// so their latency on a setting is predicted, and labelled so).
+///
+/// Normalisation (MODNAS.md): error = 100·(1 − predicted top-1) and table latency, each min-max
+/// over the 5,000 table architectures; reference point (1, 1). No true front exists, so GD and
+/// IGD are against the best front any method of the run found.
+public struct OFABenchmark: SearchBenchmark {
+    public static let evaluationPredictors = "Predictors/evaluation"
+
+    public let predictor: OFAAccuracyPredictor
+    /// The table's architectures in row order and their estimated error (%).
+    public let architectures: [OFAArchitecture]
+    public let tableError: [Double]
+    /// Table latency (ms) by setting and row.
+    public let latency: [String: [Double]]
+    /// Latency of any architecture by setting, from predictors trained on all the setting's rows.
+    public let evaluationLatency: [String: LatencyObjective]
+
+    public var space: OFASpace { OFASpace() }
+    public var dataset: String { "imagenet" }
+    public var errorSource: String { "100 − \(OFAAccuracyPredictor.label) (an estimate)" }
+
+    /// Loads the shipped predictor, tables and evaluation predictors (from `evaluationDirectory`).
+    public static func shipped(evaluationDirectory: String? = nil) throws -> OFABenchmark {
+        let predictor = try OFAAccuracyPredictor.shipped()
+        let space = OFASpace()
+        let archs = try BenchmarkTables.architectures(space: space)
+        var latency: [String: [Double]] = [:]
+        for d in try BenchmarkTables.trainingDevices(space: space) { latency[d.device] = d.milliseconds }
+        let directory = try evaluationDirectory ?? ShippedData.path(evaluationPredictors)
+        var evaluation: [String: LatencyObjective] = [:]
+        for device in latency.keys.sorted() {
+            let path = (directory as NSString).appendingPathComponent(PredictorFile.shippedName(device: device, space: .ofa))
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw SearchError.badFile(reason: "no evaluation predictor \(path); regenerate it with scripts/train-default-predictors ofa")
+            }
+            let file = try PredictorFile.load(path)
+            try file.require(space: .ofa, path: path)
+            guard file.kind == .mlp, file.device == device else {
+                throw SearchError.badFile(reason: "\(path) is not an MLP of \(device); regenerate it with scripts/train-default-predictors ofa")
+            }
+            evaluation[device] = try LatencyPredictor(file: file).objective(device: nil)
+        }
+        return OFABenchmark(predictor: predictor, architectures: archs, tableError: predictor.topOne(archs).map { 100 * (1 - $0) },
+                            latency: latency, evaluationLatency: evaluation)
+    }
+
+    /// `count` distinct seeded table rows, queried for their estimated error.
+    public func surrogateQueries(count: Int, seed: UInt64) -> [Int] {
+        var rng = SeededGenerator(seed: seed &+ 1_000_003)
+        var rows = Array(architectures.indices)
+        rng.shuffle(&rows)
+        return rows.prefix(count).sorted()
+    }
+
+    public func surrogate(queries count: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate {
+        guard count <= architectures.count else {
+            throw SearchError.badConfiguration("--queries \(count) exceeds the \(architectures.count) architectures of the OFA table")
+        }
+        let queried = surrogateQueries(count: count, seed: seed)
+        return AccuracySurrogate.fit(space: space, architectures: queried.map { architectures[$0] }, errors: queried.map { tableError[$0] },
+                                     queried: queried, source: OFAAccuracyPredictor.label, chanceError: 99.9,
+                                     ensembleSize: ensembleSize, seed: seed)
+    }
+
+    public func differentiableAccuracy() throws -> (any AccuracyObjective<OFAArchitecture>)? { OFAPredictorAccuracy(predictor) }
+
+    public func points(device: String) -> [ObjectivePoint]? {
+        latency[device].map { zip(tableError, $0).map { ObjectivePoint(error: $0, latency: $1) } }
+    }
+
+    public var pointsAreTheWholeSpace: Bool { false }
+
+    public func evaluationHeading(searchEstimates: Bool, baselineBudget: Int) -> String {
+        "OFA: error = 100 − \(OFAAccuracyPredictor.label) (an estimate, not a measurement); latency of a benchmark setting predicted by an evaluation MLP trained on all 5,000 table rows; "
+            + "normalised over the 5,000 table architectures; GD and IGD against the best front of the run"
+            + (baselineBudget > 0 ? "; baselines query \(baselineBudget) architectures per device (\(baselineBudget * latency.count) over the \(latency.count) settings)" : "")
+            + "\n"
+    }
+
+    /// The error bounds of the table, with a device's latency bounds (its table, else `latencies`).
+    func bounds(device: String, latencies: [Double]) -> ObjectiveBounds {
+        let errors = tableError.filter { $0 < 90 }
+        let ms = latency[device] ?? latencies
+        return ObjectiveBounds(errorRange: errors.min()!...errors.max()!, latencyRange: ms.min()!...ms.max()!)
+    }
+
+    public func evaluate(_ rows: [FrontRow], measured: [String: [String: Double]], baselineBudget: Int,
+                         seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String]) {
+        var results: [DeviceEvaluation] = [], missing: [String: String] = [:]
+        let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let space = self.space
+        for device in devices {
+            let front = rows.filter { $0.device == device }
+            let strings = Array(Set(front.map(\.architecture))).sorted()
+            let archs = strings.compactMap { try? space.parse($0) }
+            let errors = predictor.topOne(archs).map { 100 * (1 - $0) }
+            if let objective = evaluationLatency[device] {
+                let points = zip(errors, objective.milliseconds(archs, in: space)).map { ObjectivePoint(error: $0, latency: $1) }
+                let bounds = bounds(device: device, latencies: [])
+                var result = DeviceEvaluation(device: device, latencySource: .predicted, rows: front.count, distinct: archs.count, points: points,
+                                              hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)), trueHypervolume: nil,
+                                              generationalDistance: nil, invertedGenerationalDistance: nil, bounds: bounds,
+                                              baselines: [:], baselinePoints: [:])
+                if baselineBudget > 0 {
+                    let moves = ChoiceMoves(space: space)
+                    for (k, name) in Baselines.names.enumerated() {
+                        let queried = Baselines.run(name, moves: moves, budget: baselineBudget, seed: seed &+ UInt64(k)) { key in
+                            let a = space.architecture(choices: key.choices)
+                            return ObjectivePoint(error: 100 * (1 - predictor.topOne([a])[0]), latency: objective.milliseconds([a], in: space)[0])
+                        }
+                        result.baselines[name] = ParetoMetrics.hypervolume(queried.map(bounds.normalized))
+                        result.baselinePoints[name] = ParetoMetrics.front(queried)
+                    }
+                }
+                // No true front: distances to the best front of every method of the run.
+                let best = ParetoMetrics.front((points + result.baselinePoints.values.joined()).map(bounds.normalized))
+                let found = points.map(bounds.normalized)
+                result.generationalDistance = ParetoMetrics.meanNearestDistance(from: found, to: best)
+                result.invertedGenerationalDistance = ParetoMetrics.meanNearestDistance(from: best, to: found)
+                results.append(result)
+            } else if let ms = measured[device] {
+                guard strings.allSatisfy({ ms[$0] != nil }) else {
+                    missing[device] = "\(strings.filter { ms[$0] == nil }.count) of its \(strings.count) front architectures are not measured; "
+                        + "measure them with modnas-profile collect --host --space ofa --archs FILE"
+                    continue
+                }
+                let bounds = bounds(device: device, latencies: Array(ms.values))
+                let points = zip(errors, strings.map { ms[$0]! }).map { ObjectivePoint(error: $0, latency: $1) }
+                results.append(DeviceEvaluation(device: device, latencySource: .measured, rows: front.count, distinct: archs.count,
+                                                points: points, hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)),
+                                                trueHypervolume: nil, generationalDistance: nil, invertedGenerationalDistance: nil,
+                                                bounds: bounds, baselines: [:], baselinePoints: [:]))
+            } else {
+                missing[device] = "no latency table and no measurements (a zero-shot device); on that device run modnas-profile collect --host --space ofa --archs with its front"
+            }
+        }
+        return (results, missing)
+    }
+}

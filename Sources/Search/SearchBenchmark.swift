@@ -1,0 +1,52 @@
+import SearchSpaces
+
+/// A space's benchmark as a search uses it: where the accuracy objective comes from, and how
+/// fronts are scored afterwards (NB201: tables of every architecture; OFA: an accuracy predictor
+/// and latency tables of 5,000 architectures).
+public protocol SearchBenchmark {
+    associatedtype Space: SearchSpace
+    var space: Space { get }
+    /// The data set the accuracy is of (stored in the search's configuration).
+    var dataset: String { get }
+    /// What the evaluation's error is, in words (e.g. "cifar10 test error, NB201 200 epochs").
+    var errorSource: String { get }
+    /// The accuracy surrogate fitted on `queries` seeded benchmark queries.
+    func surrogate(queries: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate
+    /// The benchmark's own differentiable accuracy objective, where it has one (OFA's predictor).
+    func differentiableAccuracy() throws -> (any AccuracyObjective<Space.Architecture>)?
+    /// Scores each device's front: benchmark settings against the benchmark, profiled hosts
+    /// with `measured` latencies (ms by architecture string); the others are in `missing`.
+    func evaluate(_ rows: [FrontRow], measured: [String: [String: Double]], baselineBudget: Int,
+                  seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String])
+    /// Every table architecture of a benchmark setting as (error, latency), for plots; nil without a table.
+    func points(device: String) -> [ObjectivePoint]?
+    /// Whether `points` holds every architecture of the space (then fronts have a true front).
+    var pointsAreTheWholeSpace: Bool { get }
+    /// Lines printed above the evaluation table (what its numbers are).
+    func evaluationHeading(searchEstimates: Bool, baselineBudget: Int) -> String
+}
+
+extension SearchBenchmark {
+    /// Mean HV over the benchmark settings among `rows` (nil when there is none).
+    public func meanBenchmarkHypervolume(_ rows: [FrontRow]) -> Double? {
+        let results = evaluate(rows, measured: [:], baselineBudget: 0, seed: 0).results.filter(\.latencySource.isBenchmark)
+        return results.isEmpty ? nil : results.map(\.hypervolume).reduce(0, +) / Double(results.count)
+    }
+}
+
+extension NB201Benchmark: SearchBenchmark {
+    public var space: NB201Space { NB201Space() }
+
+    public func differentiableAccuracy() throws -> (any AccuracyObjective<NB201Architecture>)? { nil }
+
+    public func evaluate(_ rows: [FrontRow], measured: [String: [String: Double]], baselineBudget: Int,
+                         seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String]) {
+        FrontEvaluation.evaluate(rows, benchmark: self, measured: measured, baselineBudget: baselineBudget, seed: seed)
+    }
+
+    public var pointsAreTheWholeSpace: Bool { true }
+
+    public func evaluationHeading(searchEstimates: Bool, baselineBudget: Int) -> String {
+        searchEstimates ? "HV with the NB201 benchmark's \(errorSource) as the error of the fronts' architectures (the search's estimates are in fronts.csv)\n" : ""
+    }
+}
