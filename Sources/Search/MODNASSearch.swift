@@ -261,7 +261,7 @@ public final class MODNASSearch<Space: SearchSpace> {
     /// What an exact optimiser of the search's own objectives would return for `device`: per
     /// preference vector, the architecture of the whole space with the lowest scalarised
     /// (surrogate error, predicted latency). A yardstick for the hypernetwork, by enumeration.
-    /// Needs an error range over the whole space (surrogate mode).
+    /// Needs an error range over the whole space (surrogate mode) and a space that can be listed (NB201).
     public func exhaustiveFront(for device: SearchDevice, preferences count: Int) throws -> [FrontRow]? {
         guard let er = accuracy.errorRange, let all = space.enumeration() else { return nil }
         let tableIndex = try space.tableIndexer()
