@@ -3,7 +3,7 @@ import DeviceModel
 import Foundation
 import SearchSpaces
 
-/// One architecture of a device's front (one row of `fronts.csv`, format in docs/DESIGN.md).
+/// One architecture of a device's front (one row of `fronts.csv`, format in docs/formats.md).
 public struct FrontRow: Equatable, Sendable {
     public var device: String
     public var preferenceIndex: Int

@@ -19,7 +19,7 @@ public enum AccuracyMode: String, CaseIterable, Sendable {
     case supernet
 }
 
-/// The supernet mode's default size: about 10 minutes on this 2-core VM (see README).
+/// The supernet mode's default size: about 10 minutes on this 2-core VM (see docs/supernet.md).
 public enum SupernetDefaults {
     public static let epochs = 8
     public static let trainingImages = 0
