@@ -42,21 +42,24 @@ public struct RoundMeasurement: Equatable, Sendable {
     public var role: String
     /// 1 for the first visit of the plan, 2 for the second, …
     public var round: Int
-    /// The timed repetitions of the kept attempt, in milliseconds.
+    /// The timed repetitions of the kept attempt, in milliseconds of wall time.
     public var repetitionsMs: [Double]
+    /// The measuring thread's CPU time in each repetition (ms; empty where not measured).
+    public var cpuRepetitionsMs: [Double]
     public var attempts: Int
     public var unstable: Bool
     /// Every requested event, counted or absent with the reason.
     public var counters: [String: CounterWindow]
     public var energy: EnergyOutcome
 
-    public init(architecture: String, index: Int?, role: String, round: Int, repetitionsMs: [Double], attempts: Int,
+    public init(architecture: String, index: Int?, role: String, round: Int, repetitionsMs: [Double], cpuRepetitionsMs: [Double] = [], attempts: Int,
                 unstable: Bool, counters: [String: CounterWindow], energy: EnergyOutcome) {
         self.architecture = architecture
         self.index = index
         self.role = role
         self.round = round
         self.repetitionsMs = repetitionsMs
+        self.cpuRepetitionsMs = cpuRepetitionsMs
         self.attempts = attempts
         self.unstable = unstable
         self.counters = counters

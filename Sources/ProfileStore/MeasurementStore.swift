@@ -63,13 +63,23 @@ extension ProfileDatabase: MeasurementSink {
     /// and absent (with the reason) when any round could not measure them.
     static func combine(_ existing: StoredMeasurement?, _ m: RoundMeasurement) -> ArchitectureResult {
         let repetitions = (existing?.repetitionsMs ?? []) + m.repetitionsMs
+        let newCPU: [Double?] = m.cpuRepetitionsMs.count == m.repetitionsMs.count ? m.cpuRepetitionsMs : m.repetitionsMs.map { _ in nil }
+        let cpuRepetitions = (existing?.cpuRepetitionsMs ?? []) + newCPU
         let st = SampleStatistics(repetitions)
-        let measurement = MeasurementRecord(
+        var measurement = MeasurementRecord(
             sessionId: 0, architectureId: 0, role: existing?.measurement.role ?? m.role, label: .measured,
             repetitionCount: repetitions.count, medianMs: st.median, meanMs: st.mean, p10Ms: st.p10, p90Ms: st.p90,
             madMs: st.medianAbsoluteDeviation, cv: st.coefficientOfVariation, minMs: st.minimum,
             attempts: max(existing?.measurement.attempts ?? 1, m.attempts), rounds: (existing?.measurement.rounds ?? 0) + 1,
-            unstable: (existing?.measurement.unstable ?? false) || m.unstable, measuredAt: Date())
+            unstable: (existing?.measurement.unstable ?? false) || m.unstable, measuredAt: Date(), cpuAbsentReason: nil)
+        let cpu = cpuRepetitions.compactMap { $0 }
+        if cpu.count == cpuRepetitions.count, !cpu.isEmpty {
+            let c = SampleStatistics(cpu)
+            (measurement.cpuMedianMs, measurement.cpuMeanMs, measurement.cpuP10Ms, measurement.cpuP90Ms, measurement.cpuCv) =
+                (c.median, c.mean, c.p10, c.p90, c.coefficientOfVariation)
+        } else {
+            measurement.cpuAbsentReason = existing?.measurement.cpuAbsentReason ?? CPUTime.partialReason
+        }
         let counters: [CounterValueRecord] = m.counters.keys.sorted().map { event in
             let old = existing?.counters.first { $0.event == event }
             switch m.counters[event]! {
@@ -99,6 +109,6 @@ extension ProfileDatabase: MeasurementSink {
             energy = EnergyRecord(measurementId: 0, source: "none", absentReason: old?.absentReason ?? "absent in an earlier round")
         }
         return ArchitectureResult(architectureString: m.architecture, architectureIndex: m.index, measurement: measurement,
-                                  repetitionsMs: repetitions, counters: counters, energy: energy)
+                                  repetitionsMs: repetitions, cpuRepetitionsMs: cpuRepetitions, counters: counters, energy: energy)
     }
 }

@@ -60,16 +60,18 @@ extension ProfileDatabase {
                 counts.completed = db.changesCount
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO main.measurement (sessionId, architectureId, role, label,
-                        repetitionCount, medianMs, meanMs, p10Ms, p90Ms, madMs, cv, minMs, attempts, rounds, unstable, measuredAt)
+                        repetitionCount, medianMs, meanMs, p10Ms, p90Ms, madMs, cv, minMs, attempts, rounds, unstable, measuredAt,
+                        cpuMedianMs, cpuMeanMs, cpuP10Ms, cpuP90Ms, cpuCv, cpuAbsentReason)
                     SELECT ms.id, ma.id, m.role, m.label, m.repetitionCount, m.medianMs, m.meanMs,
-                        m.p10Ms, m.p90Ms, m.madMs, m.cv, m.minMs, m.attempts, m.rounds, m.unstable, m.measuredAt
+                        m.p10Ms, m.p90Ms, m.madMs, m.cv, m.minMs, m.attempts, m.rounds, m.unstable, m.measuredAt,
+                        m.cpuMedianMs, m.cpuMeanMs, m.cpuP10Ms, m.cpuP90Ms, m.cpuCv, m.cpuAbsentReason
                     \(mapped)
                     """)
                 counts.measurements = db.changesCount - counts.completed
                 // Repetitions only into rows that have none: a row kept from this database keeps its own.
                 try db.execute(sql: """
-                    INSERT INTO main.repetition (measurementId, ordinal, ms)
-                    SELECT mm.id, r.ordinal, r.ms
+                    INSERT INTO main.repetition (measurementId, ordinal, ms, cpuMs)
+                    SELECT mm.id, r.ordinal, r.ms, r.cpuMs
                     \(mapped) \(target) JOIN input.repetition r ON r.measurementId = m.id
                     WHERE NOT EXISTS (SELECT 1 FROM main.repetition x WHERE x.measurementId = mm.id AND x.ordinal = r.ordinal)
                       AND m.rounds = mm.rounds

@@ -203,10 +203,10 @@ public final class ProfileDatabase: @unchecked Sendable {
                 var existing: StoredMeasurement?
                 if let m = try MeasurementRecord.fetchOne(db, sql: "SELECT * FROM measurement WHERE sessionId = ? AND architectureId = ?",
                                                           arguments: [sessionId, archId]) {
+                    let repetitions = try Row.fetchAll(db, sql: "SELECT ms, cpuMs FROM repetition WHERE measurementId = ? ORDER BY ordinal",
+                                                       arguments: [m.id])
                     existing = StoredMeasurement(
-                        measurement: m,
-                        repetitionsMs: try Double.fetchAll(db, sql: "SELECT ms FROM repetition WHERE measurementId = ? ORDER BY ordinal",
-                                                           arguments: [m.id]),
+                        measurement: m, repetitionsMs: repetitions.map { $0["ms"] }, cpuRepetitionsMs: repetitions.map { $0["cpuMs"] },
                         counters: try CounterValueRecord.fetchAll(db, sql: "SELECT * FROM counterValue WHERE measurementId = ? ORDER BY rowid",
                                                                   arguments: [m.id]),
                         energy: try EnergyRecord.fetchOne(db, sql: "SELECT * FROM energy WHERE measurementId = ?", arguments: [m.id]))
@@ -225,8 +225,10 @@ public final class ProfileDatabase: @unchecked Sendable {
                     try m.insert(db)
                 }
                 try db.execute(sql: "DELETE FROM repetition WHERE measurementId = ?", arguments: [m.id])
-                let repetition = try db.makeStatement(sql: "INSERT INTO repetition (measurementId, ordinal, ms) VALUES (?, ?, ?)")
-                for (k, ms) in result.repetitionsMs.enumerated() { try repetition.execute(arguments: [m.id, k, ms]) }
+                let repetition = try db.makeStatement(sql: "INSERT INTO repetition (measurementId, ordinal, ms, cpuMs) VALUES (?, ?, ?, ?)")
+                for (k, ms) in result.repetitionsMs.enumerated() {
+                    try repetition.execute(arguments: [m.id, k, ms, result.cpuRepetitionsMs.indices.contains(k) ? result.cpuRepetitionsMs[k] : nil])
+                }
                 for var c in result.counters { c.measurementId = m.id!; try c.insert(db) }
                 if var e = result.energy { e.measurementId = m.id!; try e.insert(db) }
                 return .commit

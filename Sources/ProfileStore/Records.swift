@@ -95,9 +95,16 @@ public struct MeasurementRecord: Codable, FetchableRecord, MutablePersistableRec
     public var rounds: Int
     public var unstable: Bool
     public var measuredAt: Date?
+    /// Statistics of the measuring thread's CPU time per repetition (ms), or nil with
+    /// `cpuAbsentReason` (benchmark values, rows stored before CPU time was recorded).
+    public var cpuMedianMs: Double?
+    public var cpuMeanMs: Double?
+    public var cpuP10Ms: Double?
+    public var cpuP90Ms: Double?
+    public var cpuCv: Double?
+    public var cpuAbsentReason: String?
 
-
-    public init(id: Int64? = nil, sessionId: Int64, architectureId: Int64, role: String, label: DataSource, repetitionCount: Int? = nil, medianMs: Double, meanMs: Double? = nil, p10Ms: Double? = nil, p90Ms: Double? = nil, madMs: Double? = nil, cv: Double? = nil, minMs: Double? = nil, attempts: Int, rounds: Int = 1, unstable: Bool, measuredAt: Date? = nil) {
+    public init(id: Int64? = nil, sessionId: Int64, architectureId: Int64, role: String, label: DataSource, repetitionCount: Int? = nil, medianMs: Double, meanMs: Double? = nil, p10Ms: Double? = nil, p90Ms: Double? = nil, madMs: Double? = nil, cv: Double? = nil, minMs: Double? = nil, attempts: Int, rounds: Int = 1, unstable: Bool, measuredAt: Date? = nil, cpuAbsentReason: String? = CPUTime.benchmarkReason) {
         self.id = id
         self.sessionId = sessionId
         self.architectureId = architectureId
@@ -115,6 +122,7 @@ public struct MeasurementRecord: Codable, FetchableRecord, MutablePersistableRec
         self.rounds = rounds
         self.unstable = unstable
         self.measuredAt = measuredAt
+        self.cpuAbsentReason = cpuAbsentReason
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -199,15 +207,18 @@ public struct ArchitectureResult: Sendable {
     public var measurement: MeasurementRecord
     /// Every timed repetition in milliseconds, in order (empty for benchmark values).
     public var repetitionsMs: [Double]
+    /// The thread's CPU time of each repetition (nil where not recorded).
+    public var cpuRepetitionsMs: [Double?]
     public var counters: [CounterValueRecord]
     public var energy: EnergyRecord?
 
     public init(architectureString: String, architectureIndex: Int?, measurement: MeasurementRecord, repetitionsMs: [Double] = [],
-                counters: [CounterValueRecord], energy: EnergyRecord?) {
+                cpuRepetitionsMs: [Double?]? = nil, counters: [CounterValueRecord], energy: EnergyRecord?) {
         self.architectureString = architectureString
         self.architectureIndex = architectureIndex
         self.measurement = measurement
         self.repetitionsMs = repetitionsMs
+        self.cpuRepetitionsMs = cpuRepetitionsMs ?? repetitionsMs.map { _ in nil }
         self.counters = counters
         self.energy = energy
     }
@@ -217,6 +228,7 @@ public struct ArchitectureResult: Sendable {
 public struct StoredMeasurement: Sendable {
     public var measurement: MeasurementRecord
     public var repetitionsMs: [Double]
+    public var cpuRepetitionsMs: [Double?]
     public var counters: [CounterValueRecord]
     public var energy: EnergyRecord?
 }

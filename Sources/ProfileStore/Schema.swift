@@ -87,6 +87,22 @@ enum Schema {
                 ALTER TABLE measurement DROP COLUMN repetitionsMs;
                 """)
         }
+        // The measuring thread's CPU time per repetition beside its wall time, with statistics;
+        // rows stored before have none, and say why.
+        migrator.registerMigration("v3-cpu-time") { db in
+            try db.execute(sql: """
+                ALTER TABLE repetition ADD COLUMN cpuMs REAL CHECK (cpuMs IS NULL OR cpuMs >= 0);
+                ALTER TABLE measurement ADD COLUMN cpuMedianMs REAL;
+                ALTER TABLE measurement ADD COLUMN cpuMeanMs REAL;
+                ALTER TABLE measurement ADD COLUMN cpuP10Ms REAL;
+                ALTER TABLE measurement ADD COLUMN cpuP90Ms REAL;
+                ALTER TABLE measurement ADD COLUMN cpuCv REAL;
+                ALTER TABLE measurement ADD COLUMN cpuAbsentReason TEXT;
+                UPDATE measurement SET cpuAbsentReason = CASE label
+                    WHEN 'benchmark' THEN '\(CPUTime.benchmarkReason)'
+                    ELSE '\(CPUTime.olderSchemaReason)' END;
+                """)
+        }
         return migrator
     }
 }

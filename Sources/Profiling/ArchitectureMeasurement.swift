@@ -30,8 +30,10 @@ public struct MeasurementSettings: Codable, Equatable, Sendable {
 
 /// The result of timing one architecture.
 public struct ArchitectureMeasurement: Sendable {
-    /// Every timed repetition of the kept attempt, in milliseconds.
+    /// Every timed repetition of the kept attempt, in milliseconds of wall time.
     public var repetitionsMs: [Double]
+    /// The measuring thread's CPU time in each of those repetitions (ms).
+    public var cpuRepetitionsMs: [Double]
     public var statistics: SampleStatistics
     public var attempts: Int
     public var unstable: Bool
@@ -74,12 +76,15 @@ public final class LatencyBenchmark {
         try counters?.start()
         let energyStart = try energyMeter?.sample()
         let windowStart = Stopwatch.now()
-        var times: [Double] = []
+        var times: [Double] = [], cpuTimes: [Double] = []
         times.reserveCapacity(settings.repeats)
+        cpuTimes.reserveCapacity(settings.repeats)
         for _ in 0..<settings.repeats {
-            let t0 = Stopwatch.now()
+            let c0 = Stopwatch.threadCPUNow(), t0 = Stopwatch.now()
             _ = network.infer(input)
-            times.append(Double(Stopwatch.now() - t0) / 1e6)
+            let t1 = Stopwatch.now(), c1 = Stopwatch.threadCPUNow()
+            times.append(Double(t1 - t0) / 1e6)
+            cpuTimes.append(Double(c1 - c0) / 1e6)
         }
         var passes = settings.repeats
         if energyMeter != nil {
@@ -102,7 +107,7 @@ public final class LatencyBenchmark {
         } else {
             energy = .absent(reason: energyAbsentReason)
         }
-        return ArchitectureMeasurement(repetitionsMs: times, statistics: SampleStatistics(times), attempts: 1,
+        return ArchitectureMeasurement(repetitionsMs: times, cpuRepetitionsMs: cpuTimes, statistics: SampleStatistics(times), attempts: 1,
                                        unstable: false, counters: readings, countedPasses: passes, energy: energy)
     }
 }

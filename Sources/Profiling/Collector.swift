@@ -212,7 +212,7 @@ public final class Collector {
             }
         }
         return RoundMeasurement(architecture: planned.string, index: planned.index, role: planned.role, round: round,
-                                repetitionsMs: m.repetitionsMs, attempts: m.attempts, unstable: m.unstable,
+                                repetitionsMs: m.repetitionsMs, cpuRepetitionsMs: m.cpuRepetitionsMs, attempts: m.attempts, unstable: m.unstable,
                                 counters: counters, energy: m.energy)
     }
 }

@@ -12,6 +12,15 @@ public enum Stopwatch {
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
+    /// Nanoseconds of CPU time the calling thread has used (`CLOCK_THREAD_CPUTIME_ID`): time the
+    /// host gave to other work (a VM's steal, other processes) is not in it.
+    @inline(__always)
+    public static func threadCPUNow() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
     /// Milliseconds taken by each of `repeats` calls of `body`, after `warmup` untimed calls.
     public static func milliseconds(repeats: Int, warmup: Int, _ body: () -> Void) -> [Double] {
         for _ in 0..<warmup { body() }

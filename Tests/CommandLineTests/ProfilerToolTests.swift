@@ -90,6 +90,13 @@ func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy:
         let export = try runTool("modnas-profile", ["export", "--db", "\(dir)/p.sqlite", "--format", "csv"])
         #expect(export.status == 0 && export.out.split(separator: "\n").count == 27)
         #expect(export.out.split(separator: "\n")[0].contains("median_ms"))
+        // Every measured row has the thread's CPU time beside its wall time, never above it by much.
+        let lines = export.out.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let wall = lines[0].firstIndex(of: "median_ms")!, cpu = lines[0].firstIndex(of: "cpu_median_ms")!
+        #expect(lines.dropFirst().allSatisfy { row in
+            guard let w = Double(row[wall]), let c = Double(row[cpu]) else { return false }
+            return c > 0 && c <= w * 1.05 + 0.05
+        }, "\(lines.prefix(3))")
     }
 
     @Test func badInputIsOneLineAndStoresNothingWrong() throws {

@@ -316,7 +316,10 @@ struct Fixture {
         #expect(rows.map(\.0) == [0, 1, 2] && rows.map(\.1) == [3.5, 1.25, 2.0])
         let columns = try store.writer.read { db in try db.columns(in: "measurement").map(\.name) }
         #expect(!columns.contains("repetitionsMs"))
-        #expect(try store.exportRows(device: "host").first?.repetitions == 3)
+        let row = try #require(try store.exportRows(device: "host").first)
+        #expect(row.repetitions == 3)
+        // Rows stored before CPU time was recorded have none, and say why.
+        #expect(row.cpu_median_ms == nil && row.cpu_absent_reason == CPUTime.olderSchemaReason)
     }
 
     /// A read command on a writable file of the older schema upgrades it and reads it.
@@ -338,7 +341,8 @@ struct Fixture {
         let events = [EventStatus(name: "cycles", encoding: "cycles", supported: true, privilege: "user")]
         let session = try store.openSession(request, events: events, rounds: 2)
         func round(_ k: Int, _ reps: [Double], cycles: Double) -> RoundMeasurement {
-            RoundMeasurement(architecture: "a", index: 1, role: "sample", round: k, repetitionsMs: reps, attempts: 1, unstable: false,
+            RoundMeasurement(architecture: "a", index: 1, role: "sample", round: k, repetitionsMs: reps, cpuRepetitionsMs: reps.map { $0 / 2 },
+                             attempts: 1, unstable: false,
                              counters: ["cycles": .counted(total: cycles, passes: 2, timeEnabledNs: 5, timeRunningNs: 5, scaled: false)],
                              energy: .absent(reason: "off"))
         }
@@ -348,6 +352,10 @@ struct Fixture {
         let row = try #require(try store.exportRows(device: "mem").first)
         // Statistics over all four repetitions; the counter summed over both windows (4 passes).
         #expect(row.repetitions == 4 && row.median_ms == 2.5)
+        // CPU time per repetition is kept beside wall time, with its own statistics over both rounds.
+        #expect(row.cpu_median_ms == 1.25 && row.cpu_absent_reason == nil)
+        let cpu = try store.writer.read { db in try Double.fetchAll(db, sql: "SELECT cpuMs FROM repetition ORDER BY ordinal") }
+        #expect(cpu == [2, 1, 0.5, 1.5])
         #expect(row.counters["cycles"] == 100.0)
         #expect(try store.openSession(request, events: events, rounds: 2).storedRounds == ["a": 2])
     }

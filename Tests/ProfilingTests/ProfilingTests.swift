@@ -1,3 +1,4 @@
+import Autodiff
 import CPerfEvent
 import DeviceModel
 import Foundation
@@ -191,6 +192,19 @@ func write(_ text: String, to path: String) throws {
         #expect(reason.contains("did not move"))
         // The window was extended to the minimum with extra passes.
         #expect(m.countedPasses >= 3 && m.repetitionsMs.count == 3)
+    }
+
+    /// Each repetition's CPU time is the measuring thread's own: positive, and not above the
+    /// repetition's wall time (one OpenBLAS thread, the work runs on the calling thread).
+    @Test func cpuTimeIsMeasuredPerRepetitionAndBoundedByWallTime() throws {
+        OpenBLAS.setThreadCount(1)
+        let settings = MeasurementSettings(repeats: 8, warmup: 1)
+        let bench = LatencyBenchmark(settings: settings, counters: nil, energyMeter: nil, energyAbsentReason: "off")
+        let m = try bench.measure(NB201Space().makeNetwork(NB201Architecture(code: 1462), seed: 0))
+        #expect(m.cpuRepetitionsMs.count == m.repetitionsMs.count)
+        for (cpu, wall) in zip(m.cpuRepetitionsMs, m.repetitionsMs) { #expect(cpu > 0 && cpu <= wall + 0.01, "cpu \(cpu) ms, wall \(wall) ms") }
+        // A busy network: most of the wall time is the thread's own CPU time.
+        #expect(m.cpuRepetitionsMs.reduce(0, +) > 0.5 * m.repetitionsMs.reduce(0, +))
     }
 }
 
