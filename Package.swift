@@ -35,7 +35,7 @@ let package = Package(
             "CSQLiteConfig", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
         .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
-        .target(name: "Predictors", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
+        .target(name: "Predictors", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
         .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
         .target(name: "Reports", dependencies: ["DeviceModel", "Search"], swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),

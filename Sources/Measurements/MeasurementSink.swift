@@ -163,4 +163,11 @@ public protocol MeasurementSink {
 
     /// Counts over `architectures` of the session.
     func summary(of session: MeasurementSession, architectures: Set<String>) throws -> SessionSummary
+
+    /// The stored median wall and CPU time (ms; CPU nil where absent) of each of `architectures`
+    /// that the session holds.
+    func medians(of session: MeasurementSession, architectures: [String]) throws -> [String: (wall: Double, cpu: Double?)]
+
+    /// Stores the session's repeatability check (replacing an earlier one).
+    func record(_ repeatability: Repeatability, for session: MeasurementSession) throws
 }

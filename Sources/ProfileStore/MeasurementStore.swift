@@ -44,6 +44,42 @@ extension ProfileDatabase: MeasurementSink {
         }
     }
 
+    public func medians(of session: MeasurementSession, architectures: [String]) throws -> [String: (wall: Double, cpu: Double?)] {
+        let wanted = Set(architectures)
+        return try writer.read { db in
+            var out: [String: (wall: Double, cpu: Double?)] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT a.archString, m.medianMs, m.cpuMedianMs FROM measurement m JOIN architecture a ON a.id = m.architectureId
+                WHERE m.sessionId = ?
+                """, arguments: [session.id]) where wanted.contains(r["archString"]) {
+                out[r["archString"]] = (r["medianMs"], r["cpuMedianMs"])
+            }
+            return out
+        }
+    }
+
+    public func record(_ repeatability: Repeatability, for session: MeasurementSession) throws {
+        let text = try Self.json(repeatability)
+        try writer.write { db in
+            try db.execute(sql: "UPDATE session SET repeatability = ? WHERE id = ?", arguments: [text, session.id])
+        }
+    }
+
+    /// The stored repeatability checks of a device's sessions, oldest first (sessions without one are left out).
+    public func repeatability(device name: String) throws -> [(session: String, startedAt: Date, check: Repeatability)] {
+        let device = try self.device(named: name)
+        return try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT uuid, startedAt, repeatability FROM session WHERE deviceId = ? AND repeatability IS NOT NULL ORDER BY id",
+                             arguments: [device.id]).map { r in
+                let text: String = r["repeatability"]
+                guard let check = try? JSONDecoder().decode(Repeatability.self, from: Data(text.utf8)) else {
+                    throw StoreError.cannotOpen(path: self.path, reason: "session \(r["uuid"] as String) holds a damaged repeatability record")
+                }
+                return (r["uuid"], r["startedAt"], check)
+            }
+        }
+    }
+
     public func summary(of session: MeasurementSession, architectures: Set<String>) throws -> SessionSummary {
         try writer.read { db in
             let rows = try Row.fetchAll(db, sql: """

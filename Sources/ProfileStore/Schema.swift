@@ -103,6 +103,10 @@ enum Schema {
                     ELSE '\(CPUTime.olderSchemaReason)' END;
                 """)
         }
+        // The session's own repeatability check (JSON of `Repeatability`).
+        migrator.registerMigration("v4-repeatability") { db in
+            try db.execute(sql: "ALTER TABLE session ADD COLUMN repeatability TEXT")
+        }
         return migrator
     }
 }

@@ -26,6 +26,9 @@ public struct CollectOptions: Sendable {
     public var seed: UInt64 = 0
     /// CPUs to pin the measuring thread to (nil: no pinning).
     public var pinnedCPUs: [Int]?
+    /// Percent of the plan measured again at the end of a session, in a fresh order, for the
+    /// session's repeatability (at least 10 architectures; 0: no check).
+    public var recheckPercent = 10.0
 
     public init() {}
 
@@ -70,6 +73,8 @@ public struct CollectSummary: Sendable {
     public var energy: String
     public var featuresPath: String?
     public var warnings: [String]
+    /// The session's repeatability check (nil when it was not run).
+    public var repeatability: Repeatability?
 
     /// The summary as a plain-text table.
     public var table: String {
@@ -84,6 +89,7 @@ public struct CollectSummary: Sendable {
             lines.append("  \(e.name.padding(toLength: 18, withPad: " ", startingAt: 0)) "
                          + (e.supported ? "counted (\(e.privilege ?? "?"))" : "absent: \(e.reason ?? "unsupported")"))
         }
+        lines.append("repeatability: " + (repeatability?.description ?? "not checked (--recheck 0, nothing measured now, or fewer than 3 architectures)"))
         lines.append("device features: \(featuresPath ?? "not written (references incomplete)")")
         return lines.joined(separator: "\n")
     }
@@ -175,6 +181,7 @@ public final class Collector {
                 }
             }
         }
+        let repeatability = finished > 0 ? try recheck(plan.map { ($0.planned.string, $0.architecture) }, in: space, sink: sink, session: session) : nil
         let summary = try sink.summary(of: session, architectures: Set(plan.map(\.planned.string)))
         // A source is named only if it measured something: a meter whose every value came out
         // absent (a counter that never moved, say) is reported with the stored reason.
@@ -188,7 +195,34 @@ public final class Collector {
                               measured: plan.count - complete, continued: continued, rounds: rounds, unstable: summary.unstable,
                               medianCV: summary.coefficientsOfVariation.isEmpty ? nil : SampleStatistics(summary.coefficientsOfVariation).median,
                               events: counters.statuses, energy: energyText, featuresPath: try featuresPath ?? writeFeatures(sink, name, references),
-                              warnings: host.warnings)
+                              warnings: host.warnings, repeatability: repeatability)
+    }
+
+    /// Measures a seeded subset of the plan once more, in a fresh order, with all of a session's
+    /// repetitions in one visit, and stores how its medians agree with the stored ones.
+    private func recheck<S: SearchSpace>(_ plan: [(string: String, architecture: S.Architecture)], in space: S, sink: MeasurementSink,
+                                         session: MeasurementSession) throws -> Repeatability? {
+        let size = Repeatability.subsetSize(planned: plan.count, percent: options.recheckPercent)
+        guard size > 0 else { return nil }
+        var rng = SeededGenerator(seed: options.seed &+ 0x5EED_C4EC)
+        var order = Array(plan.indices)
+        rng.shuffle(&order)
+        let subset = order.prefix(size).map { plan[$0] }
+        let stored = try sink.medians(of: session, architectures: subset.map(\.string))
+        let benchmark = LatencyBenchmark(settings: options.settings, counters: nil, energyMeter: nil, energyAbsentReason: "not measured in the check")
+        var first: [(wall: Double, cpu: Double?)] = [], second: [(wall: Double, cpu: Double)] = []
+        for (string, architecture) in subset {
+            guard let s = stored[string] else { continue }
+            let m = try benchmark.measure(space.makeNetwork(architecture, seed: 0))
+            first.append(s)
+            second.append((m.statistics.median, SampleStatistics(m.cpuRepetitionsMs).median))
+        }
+        guard first.count >= 3 else { return nil }
+        let cpuFirst = first.compactMap(\.cpu)
+        let check = Repeatability(count: first.count, wall: .init(first.map(\.wall), second.map(\.wall)),
+                                  cpu: cpuFirst.count == first.count ? .init(cpuFirst, second.map(\.cpu)) : nil)
+        try sink.record(check, for: session)
+        return check
     }
 
     /// Writes the device's feature file of this space once all references are stored; nil until then.

@@ -14,7 +14,7 @@ struct ProfileCommand: ParsableCommand {
             commandName: "modnas-profile",
             abstract: "Profile this host: latency, counters and energy of search-space subnetworks (NB201, OFA MobileNetV3) into SQLite.",
             version: versionText,
-            subcommands: [Collect.self, Import.self, Devices.self, Features.self, Export.self, Merge.self])
+            subcommands: [Collect.self, Import.self, Devices.self, Features.self, Export.self, Merge.self, Stability.self])
     }
 }
 
@@ -48,6 +48,8 @@ extension ProfileCommand {
         @Option(help: "NB201 cells per stage N.") var cells = 5
         @Option(help: "NB201 input resolution (an OFA architecture carries its own).") var resolution = 32
         @Option(help: "Coefficient of variation above which an architecture is measured again.") var unstableCv = 0.1
+        @Option(help: "Percent of the plan measured again at the end, in a fresh order, for the session's repeatability (at least 10 architectures; 0: off).")
+        var recheck = 10.0
 
         func validate() throws {
             guard host else { throw ValidationError("collect needs --host (profiling this host is the only mode)") }
@@ -56,6 +58,8 @@ extension ProfileCommand {
             }
             guard channels >= 1, cells >= 0, resolution >= 4 else { throw ValidationError("--channels ≥ 1, --cells ≥ 0, --resolution ≥ 4") }
             try requireFinite("--unstable-cv", unstableCv, atLeast: 0)
+            try requireFinite("--recheck", recheck, atLeast: 0)
+            guard recheck <= 100 else { throw ValidationError("--recheck is a percentage of the plan: 0…100") }
         }
 
         func run() throws {
@@ -76,6 +80,7 @@ extension ProfileCommand {
             o.shard = try Shard(parsing: shard)
             o.seed = seed
             o.pinnedCPUs = try pin.map(parseCPUList)
+            o.recheckPercent = recheck
             let terminal = standardErrorIsTerminal
             let collector = Collector(options: o) { try ProfileDatabase(path: dbOption.db) }
             let summary = try collector.run(warn: { printToStandardError("warning: \($0)") }) { p in
@@ -125,6 +130,26 @@ extension ProfileCommand {
             let counts = try database.importBenchmark(space: space.space, latencyTable: try read(table, "latency_ms_train_devices.csv.gz"),
                                                       featureTable: try read(features, "device_features_ms.csv"))
             print("imported \(counts.devices) new benchmark devices, \(counts.sessions) sessions, \(counts.measurements) measurements of space \(space) into \(dbOption.db)")
+        }
+    }
+
+    /// The repeatability checks stored with a device's sessions.
+    struct Stability: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "How well a device's profiles repeat: the check each collect session stored (a subset measured again in a fresh order).")
+
+        @OptionGroup var dbOption: DatabaseOption
+        @Option(help: "Device name.") var device: String
+
+        func run() throws {
+            let database = try ProfileDatabase(path: dbOption.db, readOnly: true)
+            let checks = try database.repeatability(device: device)
+            guard !checks.isEmpty else {
+                throw ValidationError("no session of \(device) in \(dbOption.db) stored a repeatability check; collect with --recheck 10 (the default) to store one")
+            }
+            for c in checks {
+                print("session \(c.session) (\(ISO8601DateFormatter().string(from: c.startedAt))): \(c.check.description)")
+            }
         }
     }
 

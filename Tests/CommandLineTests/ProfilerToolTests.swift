@@ -65,9 +65,16 @@ func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy:
         #expect(final.allSatisfy { $0.counters == 7 && $0.energy == 1 && $0.rounds == 2 && $0.repetitions == 8 })
         #expect(FileManager.default.fileExists(atPath: "\(dir)/Profiles/e2e.json"))
 
-        // Re-running measures nothing.
+        // The session's end measured 10 of the 60 again (10 %, at least 10) without storing rounds
+        // (the rows above kept 2 rounds of 8 repetitions), and stored the agreement.
+        #expect(resumed.out.contains("repeatability: 10 architectures measured again in a fresh order: wall time Spearman"), "\(resumed.out)")
+        let stability = try runTool("modnas-profile", ["stability", "--db", "\(dir)/p.sqlite", "--device", "e2e"])
+        #expect(stability.status == 0 && stability.out.split(separator: "\n").count == 1 && stability.out.contains("thread CPU time Spearman"),
+                "\(stability.out)\(stability.err)")
+
+        // Re-running measures nothing, so checks nothing.
         let again = try runTool("modnas-profile", args)
-        #expect(again.out.contains("60 already stored, 0 measured now"))
+        #expect(again.out.contains("60 already stored, 0 measured now") && again.out.contains("repeatability: not checked"))
     }
 
     @Test func twoAgentsWriteOneDatabaseAtOnce() throws {

@@ -323,3 +323,20 @@ func write(_ text: String, to path: String) throws {
         #expect(rows.count == 10 && rows.allSatisfy { $0.cv == nil && $0.mad_ms == nil && $0.median_ms > 0 })
     }
 }
+
+@Suite struct RepeatabilityTests {
+    /// Agreement of two passes, computed by hand: the same order (ρ = τ = 1) and relative
+    /// differences 0.1/1.05, 0.2/2.1, 0.1/2.95 and 0.4/4.2, whose median is 2/21.
+    @Test func agreementMatchesHandComputedValues() {
+        let a = Repeatability.Agreement([1, 2, 3, 4], [1.1, 2.2, 2.9, 4.4])
+        #expect(a.spearman == 1 && a.kendall == 1 && abs(a.medianRelativeDifference - 2.0 / 21) < 1e-12)
+        let reversed = Repeatability.Agreement([1, 2, 3], [3, 2, 1])
+        #expect(reversed.spearman == -1 && reversed.kendall == -1)
+    }
+
+    @Test func subsetIsTenPercentAndAtLeastTen() {
+        #expect(Repeatability.subsetSize(planned: 40, percent: 10) == 10 && Repeatability.subsetSize(planned: 200, percent: 10) == 20)
+        #expect(Repeatability.subsetSize(planned: 5, percent: 10) == 5 && Repeatability.subsetSize(planned: 2, percent: 10) == 0)
+        #expect(Repeatability.subsetSize(planned: 40, percent: 0) == 0 && Repeatability.subsetSize(planned: 101, percent: 10) == 11)
+    }
+}

@@ -1,0 +1,46 @@
+/// How well a session's numbers repeat: a subset of its architectures measured again at the end
+/// of the session, in a fresh order, against their stored medians; for wall time and for the
+/// measuring thread's CPU time.
+public struct Repeatability: Codable, Equatable, Sendable {
+    /// One statistic's agreement between the two passes.
+    public struct Agreement: Codable, Equatable, Sendable {
+        public var spearman: Double
+        public var kendall: Double
+        /// Median over the architectures of |a − b| / ((a + b) / 2).
+        public var medianRelativeDifference: Double
+
+        /// The agreement of paired positive values (at least 2 pairs).
+        public init(_ first: [Double], _ second: [Double]) {
+            precondition(first.count == second.count && first.count >= 2, "an agreement needs at least 2 pairs")
+            spearman = RankCorrelation.spearman(first, second)
+            kendall = RankCorrelation.kendallTau(first, second)
+            medianRelativeDifference = SampleStatistics(zip(first, second).map { abs($0 - $1) / (($0 + $1) / 2) }).median
+        }
+    }
+
+    /// Architectures measured twice.
+    public var count: Int
+    public var wall: Agreement
+    /// Nil when some architecture has no stored CPU time.
+    public var cpu: Agreement?
+
+    public init(count: Int, wall: Agreement, cpu: Agreement?) {
+        (self.count, self.wall, self.cpu) = (count, wall, cpu)
+    }
+
+    /// How many of `planned` architectures a session re-measures: `percent` of them, at least
+    /// 10 (all when fewer), none when `percent` is 0 or fewer than 3 are planned.
+    public static func subsetSize(planned: Int, percent: Double) -> Int {
+        guard percent > 0, planned >= 3 else { return 0 }
+        return min(planned, max(10, Int((Double(planned) * percent / 100).rounded(.up))))
+    }
+
+    /// One line for the collect summary and `stability`.
+    public var description: String {
+        func text(_ a: Agreement) -> String {
+            String(format: "Spearman %.3f, Kendall τ %.3f, median relative difference %.1f %%", a.spearman, a.kendall, 100 * a.medianRelativeDifference)
+        }
+        return "\(count) architectures measured again in a fresh order: wall time \(text(wall)); "
+            + (cpu.map { "thread CPU time \(text($0))" } ?? "thread CPU time absent (not stored for every architecture)")
+    }
+}
