@@ -55,7 +55,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-profile", dependencies: [
-            "CommandSupport", "DeviceModel", "Profiling", "ProfileStore", "SearchSpaces",
+            "CommandSupport", "DeviceModel", "Measurements", "Profiling", "ProfileStore", "SearchSpaces",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-predict", dependencies: [

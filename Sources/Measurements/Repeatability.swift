@@ -28,6 +28,19 @@ public struct Repeatability: Codable, Equatable, Sendable {
         (self.count, self.wall, self.cpu) = (count, wall, cpu)
     }
 
+    /// The agreement of two passes over the architectures both hold (by string): median wall and
+    /// CPU time per architecture; CPU is compared only when every such architecture has it. Nil
+    /// for fewer than 3 shared architectures.
+    public static func between(_ first: [String: (wall: Double, cpu: Double?)],
+                               _ second: [String: (wall: Double, cpu: Double?)]) -> Repeatability? {
+        let shared = first.keys.filter { second[$0] != nil }.sorted()
+        guard shared.count >= 3 else { return nil }
+        let a = shared.map { first[$0]! }, b = shared.map { second[$0]! }
+        let cpuA = a.compactMap(\.cpu), cpuB = b.compactMap(\.cpu)
+        return Repeatability(count: shared.count, wall: Agreement(a.map(\.wall), b.map(\.wall)),
+                             cpu: cpuA.count == shared.count && cpuB.count == shared.count ? Agreement(cpuA, cpuB) : nil)
+    }
+
     /// How many of `planned` architectures a session re-measures: `percent` of them, at least
     /// 10 (all when fewer), none when `percent` is 0 or fewer than 3 are planned.
     public static func subsetSize(planned: Int, percent: Double) -> Int {
@@ -35,12 +48,12 @@ public struct Repeatability: Codable, Equatable, Sendable {
         return min(planned, max(10, Int((Double(planned) * percent / 100).rounded(.up))))
     }
 
-    /// One line for the collect summary and `stability`.
+    /// The agreement of both statistics in one line (collect's summary, `stability`).
     public var description: String {
         func text(_ a: Agreement) -> String {
             String(format: "Spearman %.3f, Kendall τ %.3f, median relative difference %.1f %%", a.spearman, a.kendall, 100 * a.medianRelativeDifference)
         }
-        return "\(count) architectures measured again in a fresh order: wall time \(text(wall)); "
+        return "wall time \(text(wall)); "
             + (cpu.map { "thread CPU time \(text($0))" } ?? "thread CPU time absent (not stored for every architecture)")
     }
 }

@@ -65,6 +65,22 @@ extension ProfileDatabase: MeasurementSink {
         }
     }
 
+    /// The device's median wall and CPU time (ms) per architecture of `space`, from its latest
+    /// session holding the architecture.
+    public func latestMedians(device name: String, space: String) throws -> [String: (wall: Double, cpu: Double?)] {
+        let device = try self.device(named: name)
+        return try writer.read { db in
+            var out: [String: (wall: Double, cpu: Double?)] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT a.archString, m.medianMs, m.cpuMedianMs FROM measurement m JOIN session s ON s.id = m.sessionId
+                JOIN architecture a ON a.id = m.architectureId WHERE s.deviceId = ? AND a.space = ? ORDER BY s.id
+                """, arguments: [device.id, space]) {
+                out[r["archString"]] = (r["medianMs"], r["cpuMedianMs"])
+            }
+            return out
+        }
+    }
+
     /// The stored repeatability checks of a device's sessions, oldest first (sessions without one are left out).
     public func repeatability(device name: String) throws -> [(session: String, startedAt: Date, check: Repeatability)] {
         let device = try self.device(named: name)

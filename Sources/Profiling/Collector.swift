@@ -89,7 +89,7 @@ public struct CollectSummary: Sendable {
             lines.append("  \(e.name.padding(toLength: 18, withPad: " ", startingAt: 0)) "
                          + (e.supported ? "counted (\(e.privilege ?? "?"))" : "absent: \(e.reason ?? "unsupported")"))
         }
-        lines.append("repeatability: " + (repeatability?.description ?? "not checked (--recheck 0, nothing measured now, or fewer than 3 architectures)"))
+        lines.append("repeatability: " + (repeatability.map { "\($0.count) architectures measured again in a fresh order: \($0.description)" } ?? "not checked (--recheck 0, nothing measured now, or fewer than 3 architectures)"))
         lines.append("device features: \(featuresPath ?? "not written (references incomplete)")")
         return lines.joined(separator: "\n")
     }
@@ -210,17 +210,12 @@ public final class Collector {
         let subset = order.prefix(size).map { plan[$0] }
         let stored = try sink.medians(of: session, architectures: subset.map(\.string))
         let benchmark = LatencyBenchmark(settings: options.settings, counters: nil, energyMeter: nil, energyAbsentReason: "not measured in the check")
-        var first: [(wall: Double, cpu: Double?)] = [], second: [(wall: Double, cpu: Double)] = []
-        for (string, architecture) in subset {
-            guard let s = stored[string] else { continue }
+        var again: [String: (wall: Double, cpu: Double?)] = [:]
+        for (string, architecture) in subset where stored[string] != nil {
             let m = try benchmark.measure(space.makeNetwork(architecture, seed: 0))
-            first.append(s)
-            second.append((m.statistics.median, SampleStatistics(m.cpuRepetitionsMs).median))
+            again[string] = (m.statistics.median, SampleStatistics(m.cpuRepetitionsMs).median)
         }
-        guard first.count >= 3 else { return nil }
-        let cpuFirst = first.compactMap(\.cpu)
-        let check = Repeatability(count: first.count, wall: .init(first.map(\.wall), second.map(\.wall)),
-                                  cpu: cpuFirst.count == first.count ? .init(cpuFirst, second.map(\.cpu)) : nil)
+        guard let check = Repeatability.between(stored, again) else { return nil }
         try sink.record(check, for: session)
         return check
     }

@@ -6,18 +6,17 @@ import Glibc
 public enum Stopwatch {
     /// Nanoseconds on the monotonic clock.
     @inline(__always)
-    public static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    public static func now() -> UInt64 { nanoseconds(CLOCK_MONOTONIC) }
 
     /// Nanoseconds of CPU time the calling thread has used (`CLOCK_THREAD_CPUTIME_ID`): time the
     /// host gave to other work (a VM's steal, other processes) is not in it.
     @inline(__always)
-    public static func threadCPUNow() -> UInt64 {
+    public static func threadCPUNow() -> UInt64 { nanoseconds(CLOCK_THREAD_CPUTIME_ID) }
+
+    @inline(__always)
+    static func nanoseconds(_ clock: clockid_t) -> UInt64 {
         var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        clock_gettime(clock, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 

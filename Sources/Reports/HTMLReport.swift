@@ -19,7 +19,6 @@ public struct RunSettings {
                                     benchmark: B) {
         let c = search.configuration
         let training = devices.filter(\.isTraining), zeroShot = devices.filter { !$0.isTraining }
-        let isNB201 = benchmark.space.name == .nb201
         title = "MODNAS search (\(benchmark.space.name.shortName), accuracy: \(search.accuracyMode))"
         log = search.log
         items = [
@@ -31,9 +30,8 @@ public struct RunSettings {
             ("hypernetwork steps", "\(c.epochs) epochs\(search.supernet.map { ", the first \($0.configuration.warmupEpochs) training the supernet only," } ?? "") × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vectors per device, gradients combined by \(c.combination.rawValue); Adam lr \(c.learningRate.map { "\($0)" } ?? "3e-4 × \(training.count)"), betas (\(c.beta1), \(c.beta2)), weight decay \(c.weightDecay), λ = \(c.cosineWeight), hidden \(c.hidden), seed \(c.seed)"),
             ("preference vectors", "\(c.preferences), r = (cos θ, sin θ), θ evenly over [0, π/2]"),
             ("search time", String(format: "%.1f s", seconds)),
-            ("baselines", baselineBudget > 0 ? "random, local search, NSGA-II: \(baselineBudget) architectures queried per benchmark device (\(isNB201 ? "benchmark error and latency" : "the evaluation's estimated error and predicted latency"))" : "not run"),
-            ("normalisation", isNB201 ? "test error (%) and latency, each min-max over the benchmark's architectures with error < 90 %; reference point (1, 1)"
-                : "error = 100 − \(OFAAccuracyPredictor.label) (an estimate) and latency, each min-max over the 5,000 table architectures; reference point (1, 1)"),
+            ("baselines", baselineBudget > 0 ? "random, local search, NSGA-II: \(baselineBudget) architectures queried per benchmark device (\(benchmark.baselineObjectives))" : "not run"),
+            ("normalisation", benchmark.normalization),
             ("search normalisation", "the search's own objectives are min-max normalised over \(NormalizationSet.description(of: benchmark.space))"),
         ]
     }
@@ -128,7 +126,7 @@ public struct HTMLReport {
             let errors = r.points.map(\.error) + (r.latencySource == .benchmark ? [r.bounds.errorRange.lowerBound] : [])
             let cloud = benchmark.points(device: device)?.filter { $0.error < 90 }
             let ceiling = benchmark.pointsAreTheWholeSpace ? 90 : min(90, max((cloud ?? r.points).map(\.error).max() ?? 90, r.points.map(\.error).max() ?? 0) * 1.05)
-            var p = SVGPlot(xLabel: "latency (ms, \(r.latencySource.rawValue))", yLabel: "test error (%, \(benchmark.space.name == .nb201 ? "benchmark" : "OFA accuracy predictor"))",
+            var p = SVGPlot(xLabel: "latency (ms, \(r.latencySource.rawValue))", yLabel: "test error (%, \(benchmark.errorLabel))",
                             xRange: r.bounds.latencyRange, yRange: max(errors.min()! * 0.9, 1)...ceiling, logY: true)
             if let cloud {
                 p.cloud(cloud.map { ($0.latency, $0.error) })

@@ -296,12 +296,14 @@ public final class MODNASSearch<Space: SearchSpace> {
 /// decision of α = H(r / Σr, d).
 public struct FrontGenerator<Space: SearchSpace> {
     public let space: Space
+    let layout: DecisionLayout
     public let hypernetwork: Hypernetwork
     /// Estimated test error (%) per architecture; nil where no estimate exists.
     public let errors: ([Space.Architecture]) -> [Double?]
 
     public init(space: Space, hypernetwork: Hypernetwork, errors: @escaping ([Space.Architecture]) -> [Double?]) {
         self.space = space
+        layout = DecisionLayout(of: space)
         self.hypernetwork = hypernetwork
         self.errors = errors
     }
@@ -317,7 +319,7 @@ public struct FrontGenerator<Space: SearchSpace> {
             hypernetwork(preference: Variable(Tensor(shape: [r.count], scalars: r.map { Float($0 / total) })),
                          device: Variable(Tensor(shape: [d.count], scalars: d))).value
         }
-        return space.architecture(choices: DecisionLayout(of: space).argmax(alpha.scalars))
+        return space.architecture(choices: layout.argmax(alpha.scalars))
     }
 
     /// One device's front: a row per preference vector; `tableIndex` gives `arch_index`.

@@ -20,6 +20,8 @@ public struct OFABenchmark: SearchBenchmark {
     /// The table's architectures in row order and their estimated error (%).
     public let architectures: [OFAArchitecture]
     public let tableError: [Double]
+    /// The range of `tableError` below 90 %: the evaluation's error bounds.
+    public let tableErrorRange: ClosedRange<Double>
     /// Table latency (ms) by setting and row.
     public let latency: [String: [Double]]
     /// Latency of any architecture by setting, from predictors trained on all the setting's rows.
@@ -50,7 +52,8 @@ public struct OFABenchmark: SearchBenchmark {
             }
             evaluation[device] = try LatencyPredictor(file: file).objective(device: nil)
         }
-        return OFABenchmark(predictor: predictor, architectures: archs, tableError: predictor.topOne(archs).map { 100 * (1 - $0) },
+        let errors = predictor.topOne(archs).map { 100 * (1 - $0) }, kept = errors.filter { $0 < 90 }
+        return OFABenchmark(predictor: predictor, architectures: archs, tableError: errors, tableErrorRange: kept.min()!...kept.max()!,
                             latency: latency, evaluationLatency: evaluation)
     }
 
@@ -79,6 +82,11 @@ public struct OFABenchmark: SearchBenchmark {
     }
 
     public var pointsAreTheWholeSpace: Bool { false }
+    public var errorLabel: String { "OFA accuracy predictor" }
+    public var normalization: String {
+        "error = 100 − \(OFAAccuracyPredictor.label) (an estimate) and latency, each min-max over the 5,000 table architectures; reference point (1, 1)"
+    }
+    public var baselineObjectives: String { "the evaluation's estimated error and predicted latency" }
 
     public func evaluationHeading(searchEstimates: Bool, baselineBudget: Int) -> String {
         "OFA: error = 100 − \(OFAAccuracyPredictor.label) (an estimate, not a measurement); latency of a benchmark setting predicted by an evaluation MLP trained on all 5,000 table rows; "
@@ -89,9 +97,8 @@ public struct OFABenchmark: SearchBenchmark {
 
     /// The error bounds of the table, with a device's latency bounds (its table, else `latencies`).
     func bounds(device: String, latencies: [Double]) -> ObjectiveBounds {
-        let errors = tableError.filter { $0 < 90 }
         let ms = latency[device] ?? latencies
-        return ObjectiveBounds(errorRange: errors.min()!...errors.max()!, latencyRange: ms.min()!...ms.max()!)
+        return ObjectiveBounds(errorRange: tableErrorRange, latencyRange: ms.min()!...ms.max()!)
     }
 
     public func evaluate(_ rows: [FrontRow], measured: [String: [String: Double]], baselineBudget: Int,

@@ -24,6 +24,12 @@ public protocol SearchBenchmark {
     var pointsAreTheWholeSpace: Bool { get }
     /// Lines printed above the evaluation table (what its numbers are).
     func evaluationHeading(searchEstimates: Bool, baselineBudget: Int) -> String
+    /// Where the evaluation's error comes from, for plot axes ("benchmark", "OFA accuracy predictor").
+    var errorLabel: String { get }
+    /// How the evaluation normalises its objectives, in words.
+    var normalization: String { get }
+    /// What the baselines query, in words.
+    var baselineObjectives: String { get }
 }
 
 extension SearchBenchmark {
@@ -45,6 +51,11 @@ extension NB201Benchmark: SearchBenchmark {
     }
 
     public var pointsAreTheWholeSpace: Bool { true }
+    public var errorLabel: String { "benchmark" }
+    public var normalization: String {
+        "test error (%) and latency, each min-max over the benchmark's architectures with error < 90 %; reference point (1, 1)"
+    }
+    public var baselineObjectives: String { "benchmark error and latency" }
 
     public func evaluationHeading(searchEstimates: Bool, baselineBudget: Int) -> String {
         searchEstimates ? "HV with the NB201 benchmark's \(errorSource) as the error of the fronts' architectures (the search's estimates are in fronts.csv)\n" : ""

@@ -3,6 +3,7 @@ import CommandSupport
 import DataFiles
 import DeviceModel
 import Foundation
+import Measurements
 import ProfileStore
 import Profiling
 import SearchSpaces
@@ -136,13 +137,25 @@ extension ProfileCommand {
     /// The repeatability checks stored with a device's sessions.
     struct Stability: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "How well a device's profiles repeat: the check each collect session stored (a subset measured again in a fresh order).")
+            abstract: "How well a device's profiles repeat: the check each collect session stored (a subset measured again in a fresh order), or the agreement with another run's database.")
 
         @OptionGroup var dbOption: DatabaseOption
         @Option(help: "Device name.") var device: String
+        @Option(help: "Another database of the same device (a separate collect run): compare its medians with --db's instead.") var against: String?
+        @OptionGroup var spaceOption: SpaceOption
 
         func run() throws {
             let database = try ProfileDatabase(path: dbOption.db, readOnly: true)
+            if let against {
+                let other = try ProfileDatabase(path: against, readOnly: true)
+                let space = spaceOption.space.rawValue
+                guard let r = Repeatability.between(try database.latestMedians(device: device, space: space),
+                                                    try other.latestMedians(device: device, space: space)) else {
+                    throw ValidationError("\(dbOption.db) and \(against) share fewer than 3 architectures of \(device) in \(space); collect the same plan in both")
+                }
+                print("\(r.count) architectures in both databases: \(r.description)")
+                return
+            }
             let checks = try database.repeatability(device: device)
             guard !checks.isEmpty else {
                 throw ValidationError("no session of \(device) in \(dbOption.db) stored a repeatability check; collect with --recheck 10 (the default) to store one")

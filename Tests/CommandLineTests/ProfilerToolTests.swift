@@ -72,6 +72,15 @@ func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy:
         #expect(stability.status == 0 && stability.out.split(separator: "\n").count == 1 && stability.out.contains("thread CPU time Spearman"),
                 "\(stability.out)\(stability.err)")
 
+        // Two databases of the device compare their medians; a database with itself agrees fully.
+        let itself = try runTool("modnas-profile", ["stability", "--db", "\(dir)/p.sqlite", "--against", "\(dir)/p.sqlite", "--device", "e2e"])
+        #expect(itself.status == 0 && itself.out.hasPrefix("60 architectures in both databases: wall time Spearman 1.000, Kendall τ 1.000, median relative difference 0.0 %"),
+                "\(itself.out)\(itself.err)")
+        let other = try scratch()
+        _ = try runTool("modnas-profile", ["import", "--db", "\(other)/b.sqlite"])
+        let unrelated = try runTool("modnas-profile", ["stability", "--db", "\(dir)/p.sqlite", "--against", "\(other)/b.sqlite", "--device", "e2e"])
+        #expect(unrelated.status != 0 && unrelated.err.split(separator: "\n").count == 1 && unrelated.err.contains("e2e"), "\(unrelated.err)")
+
         // Re-running measures nothing, so checks nothing.
         let again = try runTool("modnas-profile", args)
         #expect(again.out.contains("60 already stored, 0 measured now") && again.out.contains("repeatability: not checked"))
