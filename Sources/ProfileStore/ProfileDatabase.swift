@@ -56,7 +56,8 @@ public final class ProfileDatabase: @unchecked Sendable {
     /// Opens and migrates, retrying while another process creates the same file. Two processes
     /// creating a new file race on GRDB's migration bookkeeping (its check for applied migrations
     /// runs outside the migration's transaction) and on the switch to WAL: the loser sees
-    /// "database is locked" or "table already exists". Each migration is one transaction, so
+    /// "database is locked", "table already exists" or (for a migration that adds a column)
+    /// "duplicate column name". Each migration is one transaction, so
     /// opening again after a short wait finds the winner's finished schema.
     static func openRetrying(path: String, readOnly: Bool, shownAs shown: String? = nil) throws -> DatabasePool {
         var attempt = 0
@@ -76,7 +77,7 @@ public final class ProfileDatabase: @unchecked Sendable {
     /// Whether `error` is what a process sees while another one creates or migrates the file.
     static func isConcurrentCreation(_ error: DatabaseError) -> Bool {
         error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
-            || (error.resultCode == .SQLITE_ERROR && (error.message ?? "").contains("already exists"))
+            || (error.resultCode == .SQLITE_ERROR && ["already exists", "duplicate column name"].contains { (error.message ?? "").contains($0) })
     }
 
     /// One attempt at opening: refuses files of another application or of a newer schema, then
