@@ -28,14 +28,16 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["COpenBLAS"], swiftSettings: v5),
         .target(name: "DataFiles", dependencies: ["CZlib"], swiftSettings: v5),
         .target(name: "SearchSpaces", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
-        .target(name: "DeviceModel", dependencies: ["DataFiles", "SearchSpaces"], swiftSettings: v5),
-        // What a profiler hands to a sink (no GRDB): rounds, sessions, statistics.
-        .target(name: "Measurements", dependencies: ["DeviceModel"], swiftSettings: v5),
+        // Summaries of repeated measurements and rank agreement (no dependencies).
+        .target(name: "Statistics", swiftSettings: v5),
+        .target(name: "DeviceModel", dependencies: ["DataFiles", "SearchSpaces", "Statistics"], swiftSettings: v5),
+        // What a profiler hands to a sink (no GRDB): rounds, sessions.
+        .target(name: "Measurements", dependencies: ["DeviceModel", "Statistics"], swiftSettings: v5),
         .target(name: "ProfileStore", dependencies: [
-            "CSQLiteConfig", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", .product(name: "GRDB", package: "GRDB.swift"),
+            "CSQLiteConfig", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "Statistics", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
-        .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "CPerfEvent"], swiftSettings: v5),
-        .target(name: "Predictors", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
+        .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "Statistics", "CPerfEvent"], swiftSettings: v5),
+        .target(name: "Predictors", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "Statistics", "ProfileStore"], swiftSettings: v5),
         .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
         .target(name: "Reports", dependencies: ["DeviceModel", "Search"], swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
@@ -55,7 +57,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-profile", dependencies: [
-            "CommandSupport", "DeviceModel", "Measurements", "Profiling", "ProfileStore", "SearchSpaces",
+            "CommandSupport", "DeviceModel", "Measurements", "Profiling", "ProfileStore", "SearchSpaces", "Statistics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-predict", dependencies: [
@@ -67,11 +69,11 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Autodiff"], swiftSettings: v5),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"], swiftSettings: v5),
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
-        .testTarget(name: "ProfileStoreTests", dependencies: ["DeviceModel", "Measurements", "ProfileStore", "SearchSpaces"], swiftSettings: v5),
-        .testTarget(name: "PredictorsTests", dependencies: ["Predictors", "Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
+        .testTarget(name: "ProfileStoreTests", dependencies: ["DeviceModel", "Measurements", "ProfileStore", "SearchSpaces", "Statistics"], swiftSettings: v5),
+        .testTarget(name: "PredictorsTests", dependencies: ["Predictors", "Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Reports", "Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "Predictors", "ProfileStore", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfilingTests", dependencies: [
-            "DeviceModel", "Measurements", "Profiling", "ProfileStore", "SearchSpaces", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
+            "DeviceModel", "Measurements", "Profiling", "ProfileStore", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
         .testTarget(name: "ParserFuzzingTests", dependencies: ["ParserFuzzing"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [

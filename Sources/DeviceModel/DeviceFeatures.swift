@@ -1,6 +1,7 @@
 import DataFiles
 import Foundation
 import SearchSpaces
+import Statistics
 
 /// A device's feature vector: the latencies of the 10 reference architectures
 /// (`Profiles/<device>.json`, format `modnas.device-features.v1`).
@@ -17,14 +18,20 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
     public var values: [Double]
     /// The measuring host's fingerprint (nil for benchmark devices).
     public var host: HostFingerprint?
+    /// Which clock a measured device's values are medians of (nil for benchmark devices, whose
+    /// tables hold their own latency; a measured file written before this field holds wall time).
+    public var latencyClock: LatencyClock?
+    /// How well the measuring session repeated (nil for benchmark devices and sessions without a check).
+    public var repeatability: Repeatability?
 
     enum CodingKeys: String, CodingKey {
-        case format, device, space, source, metric, host, values
+        case format, device, space, source, metric, host, values, repeatability
         case referenceArchIndices = "reference_arch_indices"
+        case latencyClock = "latency_clock"
     }
 
     public init(device: String, space: String = "nb201", source: DataSource, referenceArchIndices: [Int], values: [Double],
-                host: HostFingerprint?) {
+                host: HostFingerprint?, latencyClock: LatencyClock? = nil, repeatability: Repeatability? = nil) {
         format = Self.formatVersion
         self.device = device
         self.space = space
@@ -33,7 +40,15 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         self.referenceArchIndices = referenceArchIndices
         self.values = values
         self.host = host
+        self.latencyClock = latencyClock
+        self.repeatability = repeatability
     }
+
+    /// The clock of the values: a measured file without the field was written when wall time was the only one.
+    public var clock: LatencyClock? { source == .measured ? latencyClock ?? .wall : nil }
+
+    /// What the values are, for labels: "median thread CPU time (measured)", "benchmark table latency".
+    public var latencyLabel: String { clock.map { "\($0.label) (measured)" } ?? "benchmark table latency" }
 
     /// The file name of a device's features: `<device>.json` for NB201 (the first space, whose
     /// files keep their name), `<device>.<space>.json` for the others, so one folder holds a
@@ -73,6 +88,10 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
             return "reference_arch_indices \(referenceArchIndices) are not distinct \(spaceName.shortName) table indices 0…\(tableSize - 1)"
         }
         guard values.allSatisfy(Self.latencyRangeMs.contains) else { return "latencies must be finite milliseconds within 0.001…1e9" }
+        guard source == .measured || (latencyClock == nil && repeatability == nil) else {
+            return "a benchmark device's file has no latency_clock or repeatability (they describe a measured host)"
+        }
+        if let problem = repeatability?.problem { return problem }
         return nil
     }
 

@@ -1,5 +1,6 @@
 import DeviceModel
 import Foundation
+import Statistics
 
 /// Whether an event could be opened on this host, decided once per session.
 public struct EventStatus: Equatable, Sendable {
@@ -33,6 +34,28 @@ public enum CounterWindow: Equatable, Sendable {
     case absent(reason: String)
 }
 
+/// What a shared host took from the measuring thread over one round's timed window, or why
+/// the kernel does not say.
+public struct HostNoise: Equatable, Sendable {
+    /// Steal time (ms) the kernel counted on the CPUs the thread may run on, summed over them
+    /// (`/proc/stat`, in ticks of USER_HZ, usually 10 ms): time the hypervisor ran something else.
+    public var stealMs: Double?
+    public var stealAbsentReason: String?
+    /// Times the kernel preempted the measuring thread (`nonvoluntary_ctxt_switches`).
+    public var involuntarySwitches: Int?
+    public var switchesAbsentReason: String?
+
+    public init(stealMs: Double?, stealAbsentReason: String?, involuntarySwitches: Int?, switchesAbsentReason: String?) {
+        (self.stealMs, self.stealAbsentReason) = (stealMs, stealMs == nil ? stealAbsentReason ?? "not read" : nil)
+        (self.involuntarySwitches, self.switchesAbsentReason) = (involuntarySwitches, involuntarySwitches == nil ? switchesAbsentReason ?? "not read" : nil)
+    }
+
+    /// Neither was read, for `reason`.
+    public static func absent(_ reason: String) -> HostNoise {
+        HostNoise(stealMs: nil, stealAbsentReason: reason, involuntarySwitches: nil, switchesAbsentReason: reason)
+    }
+}
+
 /// What one round measured of one architecture: the profiler's whole hand-over to a sink.
 public struct RoundMeasurement: Equatable, Sendable {
     /// The canonical architecture string and its benchmark-table index (nil outside the table).
@@ -51,9 +74,10 @@ public struct RoundMeasurement: Equatable, Sendable {
     /// Every requested event, counted or absent with the reason.
     public var counters: [String: CounterWindow]
     public var energy: EnergyOutcome
+    public var noise: HostNoise
 
     public init(architecture: String, index: Int?, role: String, round: Int, repetitionsMs: [Double], cpuRepetitionsMs: [Double] = [], attempts: Int,
-                unstable: Bool, counters: [String: CounterWindow], energy: EnergyOutcome) {
+                unstable: Bool, counters: [String: CounterWindow], energy: EnergyOutcome, noise: HostNoise = .absent("not read by this profiler")) {
         self.architecture = architecture
         self.index = index
         self.role = role
@@ -64,6 +88,7 @@ public struct RoundMeasurement: Equatable, Sendable {
         self.unstable = unstable
         self.counters = counters
         self.energy = energy
+        self.noise = noise
     }
 }
 
@@ -86,10 +111,12 @@ public struct SessionRequest: Sendable {
     public var resolution: Int?
     public var events: [String]
     public var energyMode: String
+    /// Which clock the device's latency is read from (a resumed session takes the latest run's choice).
+    public var latencyClock: LatencyClock
 
     public init(device: String, host: HostFingerprint, space: String, configurationKey: String, configuration: [String: String],
                 batch: Int, threads: Int, repeats: Int, warmup: Int, channels: Int?, cells: Int?, resolution: Int?,
-                events: [String], energyMode: String) {
+                events: [String], energyMode: String, latencyClock: LatencyClock = .wall) {
         self.device = device
         self.host = host
         self.space = space
@@ -104,6 +131,7 @@ public struct SessionRequest: Sendable {
         self.resolution = resolution
         self.events = events
         self.energyMode = energyMode
+        self.latencyClock = latencyClock
     }
 }
 
@@ -167,6 +195,10 @@ public protocol MeasurementSink {
     /// The stored median wall and CPU time (ms; CPU nil where absent) of each of `architectures`
     /// that the session holds.
     func medians(of session: MeasurementSession, architectures: [String]) throws -> [String: (wall: Double, cpu: Double?)]
+
+    /// Every stored repetition (wall and CPU time, ms; CPU nil where not recorded) of each of
+    /// `architectures` that the session holds.
+    func repetitions(of session: MeasurementSession, architectures: [String]) throws -> [String: (wall: [Double], cpu: [Double?])]
 
     /// Stores the session's repeatability check (replacing an earlier one).
     func record(_ repeatability: Repeatability, for session: MeasurementSession) throws

@@ -1,11 +1,12 @@
+import DeviceModel
 import Foundation
 import ProfileStore
 import SearchSpaces
 
 /// Training data from a profile database.
 public enum DatabaseSamples {
-    /// A device's stored latencies of `space` as samples, with its features when all of the
-    /// space's references are stored.
+    /// A device's stored latencies of `space` as samples (on the clock of its latest session),
+    /// with its features when all of the space's references are stored.
     public static func device<S: SearchSpace>(_ name: String, database: ProfileDatabase, space: S) throws -> DeviceSamples {
         let latencies = try database.latencies(device: name, space: space.name.rawValue)
         var archs: [S.Architecture] = [], ms: [Double] = []
@@ -14,7 +15,9 @@ public enum DatabaseSamples {
             ms.append(v)
         }
         let features = try? database.features(device: name, space: space.name.rawValue, references: try space.referenceStrings())
-        return DeviceSamples(device: name, features: features, space: space, architectures: archs, milliseconds: ms)
+        let measured = try database.device(named: name).source == .measured
+        return DeviceSamples(device: name, features: features, space: space, architectures: archs, milliseconds: ms,
+                             latencyClock: measured ? try database.latencyClock(device: name, space: space.name.rawValue) : nil)
     }
 
     /// A seeded split into up to `count` training samples and the held-out rest; when the device

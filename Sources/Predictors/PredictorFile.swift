@@ -41,6 +41,9 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     public var configuration: TrainingConfiguration
     public var fits: [FitReport]
     public var createdAt: Date
+    /// What each device's training latencies are ("median thread CPU time (measured)",
+    /// "benchmark table latency"); nil in files written before it was recorded.
+    public var latencies: [String: String]? = nil
 }
 
 /// Which inputs a predictor takes.

@@ -14,15 +14,22 @@ public struct DeviceSamples: Sendable {
     /// The space's encoding of each architecture.
     public var encodings: [[Float]]
     public var milliseconds: [Double]
+    /// The clock of a measured device's milliseconds (nil for a benchmark table's).
+    public var latencyClock: LatencyClock?
 
-    public init<S: SearchSpace>(device: String, features: DeviceFeatures?, space: S, architectures: [S.Architecture], milliseconds: [Double]) {
+    public init<S: SearchSpace>(device: String, features: DeviceFeatures?, space: S, architectures: [S.Architecture], milliseconds: [Double],
+                                latencyClock: LatencyClock? = nil) {
         self.device = device
+        self.latencyClock = latencyClock
         self.features = features
         self.space = space.name
         self.architectures = architectures.map(space.string(of:))
         encodings = architectures.map(space.oneHotEncoding(of:))
         self.milliseconds = milliseconds
     }
+
+    /// What the milliseconds are, for labels.
+    public var latencyLabel: String { latencyClock.map { "\($0.label) (measured)" } ?? "benchmark table latency" }
 
     /// NB201 samples.
     public init(device: String, features: DeviceFeatures?, architectures: [NB201Architecture], milliseconds: [Double]) {
@@ -66,7 +73,8 @@ public enum PredictorTraining {
         return PredictorFile(format: PredictorFile.formatVersion, kind: .mlp, space: samples.space.rawValue, encoding: encoding.name,
                              device: samples.device, referenceArchIndices: referenceArchIndices, ensemble: fits.map(\.0),
                              training: TrainingSummary(devices: [samples.device], samplesPerDevice: [samples.device: rows.shape[0]],
-                                                       configuration: configuration, fits: fits.map(\.1), createdAt: Date()),
+                                                       configuration: configuration, fits: fits.map(\.1), createdAt: Date(),
+                                                       latencies: [samples.device: samples.latencyLabel]),
                              metrics: [:])
     }
 
@@ -98,7 +106,8 @@ public enum PredictorTraining {
                              device: nil, referenceArchIndices: referenceArchIndices, ensemble: fits.map(\.0),
                              training: TrainingSummary(devices: devices.map(\.device),
                                                        samplesPerDevice: Dictionary(uniqueKeysWithValues: devices.map { ($0.device, $0.architectures.count) }),
-                                                       configuration: configuration, fits: fits.map(\.1), createdAt: Date()),
+                                                       configuration: configuration, fits: fits.map(\.1), createdAt: Date(),
+                                                       latencies: Dictionary(uniqueKeysWithValues: devices.map { ($0.device, $0.latencyLabel) })),
                              metrics: [:])
     }
 
@@ -132,6 +141,7 @@ public enum PredictorTraining {
         adapted.device = samples.device
         adapted.training.fits += fits.map(\.1)
         adapted.training.samplesPerDevice[samples.device + " (adaptation)"] = samples.architectures.count
+        adapted.training.latencies = (adapted.training.latencies ?? [:]).merging([samples.device + " (adaptation)": samples.latencyLabel]) { $1 }
         let predicted = try LatencyPredictor(file: adapted).objective(device: features).milliseconds(samples.encodings)
         adapted.metrics["\(samples.device) (adaptation samples)"] = PredictionMetrics(predicted: predicted, truth: samples.milliseconds)
         return adapted

@@ -1,5 +1,5 @@
 import Foundation
-import Measurements
+import Statistics
 
 /// Accuracy of predicted against true latencies.
 public struct PredictionMetrics: Codable, Equatable, Sendable {

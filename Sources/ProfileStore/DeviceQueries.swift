@@ -1,6 +1,7 @@
 import DeviceModel
 import Foundation
 import GRDB
+import Statistics
 
 /// One line of `modnas-profile devices`: a device in one space.
 public struct DeviceSummary: Codable, Equatable, Sendable {
@@ -48,47 +49,68 @@ extension ProfileDatabase {
         }
     }
 
-    /// The feature vector of `device`: reference latencies (median ms) from its latest session
-    /// holding all references, in reference order.
+    /// The feature vector of `device`: reference latencies (medians on the session's clock, ms)
+    /// from its latest session holding all references, in reference order, with that session's
+    /// repeatability check.
     public func features(device name: String, space: String,
                          references: [(index: Int, string: String)]) throws -> DeviceFeatures {
         let device = try device(named: name)
         return try writer.read { db in
             let sessions = try SessionRecord.filter(SessionRecord.Columns.deviceId == device.id!)
                 .order(Column("id").desc).fetchAll(db)
-            var best: [Double]? = nil, bestHost: String? = nil, fewestMissing = references.count
+            var fewestMissing = references.count
             for session in sessions {
+                let column = Self.medianColumn(session.latencyClock)
                 var values: [Double] = []
                 for ref in references {
                     if let v = try Double.fetchOne(db, sql: """
-                        SELECT m.medianMs FROM measurement m JOIN architecture a ON a.id = m.architectureId
+                        SELECT m.\(column) FROM measurement m JOIN architecture a ON a.id = m.architectureId
                         WHERE m.sessionId = ? AND a.space = ? AND a.archString = ?
                         """, arguments: [session.id!, space, ref.string]) { values.append(v) }
                 }
-                if values.count == references.count { best = values; bestHost = session.host; break }
-                fewestMissing = min(fewestMissing, references.count - values.count)
+                guard values.count == references.count else {
+                    fewestMissing = min(fewestMissing, references.count - values.count)
+                    continue
+                }
+                let measured = device.source == .measured
+                let host = try (session.host ?? device.fingerprint).map { try JSONDecoder().decode(HostFingerprint.self, from: Data($0.utf8)) }
+                let check = try String.fetchOne(db, sql: "SELECT repeatability FROM session WHERE id = ?", arguments: [session.id!])
+                    .map { try self.decodeRepeatability($0, session: session.uuid) }
+                return DeviceFeatures(device: name, space: space, source: device.source,
+                                      referenceArchIndices: references.map(\.index), values: values,
+                                      host: measured ? host : nil, latencyClock: measured ? session.latencyClock : nil,
+                                      repeatability: measured ? check : nil)
             }
-            guard let values = best else { throw StoreError.incompleteReferences(device: name, missing: fewestMissing) }
-            let host = try (bestHost ?? device.fingerprint).map {
-                try JSONDecoder().decode(HostFingerprint.self, from: Data($0.utf8))
-            }
-            return DeviceFeatures(device: name, space: space, source: device.source,
-                                  referenceArchIndices: references.map(\.index), values: values,
-                                  host: device.source == .measured ? host : nil)
+            throw StoreError.incompleteReferences(device: name, missing: fewestMissing)
+        }
+    }
+
+    /// The measurement column holding a clock's median.
+    static func medianColumn(_ clock: LatencyClock) -> String { clock == .wall ? "medianMs" : "cpuMedianMs" }
+
+    /// The clock a device's latencies of `space` are read from: that of its latest session in
+    /// the space (wall for benchmark devices and devices without sessions).
+    public func latencyClock(device name: String, space: String) throws -> LatencyClock {
+        let device = try device(named: name)
+        return try writer.read { db in
+            try String.fetchOne(db, sql: "SELECT latencyClock FROM session WHERE deviceId = ? AND space = ? AND kind = 'measured' ORDER BY id DESC LIMIT 1",
+                                arguments: [device.id, space]).flatMap(LatencyClock.init(rawValue:)) ?? .wall
         }
     }
 }
 
 extension ProfileDatabase {
     /// A device's latency per architecture string: the median over its sessions of their
-    /// median milliseconds (measured hosts and benchmark devices alike).
+    /// median milliseconds on the device's clock (`latencyClock(device:space:)`; rows without
+    /// CPU time are left out when that is CPU time), measured hosts and benchmark devices alike.
     public func latencies(device name: String, space: String) throws -> [String: Double] {
         let device = try device(named: name)
+        let column = Self.medianColumn(try latencyClock(device: name, space: space))
         return try writer.read { db in
             var byArch: [String: [Double]] = [:]
             for row in try Row.fetchAll(db, sql: """
-                SELECT a.archString, m.medianMs FROM measurement m JOIN session s ON s.id = m.sessionId
-                JOIN architecture a ON a.id = m.architectureId WHERE s.deviceId = ? AND a.space = ?
+                SELECT a.archString, m.\(column) FROM measurement m JOIN session s ON s.id = m.sessionId
+                JOIN architecture a ON a.id = m.architectureId WHERE s.deviceId = ? AND a.space = ? AND m.\(column) IS NOT NULL
                 """, arguments: [device.id!, space]) {
                 byArch[row[0], default: []].append(row[1])
             }

@@ -1,4 +1,5 @@
 import DataFiles
+import DeviceModel
 import Foundation
 import GRDB
 import SearchSpaces
@@ -31,6 +32,13 @@ public struct ExportRow: Codable, Equatable, Sendable {
     public var cpu_p90_ms: Double?
     public var cpu_cv: Double?
     public var cpu_absent_reason: String?
+    /// Which clock the session reads latency from ("wall" or "cpu"; empty for benchmark rows).
+    public var latency_clock: String?
+    /// Steal time (ms, on the CPUs the thread may use) and involuntary context switches of the
+    /// measuring thread over the timed windows (nil with the reason).
+    public var steal_ms: Double?
+    public var involuntary_switches: Int?
+    public var host_noise_absent_reason: String?
     public var attempts: Int
     public var unstable: Bool
     public var energy_j_per_inference: Double?
@@ -50,7 +58,8 @@ extension ProfileDatabase {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT m.id AS mid, d.name, m.label, s.uuid, a.space, a.archIndex, a.archString, m.role, s.batch,
                        s.threads, m.repetitionCount, m.medianMs, m.meanMs, m.p10Ms, m.p90Ms, m.madMs, m.cv,
-                       m.cpuMedianMs, m.cpuMeanMs, m.cpuP10Ms, m.cpuP90Ms, m.cpuCv, m.cpuAbsentReason, m.attempts, m.unstable, e.joulesPerInference, e.source AS esource, e.absentReason AS ereason
+                       m.cpuMedianMs, m.cpuMeanMs, m.cpuP10Ms, m.cpuP90Ms, m.cpuCv, m.cpuAbsentReason, s.latencyClock, s.kind,
+                       m.stealMs, m.stealAbsentReason, m.involuntarySwitches, m.switchesAbsentReason, m.attempts, m.unstable, e.joulesPerInference, e.source AS esource, e.absentReason AS ereason
                 FROM measurement m JOIN session s ON s.id = m.sessionId JOIN device d ON d.id = s.deviceId
                 JOIN architecture a ON a.id = m.architectureId LEFT JOIN energy e ON e.measurementId = m.id
                 WHERE (? IS NULL OR d.name = ?)
@@ -74,11 +83,26 @@ extension ProfileDatabase {
                     threads: r["threads"], repetitions: r["repetitionCount"], median_ms: r["medianMs"],
                     mean_ms: r["meanMs"], p10_ms: r["p10Ms"], p90_ms: r["p90Ms"], mad_ms: r["madMs"], cv: r["cv"],
                     cpu_median_ms: r["cpuMedianMs"], cpu_mean_ms: r["cpuMeanMs"], cpu_p10_ms: r["cpuP10Ms"], cpu_p90_ms: r["cpuP90Ms"],
-                    cpu_cv: r["cpuCv"], cpu_absent_reason: r["cpuAbsentReason"], attempts: r["attempts"], unstable: r["unstable"], energy_j_per_inference: r["joulesPerInference"],
+                    cpu_cv: r["cpuCv"], cpu_absent_reason: r["cpuAbsentReason"],
+                    latency_clock: (r["kind"] as String) == DataSource.measured.rawValue ? r["latencyClock"] : nil,
+                    steal_ms: r["stealMs"], involuntary_switches: r["involuntarySwitches"],
+                    host_noise_absent_reason: Self.joinedReasons(steal: r["stealAbsentReason"], switches: r["switchesAbsentReason"]),
+                    attempts: r["attempts"], unstable: r["unstable"], energy_j_per_inference: r["joulesPerInference"],
                     energy_source: r["esource"], energy_absent_reason: r["ereason"],
                     counters: Dictionary(uniqueKeysWithValues: cs.map { ($0.event, $0.perInference) }),
                     counters_absent_reason: Dictionary(uniqueKeysWithValues: cs.compactMap { c in c.absentReason.map { (c.event, $0) } }))
             }
+        }
+    }
+}
+
+extension ProfileDatabase {
+    /// One reason cell for steal and switches: the shared reason once, or each labelled.
+    static func joinedReasons(steal: String?, switches: String?) -> String? {
+        switch (steal, switches) {
+        case (nil, nil): nil
+        case let (s?, w?) where s == w: s
+        case let (s, w): [s.map { "steal: \($0)" }, w.map { "switches: \($0)" }].compactMap { $0 }.joined(separator: "; ")
         }
     }
 }
@@ -107,7 +131,8 @@ public enum ExportFormat: String, CaseIterable, Sendable {
             let archColumns = spaces.flatMap(\.space.tableColumns)
             let header = ["device", "label", "session", "space", "arch_index", "arch_string"] + archColumns + ["role", "batch", "threads",
                           "repetitions", "median_ms", "mean_ms", "p10_ms", "p90_ms", "mad_ms", "cv",
-                          "cpu_median_ms", "cpu_mean_ms", "cpu_p10_ms", "cpu_p90_ms", "cpu_cv", "cpu_absent_reason", "attempts", "unstable",
+                          "cpu_median_ms", "cpu_mean_ms", "cpu_p10_ms", "cpu_p90_ms", "cpu_cv", "cpu_absent_reason",
+                          "latency_clock", "steal_ms", "involuntary_switches", "host_noise_absent_reason", "attempts", "unstable",
                           "energy_j_per_inference", "energy_source", "energy_absent_reason"]
                 + events.map { "\($0)_per_inference" } + ["counters_absent_reason"]
             var lines = [CSVTable.record(header)]
@@ -117,7 +142,8 @@ public enum ExportFormat: String, CaseIterable, Sendable {
                 fields += archColumns.map { r.arch_columns[$0] }
                 fields += [r.role, r.batch,
                                       r.threads, r.repetitions, r.median_ms, r.mean_ms, r.p10_ms, r.p90_ms, r.mad_ms, r.cv,
-                                      r.cpu_median_ms, r.cpu_mean_ms, r.cpu_p10_ms, r.cpu_p90_ms, r.cpu_cv, r.cpu_absent_reason, r.attempts, r.unstable ? 1 : 0, r.energy_j_per_inference, r.energy_source,
+                                      r.cpu_median_ms, r.cpu_mean_ms, r.cpu_p10_ms, r.cpu_p90_ms, r.cpu_cv, r.cpu_absent_reason,
+                                      r.latency_clock, r.steal_ms, r.involuntary_switches, r.host_noise_absent_reason, r.attempts, r.unstable ? 1 : 0, r.energy_j_per_inference, r.energy_source,
                                       r.energy_absent_reason]
                 fields += events.map { r.counters[$0] ?? nil }
                 fields.append(r.counters_absent_reason.isEmpty ? nil

@@ -2,6 +2,7 @@ import DeviceModel
 import Foundation
 import GRDB
 import Measurements
+import Statistics
 
 /// The store as the profiler's sink: sessions, rounds combined into measurement rows, features.
 extension ProfileDatabase: MeasurementSink {
@@ -11,7 +12,12 @@ extension ProfileDatabase: MeasurementSink {
             id: nil, uuid: UUID().uuidString.lowercased(), deviceId: device.id!, kind: .measured, space: r.space,
             configKey: r.configurationKey, configuration: try Self.json(r.configuration), batch: r.batch, threads: r.threads,
             repeats: r.repeats, warmup: r.warmup, channels: r.channels, cells: r.cells, resolution: r.resolution,
-            events: try Self.json(r.events), energyMode: r.energyMode, host: try Self.json(r.host), startedAt: Date()))
+            events: try Self.json(r.events), energyMode: r.energyMode, host: try Self.json(r.host), startedAt: Date(),
+            latencyClock: r.latencyClock))
+        // A resumed session reads its latency from the clock of the latest run (both are stored).
+        try writer.write { db in
+            try db.execute(sql: "UPDATE session SET latencyClock = ? WHERE id = ?", arguments: [r.latencyClock.rawValue, session.id])
+        }
         try recordEvents(events.map {
             SessionEventRecord(sessionId: session.id!, event: $0.name, supported: $0.supported, privilege: $0.privilege,
                                reason: $0.reason, encoding: $0.encoding)
@@ -58,6 +64,21 @@ extension ProfileDatabase: MeasurementSink {
         }
     }
 
+    public func repetitions(of session: MeasurementSession, architectures: [String]) throws -> [String: (wall: [Double], cpu: [Double?])] {
+        let wanted = Set(architectures)
+        return try writer.read { db in
+            var out: [String: (wall: [Double], cpu: [Double?])] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT a.archString, r.ms, r.cpuMs FROM measurement m JOIN architecture a ON a.id = m.architectureId
+                JOIN repetition r ON r.measurementId = m.id WHERE m.sessionId = ? ORDER BY m.id, r.ordinal
+                """, arguments: [session.id]) where wanted.contains(r["archString"]) {
+                out[r["archString"], default: ([], [])].wall.append(r["ms"])
+                out[r["archString"], default: ([], [])].cpu.append(r["cpuMs"])
+            }
+            return out
+        }
+    }
+
     public func record(_ repeatability: Repeatability, for session: MeasurementSession) throws {
         let text = try Self.json(repeatability)
         try writer.write { db in
@@ -87,13 +108,17 @@ extension ProfileDatabase: MeasurementSink {
         return try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT uuid, startedAt, repeatability FROM session WHERE deviceId = ? AND repeatability IS NOT NULL ORDER BY id",
                              arguments: [device.id]).map { r in
-                let text: String = r["repeatability"]
-                guard let check = try? JSONDecoder().decode(Repeatability.self, from: Data(text.utf8)) else {
-                    throw StoreError.cannotOpen(path: self.path, reason: "session \(r["uuid"] as String) holds a damaged repeatability record")
-                }
-                return (r["uuid"], r["startedAt"], check)
+                (r["uuid"], r["startedAt"], try self.decodeRepeatability(r["repeatability"], session: r["uuid"]))
             }
         }
+    }
+
+    /// A session's stored check, refused in one line when damaged.
+    func decodeRepeatability(_ text: String, session uuid: String) throws -> Repeatability {
+        guard let check = try? JSONDecoder().decode(Repeatability.self, from: Data(text.utf8)), check.problem == nil else {
+            throw StoreError.cannotOpen(path: path, reason: "session \(uuid) holds a damaged repeatability record")
+        }
+        return check
     }
 
     public func summary(of session: MeasurementSession, architectures: Set<String>) throws -> SessionSummary {
@@ -108,6 +133,12 @@ extension ProfileDatabase: MeasurementSink {
                                   energyMeasured: rows.contains { ($0["joulesPerInference"] as Double?) != nil },
                                   energyAbsentReason: rows.lazy.compactMap { $0["absentReason"] as String? }.first)
         }
+    }
+
+    /// A total over rounds after one more: absent, with the first reason, when either part is.
+    static func sum(_ total: Double?, _ totalReason: String?, _ value: Double?, _ reason: String?) -> (value: Double?, reason: String?) {
+        guard let total, let value else { return (nil, totalReason ?? reason ?? "absent") }
+        return (total + value, nil)
     }
 
     /// The rows of an architecture after one more round: repetitions appended and statistics
@@ -132,6 +163,12 @@ extension ProfileDatabase: MeasurementSink {
         } else {
             measurement.cpuAbsentReason = existing?.measurement.cpuAbsentReason ?? CPUTime.partialReason
         }
+        // Steal and switches add up over the rounds; one round without them makes the sum absent.
+        let old = existing?.measurement, first = old == nil
+        (measurement.stealMs, measurement.stealAbsentReason) = Self.sum(first ? 0 : old?.stealMs, old?.stealAbsentReason, m.noise.stealMs, m.noise.stealAbsentReason)
+        let switches = Self.sum(first ? 0 : old?.involuntarySwitches.map(Double.init), old?.switchesAbsentReason,
+                                m.noise.involuntarySwitches.map(Double.init), m.noise.switchesAbsentReason)
+        (measurement.involuntarySwitches, measurement.switchesAbsentReason) = (switches.value.map { Int($0) }, switches.reason)
         let counters: [CounterValueRecord] = m.counters.keys.sorted().map { event in
             let old = existing?.counters.first { $0.event == event }
             switch m.counters[event]! {

@@ -37,9 +37,9 @@ extension ProfileDatabase {
                     """)
                 try db.execute(sql: """
                     INSERT INTO main.session (uuid, deviceId, kind, space, configKey, configuration, batch, threads,
-                        repeats, warmup, channels, cells, resolution, events, energyMode, host, startedAt, repeatability)
+                        repeats, warmup, channels, cells, resolution, events, energyMode, host, startedAt, repeatability, latencyClock)
                     SELECT s.uuid, md.id, s.kind, s.space, s.configKey, s.configuration, s.batch, s.threads,
-                        s.repeats, s.warmup, s.channels, s.cells, s.resolution, s.events, s.energyMode, s.host, s.startedAt, s.repeatability
+                        s.repeats, s.warmup, s.channels, s.cells, s.resolution, s.events, s.energyMode, s.host, s.startedAt, s.repeatability, s.latencyClock
                     FROM input.session s JOIN input.device d ON d.id = s.deviceId
                     JOIN main.device md ON md.name = d.name
                     WHERE s.uuid NOT IN (SELECT uuid FROM main.session)
@@ -61,10 +61,12 @@ extension ProfileDatabase {
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO main.measurement (sessionId, architectureId, role, label,
                         repetitionCount, medianMs, meanMs, p10Ms, p90Ms, madMs, cv, minMs, attempts, rounds, unstable, measuredAt,
-                        cpuMedianMs, cpuMeanMs, cpuP10Ms, cpuP90Ms, cpuCv, cpuAbsentReason)
+                        cpuMedianMs, cpuMeanMs, cpuP10Ms, cpuP90Ms, cpuCv, cpuAbsentReason,
+                        stealMs, stealAbsentReason, involuntarySwitches, switchesAbsentReason)
                     SELECT ms.id, ma.id, m.role, m.label, m.repetitionCount, m.medianMs, m.meanMs,
                         m.p10Ms, m.p90Ms, m.madMs, m.cv, m.minMs, m.attempts, m.rounds, m.unstable, m.measuredAt,
-                        m.cpuMedianMs, m.cpuMeanMs, m.cpuP10Ms, m.cpuP90Ms, m.cpuCv, m.cpuAbsentReason
+                        m.cpuMedianMs, m.cpuMeanMs, m.cpuP10Ms, m.cpuP90Ms, m.cpuCv, m.cpuAbsentReason,
+                        m.stealMs, m.stealAbsentReason, m.involuntarySwitches, m.switchesAbsentReason
                     \(mapped)
                     """)
                 counts.measurements = db.changesCount - counts.completed

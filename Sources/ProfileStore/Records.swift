@@ -43,9 +43,10 @@ public struct SessionRecord: Codable, FetchableRecord, MutablePersistableRecord,
     /// Host fingerprint when the session started (JSON).
     public var host: String?
     public var startedAt: Date
+    /// Which clock the device's latency is read from.
+    public var latencyClock: LatencyClock
 
-
-    public init(id: Int64? = nil, uuid: String, deviceId: Int64, kind: DataSource, space: String, configKey: String, configuration: String, batch: Int? = nil, threads: Int? = nil, repeats: Int? = nil, warmup: Int? = nil, channels: Int? = nil, cells: Int? = nil, resolution: Int? = nil, events: String? = nil, energyMode: String? = nil, host: String? = nil, startedAt: Date) {
+    public init(id: Int64? = nil, uuid: String, deviceId: Int64, kind: DataSource, space: String, configKey: String, configuration: String, batch: Int? = nil, threads: Int? = nil, repeats: Int? = nil, warmup: Int? = nil, channels: Int? = nil, cells: Int? = nil, resolution: Int? = nil, events: String? = nil, energyMode: String? = nil, host: String? = nil, startedAt: Date, latencyClock: LatencyClock = .wall) {
         self.id = id
         self.uuid = uuid
         self.deviceId = deviceId
@@ -64,6 +65,7 @@ public struct SessionRecord: Codable, FetchableRecord, MutablePersistableRecord,
         self.energyMode = energyMode
         self.host = host
         self.startedAt = startedAt
+        self.latencyClock = latencyClock
     }
 
     public enum Columns {
@@ -103,8 +105,15 @@ public struct MeasurementRecord: Codable, FetchableRecord, MutablePersistableRec
     public var cpuP90Ms: Double?
     public var cpuCv: Double?
     public var cpuAbsentReason: String?
+    /// Steal time (ms, summed over the CPUs the thread may use) and the thread's involuntary
+    /// context switches over the timed windows of every round, or nil with the reason.
+    public var stealMs: Double?
+    public var stealAbsentReason: String?
+    public var involuntarySwitches: Int?
+    public var switchesAbsentReason: String?
 
-    public init(id: Int64? = nil, sessionId: Int64, architectureId: Int64, role: String, label: DataSource, repetitionCount: Int? = nil, medianMs: Double, meanMs: Double? = nil, p10Ms: Double? = nil, p90Ms: Double? = nil, madMs: Double? = nil, cv: Double? = nil, minMs: Double? = nil, attempts: Int, rounds: Int = 1, unstable: Bool, measuredAt: Date? = nil, cpuAbsentReason: String? = CPUTime.benchmarkReason) {
+    public init(id: Int64? = nil, sessionId: Int64, architectureId: Int64, role: String, label: DataSource, repetitionCount: Int? = nil, medianMs: Double, meanMs: Double? = nil, p10Ms: Double? = nil, p90Ms: Double? = nil, madMs: Double? = nil, cv: Double? = nil, minMs: Double? = nil, attempts: Int, rounds: Int = 1, unstable: Bool, measuredAt: Date? = nil, cpuAbsentReason: String? = CPUTime.benchmarkReason,
+                stealAbsentReason: String? = HostNoiseAbsence.benchmarkReason, switchesAbsentReason: String? = HostNoiseAbsence.benchmarkReason) {
         self.id = id
         self.sessionId = sessionId
         self.architectureId = architectureId
@@ -123,6 +132,8 @@ public struct MeasurementRecord: Codable, FetchableRecord, MutablePersistableRec
         self.unstable = unstable
         self.measuredAt = measuredAt
         self.cpuAbsentReason = cpuAbsentReason
+        self.stealAbsentReason = stealAbsentReason
+        self.switchesAbsentReason = switchesAbsentReason
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -107,6 +107,21 @@ enum Schema {
         migrator.registerMigration("v4-repeatability") { db in
             try db.execute(sql: "ALTER TABLE session ADD COLUMN repeatability TEXT")
         }
+        // Which clock the session's latency is read from; steal time and involuntary context
+        // switches over each measurement's timed windows (rows stored before have none, and say why).
+        migrator.registerMigration("v5-latency-clock-host-noise") { db in
+            try db.execute(sql: """
+                ALTER TABLE session ADD COLUMN latencyClock TEXT NOT NULL DEFAULT 'wall' CHECK (latencyClock IN ('wall', 'cpu'));
+                ALTER TABLE measurement ADD COLUMN stealMs REAL CHECK (stealMs IS NULL OR stealMs >= 0);
+                ALTER TABLE measurement ADD COLUMN stealAbsentReason TEXT;
+                ALTER TABLE measurement ADD COLUMN involuntarySwitches INTEGER CHECK (involuntarySwitches IS NULL OR involuntarySwitches >= 0);
+                ALTER TABLE measurement ADD COLUMN switchesAbsentReason TEXT;
+                UPDATE measurement SET stealAbsentReason = CASE label
+                    WHEN 'benchmark' THEN '\(HostNoiseAbsence.benchmarkReason)' ELSE '\(HostNoiseAbsence.olderSchemaReason)' END,
+                    switchesAbsentReason = CASE label
+                    WHEN 'benchmark' THEN '\(HostNoiseAbsence.benchmarkReason)' ELSE '\(HostNoiseAbsence.olderSchemaReason)' END;
+                """)
+        }
         return migrator
     }
 }

@@ -2,6 +2,7 @@ import Autodiff
 import Foundation
 import Measurements
 import SearchSpaces
+import Statistics
 
 /// How one architecture is timed.
 public struct MeasurementSettings: Codable, Equatable, Sendable {
@@ -41,6 +42,8 @@ public struct ArchitectureMeasurement: Sendable {
     public var counters: [String: CounterReading]
     public var countedPasses: Int
     public var energy: EnergyOutcome
+    /// Steal and involuntary switches over the timed repetitions of the kept attempt.
+    public var noise: HostNoise
 }
 
 /// Times networks built by the engine, with counters and energy around the timed passes.
@@ -49,9 +52,12 @@ public final class LatencyBenchmark {
     private let counters: CounterGroups?
     private let energyMeter: EnergyMeter?
     private let energyAbsentReason: String
+    private let noise: HostNoiseProbe?
 
-    public init(settings: MeasurementSettings, counters: CounterGroups?, energyMeter: EnergyMeter?, energyAbsentReason: String?) {
+    public init(settings: MeasurementSettings, counters: CounterGroups?, energyMeter: EnergyMeter?, energyAbsentReason: String?,
+                noise: HostNoiseProbe? = nil) {
         self.settings = settings
+        self.noise = noise
         self.counters = counters
         self.energyMeter = energyMeter
         self.energyAbsentReason = energyAbsentReason ?? "no energy source"
@@ -79,6 +85,7 @@ public final class LatencyBenchmark {
         var times: [Double] = [], cpuTimes: [Double] = []
         times.reserveCapacity(settings.repeats)
         cpuTimes.reserveCapacity(settings.repeats)
+        let noiseStart = noise?.read()
         for _ in 0..<settings.repeats {
             let c0 = Stopwatch.threadCPUNow(), t0 = Stopwatch.now()
             _ = network.infer(input)
@@ -86,6 +93,7 @@ public final class LatencyBenchmark {
             times.append(Double(t1 - t0) / 1e6)
             cpuTimes.append(Double(c1 - c0) / 1e6)
         }
+        let noiseEnd = noise?.read()
         var passes = settings.repeats
         if energyMeter != nil {
             while Double(Stopwatch.now() - windowStart) / 1e6 < settings.minimumEnergyWindowMs {
@@ -108,6 +116,8 @@ public final class LatencyBenchmark {
             energy = .absent(reason: energyAbsentReason)
         }
         return ArchitectureMeasurement(repetitionsMs: times, cpuRepetitionsMs: cpuTimes, statistics: SampleStatistics(times), attempts: 1,
-                                       unstable: false, counters: readings, countedPasses: passes, energy: energy)
+                                       unstable: false, counters: readings, countedPasses: passes, energy: energy,
+                                       noise: noise.flatMap { probe in noiseStart.flatMap { a in noiseEnd.map { probe.window(from: a, to: $0) } } }
+                                           ?? .absent("not read in this measurement"))
     }
 }

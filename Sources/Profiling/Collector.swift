@@ -3,6 +3,8 @@ import DeviceModel
 import Foundation
 import Measurements
 import SearchSpaces
+import Statistics
+import Statistics
 
 /// The options of `modnas-profile collect --host`.
 public struct CollectOptions: Sendable {
@@ -29,6 +31,15 @@ public struct CollectOptions: Sendable {
     /// Percent of the plan measured again at the end of a session, in a fresh order, for the
     /// session's repeatability (at least 10 architectures; 0: no check).
     public var recheckPercent = 10.0
+    /// Which clock is the device's latency (both are stored).
+    public var latency = LatencyClock.wall
+    /// After the fixed rounds, an architecture is visited again, round by round, until the 95 %
+    /// bootstrap interval of its median (on `latency`'s clock) is within ± this fraction (0: off)…
+    public var targetCI = 0.02
+    /// …or it has had this many milliseconds of timed passes…
+    public var budgetMs = 1000.0
+    /// …or this many times `settings.repeats` repetitions.
+    public static let repetitionCapFactor = 10
 
     public init() {}
 
@@ -39,7 +50,8 @@ public struct CollectOptions: Sendable {
     /// sample count, seed, shard and list file only choose *which* architectures, so they are not part of it.
     public var configurationKey: String {
         (["space=\(space)", "batch=\(settings.batch)", "threads=\(threads)", "repeats=\(settings.repeats)",
-          "warmup=\(settings.warmup)", "rounds=\(rounds)"] + searchSpace.shapeDescription
+          "warmup=\(settings.warmup)", "rounds=\(rounds)"]
+         + (targetCI > 0 ? ["targetCI=\(targetCI)", "budgetMs=\(budgetMs)"] : []) + searchSpace.shapeDescription
          + ["events=\(events.joined(separator: "+"))", "energy=\(energy.rawValue)",
             "pin=\(pinnedCPUs.map { $0.map(String.init).joined(separator: "+") } ?? "none")"])
             .joined(separator: ";")
@@ -75,13 +87,28 @@ public struct CollectSummary: Sendable {
     public var warnings: [String]
     /// The session's repeatability check (nil when it was not run).
     public var repeatability: Repeatability?
+    public var latency: LatencyClock
+    /// The adaptive phase: the target (nil when off), extra rounds run, and of the plan's
+    /// architectures in this session how many have their median within the target.
+    public var targetCI: Double?
+    public var adaptiveRounds: Int
+    public var withinTarget: Int
+    public var inSession: Int
+    /// How wall and CPU time differ in this session (nil without CPU time for 3 architectures).
+    public var clockDifference: String?
+    /// On a host flagged as shared or virtualised: what that difference means for the latency stored.
+    public var clockWarning: String?
 
     /// The summary as a plain-text table.
     public var table: String {
         var lines = ["device \(device), session \(session)",
                      "architectures: \(planned) planned, \(alreadyStored) already stored, \(measured) measured now"
                         + (continued > 0 ? " (\(continued) of them continued from stored rounds)" : "") + ", \(unstable) unstable",
-                     "rounds per architecture: \(rounds) (repetitions spread over \(rounds) visits of the plan)",
+                     "rounds per architecture: \(rounds) (repetitions spread over \(rounds) visits of the plan)"
+                        + (targetCI.map { ", then \(adaptiveRounds) adaptive rounds: \(withinTarget) of \(inSession) architectures have their median within ±\(Self.percent($0)) (95 % bootstrap interval)" }
+                           ?? "; adaptive repetitions off (--target-ci 0)"),
+                     "latency: \(latency.label) (--latency \(latency.rawValue)); both clocks are stored"
+                        + (clockDifference.map { "; \($0)" } ?? ""),
                      "median CV of this run: \(medianCV.map { String(format: "%.3f", $0) } ?? "n/a")",
                      "energy: \(energy)",
                      "counters:"]
@@ -93,6 +120,8 @@ public struct CollectSummary: Sendable {
         lines.append("device features: \(featuresPath ?? "not written (references incomplete)")")
         return lines.joined(separator: "\n")
     }
+
+    static func percent(_ fraction: Double) -> String { String(format: "%g %%", 100 * fraction) }
 }
 
 /// Runs `modnas-profile collect --host`: host check, references, samples, resume, features.
@@ -149,7 +178,7 @@ public final class Collector {
                             "unstableCV": "\(s.unstableCV)", "counterScope": "measuring thread (pid 0, cpu −1)"],
             batch: s.batch, threads: options.threads, repeats: s.repeats, warmup: s.warmup,
             channels: nb201 ? s.shape.channels : nil, cells: nb201 ? s.shape.cellsPerStage : nil, resolution: nb201 ? s.shape.resolution : nil,
-            events: options.events, energyMode: options.energy.rawValue), events: counters.statuses, rounds: rounds)
+            events: options.events, energyMode: options.energy.rawValue, latencyClock: options.latency), events: counters.statuses, rounds: rounds)
         let unsupported = Dictionary(uniqueKeysWithValues: session.events.filter { !$0.supported }.map { ($0.name, $0.reason ?? "unsupported") })
 
         let plan = try CollectionPlan.make(space: space, samples: options.samples, seed: options.seed, listed: listed, shard: options.shard)
@@ -161,8 +190,9 @@ public final class Collector {
 
         var roundSettings = s
         roundSettings.repeats = (s.repeats + rounds - 1) / rounds
+        let noise = HostNoiseProbe(kernel: kernel, cpus: host.allowedCPUs)
         let benchmark = LatencyBenchmark(settings: roundSettings, counters: counters.isCounting ? counters : nil,
-                                         energyMeter: meter, energyAbsentReason: energyReason)
+                                         energyMeter: meter, energyAbsentReason: energyReason, noise: noise)
         var featuresPath = referencesComplete() ? try writeFeatures(sink, name, references) : nil
         let total = plan.reduce(0) { $0 + max(0, rounds - done[$1.planned.string, default: 0]) }
         var finished = 0
@@ -181,8 +211,11 @@ public final class Collector {
                 }
             }
         }
-        let repeatability = finished > 0 ? try recheck(plan.map { ($0.planned.string, $0.architecture) }, in: space, sink: sink, session: session) : nil
+        let adaptive = try adaptiveRounds(plan.map { ($0.planned, $0.architecture) }, in: space, sink: sink, session: session,
+                                          benchmark: benchmark, done: &done, unsupported: unsupported)
+        let repeatability = finished + adaptive.rounds > 0 ? try recheck(plan.map { ($0.planned.string, $0.architecture) }, in: space, sink: sink, session: session) : nil
         let summary = try sink.summary(of: session, architectures: Set(plan.map(\.planned.string)))
+        let difference = try clockDifference(sink, session, plan.map(\.planned.string))
         // A source is named only if it measured something: a meter whose every value came out
         // absent (a counter that never moved, say) is reported with the stored reason.
         let energyText: String
@@ -194,8 +227,65 @@ public final class Collector {
         return CollectSummary(device: name, session: session.uuid, planned: plan.count, alreadyStored: complete,
                               measured: plan.count - complete, continued: continued, rounds: rounds, unstable: summary.unstable,
                               medianCV: summary.coefficientsOfVariation.isEmpty ? nil : SampleStatistics(summary.coefficientsOfVariation).median,
-                              events: counters.statuses, energy: energyText, featuresPath: try featuresPath ?? writeFeatures(sink, name, references),
-                              warnings: host.warnings, repeatability: repeatability)
+                              events: counters.statuses, energy: energyText, featuresPath: try writeFeatures(sink, name, references) ?? featuresPath,
+                              warnings: host.warnings, repeatability: repeatability, latency: options.latency,
+                              targetCI: options.targetCI > 0 ? options.targetCI : nil, adaptiveRounds: adaptive.rounds,
+                              withinTarget: adaptive.within, inSession: adaptive.inSession,
+                              clockDifference: difference,
+                              clockWarning: HostCheck.isShared(host) && difference != nil
+                                ? "this host is shared or virtualised, and \(options.latency == .wall ? "wall time (the latency stored) includes the time it gave to other work" : "CPU time (the latency stored) leaves out the time it gave to other work, which a user of this host waits too"): \(difference!); --latency \(options.latency == .wall ? "cpu" : "wall") switches (both clocks are stored)" : nil)
+    }
+
+    /// Visits again, round by round over the plan, every architecture of the session whose
+    /// median is not yet within ±`targetCI`, until it is or its budget is spent. Returns the
+    /// rounds run and, of the plan's architectures in the session, how many are within.
+    private func adaptiveRounds<S: SearchSpace>(_ plan: [(planned: PlannedArchitecture, architecture: S.Architecture)], in space: S,
+                                                sink: MeasurementSink, session: MeasurementSession, benchmark: LatencyBenchmark,
+                                                done: inout [String: Int], unsupported: [String: String])
+        throws -> (rounds: Int, within: Int, inSession: Int) {
+        guard options.targetCI > 0 else { return (0, 0, 0) }
+        let cap = CollectOptions.repetitionCapFactor * options.settings.repeats
+        var rng = SeededGenerator(seed: options.seed &+ 0xB007)
+        var rounds = 0
+        while true {
+            let stored = try sink.repetitions(of: session, architectures: plan.map(\.planned.string))
+            var due: [(planned: PlannedArchitecture, architecture: S.Architecture)] = []
+            var within = 0, inSession = 0
+            var open: [(planned: PlannedArchitecture, architecture: S.Architecture)] = []
+            var outside = false
+            for p in plan {
+                guard let r = stored[p.planned.string] else { continue }
+                inSession += 1
+                let values = options.latency == .wall ? r.wall : r.cpu.compactMap { $0 }
+                let reached = !values.isEmpty && SampleStatistics.medianIntervalRelativeHalfWidth(values, using: &rng) <= options.targetCI
+                if reached { within += 1 }
+                guard r.wall.reduce(0, +) < options.budgetMs, r.wall.count < cap else { continue }
+                open.append(p)
+                outside = outside || !reached
+            }
+            // While one architecture with budget left misses the target, all with budget left are
+            // visited: extra rounds for some only would give them other periods of a drifting host.
+            if outside { due = open }
+            guard !due.isEmpty else { return (rounds, within, inSession) }
+            rounds += 1
+            for (planned, architecture) in due {
+                let m = try benchmark.measure(space.makeNetwork(architecture, seed: 0))
+                let round = done[planned.string, default: 0] + 1
+                try sink.append(Self.round(m, planned, round: round, requested: options.events, unsupported: unsupported), to: session)
+                done[planned.string] = round
+            }
+        }
+    }
+
+    /// How wall and CPU time differ over the plan's architectures in this session (nil with
+    /// fewer than 3 that have both).
+    private func clockDifference(_ sink: MeasurementSink, _ session: MeasurementSession, _ strings: [String]) throws -> String? {
+        let medians = try sink.medians(of: session, architectures: strings).values.compactMap { m in m.cpu.map { (m.wall, $0) } }
+        guard medians.count >= 3 else { return nil }
+        let excess = SampleStatistics(medians.map { $0.0 / $0.1 - 1 }).median
+        let rho = RankCorrelation.spearman(medians.map(\.0), medians.map(\.1))
+        return String(format: "in this session wall time is %.1f %% %@ CPU time (the median over %d architectures), and the two rank them with Spearman %.3f",
+                      100 * abs(excess), excess >= 0 ? "above" : "below", medians.count, rho)
     }
 
     /// Measures a seeded subset of the plan once more, in a fresh order, with all of a session's
@@ -242,6 +332,6 @@ public final class Collector {
         }
         return RoundMeasurement(architecture: planned.string, index: planned.index, role: planned.role, round: round,
                                 repetitionsMs: m.repetitionsMs, cpuRepetitionsMs: m.cpuRepetitionsMs, attempts: m.attempts, unstable: m.unstable,
-                                counters: counters, energy: m.energy)
+                                counters: counters, energy: m.energy, noise: m.noise)
     }
 }

@@ -3,6 +3,7 @@ import Measurements
 import Autodiff
 import DataFiles
 import SearchSpaces
+import Statistics
 
 /// Measures the engine against OpenBLAS: single-thread sgemm GFLOP/s, and the batch-1 forward
 /// latency of a space's 10 reference networks with each network's achieved GFLOP/s and its ratio

@@ -54,6 +54,13 @@ public enum HostCheck {
         return host
     }
 
+    /// Whether the host is virtualised or busy with other work: where wall time holds time the
+    /// measuring thread did not run.
+    public static func isShared(_ host: HostFingerprint) -> Bool {
+        host.virtualization != "none detected"
+            || (host.loadAverage.first.map { $0 > 0.5 * Double(max(host.allowedCPUs.count, 1)) } ?? false)
+    }
+
     /// What makes timings on this host noisy (the collection goes on regardless).
     public static func warnings(for host: HostFingerprint, threads: Int) -> [String] {
         var w: [String] = []

@@ -55,6 +55,9 @@ public struct DeviceCatalog {
             }
             if let database, stored.contains(f.device) {
                 let samples = try DatabaseSamples.device(f.device, database: database, space: space.space)
+                guard samples.latencyClock == f.clock else {
+                    throw SearchError.badConfiguration("the feature file of '\(f.device)' holds \(f.latencyLabel), its measurements in the database \(samples.latencyLabel); write the features again with modnas-profile features --device \(f.device)")
+                }
                 if samples.architectures.count >= Self.minimumMeasurements {
                     progress("adapting the meta predictor to \(f.device) on \(samples.architectures.count) measured architectures")
                     var withFeatures = samples
@@ -62,7 +65,7 @@ public struct DeviceCatalog {
                     let file = try PredictorTraining.adapt(meta, to: withFeatures, epochs: adaptEpochs)
                     adapted[f.device] = file
                     devices.append(try SearchDevice(features: f, predictor: LatencyPredictor(file: file),
-                                                    latencySource: "meta adapted to \(samples.architectures.count) measured architectures",
+                                                    latencySource: "meta adapted to \(samples.architectures.count) measured architectures (\(samples.latencyLabel))",
                                                     isTraining: true))
                     continue
                 }

@@ -119,6 +119,11 @@ public enum FrontEvaluation {
     }
 
     /// A plain-text table of the results with their means.
+    /// A line naming the clock of each measured host's latencies (empty without any).
+    public static func measuredClocks(_ clocks: [String: LatencyClock]) -> String {
+        clocks.isEmpty ? "" : "measured latency: " + clocks.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value.label)" }.joined(separator: ", ") + "\n"
+    }
+
     public static func table(_ results: [DeviceEvaluation], missing: [String: String]) -> String {
         let names = baselineColumns(results)
         let widths = [16, 9, 5, 7, 7, 6, 7, 7] + names.map { _ in 14 }

@@ -149,13 +149,17 @@ public struct SearchWorkflow {
         let file = HypernetworkFile(search: search, latencyPredictor: catalog.meta, log: log, rows: rows)
         let searchSeconds = Date().timeIntervalSince(started)
 
+        let hosts = catalog.devices.filter { $0.features.source == .measured }.map(\.name)
         let measured = try database.map { db in
-            try Dictionary(uniqueKeysWithValues: catalog.devices.filter { $0.features.source == .measured }
-                .map { ($0.name, try db.latencies(device: $0.name, space: r.space.rawValue)) })
+            try Dictionary(uniqueKeysWithValues: hosts.map { ($0, try db.latencies(device: $0, space: r.space.rawValue)) })
+        } ?? [:]
+        let clocks = try database.map { db in
+            try Dictionary(uniqueKeysWithValues: hosts.map { ($0, try db.latencyClock(device: $0, space: r.space.rawValue)) })
         } ?? [:]
         if r.baselineBudget > 0 { note("running the baselines (\(r.baselineBudget) queries per benchmark device) …") }
         let (results, missing) = benchmark.evaluate(rows, measured: measured, baselineBudget: r.baselineBudget, seed: c.seed)
-        let table = benchmark.evaluationHeading(searchEstimates: r.isSupernet, baselineBudget: r.baselineBudget) + FrontEvaluation.table(results, missing: missing)
+        let table = benchmark.evaluationHeading(searchEstimates: r.isSupernet, baselineBudget: r.baselineBudget)
+            + FrontEvaluation.measuredClocks(clocks) + FrontEvaluation.table(results, missing: missing)
         let settings = RunSettings(search: file, devices: catalog.devices, seconds: searchSeconds, baselineBudget: r.baselineBudget,
                                    command: r.command, benchmark: benchmark)
         let report = HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark).render()

@@ -7,6 +7,7 @@ import Measurements
 import ProfileStore
 import Profiling
 import SearchSpaces
+import Statistics
 
 /// `modnas-profile`: the on-device profiler agent.
 struct ProfileCommand: ParsableCommand {
@@ -20,6 +21,7 @@ struct ProfileCommand: ParsableCommand {
 }
 
 extension EnergyMode: ExpressibleByArgument {}
+extension LatencyClock: ExpressibleByArgument {}
 extension ExportFormat: ExpressibleByArgument {}
 
 extension ProfileCommand {
@@ -51,6 +53,12 @@ extension ProfileCommand {
         @Option(help: "Coefficient of variation above which an architecture is measured again.") var unstableCv = 0.1
         @Option(help: "Percent of the plan measured again at the end, in a fresh order, for the session's repeatability (at least 10 architectures; 0: off).")
         var recheck = 10.0
+        @Option(help: "Which clock is the device's latency: wall (what a user of a dedicated device waits) or cpu (the measuring thread's CPU time, which repeats better on a shared or virtualised host). Both are stored.")
+        var latency = LatencyClock.wall
+        @Option(help: "After the rounds, measure an architecture again until the 95 % bootstrap interval of its median is within ± this percent (0: off).")
+        var targetCi = 2.0
+        @Option(help: "Milliseconds of timed passes per architecture after which the adaptive rounds stop (also at 10 × --repeats repetitions).")
+        var timeBudget = 1000.0
 
         func validate() throws {
             guard host else { throw ValidationError("collect needs --host (profiling this host is the only mode)") }
@@ -61,6 +69,8 @@ extension ProfileCommand {
             try requireFinite("--unstable-cv", unstableCv, atLeast: 0)
             try requireFinite("--recheck", recheck, atLeast: 0)
             guard recheck <= 100 else { throw ValidationError("--recheck is a percentage of the plan: 0…100") }
+            try requireFinite("--target-ci", targetCi, atLeast: 0)
+            try requireFinite("--time-budget", timeBudget, atLeast: 0)
         }
 
         func run() throws {
@@ -82,6 +92,9 @@ extension ProfileCommand {
             o.seed = seed
             o.pinnedCPUs = try pin.map(parseCPUList)
             o.recheckPercent = recheck
+            o.latency = latency
+            o.targetCI = targetCi / 100
+            o.budgetMs = timeBudget
             let terminal = standardErrorIsTerminal
             let collector = Collector(options: o) { try ProfileDatabase(path: dbOption.db) }
             let summary = try collector.run(warn: { printToStandardError("warning: \($0)") }) { p in
@@ -92,6 +105,7 @@ extension ProfileCommand {
             }
             if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             print(summary.table)
+            if let warning = summary.clockWarning { printToStandardError("warning: \(warning)") }
         }
 
         /// Parses "1", "0-3" or "0-3,6".

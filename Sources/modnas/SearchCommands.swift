@@ -245,17 +245,19 @@ extension ModnasCommand {
             let space = table.space
             let rows = try Fronts.read(fronts, space: space)
             guard !rows.isEmpty else { throw ValidationError("\(fronts) has no rows; write fronts with modnas search or modnas fronts") }
-            var measured: [String: [String: Double]] = [:]
+            var measured: [String: [String: Double]] = [:], clocks: [String: LatencyClock] = [:]
             if let db {
                 let database = try ProfileDatabase(path: db, readOnly: true)
                 // Profiled hosts only: the benchmark test devices in the store hold just their 10 references.
                 let hosts = Set(try database.deviceSummaries(referenceStrings: [:]).filter { $0.source == .measured && $0.space == space.name.rawValue }.map(\.name))
                 for device in Set(rows.map(\.device)) where hosts.contains(device) && table.points(device: device) == nil {
                     measured[device] = try database.latencies(device: device, space: space.name.rawValue)
+                    clocks[device] = try database.latencyClock(device: device, space: space.name.rawValue)
                 }
             }
             let (results, missing) = table.evaluate(rows, measured: measured, baselineBudget: baselineBudget, seed: seed)
-            print(table.evaluationHeading(searchEstimates: false, baselineBudget: baselineBudget) + FrontEvaluation.table(results, missing: missing))
+            print(table.evaluationHeading(searchEstimates: false, baselineBudget: baselineBudget) + FrontEvaluation.measuredClocks(clocks)
+                  + FrontEvaluation.table(results, missing: missing))
             if let report {
                 let settings = RunSettings(title: "modnas evaluate: \(fronts)", items: [
                     ("command", CommandLine.arguments.joined(separator: " ")), ("fronts", fronts), ("error", table.errorSource),

@@ -320,6 +320,9 @@ struct Fixture {
         #expect(row.repetitions == 3)
         // Rows stored before CPU time was recorded have none, and say why.
         #expect(row.cpu_median_ms == nil && row.cpu_absent_reason == CPUTime.olderSchemaReason)
+        // …nor steal time and switches; their session reads wall time.
+        #expect(row.steal_ms == nil && row.involuntary_switches == nil && row.host_noise_absent_reason == HostNoiseAbsence.olderSchemaReason)
+        #expect(row.latency_clock == "wall")
     }
 
     /// A read command on a writable file of the older schema upgrades it and reads it.

@@ -8,6 +8,7 @@ import Testing
 @testable import ProfileStore
 @testable import Profiling
 import SearchSpaces
+import Statistics
 
 /// A kernel door for tests: perf_event_open answers by event type, reads return canned words,
 /// files come from the real file system except those listed as root-only.
@@ -307,15 +308,7 @@ func write(_ text: String, to path: String) throws {
 
     @Test func aStoredSingleRepetitionLeavesCVAndMADAbsent() throws {
         let dir = try scratchDirectory()
-        var o = CollectOptions()
-        o.profilesDirectory = dir + "/Profiles"
-        o.device = "one_rep"
-        o.samples = 0
-        o.rounds = 1
-        o.events = []
-        o.energy = .off
-        o.settings = MeasurementSettings(repeats: 1, warmup: 0, batch: 1, shape: NB201NetworkShape(channels: 4, cellsPerStage: 1, resolution: 8),
-                                         unstableCV: 0.1)
+        let o = tinyReferenceCollection(dir, device: "one_rep", repeats: 1, targetCI: 0)
         // The store as the collector's sink, in memory.
         let store = try ProfileDatabase(writer: DatabaseQueue())
         _ = try Collector(options: o) { store }.run()

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How well a session's numbers repeat: a subset of its architectures measured again at the end
 /// of the session, in a fresh order, against their stored medians; for wall time and for the
 /// measuring thread's CPU time.
@@ -46,6 +48,19 @@ public struct Repeatability: Codable, Equatable, Sendable {
     public static func subsetSize(planned: Int, percent: Double) -> Int {
         guard percent > 0, planned >= 3 else { return 0 }
         return min(planned, max(10, Int((Double(planned) * percent / 100).rounded(.up))))
+    }
+
+    /// What makes a stored check impossible (a damaged file): fewer than 3 architectures, a
+    /// correlation outside −1…1, a negative or non-finite difference.
+    public var problem: String? {
+        guard count >= 3 else { return "a repeatability check of \(count) architectures (at least 3)" }
+        for a in [wall] + (cpu.map { [$0] } ?? []) {
+            guard (-1...1).contains(a.spearman), (-1...1).contains(a.kendall) else { return "a repeatability correlation outside −1…1" }
+            guard a.medianRelativeDifference.isFinite, a.medianRelativeDifference >= 0 else {
+                return "a repeatability median relative difference that is not a finite value ≥ 0"
+            }
+        }
+        return nil
     }
 
     /// The agreement of both statistics in one line (collect's summary, `stability`).

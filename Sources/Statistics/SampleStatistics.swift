@@ -29,6 +29,26 @@ public struct SampleStatistics: Codable, Equatable, Sendable {
         coefficientOfVariation = average != 0 ? variance.squareRoot() / average : nil
     }
 
+    /// The half-width of the 95 % percentile-bootstrap interval of the median of `samples`
+    /// (at least one), relative to their median: 0.02 means the median is known to ±2 %; infinite
+    /// for a single sample or a zero median, which say nothing of the spread.
+    public static func medianIntervalRelativeHalfWidth(_ samples: [Double], resamples: Int = 400,
+                                                       using rng: inout some RandomNumberGenerator) -> Double {
+        precondition(!samples.isEmpty, "a bootstrap interval needs at least one sample")
+        let median = quantile(samples.sorted(), 0.5)
+        guard samples.count > 1, median > 0 else { return .infinity }
+        var medians: [Double] = []
+        medians.reserveCapacity(resamples)
+        var draw = [Double](repeating: 0, count: samples.count)
+        for _ in 0..<resamples {
+            for i in draw.indices { draw[i] = samples[Int.random(in: 0..<samples.count, using: &rng)] }
+            draw.sort()
+            medians.append(quantile(draw, 0.5))
+        }
+        medians.sort()
+        return (quantile(medians, 0.975) - quantile(medians, 0.025)) / 2 / median
+    }
+
     /// The q-quantile of sorted values, linear between order statistics.
     static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         let position = q * Double(sorted.count - 1)
