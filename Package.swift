@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
         .target(name: "Reports", dependencies: ["DeviceModel", "Search"], swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
+        // Deployed networks as files (ONNX, with the project's own protobuf writer).
+        .target(name: "ModelExport", dependencies: ["Autodiff", "SearchSpaces"], swiftSettings: v5),
         // Composes the stages for the command-line tools (they only parse, call and print).
         .target(name: "Workflow", dependencies: [
             "Autodiff", "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Reports", "Search", "SearchSpaces",
@@ -53,7 +55,7 @@ let package = Package(
         ], swiftSettings: v5),
 
         .executableTarget(name: "modnas", dependencies: [
-            "CommandSupport", "Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "Profiling", "ProfileStore", "Predictors", "Search", "Reports", "Workflow",
+            "CommandSupport", "Autodiff", "DataFiles", "Datasets", "DeviceModel", "ModelExport", "SearchSpaces", "Profiling", "ProfileStore", "Predictors", "Search", "Reports", "Workflow",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-profile", dependencies: [
@@ -75,6 +77,7 @@ let package = Package(
         .testTarget(name: "ProfilingTests", dependencies: [
             "DeviceModel", "Measurements", "Profiling", "ProfileStore", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
+        .testTarget(name: "ModelExportTests", dependencies: ["ModelExport", "Autodiff", "SearchSpaces"], swiftSettings: v5),
         .testTarget(name: "ParserFuzzingTests", dependencies: ["ParserFuzzing"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [
             "CommandSupport", "Autodiff", "ProfileStore", "modnas", "modnas-profile", "modnas-predict",

@@ -35,6 +35,12 @@ public protocol InferenceNetwork: AnyObject {
     func infer(_ images: Tensor) -> Tensor
 }
 
+/// A network that can be written as deployed: an `InferenceGraph` with batch norm folded and
+/// dead branches removed (what ONNX export writes).
+public protocol DeployableNetwork: InferenceNetwork {
+    func inferenceGraph(batch: Int) -> InferenceGraph
+}
+
 /// A search space: the seam every other module uses instead of one space's types.
 ///
 /// An architecture value has a canonical string (`parse` and `string(of:)` round-trip) and a

@@ -106,3 +106,10 @@ func builtTool(_ name: String) throws -> URL {
         #expect(rows.count == 2, "\(r.out)")
     }
 }
+
+/// Expects `tool args` to fail with one line of standard error that contains `fragment`.
+func expectOneLineError(_ tool: String, _ args: [String], _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let r = try runTool(tool, args)
+    #expect(r.status != 0, sourceLocation: sourceLocation)
+    #expect(r.err.split(separator: "\n").count == 1 && r.err.contains(fragment), "\(r.err)", sourceLocation: sourceLocation)
+}

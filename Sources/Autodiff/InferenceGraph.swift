@@ -1,0 +1,130 @@
+/// A network as it is deployed: a list of inference operations on values, batch norm folded
+/// into the convolutions and dead branches removed. Exporters (ONNX) write it; `run` executes it
+/// with the engine's own kernels, so both run the same graph.
+public struct InferenceGraph: Sendable {
+    /// One operation of a node; its inputs are values of earlier nodes.
+    public enum Operation: Sendable {
+        /// Convolution, OIHW weight, with a per-output-channel bias.
+        case convolution(weight: Tensor, bias: Tensor, stride: Int, padding: Int)
+        case relu
+        /// 3×3 window, stride 1, padding 1, averaging only the in-bounds cells.
+        case averagePool3x3
+        /// 2×2 window, stride 2 (odd trailing rows and columns are dropped).
+        case averagePool2x2
+        /// The sum of two or more values of one shape.
+        case sum
+        /// NCHW → [N, C].
+        case globalAveragePool
+        /// [N, in] → [N, out] with weight [out, in].
+        case linear(weight: Tensor, bias: Tensor)
+        /// Per channel y = factor · x + offset: an inference batch norm that follows no convolution.
+        case channelAffine(factor: Tensor, offset: Tensor)
+        /// A constant (a node whose inputs are all dead is a zero tensor).
+        case constant(Tensor)
+    }
+
+    public struct Node: Sendable {
+        public var operation: Operation
+        /// Value indices: 0 is the graph input, k the output of node k − 1.
+        public var inputs: [Int]
+    }
+
+    /// The input shape [batch, channels, height, width].
+    public let inputShape: [Int]
+    public private(set) var nodes: [Node] = []
+    /// The value that is the graph's output.
+    public private(set) var output = 0
+
+    public init(inputShape: [Int]) { self.inputShape = inputShape }
+
+    /// Appends a node and returns its value index.
+    @discardableResult
+    public mutating func add(_ operation: Operation, _ inputs: [Int]) -> Int {
+        precondition(inputs.allSatisfy { $0 <= nodes.count }, "InferenceGraph: an input refers to a later node")
+        nodes.append(Node(operation: operation, inputs: inputs))
+        return nodes.count
+    }
+
+    /// Sets the output and removes every node it does not depend on (renumbering the rest).
+    public mutating func finish(output value: Int) {
+        var needed = Set([value])
+        for k in stride(from: nodes.count - 1, through: 0, by: -1) where needed.contains(k + 1) {
+            needed.formUnion(nodes[k].inputs)
+        }
+        var renumbered = [0: 0]
+        var kept: [Node] = []
+        for (k, node) in nodes.enumerated() where needed.contains(k + 1) {
+            kept.append(Node(operation: node.operation, inputs: node.inputs.map { renumbered[$0]! }))
+            renumbered[k + 1] = kept.count
+        }
+        nodes = kept
+        output = renumbered[value]!
+    }
+
+    /// The shape of every value (0: the input, k: node k − 1's output).
+    public var valueShapes: [[Int]] {
+        var shapes = [inputShape]
+        for node in nodes {
+            let x = shapes[node.inputs.first ?? 0]
+            switch node.operation {
+            case .convolution(let weight, _, let stride, let padding):
+                shapes.append([x[0], weight.shape[0]] + (2...3).map { (x[$0] + 2 * padding - weight.shape[$0]) / stride + 1 })
+            case .relu, .averagePool3x3, .sum, .channelAffine: shapes.append(x)
+            case .averagePool2x2: shapes.append([x[0], x[1], x[2] / 2, x[3] / 2])
+            case .globalAveragePool: shapes.append([x[0], x[1]])
+            case .linear(let weight, _): shapes.append([x[0], weight.shape[0]])
+            case .constant(let value): shapes.append(value.shape)
+            }
+        }
+        return shapes
+    }
+
+    /// Number of nodes of each kind, for summaries ("convolution": 12, …).
+    public var operationCounts: [String: Int] {
+        nodes.reduce(into: [:]) { counts, node in counts[node.operation.kind, default: 0] += 1 }
+    }
+
+    /// Runs the graph on `input` with the engine's kernels.
+    public func run(_ input: Tensor) -> Tensor {
+        precondition(input.shape == inputShape, "InferenceGraph: input \(input.shape), expected \(inputShape)")
+        var values = [input]
+        values.reserveCapacity(nodes.count + 1)
+        for node in nodes {
+            let x = node.inputs.map { values[$0] }
+            switch node.operation {
+            case .convolution(let weight, let bias, let stride, let padding):
+                values.append(conv2d(x[0], weight: weight, bias: bias, stride: stride, padding: padding))
+            case .relu: values.append(Autodiff.relu(x[0]))
+            case .averagePool3x3: values.append(Autodiff.averagePool3x3(x[0]))
+            case .averagePool2x2: values.append(Autodiff.averagePool2x2(x[0]))
+            case .sum:
+                var total = x[0]
+                for term in x.dropFirst() { total.add(term) }
+                values.append(total)
+            case .globalAveragePool: values.append(Autodiff.globalAveragePool(x[0]))
+            case .linear(let weight, let bias): values.append(Autodiff.linear(x[0], weight: weight, bias: bias))
+            case .channelAffine(let factor, let offset):
+                values.append(batchNorm(x[0], statistics: RunningStatistics(channels: factor.count), scale: factor, shift: offset, epsilon: 0))
+            case .constant(let value): values.append(value)
+            }
+        }
+        return values[output]
+    }
+}
+
+extension InferenceGraph.Operation {
+    /// The operation's name without its parameters.
+    public var kind: String {
+        switch self {
+        case .convolution: "convolution"
+        case .relu: "relu"
+        case .averagePool3x3: "averagePool3x3"
+        case .averagePool2x2: "averagePool2x2"
+        case .sum: "sum"
+        case .globalAveragePool: "globalAveragePool"
+        case .linear: "linear"
+        case .channelAffine: "channelAffine"
+        case .constant: "constant"
+        }
+    }
+}

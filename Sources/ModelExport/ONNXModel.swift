@@ -1,0 +1,126 @@
+import Autodiff
+import Foundation
+
+/// Writes an `InferenceGraph` as an ONNX model (opset 13, IR version 7) with its weights as
+/// initializers, the input named `input` and the output `logits`. Field numbers are those of
+/// ONNX's `onnx.proto` (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto,
+/// ValueInfoProto, TypeProto; https://github.com/onnx/onnx/blob/main/onnx/onnx.proto).
+public enum ONNXModel {
+    public static let opset = 13
+    public static let irVersion = 7
+    public static let inputName = "input", outputName = "logits"
+
+    /// The model's bytes. `docString` is stored with the model (the architecture string, say).
+    public static func encode(_ graph: InferenceGraph, graphName: String, docString: String) -> [UInt8] {
+        var model = ProtobufWriter()
+        model.int(1, irVersion)                                        // ir_version
+        model.string(2, "modnas")                                      // producer_name
+        model.string(3, "1")                                           // producer_version
+        model.string(6, docString)                                     // doc_string
+        model.message(7) { encodeGraph(graph, name: graphName, into: &$0) }   // graph
+        model.message(8) { $0.int(2, opset) }                          // opset_import: default domain, version
+        return model.bytes
+    }
+
+    /// Writes the model to `path` atomically.
+    public static func write(_ graph: InferenceGraph, graphName: String, docString: String, to path: String) throws {
+        try Data(encode(graph, graphName: graphName, docString: docString)).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    private static func encodeGraph(_ graph: InferenceGraph, name: String, into g: inout ProtobufWriter) {
+        let shapes = graph.valueShapes
+        func value(_ k: Int) -> String { k == 0 ? inputName : k == graph.output ? outputName : "v\(k)" }
+        var initializers: [(String, Tensor)] = []
+        for (index, node) in graph.nodes.enumerated() {
+            let k = index + 1, inputs = node.inputs.map(value), out = value(k)
+            switch node.operation {
+            case .convolution(let weight, let bias, let stride, let padding):
+                initializers += [("w\(k)", weight), ("b\(k)", bias)]
+                g.message(1) {
+                    encodeNode(&$0, "Conv", inputs + ["w\(k)", "b\(k)"], out, attributes: [
+                        .ints("kernel_shape", Array(weight.shape[2...])), .ints("strides", [stride, stride]),
+                        .ints("pads", [padding, padding, padding, padding])])
+                }
+            case .relu: g.message(1) { encodeNode(&$0, "Relu", inputs, out) }
+            case .averagePool3x3:
+                g.message(1) {
+                    encodeNode(&$0, "AveragePool", inputs, out, attributes: [.ints("kernel_shape", [3, 3]), .ints("strides", [1, 1]), .ints("pads", [1, 1, 1, 1]),
+                                                                        .int("count_include_pad", 0)])
+                }
+            case .averagePool2x2:
+                g.message(1) { encodeNode(&$0, "AveragePool", inputs, out, attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])]) }
+            case .sum: g.message(1) { encodeNode(&$0, "Sum", inputs, out) }
+            case .globalAveragePool:
+                g.message(1) { encodeNode(&$0, "GlobalAveragePool", inputs, out + "_nchw") }
+                g.message(1) { encodeNode(&$0, "Flatten", [out + "_nchw"], out, attributes: [.int("axis", 1)]) }
+            case .linear(let weight, let bias):
+                initializers += [("w\(k)", weight), ("b\(k)", bias)]
+                g.message(1) { encodeNode(&$0, "Gemm", inputs + ["w\(k)", "b\(k)"], out, attributes: [.int("transB", 1)]) }
+            case .channelAffine(let factor, let offset):
+                let c = factor.count
+                initializers += [("f\(k)", Tensor(shape: [c, 1, 1], scalars: factor.scalars)), ("o\(k)", Tensor(shape: [c, 1, 1], scalars: offset.scalars))]
+                g.message(1) { encodeNode(&$0, "Mul", inputs + ["f\(k)"], out + "_scaled") }
+                g.message(1) { encodeNode(&$0, "Add", [out + "_scaled", "o\(k)"], out) }
+            case .constant(let tensor):
+                initializers.append((out, tensor))
+            }
+        }
+        g.string(2, name)                                                           // name
+        for (name, tensor) in initializers { g.message(5) { encodeTensor(&$0, name, tensor) } }   // initializer
+        g.message(11) { encodeValueInfo(&$0, inputName, shapes[0]) }                // input
+        g.message(12) { encodeValueInfo(&$0, outputName, shapes[graph.output]) }    // output
+    }
+
+    /// An integer attribute of a node: one value (AttributeProto type INT = 2, field i 3) or a
+    /// list (INTS = 7, field ints 8).
+    enum Attribute {
+        case int(String, Int)
+        case ints(String, [Int])
+    }
+
+    /// NodeProto: input 1, output 2, name 3, op_type 4, attribute 5 (AttributeProto: name 1, type 20).
+    private static func encodeNode(_ n: inout ProtobufWriter, _ op: String, _ inputs: [String], _ output: String,
+                                   attributes: [Attribute] = []) {
+        inputs.forEach { n.string(1, $0) }
+        n.string(2, output)
+        n.string(3, output + "_" + op)
+        n.string(4, op)
+        for attribute in attributes {
+            n.message(5) { a in
+                switch attribute {
+                case .int(let name, let value):
+                    a.string(1, name)
+                    a.int(20, 2)
+                    a.int(3, value)
+                case .ints(let name, let values):
+                    a.string(1, name)
+                    a.int(20, 7)
+                    a.ints(8, values)
+                }
+            }
+        }
+    }
+
+    /// TensorProto: dims 1, data_type 2 (FLOAT = 1), name 8, raw_data 9 (little-endian IEEE 754).
+    private static func encodeTensor(_ t: inout ProtobufWriter, _ name: String, _ tensor: Tensor) {
+        t.ints(1, tensor.shape)
+        t.int(2, 1)
+        t.string(8, name)
+        var raw: [UInt8] = []
+        raw.reserveCapacity(4 * tensor.count)
+        for x in tensor.scalars { withUnsafeBytes(of: x.bitPattern.littleEndian) { raw += $0 } }
+        t.bytes(9, raw)
+    }
+
+    /// ValueInfoProto: name 1, type 2 → TypeProto.tensor_type 1 → elem_type 1 (FLOAT), shape 2 →
+    /// TensorShapeProto.dim 1 → Dimension.dim_value 1.
+    private static func encodeValueInfo(_ v: inout ProtobufWriter, _ name: String, _ shape: [Int]) {
+        v.string(1, name)
+        v.message(2) { type in
+            type.message(1) { tensor in
+                tensor.int(1, 1)
+                tensor.message(2) { s in shape.forEach { d in s.message(1) { $0.int(1, d) } } }
+            }
+        }
+    }
+}
