@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "ProfileStore", dependencies: [
             "CSQLiteConfig", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "Statistics", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
-        .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "Statistics", "CPerfEvent"], swiftSettings: v5),
+        .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "Measurements", "ModelExport", "SearchSpaces", "Statistics", "CPerfEvent"], swiftSettings: v5),
         .target(name: "Predictors", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "Statistics", "ProfileStore"], swiftSettings: v5),
         .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
         .target(name: "Reports", dependencies: ["DeviceModel", "Search"], swiftSettings: v5),

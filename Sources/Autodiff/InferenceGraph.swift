@@ -19,6 +19,9 @@ public struct InferenceGraph: Sendable {
         case linear(weight: Tensor, bias: Tensor)
         /// Per channel y = factor · x + offset: an inference batch norm that follows no convolution.
         case channelAffine(factor: Tensor, offset: Tensor)
+        /// Channels `start..<start + count` of an NCHW value (the share of one edge of a convolution
+        /// whose weights stack several edges').
+        case channelSlice(start: Int, count: Int)
         /// A constant (a node whose inputs are all dead is a zero tensor).
         case constant(Tensor)
     }
@@ -73,6 +76,7 @@ public struct InferenceGraph: Sendable {
             case .averagePool2x2: shapes.append([x[0], x[1], x[2] / 2, x[3] / 2])
             case .globalAveragePool: shapes.append([x[0], x[1]])
             case .linear(let weight, _): shapes.append([x[0], weight.shape[0]])
+            case .channelSlice(_, let count): shapes.append([x[0], count, x[2], x[3]])
             case .constant(let value): shapes.append(value.shape)
             }
         }
@@ -105,6 +109,7 @@ public struct InferenceGraph: Sendable {
             case .linear(let weight, let bias): values.append(Autodiff.linear(x[0], weight: weight, bias: bias))
             case .channelAffine(let factor, let offset):
                 values.append(batchNorm(x[0], statistics: RunningStatistics(channels: factor.count), scale: factor, shift: offset, epsilon: 0))
+            case .channelSlice(let start, let count): values.append(sliceChannels(x[0], start..<(start + count)))
             case .constant(let value): values.append(value)
             }
         }
@@ -124,6 +129,7 @@ extension InferenceGraph.Operation {
         case .globalAveragePool: "globalAveragePool"
         case .linear: "linear"
         case .channelAffine: "channelAffine"
+        case .channelSlice: "channelSlice"
         case .constant: "constant"
         }
     }

@@ -30,7 +30,7 @@ public enum ONNXModel {
     private static func encodeGraph(_ graph: InferenceGraph, name: String, into g: inout ProtobufWriter) {
         let shapes = graph.valueShapes
         func value(_ k: Int) -> String { k == 0 ? inputName : k == graph.output ? outputName : "v\(k)" }
-        var initializers: [(String, Tensor)] = []
+        var initializers: [(String, Tensor)] = [], integerInitializers: [(String, [Int])] = []
         for (index, node) in graph.nodes.enumerated() {
             let k = index + 1, inputs = node.inputs.map(value), out = value(k)
             switch node.operation {
@@ -61,12 +61,16 @@ public enum ONNXModel {
                 initializers += [("f\(k)", Tensor(shape: [c, 1, 1], scalars: factor.scalars)), ("o\(k)", Tensor(shape: [c, 1, 1], scalars: offset.scalars))]
                 g.message(1) { encodeNode(&$0, "Mul", inputs + ["f\(k)"], out + "_scaled") }
                 g.message(1) { encodeNode(&$0, "Add", [out + "_scaled", "o\(k)"], out) }
+            case .channelSlice(let start, let count):
+                integerInitializers += [("s\(k)", [start]), ("e\(k)", [start + count]), ("a\(k)", [1])]
+                g.message(1) { encodeNode(&$0, "Slice", inputs + ["s\(k)", "e\(k)", "a\(k)"], out) }
             case .constant(let tensor):
                 initializers.append((out, tensor))
             }
         }
         g.string(2, name)                                                           // name
         for (name, tensor) in initializers { g.message(5) { encodeTensor(&$0, name, tensor) } }   // initializer
+        for (name, values) in integerInitializers { g.message(5) { encodeIntegers(&$0, name, values) } }
         g.message(11) { encodeValueInfo(&$0, inputName, shapes[0]) }                // input
         g.message(12) { encodeValueInfo(&$0, outputName, shapes[graph.output]) }    // output
     }
@@ -109,6 +113,16 @@ public enum ONNXModel {
         var raw: [UInt8] = []
         raw.reserveCapacity(4 * tensor.count)
         for x in tensor.scalars { withUnsafeBytes(of: x.bitPattern.littleEndian) { raw += $0 } }
+        t.bytes(9, raw)
+    }
+
+    /// A 1-D INT64 (data_type 7) TensorProto, raw little-endian (Slice's starts, ends and axes).
+    private static func encodeIntegers(_ t: inout ProtobufWriter, _ name: String, _ values: [Int]) {
+        t.ints(1, [values.count])
+        t.int(2, 7)
+        t.string(8, name)
+        var raw: [UInt8] = []
+        for v in values { withUnsafeBytes(of: Int64(v).littleEndian) { raw += $0 } }
         t.bytes(9, raw)
     }
 

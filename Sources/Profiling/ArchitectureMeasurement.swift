@@ -46,7 +46,41 @@ public struct ArchitectureMeasurement: Sendable {
     public var noise: HostNoise
 }
 
-/// Times networks built by the engine, with counters and energy around the timed passes.
+/// What a latency benchmark times: a network in the engine, or a model in a runtime's worker.
+public protocol TimedSubject {
+    /// Untimed passes before timing.
+    func warmUp(_ passes: Int) throws
+    /// `repeats` timed passes: the wall and the timing thread's CPU time of each (ms).
+    func timedPasses(_ repeats: Int) throws -> (wall: [Double], cpu: [Double])
+    /// One untimed pass (energy windows are filled up with them).
+    func pass() throws
+}
+
+/// A network of the engine on a fixed input, timed on the calling thread.
+public struct EngineSubject: TimedSubject {
+    public let network: InferenceNetwork
+    public let input: Tensor
+
+    public func warmUp(_ passes: Int) { for _ in 0..<passes { _ = network.infer(input) } }
+
+    public func timedPasses(_ repeats: Int) -> (wall: [Double], cpu: [Double]) {
+        var times: [Double] = [], cpuTimes: [Double] = []
+        times.reserveCapacity(repeats)
+        cpuTimes.reserveCapacity(repeats)
+        for _ in 0..<repeats {
+            let c0 = Stopwatch.threadCPUNow(), t0 = Stopwatch.now()
+            _ = network.infer(input)
+            let t1 = Stopwatch.now(), c1 = Stopwatch.threadCPUNow()
+            times.append(Double(t1 - t0) / 1e6)
+            cpuTimes.append(Double(c1 - c0) / 1e6)
+        }
+        return (times, cpuTimes)
+    }
+
+    public func pass() { _ = network.infer(input) }
+}
+
+/// Times networks built by the engine (or models in a runtime's worker), with counters and energy around the timed passes.
 public final class LatencyBenchmark {
     public let settings: MeasurementSettings
     private let counters: CounterGroups?
@@ -63,41 +97,37 @@ public final class LatencyBenchmark {
         self.energyAbsentReason = energyAbsentReason ?? "no energy source"
     }
 
-    /// Measures `network`: warm-up, timed passes, and one more attempt when unstable.
+    /// Measures `network` in the engine: warm-up, timed passes, and one more attempt when unstable.
     public func measure(_ network: InferenceNetwork) throws -> ArchitectureMeasurement {
         var rng = SeededGenerator(seed: 0)
         let input = Tensor.uniform(shape: network.inputShape(batch: settings.batch), low: -1, high: 1, using: &rng)
-        var result = try attempt(network, input)
+        return try measure(EngineSubject(network: network, input: input))
+    }
+
+    /// Measures `subject` (the engine's network, or a model in a runtime worker).
+    public func measure(_ subject: TimedSubject) throws -> ArchitectureMeasurement {
+        var result = try attempt(subject)
         // A single repetition has no CV: nothing to judge, so no second attempt.
         if let cv = result.statistics.coefficientOfVariation, cv > settings.unstableCV {
-            result = try attempt(network, input)
+            result = try attempt(subject)
             result.attempts = 2
             result.unstable = (result.statistics.coefficientOfVariation ?? 0) > settings.unstableCV
         }
         return result
     }
 
-    private func attempt(_ network: InferenceNetwork, _ input: Tensor) throws -> ArchitectureMeasurement {
-        for _ in 0..<settings.warmup { _ = network.infer(input) }
+    private func attempt(_ subject: TimedSubject) throws -> ArchitectureMeasurement {
+        try subject.warmUp(settings.warmup)
         try counters?.start()
         let energyStart = try energyMeter?.sample()
         let windowStart = Stopwatch.now()
-        var times: [Double] = [], cpuTimes: [Double] = []
-        times.reserveCapacity(settings.repeats)
-        cpuTimes.reserveCapacity(settings.repeats)
         let noiseStart = noise?.read()
-        for _ in 0..<settings.repeats {
-            let c0 = Stopwatch.threadCPUNow(), t0 = Stopwatch.now()
-            _ = network.infer(input)
-            let t1 = Stopwatch.now(), c1 = Stopwatch.threadCPUNow()
-            times.append(Double(t1 - t0) / 1e6)
-            cpuTimes.append(Double(c1 - c0) / 1e6)
-        }
+        let (times, cpuTimes) = try subject.timedPasses(settings.repeats)
         let noiseEnd = noise?.read()
         var passes = settings.repeats
         if energyMeter != nil {
             while Double(Stopwatch.now() - windowStart) / 1e6 < settings.minimumEnergyWindowMs {
-                _ = network.infer(input)
+                try subject.pass()
                 passes += 1
             }
         }

@@ -2,9 +2,18 @@ import Autodiff
 import DeviceModel
 import Foundation
 import Measurements
+import ModelExport
 import SearchSpaces
 import Statistics
 import Statistics
+
+/// What runs the networks a collection times.
+public enum Runtime: String, CaseIterable, Sendable {
+    /// modnas's own engine, on the measuring thread.
+    case engine
+    /// ONNX Runtime (CPU execution provider) in a worker process, on the exported deployed graph.
+    case onnxruntime
+}
 
 /// The options of `modnas-profile collect --host`.
 public struct CollectOptions: Sendable {
@@ -40,8 +49,17 @@ public struct CollectOptions: Sendable {
     public var budgetMs = 1000.0
     /// …or this many times `settings.repeats` repetitions.
     public static let repetitionCapFactor = 10
+    public var runtime = Runtime.engine
 
     public init() {}
+
+    /// Whether the space's networks are timed as deployed graphs (BN folded, dead branches removed).
+    public var deploysGraph: Bool { searchSpace.hasDeployedGraph }
+
+    /// The graph a session times, in words.
+    public var graphPolicy: String {
+        deploysGraph ? "deployed: batch norm folded, dead branches removed" : "the engine's network as built (this space has no deployed graph yet)"
+    }
 
     /// The space measured: NB201 at `settings.shape`, or another space with its fixed shape.
     public var searchSpace: any SearchSpace { space.searchSpace(nb201Shape: settings.shape) }
@@ -51,7 +69,8 @@ public struct CollectOptions: Sendable {
     public var configurationKey: String {
         (["space=\(space)", "batch=\(settings.batch)", "threads=\(threads)", "repeats=\(settings.repeats)",
           "warmup=\(settings.warmup)", "rounds=\(rounds)"]
-         + (targetCI > 0 ? ["targetCI=\(targetCI)", "budgetMs=\(budgetMs)"] : []) + searchSpace.shapeDescription
+         + (targetCI > 0 ? ["targetCI=\(targetCI)", "budgetMs=\(budgetMs)"] : [])
+         + (runtime == .engine ? [] : ["runtime=\(runtime)"]) + ["graph=\(deploysGraph ? "deployed" : "built")"] + searchSpace.shapeDescription
          + ["events=\(events.joined(separator: "+"))", "energy=\(energy.rawValue)",
             "pin=\(pinnedCPUs.map { $0.map(String.init).joined(separator: "+") } ?? "none")"])
             .joined(separator: ";")
@@ -154,8 +173,14 @@ public final class Collector {
         // Everything that can be wrong with the input fails before anything is measured.
         let events = try EventEncoder.encode(options.events)
         let listed = try options.architectureFile.map { try CollectionPlan.readArchitectureList($0, space: space) } ?? []
-        let name = options.device ?? Self.defaultDeviceName()
+        // A runtime is part of the device: this host in ONNX Runtime is <host>-onnxruntime.
+        let name = options.device ?? Self.defaultDeviceName() + (options.runtime == .engine ? "" : "-\(options.runtime)")
         try DeviceName.checkMeasured(name, space: options.space, profilesDirectory: options.profilesDirectory, force: options.force)
+        if options.runtime != .engine && options.pinnedCPUs != nil {
+            throw ProfilingError.runtimeUnavailable("--pin pins the agent's thread, not a runtime's worker; leave it out with --runtime \(options.runtime)")
+        }
+        let worker = options.runtime == .onnxruntime ? try ONNXRuntimeWorker(threads: options.threads) : nil
+        defer { worker?.stop() }
         let sink = try openSink()
         let (meter, energyReason) = try EnergyProbe.meter(mode: options.energy, kernel: kernel)
         if let cpus = options.pinnedCPUs {
@@ -170,12 +195,19 @@ public final class Collector {
         let s = options.settings
         let nb201 = options.space == .nb201
         let rounds = max(options.rounds, 1)
-        let counters = CounterGroups(events: events, kernel: kernel)
+        let counters = CounterGroups(events: events, kernel: kernel, pid: worker?.processIdentifier ?? 0)
+        let runtimeConfiguration = worker.map { w -> [String: String] in
+            ["runtime": "onnxruntime", "runtimeVersion": w.version, "runtimeWorker": w.description,
+             "executionProvider": "CPUExecutionProvider, intra-op threads \(options.threads), inter-op threads 1, sequential, all graph optimisations",
+             "graph": "deployed: batch norm folded, dead branches removed (the exported ONNX model)"]
+        } ?? ["runtime": "engine", "graph": options.graphPolicy]
         let session = try sink.openSession(SessionRequest(
             device: name, host: host, space: options.space.rawValue, configurationKey: options.configurationKey,
             configuration: ["configKey": options.configurationKey, "samples": "\(options.samples)", "seed": "\(options.seed)",
                             "shard": options.shard.description, "archsFile": options.architectureFile ?? "",
-                            "unstableCV": "\(s.unstableCV)", "counterScope": "measuring thread (pid 0, cpu −1)"],
+                            "unstableCV": "\(s.unstableCV)",
+                            "counterScope": worker.map { "the ONNX Runtime worker (pid \($0.processIdentifier), cpu −1)" } ?? "measuring thread (pid 0, cpu −1)"]
+                .merging(runtimeConfiguration) { $1 },
             batch: s.batch, threads: options.threads, repeats: s.repeats, warmup: s.warmup,
             channels: nb201 ? s.shape.channels : nil, cells: nb201 ? s.shape.cellsPerStage : nil, resolution: nb201 ? s.shape.resolution : nil,
             events: options.events, energyMode: options.energy.rawValue, latencyClock: options.latency), events: counters.statuses, rounds: rounds)
@@ -190,7 +222,9 @@ public final class Collector {
 
         var roundSettings = s
         roundSettings.repeats = (s.repeats + rounds - 1) / rounds
-        let noise = HostNoiseProbe(kernel: kernel, cpus: host.allowedCPUs)
+        let noise = HostNoiseProbe(kernel: kernel, cpus: host.allowedCPUs,
+                                   statusPath: worker.map { "/proc/\($0.processIdentifier)/status" } ?? "/proc/thread-self/status")
+        let subjects = SubjectFactory(space: space, worker: worker, batch: s.batch)
         let benchmark = LatencyBenchmark(settings: roundSettings, counters: counters.isCounting ? counters : nil,
                                          energyMeter: meter, energyAbsentReason: energyReason, noise: noise)
         var featuresPath = referencesComplete() ? try writeFeatures(sink, name, references) : nil
@@ -202,7 +236,7 @@ public final class Collector {
                 let elapsed = Double(Stopwatch.now() - start) / 1e9
                 progress(CollectProgress(done: finished, total: total, current: planned, round: round, rounds: rounds,
                                          etaSeconds: finished == 0 ? nil : elapsed / Double(finished) * Double(total - finished)))
-                let m = try benchmark.measure(space.makeNetwork(architecture, seed: 0))
+                let m = try benchmark.measure(subjects.subject(architecture))
                 try sink.append(Self.round(m, planned, round: round, requested: options.events, unsupported: unsupported), to: session)
                 done[planned.string] = round
                 finished += 1
@@ -211,9 +245,9 @@ public final class Collector {
                 }
             }
         }
-        let adaptive = try adaptiveRounds(plan.map { ($0.planned, $0.architecture) }, in: space, sink: sink, session: session,
+        let adaptive = try adaptiveRounds(plan.map { ($0.planned, $0.architecture) }, subjects: subjects, sink: sink, session: session,
                                           benchmark: benchmark, done: &done, unsupported: unsupported)
-        let repeatability = finished + adaptive.rounds > 0 ? try recheck(plan.map { ($0.planned.string, $0.architecture) }, in: space, sink: sink, session: session) : nil
+        let repeatability = finished + adaptive.rounds > 0 ? try recheck(plan.map { ($0.planned.string, $0.architecture) }, subjects: subjects, sink: sink, session: session) : nil
         let summary = try sink.summary(of: session, architectures: Set(plan.map(\.planned.string)))
         let difference = try clockDifference(sink, session, plan.map(\.planned.string))
         // A source is named only if it measured something: a meter whose every value came out
@@ -239,7 +273,7 @@ public final class Collector {
     /// Visits again, round by round over the plan, every architecture of the session whose
     /// median is not yet within ±`targetCI`, until it is or its budget is spent. Returns the
     /// rounds run and, of the plan's architectures in the session, how many are within.
-    private func adaptiveRounds<S: SearchSpace>(_ plan: [(planned: PlannedArchitecture, architecture: S.Architecture)], in space: S,
+    private func adaptiveRounds<S: SearchSpace>(_ plan: [(planned: PlannedArchitecture, architecture: S.Architecture)], subjects: SubjectFactory<S>,
                                                 sink: MeasurementSink, session: MeasurementSession, benchmark: LatencyBenchmark,
                                                 done: inout [String: Int], unsupported: [String: String])
         throws -> (rounds: Int, within: Int, inSession: Int) {
@@ -269,7 +303,7 @@ public final class Collector {
             guard !due.isEmpty else { return (rounds, within, inSession) }
             rounds += 1
             for (planned, architecture) in due {
-                let m = try benchmark.measure(space.makeNetwork(architecture, seed: 0))
+                let m = try benchmark.measure(subjects.subject(architecture))
                 let round = done[planned.string, default: 0] + 1
                 try sink.append(Self.round(m, planned, round: round, requested: options.events, unsupported: unsupported), to: session)
                 done[planned.string] = round
@@ -290,7 +324,7 @@ public final class Collector {
 
     /// Measures a seeded subset of the plan once more, in a fresh order, with all of a session's
     /// repetitions in one visit, and stores how its medians agree with the stored ones.
-    private func recheck<S: SearchSpace>(_ plan: [(string: String, architecture: S.Architecture)], in space: S, sink: MeasurementSink,
+    private func recheck<S: SearchSpace>(_ plan: [(string: String, architecture: S.Architecture)], subjects: SubjectFactory<S>, sink: MeasurementSink,
                                          session: MeasurementSession) throws -> Repeatability? {
         let size = Repeatability.subsetSize(planned: plan.count, percent: options.recheckPercent)
         guard size > 0 else { return nil }
@@ -302,12 +336,36 @@ public final class Collector {
         let benchmark = LatencyBenchmark(settings: options.settings, counters: nil, energyMeter: nil, energyAbsentReason: "not measured in the check")
         var again: [String: (wall: Double, cpu: Double?)] = [:]
         for (string, architecture) in subset where stored[string] != nil {
-            let m = try benchmark.measure(space.makeNetwork(architecture, seed: 0))
+            let m = try benchmark.measure(subjects.subject(architecture))
             again[string] = (m.statistics.median, SampleStatistics(m.cpuRepetitionsMs).median)
         }
         guard let check = Repeatability.between(stored, again) else { return nil }
         try sink.record(check, for: session)
         return check
+    }
+
+    /// Makes what is timed of an architecture (weights of seed 0): its deployed graph in the
+    /// engine (the network as built where the space has no deployed graph yet), or exported and
+    /// loaded in the runtime's worker.
+    struct SubjectFactory<S: SearchSpace> {
+        let space: S
+        let worker: ONNXRuntimeWorker?
+        let batch: Int
+
+        func subject(_ architecture: S.Architecture) throws -> TimedSubject {
+            guard let worker else {
+                var rng = SeededGenerator(seed: 0)
+                let built = space.makeNetwork(architecture, seed: 0)
+                let network = (built as? DeployableNetwork).map { DeployedNetwork($0.inferenceGraph(batch: batch)) } ?? built
+                return EngineSubject(network: network, input: Tensor.uniform(shape: network.inputShape(batch: batch), low: -1, high: 1, using: &rng))
+            }
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-collect-\(UUID().uuidString).onnx").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try ONNXModel.write(try NetworkExport.graph(architecture, space: space, seed: 0, batch: batch), graphName: "modnas-\(space.name)",
+                                docString: space.string(of: architecture), to: path)
+            try worker.load(path)
+            return RuntimeSubject(worker: worker)
+        }
     }
 
     /// Writes the device's feature file of this space once all references are stored; nil until then.

@@ -6,7 +6,8 @@ import Glibc
 
 /// Reads what a shared host takes from the measuring thread: the steal time of the CPUs it may
 /// run on (`/proc/stat`, where a hypervisor reports time it ran something else) and the thread's
-/// involuntary context switches (`/proc/thread-self/status`). Read from the measuring thread.
+/// involuntary context switches (the status file of the thread that runs the network: the
+/// calling thread's, or a runtime worker's).
 public struct HostNoiseProbe {
     /// One reading of both counters, or why each cannot be read.
     public struct Reading: Equatable, Sendable {
@@ -18,12 +19,14 @@ public struct HostNoiseProbe {
 
     let kernel: KernelInterface
     let cpus: [Int]
+    let statusPath: String
     /// Milliseconds per /proc/stat tick (1000 / USER_HZ).
     let tickMs: Double
 
-    public init(kernel: KernelInterface, cpus: [Int]) {
+    public init(kernel: KernelInterface, cpus: [Int], statusPath: String = "/proc/thread-self/status") {
         self.kernel = kernel
         self.cpus = cpus
+        self.statusPath = statusPath
         let hz = sysconf(Int32(_SC_CLK_TCK))
         tickMs = 1000 / Double(hz > 0 ? hz : 100)
     }
@@ -33,8 +36,8 @@ public struct HostNoiseProbe {
         do { (r.stealTicks, r.stealReason) = Self.steal(in: try kernel.readFile("/proc/stat"), cpus: cpus) } catch {
             r.stealReason = "cannot read /proc/stat: \(error)"
         }
-        do { (r.switches, r.switchesReason) = Self.involuntarySwitches(in: try kernel.readFile("/proc/thread-self/status")) } catch {
-            r.switchesReason = "cannot read /proc/thread-self/status: \(error)"
+        do { (r.switches, r.switchesReason) = Self.involuntarySwitches(in: try kernel.readFile(statusPath)) } catch {
+            r.switchesReason = "cannot read \(statusPath): \(error)"
         }
         return r
     }

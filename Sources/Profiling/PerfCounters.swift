@@ -32,6 +32,10 @@ public enum ProfilingError: Error, CustomStringConvertible, Equatable {
     /// Not of the form i/n.
     case malformedShard(String)
     case badCPUList(String)
+    /// ONNX Runtime cannot be started (no Python, no onnxruntime, no worker script).
+    case runtimeUnavailable(String)
+    /// The ONNX Runtime worker refused a request or died.
+    case runtimeFailed(String)
 
     public var description: String {
         switch self {
@@ -48,6 +52,9 @@ public enum ProfilingError: Error, CustomStringConvertible, Equatable {
             return "--shard \(text) is not i/n; use i/n with 0 ≤ i < n (e.g. 0/4)"
         case .badCPUList(let text):
             return "--pin \(text) is not a CPU list this process may use; give e.g. 1 or 0-3,6"
+        case .runtimeUnavailable(let reason):
+            return "ONNX Runtime is not available: \(reason); run scripts/install-python-deps (a .venv with onnx and onnxruntime from PyPI) or set MODNAS_PYTHON"
+        case .runtimeFailed(let reason): return "the ONNX Runtime worker failed: \(reason)"
         }
     }
 }
@@ -110,16 +117,19 @@ public struct CounterReading: Equatable, Sendable {
     }
 }
 
-/// The counter groups of one collection session, opened once for the calling thread and
+/// The counter groups of one collection session, opened once for the calling thread (or the
+/// process `pid`, a runtime's worker) and
 /// reset, enabled, disabled and read around each architecture's timed passes.
 public final class CounterGroups {
     public private(set) var statuses: [EventStatus] = []
     private var groups: [(fds: [Int32], names: [String])] = []
     private let kernel: KernelInterface
+    private let pid: Int32
 
     /// Opens `events` grouped per PMU; events the host refuses are recorded as unsupported.
-    public init(events: [CounterEvent], kernel: KernelInterface) {
+    public init(events: [CounterEvent], kernel: KernelInterface, pid: Int32 = 0) {
         self.kernel = kernel
+        self.pid = pid
         var order: [String] = []
         var byPMU: [String: [CounterEvent]] = [:]
         for e in events {
@@ -156,7 +166,7 @@ public final class CounterGroups {
         for (excludeKernel, privilege) in [(UInt64(0), "user+kernel"), (UInt64(1), "user")] {
             attr.exclude_kernel = excludeKernel
             do {
-                return .success((try kernel.perfEventOpen(attr, pid: 0, cpu: -1, groupFD: leader ?? -1), privilege))
+                return .success((try kernel.perfEventOpen(attr, pid: pid, cpu: -1, groupFD: leader ?? -1), privilege))
             } catch let error as KernelCallError where excludeKernel == 0 && (error.code == EACCES || error.code == EPERM) {
                 continue
             } catch let error as KernelCallError {

@@ -58,34 +58,70 @@ extension ConvBN {
 extension NB201Cell {
     /// Appends the cell on `input` (nil: zero) of `shape`; returns its output (nil: zero).
     func append(to g: inout InferenceGraph, _ input: Int?, shape: [Int]) -> Int? {
+        // A node is useful when an edge other than `none` leads from it to a useful node; the
+        // output (node 3) is. Edges into a node that is not useful are never built.
+        var useful = [false, false, false, true]
+        for node in stride(from: 2, through: 0, by: -1) {
+            useful[node] = NB201Architecture.edges.indices.contains { e in
+                NB201Architecture.edges[e].source == node && architecture.operations[e] != .none && useful[NB201Architecture.edges[e].target]
+            }
+        }
         var nodes: [Int?] = [input]
         var incoming: [[Int]] = [[], [], [], []]
         for source in 0..<3 {
             if source > 0 { nodes.append(GraphValue.sum(incoming[source], in: &g)) }
             let x = nodes[source]
-            var activated: Int?
-            for (e, edge) in NB201Architecture.edges.enumerated() where edge.source == source {
-                let out: Int?
-                switch architecture.operations[e] {
-                case .none: out = nil
-                case .skipConnect: out = x
-                case .averagePool3x3: out = x.map { g.add(.averagePool3x3, [$0]) }
-                case .conv1x1, .conv3x3:
-                    let folded = convs[e]!.foldedOperation
-                    if let x {
-                        let a = activated ?? g.add(.relu, [x])
-                        activated = a
-                        out = g.add(folded, [a])
-                    } else {
-                        // relu(0) = 0, so the convolution of a dead node is its bias in every pixel.
-                        guard case .convolution(_, let bias, _, _) = folded else { preconditionFailure("a folded conv is a convolution") }
-                        out = g.add(.constant(Self.broadcast(bias, to: shape)), [])
+            let outgoing = NB201Architecture.edges.indices.filter {
+                NB201Architecture.edges[$0].source == source && useful[NB201Architecture.edges[$0].target]
+            }
+            // Conv edges leaving one live node share its ReLU, and those of one kernel size one
+            // convolution with their weights stacked, each edge taking its slice of the channels.
+            if let x {
+                var activated: Int?
+                for kernel in [NB201Operation.conv1x1, .conv3x3] {
+                    let edges = outgoing.filter { architecture.operations[$0] == kernel }
+                    guard !edges.isEmpty else { continue }
+                    let a = activated ?? g.add(.relu, [x])
+                    activated = a
+                    let folded = edges.map { convs[$0]!.foldedOperation }
+                    guard edges.count > 1 else {
+                        incoming[NB201Architecture.edges[edges[0]].target].append(g.add(folded[0], [a]))
+                        continue
+                    }
+                    let stacked = g.add(Self.stack(folded), [a])
+                    let c = shape[1]
+                    for (k, e) in edges.enumerated() {
+                        incoming[NB201Architecture.edges[e].target].append(g.add(.channelSlice(start: k * c, count: c), [stacked]))
                     }
                 }
-                if let out { incoming[edge.target].append(out) }
+            }
+            for e in outgoing {
+                let target = NB201Architecture.edges[e].target
+                switch architecture.operations[e] {
+                case .none: break
+                case .skipConnect: if let x { incoming[target].append(x) }
+                case .averagePool3x3: if let x { incoming[target].append(g.add(.averagePool3x3, [x])) }
+                case .conv1x1, .conv3x3:
+                    // relu(0) = 0, so the convolution of a dead node is its bias in every pixel.
+                    guard x == nil, case .convolution(_, let bias, _, _) = convs[e]!.foldedOperation else { continue }
+                    incoming[target].append(g.add(.constant(Self.broadcast(bias, to: shape)), []))
+                }
             }
         }
         return GraphValue.sum(incoming[3], in: &g)
+    }
+
+    /// Convolutions of one input, kernel, stride and padding as one, their weights and biases
+    /// stacked along the output channels.
+    static func stack(_ convolutions: [InferenceGraph.Operation]) -> InferenceGraph.Operation {
+        var weights: [Tensor] = [], biases: [Float] = [], geometry = (stride: 1, padding: 0)
+        for case .convolution(let w, let b, let stride, let padding) in convolutions {
+            weights.append(w)
+            biases += b.scalars
+            geometry = (stride, padding)
+        }
+        return .convolution(weight: concatenateRows(weights), bias: Tensor(shape: [biases.count], scalars: biases),
+                            stride: geometry.stride, padding: geometry.padding)
     }
 
     /// A per-channel value in every pixel of `shape` [N, C, H, W].

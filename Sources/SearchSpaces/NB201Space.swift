@@ -54,6 +54,7 @@ public struct NB201Space: SearchSpace {
     public func makeNetwork(_ architecture: NB201Architecture, seed: UInt64) -> InferenceNetwork {
         NB201Network(architecture, shape: shape, seed: seed)
     }
+    public var hasDeployedGraph: Bool { true }
     public func enumeration() -> [NB201Architecture]? { (0..<NB201Architecture.spaceSize).map(NB201Architecture.init(code:)) }
 
     public var shapeDescription: [String] {

@@ -41,6 +41,22 @@ public protocol DeployableNetwork: InferenceNetwork {
     func inferenceGraph(batch: Int) -> InferenceGraph
 }
 
+/// A deployed graph as an inference network: what the profiler times in the engine, the graph
+/// an exported model holds.
+public final class DeployedNetwork: InferenceNetwork {
+    public let graph: InferenceGraph
+
+    public init(_ graph: InferenceGraph) { self.graph = graph }
+
+    /// The graph's input shape (built for one batch size; `batch` must be it).
+    public func inputShape(batch: Int) -> [Int] {
+        precondition(batch == graph.inputShape[0], "a deployed graph is built for batch \(graph.inputShape[0])")
+        return graph.inputShape
+    }
+
+    public func infer(_ images: Tensor) -> Tensor { graph.run(images) }
+}
+
 /// A search space: the seam every other module uses instead of one space's types.
 ///
 /// An architecture value has a canonical string (`parse` and `string(of:)` round-trip) and a
@@ -76,6 +92,8 @@ public protocol SearchSpace: Sendable {
     func tableIndexer() throws -> (Architecture) -> Int?
     func cost(of architecture: Architecture) -> ArchitectureCost
     func makeNetwork(_ architecture: Architecture, seed: UInt64) -> InferenceNetwork
+    /// Whether `makeNetwork` builds `DeployableNetwork`s (ONNX export, the profiler's deployed graph).
+    var hasDeployedGraph: Bool { get }
     /// Every architecture, or nil when the space is too large to list.
     func enumeration() -> [Architecture]?
     /// The fixed network shape as `key=value` items, for configuration keys.
@@ -90,6 +108,8 @@ public protocol SearchSpace: Sendable {
 }
 
 extension SearchSpace {
+    public var hasDeployedGraph: Bool { false }
+
     public var tableColumns: [String] { [] }
     public func tableValues(of architecture: Architecture) -> [String] { [] }
 

@@ -22,6 +22,7 @@ struct ProfileCommand: ParsableCommand {
 
 extension EnergyMode: ExpressibleByArgument {}
 extension LatencyClock: ExpressibleByArgument {}
+extension Runtime: ExpressibleByArgument {}
 extension ExportFormat: ExpressibleByArgument {}
 
 extension ProfileCommand {
@@ -59,6 +60,8 @@ extension ProfileCommand {
         var targetCi = 2.0
         @Option(help: "Milliseconds of timed passes per architecture after which the adaptive rounds stop (also at 10 × --repeats repetitions).")
         var timeBudget = 1000.0
+        @Option(help: "What runs the networks: engine (modnas's own), or onnxruntime (the exported deployed graph in ONNX Runtime, in a worker process; the device is then <host>-onnxruntime).")
+        var runtime = Runtime.engine
 
         func validate() throws {
             guard host else { throw ValidationError("collect needs --host (profiling this host is the only mode)") }
@@ -95,6 +98,7 @@ extension ProfileCommand {
             o.latency = latency
             o.targetCI = targetCi / 100
             o.budgetMs = timeBudget
+            o.runtime = runtime
             let terminal = standardErrorIsTerminal
             let collector = Collector(options: o) { try ProfileDatabase(path: dbOption.db) }
             let summary = try collector.run(warn: { printToStandardError("warning: \($0)") }) { p in

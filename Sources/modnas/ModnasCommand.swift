@@ -34,6 +34,8 @@ extension ModnasCommand {
         @Option(help: "Data set of --supernet: fashion-mnist, idx:DIR, cifar10:DIR or synthetic.") var dataset = "fashion-mnist"
         @Option(help: "Timed weight steps of --supernet.") var steps = 20
         @Option(help: "Architectures per weight step of --supernet (the search samples one per training device).") var architectures = 13
+        @Option(help: "Instead: compare the engine with this runtime on the 10 references, interleaved (onnxruntime).") var compare: String?
+        @Option(help: "Rounds of --compare (each times every network on both sides).") var rounds = 10
 
         func validate() throws {
             guard repeats >= 1, warmup >= 0, sgemmSize >= 16, steps >= 1, architectures >= 1 else {
@@ -43,6 +45,18 @@ extension ModnasCommand {
 
         func run() throws {
             if supernet { return try runSupernet() }
+            if let compare {
+                guard compare == "onnxruntime" else { throw ValidationError("--compare takes onnxruntime (the only other runtime so far), not '\(compare)'") }
+                var c = RuntimeComparison.Configuration()
+                c.space = spaceOption.space
+                c.threads = threadsOption.threads
+                c.rounds = rounds
+                c.repeatsPerRound = max(repeats / rounds, 1)
+                c.warmup = warmup
+                let interactive = standardErrorIsTerminal
+                print(try RuntimeComparison(configuration: c).run { if interactive { printToStandardError("  \($0)") } }.table)
+                return
+            }
             var c = EngineBenchmark.Configuration()
             c.repeats = repeats
             c.warmup = warmup

@@ -179,3 +179,13 @@ func tinyReferenceCollection(_ dir: String, device: String, repeats: Int, target
         #expect(throws: DeviceModelError.self) { try DeviceFeatures.load(try write(unknownClock)) }
     }
 }
+
+@Suite struct GraphPolicyTests {
+    /// NB201 sessions time the deployed graph (and say so in their key); OFA, without one yet, the network as built.
+    @Test func theSessionKeySaysWhichGraphIsTimed() {
+        var o = CollectOptions()
+        #expect(o.deploysGraph && o.configurationKey.contains("graph=deployed"))
+        o.space = .ofa
+        #expect(!o.deploysGraph && o.configurationKey.contains("graph=built"))
+    }
+}
