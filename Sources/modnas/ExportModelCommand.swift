@@ -16,7 +16,7 @@ extension ModnasCommand {
         @Option(help: "An architecture string (repeatable).") var arch: [String] = []
         @Option(help: "File of architectures: CSV with an arch_string column (OFA: or ks,e,d,r), or one string per line.") var archs: String?
         @Option(help: "Output file of a single architecture (.onnx).") var out: String?
-        @Option(help: "Output folder for several architectures (arch-<k>.onnx, k from 0 in list order).") var outDir: String?
+        @Option(help: "Output folder for several architectures (arch-<k>.onnx, k from 0 over the distinct architectures in list order).") var outDir: String?
         @Option(help: "Seed of the weights (the profiler builds networks with seed 0).") var seed: UInt64 = 0
         @Option(help: "Batch size of the model's input.") var batch = 1
         @Option(help: "NB201 network channels C.") var channels = 16
@@ -35,7 +35,10 @@ extension ModnasCommand {
         }
 
         func export<S: SearchSpace>(in space: S) throws {
-            let architectures = try archs.map { try CollectionPlan.readArchitectureList($0, space: space) } ?? arch.map(space.parse)
+            // Each distinct architecture once, in list order (a fronts file repeats them across devices).
+            var seen = Set<String>()
+            let architectures = try (archs.map { try CollectionPlan.readArchitectureList($0, space: space) } ?? arch.map(space.parse))
+                .filter { seen.insert(space.string(of: $0)).inserted }
             guard !architectures.isEmpty else { throw ValidationError("\(archs ?? "--arch") holds no architecture") }
             let paths: [String]
             if let out {

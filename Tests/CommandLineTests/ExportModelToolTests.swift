@@ -2,9 +2,10 @@ import Foundation
 import Testing
 
 @Suite struct ExportModelToolTests {
+    /// One model per distinct architecture (the repeated row is written once).
     @Test func aListBecomesOneModelPerArchitecture() throws {
         let dir = try scratch()
-        try Data("arch_string\r\n|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|\r\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|\r\n".utf8)
+        try Data("arch_string\r\n|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|\r\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|\r\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|\r\n".utf8)
             .write(to: URL(fileURLWithPath: dir + "/list.csv"))
         let r = try runTool("modnas", ["export-model", "--archs", dir + "/list.csv", "--out-dir", dir + "/models", "--channels", "4", "--cells", "1"])
         #expect(r.status == 0, "\(r.err)")
