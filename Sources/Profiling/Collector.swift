@@ -176,6 +176,7 @@ public final class Collector {
         // A runtime is part of the device: this host in ONNX Runtime is <host>-onnxruntime.
         let name = options.device ?? Self.defaultDeviceName() + (options.runtime == .engine ? "" : "-\(options.runtime)")
         try DeviceName.checkMeasured(name, space: options.space, profilesDirectory: options.profilesDirectory, force: options.force)
+        if options.runtime != .engine && !space.hasDeployedGraph { throw ExportError.notDeployable(space: space.name.rawValue) }
         if options.runtime != .engine && options.pinnedCPUs != nil {
             throw ProfilingError.runtimeUnavailable("--pin pins the agent's thread, not a runtime's worker; leave it out with --runtime \(options.runtime)")
         }
