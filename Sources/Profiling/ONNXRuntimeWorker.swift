@@ -32,7 +32,7 @@ public final class ONNXRuntimeWorker {
         guard FileManager.default.isExecutableFile(atPath: python) else { throw ProfilingError.runtimeUnavailable("\(python) is not an executable") }
         let input = Pipe(), output = Pipe()
         errorLog = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-ort-\(UUID().uuidString).log").path
-        FileManager.default.createFile(atPath: errorLog, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorLog, contents: nil)
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [script, "--threads", String(threads)]
         process.standardInput = input
@@ -73,10 +73,11 @@ public final class ONNXRuntimeWorker {
 
     /// Asks the worker to quit and waits for it.
     public func stop() {
-        guard process.isRunning else { return }
-        try? requests.write(contentsOf: Data("quit\n".utf8))
-        try? requests.close()
-        process.waitUntilExit()
+        if process.isRunning {
+            try? requests.write(contentsOf: Data("quit\n".utf8))
+            try? requests.close()
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(atPath: errorLog)
     }
 
