@@ -6,7 +6,15 @@ public struct InferenceGraph: Sendable {
     public enum Operation: Sendable {
         /// Convolution, OIHW weight, with a per-output-channel bias.
         case convolution(weight: Tensor, bias: Tensor, stride: Int, padding: Int)
+        /// Depthwise convolution, weight [C, 1, k, k] with odd k, "same" padding (k / 2).
+        case depthwiseConvolution(weight: Tensor, bias: Tensor, stride: Int)
         case relu
+        /// x · relu6(x + 3) / 6.
+        case hardSwish
+        /// relu6(x + 3) / 6.
+        case hardSigmoid
+        /// NCHW x times a per-sample, per-channel factor [N, C] (the second input).
+        case scaleChannels
         /// 3×3 window, stride 1, padding 1, averaging only the in-bounds cells.
         case averagePool3x3
         /// 2×2 window, stride 2 (odd trailing rows and columns are dropped).
@@ -72,7 +80,8 @@ public struct InferenceGraph: Sendable {
             switch node.operation {
             case .convolution(let weight, _, let stride, let padding):
                 shapes.append([x[0], weight.shape[0]] + (2...3).map { (x[$0] + 2 * padding - weight.shape[$0]) / stride + 1 })
-            case .relu, .averagePool3x3, .sum, .channelAffine: shapes.append(x)
+            case .depthwiseConvolution(_, _, let stride): shapes.append([x[0], x[1], (x[2] - 1) / stride + 1, (x[3] - 1) / stride + 1])
+            case .relu, .hardSwish, .hardSigmoid, .scaleChannels, .averagePool3x3, .sum, .channelAffine: shapes.append(x)
             case .averagePool2x2: shapes.append([x[0], x[1], x[2] / 2, x[3] / 2])
             case .globalAveragePool: shapes.append([x[0], x[1]])
             case .linear(let weight, _): shapes.append([x[0], weight.shape[0]])
@@ -88,17 +97,26 @@ public struct InferenceGraph: Sendable {
         nodes.reduce(into: [:]) { counts, node in counts[node.operation.kind, default: 0] += 1 }
     }
 
-    /// Runs the graph on `input` with the engine's kernels.
+    /// Runs the graph on `input` with the engine's kernels. A value is released after its last
+    /// use, so no more activations are alive at once than in the network as built.
     public func run(_ input: Tensor) -> Tensor {
         precondition(input.shape == inputShape, "InferenceGraph: input \(input.shape), expected \(inputShape)")
-        var values = [input]
+        var lastUse = [Int](repeating: -1, count: nodes.count + 1)
+        for (k, node) in nodes.enumerated() { for v in node.inputs { lastUse[v] = k } }
+        var values: [Tensor?] = [input]
         values.reserveCapacity(nodes.count + 1)
-        for node in nodes {
-            let x = node.inputs.map { values[$0] }
+        for (k, node) in nodes.enumerated() {
+            let x = node.inputs.map { values[$0]! }
+            for v in node.inputs where lastUse[v] == k && v != output { values[v] = nil }
             switch node.operation {
             case .convolution(let weight, let bias, let stride, let padding):
                 values.append(conv2d(x[0], weight: weight, bias: bias, stride: stride, padding: padding))
+            case .depthwiseConvolution(let weight, let bias, let stride):
+                values.append(depthwiseConv2d(x[0], weight: weight, bias: bias, stride: stride))
             case .relu: values.append(Autodiff.relu(x[0]))
+            case .hardSwish: values.append(Autodiff.hardSwish(x[0]))
+            case .hardSigmoid: values.append(Autodiff.hardSigmoid(x[0]))
+            case .scaleChannels: values.append(Autodiff.scaleChannels(x[0], by: x[1]))
             case .averagePool3x3: values.append(Autodiff.averagePool3x3(x[0]))
             case .averagePool2x2: values.append(Autodiff.averagePool2x2(x[0]))
             case .sum:
@@ -113,7 +131,7 @@ public struct InferenceGraph: Sendable {
             case .constant(let value): values.append(value)
             }
         }
-        return values[output]
+        return values[output]!
     }
 }
 
@@ -122,7 +140,11 @@ extension InferenceGraph.Operation {
     public var kind: String {
         switch self {
         case .convolution: "convolution"
+        case .depthwiseConvolution: "depthwiseConvolution"
         case .relu: "relu"
+        case .hardSwish: "hardSwish"
+        case .hardSigmoid: "hardSigmoid"
+        case .scaleChannels: "scaleChannels"
         case .averagePool3x3: "averagePool3x3"
         case .averagePool2x2: "averagePool2x2"
         case .sum: "sum"

@@ -41,7 +41,23 @@ public enum ONNXModel {
                         .ints("kernel_shape", Array(weight.shape[2...])), .ints("strides", [stride, stride]),
                         .ints("pads", [padding, padding, padding, padding])])
                 }
+            case .depthwiseConvolution(let weight, let bias, let stride):
+                initializers += [("w\(k)", weight), ("b\(k)", bias)]
+                let kernel = weight.shape[2], p = kernel / 2
+                g.message(1) {
+                    encodeNode(&$0, "Conv", inputs + ["w\(k)", "b\(k)"], out, attributes: [
+                        .ints("kernel_shape", [kernel, kernel]), .ints("strides", [stride, stride]), .ints("pads", [p, p, p, p]),
+                        .int("group", weight.shape[0])])
+                }
             case .relu: g.message(1) { encodeNode(&$0, "Relu", inputs, out) }
+            case .hardSwish:
+                g.message(1) { encodeNode(&$0, "HardSigmoid", inputs, out + "_gate", attributes: hardSigmoid) }
+                g.message(1) { encodeNode(&$0, "Mul", inputs + [out + "_gate"], out) }
+            case .hardSigmoid: g.message(1) { encodeNode(&$0, "HardSigmoid", inputs, out, attributes: hardSigmoid) }
+            case .scaleChannels:
+                integerInitializers.append(("u\(k)", [2, 3]))
+                g.message(1) { encodeNode(&$0, "Unsqueeze", [inputs[1], "u\(k)"], out + "_nc11") }
+                g.message(1) { encodeNode(&$0, "Mul", [inputs[0], out + "_nc11"], out) }
             case .averagePool3x3:
                 g.message(1) {
                     encodeNode(&$0, "AveragePool", inputs, out, attributes: [.ints("kernel_shape", [3, 3]), .ints("strides", [1, 1]), .ints("pads", [1, 1, 1, 1]),
@@ -75,12 +91,16 @@ public enum ONNXModel {
         g.message(12) { encodeValueInfo(&$0, outputName, shapes[graph.output]) }    // output
     }
 
-    /// An integer attribute of a node: one value (AttributeProto type INT = 2, field i 3) or a
-    /// list (INTS = 7, field ints 8).
+    /// An attribute of a node: a float (AttributeProto type FLOAT = 1, field f 2), an integer
+    /// (INT = 2, field i 3) or a list of integers (INTS = 7, field ints 8).
     enum Attribute {
+        case float(String, Float)
         case int(String, Int)
         case ints(String, [Int])
     }
+
+    /// relu6(x + 3) / 6 as ONNX's HardSigmoid: max(0, min(1, αx + β)) with α = 1/6, β = 1/2.
+    static let hardSigmoid: [Attribute] = [.float("alpha", 1.0 / 6), .float("beta", 0.5)]
 
     /// NodeProto: input 1, output 2, name 3, op_type 4, attribute 5 (AttributeProto: name 1, type 20).
     private static func encodeNode(_ n: inout ProtobufWriter, _ op: String, _ inputs: [String], _ output: String,
@@ -92,6 +112,10 @@ public enum ONNXModel {
         for attribute in attributes {
             n.message(5) { a in
                 switch attribute {
+                case .float(let name, let value):
+                    a.string(1, name)
+                    a.int(20, 1)
+                    a.float(2, value)
                 case .int(let name, let value):
                     a.string(1, name)
                     a.int(20, 2)

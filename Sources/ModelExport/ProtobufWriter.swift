@@ -1,5 +1,5 @@
 /// The Protocol Buffers wire format, as far as ONNX files need it: varints (wire type 0),
-/// length-delimited bytes, strings and messages (wire type 2). Fields are written in the order
+/// length-delimited bytes, strings and messages (wire type 2), floats (wire type 5). Fields are written in the order
 /// of the calls; repeated fields are written one entry per field (unpacked), which every
 /// parser accepts.
 struct ProtobufWriter {
@@ -27,6 +27,12 @@ struct ProtobufWriter {
     }
 
     mutating func ints(_ field: Int, _ values: [Int]) { values.forEach { int(field, $0) } }
+
+    /// A float (wire type 5: 4 bytes, little-endian IEEE 754).
+    mutating func float(_ field: Int, _ value: Float) {
+        key(field, wireType: 5)
+        withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 }
+    }
 
     mutating func bytes(_ field: Int, _ value: [UInt8]) {
         key(field, wireType: 2)

@@ -182,3 +182,38 @@ public final class MobileNetV3Network: InferenceNetwork {
         }
     }
 }
+
+/// MobileNetV3 networks as deployed: the engine's network is already folded, so its graph is
+/// the same layers in order (squeeze-and-excitation as pooling, two linear layers and a channel scale).
+extension MobileNetV3Network: DeployableNetwork {
+    public func inferenceGraph(batch: Int = 1) -> InferenceGraph {
+        var g = InferenceGraph(inputShape: inputShape(batch: batch))
+        func activation(_ a: MobileActivation, _ x: Int) -> Int { g.add(a == .relu ? .relu : .hardSwish, [x]) }
+        func linear(_ layer: Linear, _ x: Int) -> Int {
+            g.add(.linear(weight: layer.weight.value, bias: layer.bias?.value ?? Tensor(zeros: [layer.weight.shape[0]])), [x])
+        }
+        var h = g.add(.hardSwish, [g.add(stem.operation, [0])])
+        for block in blocks {
+            let x = h
+            if let expansion = block.expansion { h = activation(block.spec.activation, g.add(expansion.operation, [h])) }
+            h = activation(block.spec.activation, g.add(block.depthwise.operation, [h]))
+            if let (reduce, expand) = block.squeeze {
+                let factor = g.add(.hardSigmoid, [linear(expand, g.add(.relu, [linear(reduce, g.add(.globalAveragePool, [h]))]))])
+                h = g.add(.scaleChannels, [h, factor])
+            }
+            h = g.add(block.projection.operation, [h])
+            if block.spec.hasShortcut { h = g.add(.sum, [h, x]) }
+        }
+        h = g.add(.hardSwish, [g.add(finalExpansion.operation, [h])])
+        let features = g.add(.hardSwish, [linear(featureMix, g.add(.globalAveragePool, [h]))])
+        g.finish(output: linear(classifier, features))
+        return g
+    }
+}
+
+extension MobileNetV3Network.FoldedConvolution {
+    var operation: InferenceGraph.Operation {
+        depthwise ? .depthwiseConvolution(weight: weight, bias: bias, stride: stride)
+            : .convolution(weight: weight, bias: bias, stride: stride, padding: weight.shape[2] / 2)
+    }
+}

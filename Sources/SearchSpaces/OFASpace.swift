@@ -300,6 +300,7 @@ public struct OFASpace: SearchSpace {
 
     public func cost(of a: OFAArchitecture) -> ArchitectureCost { layout(of: a).cost }
     public func makeNetwork(_ a: OFAArchitecture, seed: UInt64) -> InferenceNetwork { MobileNetV3Network(layout(of: a), seed: seed) }
+    public var hasDeployedGraph: Bool { true }
     /// About 10¹⁹ architectures: too many to list.
     public func enumeration() -> [OFAArchitecture]? { nil }
     public var shapeDescription: [String] { ["width=\(Self.width)", "classes=1000"] }

@@ -15,6 +15,9 @@ import Testing
         w.int(1, 150)          // field 1, varint: 08 96 01
         w.string(2, "testing") // field 2, length-delimited: 12 07 t e s t i n g
         #expect(w.bytes == [0x08, 0x96, 0x01, 0x12, 0x07] + Array("testing".utf8))
+        var f = ProtobufWriter()
+        f.float(2, 1)          // field 2, wire type 5: 15, then 1.0 as little-endian IEEE 754
+        #expect(f.bytes == [0x15, 0x00, 0x00, 0x80, 0x3F])
     }
 }
 
@@ -119,7 +122,42 @@ func runWithONNXRuntime(_ models: [String], input: Tensor, in dir: String) throw
     }
 }
 
+/// Ten seeded OFA MobileNetV3 architectures (their resolutions vary, 128–224).
+func ofaExportNetworks() -> [MobileNetV3Network] {
+    let space = OFASpace()
+    return space.sample(count: 10, seed: 21).enumerated().map { k, a in space.makeNetwork(a, seed: UInt64(k)) as! MobileNetV3Network }
+}
+
+@Suite struct OFAInferenceGraphTests {
+    @Test func theDeployedGraphComputesWhatTheNetworkComputes() {
+        var rng = SeededGenerator(seed: 3)
+        for network in ofaExportNetworks() {
+            let input = Tensor.uniform(shape: network.inputShape(batch: 1), low: -1, high: 1, using: &rng)
+            let graph = network.inferenceGraph(batch: 1)
+            let engine = network.infer(input), deployed = graph.run(input)
+            #expect(deployed.shape == engine.shape && graph.valueShapes[graph.output] == engine.shape)
+            #expect(relativeDifference(deployed, engine) < 1e-4)
+        }
+    }
+}
+
 @Suite struct ONNXExportTests {
+    /// The same for 10 OFA MobileNetV3 architectures: depthwise convolutions, h-swish and
+    /// squeeze-and-excitation, each at its own resolution (one model and input at a time).
+    @Test func onnxRuntimeComputesWhatTheEngineComputesOnOFA() throws {
+        var rng = SeededGenerator(seed: 5)
+        for (k, network) in ofaExportNetworks().enumerated() {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-onnx-ofa-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let input = Tensor.uniform(shape: network.inputShape(batch: 1), low: -1, high: 1, using: &rng)
+            let path = dir + "/ofa.onnx"
+            try ONNXModel.write(network.inferenceGraph(batch: 1), graphName: "ofa", docString: "ofa \(k)", to: path)
+            let runtime = try runWithONNXRuntime([path], input: input, in: dir)[0], engine = network.infer(input)
+            #expect(runtime.shape == engine.shape && relativeDifference(runtime, engine) < 1e-4, "OFA architecture \(k): \(relativeDifference(runtime, engine))")
+        }
+    }
+
     /// Every exported model passes the onnx checker, and ONNX Runtime's logits on the exported
     /// weights agree with the engine's to 1e-4 relative: 30 seeded NB201 architectures and 3 with
     /// dead nodes, at the benchmark shape (C = 16, N = 5, 32×32×3).
