@@ -9,7 +9,7 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .notDeployable(let space):
-            "ONNX export of \(space) networks is not built yet; nb201 networks export (--space nb201)"
+            "ONNX export of \(space) networks is not built yet; nb201 and ofa networks export"
         }
     }
 }
