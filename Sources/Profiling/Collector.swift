@@ -271,9 +271,9 @@ public final class Collector {
                                 ? "this host is shared or virtualised, and \(options.latency == .wall ? "wall time (the latency stored) includes the time it gave to other work" : "CPU time (the latency stored) leaves out the time it gave to other work, which a user of this host waits too"): \(difference!); --latency \(options.latency == .wall ? "cpu" : "wall") switches (both clocks are stored)" : nil)
     }
 
-    /// Visits again, round by round over the plan, every architecture of the session whose
-    /// median is not yet within ±`targetCI`, until it is or its budget is spent. Returns the
-    /// rounds run and, of the plan's architectures in the session, how many are within.
+    /// While some architecture of the session with budget left has its median outside ±`targetCI`,
+    /// visits every architecture with budget left once more, round by round over the plan. Returns
+    /// the rounds run and, of the plan's architectures in the session, how many are within.
     private func adaptiveRounds<S: SearchSpace>(_ plan: [(planned: PlannedArchitecture, architecture: S.Architecture)], subjects: SubjectFactory<S>,
                                                 sink: MeasurementSink, session: MeasurementSession, benchmark: LatencyBenchmark,
                                                 done: inout [String: Int], unsupported: [String: String])
@@ -284,7 +284,6 @@ public final class Collector {
         var rounds = 0
         while true {
             let stored = try sink.repetitions(of: session, architectures: plan.map(\.planned.string))
-            var due: [(planned: PlannedArchitecture, architecture: S.Architecture)] = []
             var within = 0, inSession = 0
             var open: [(planned: PlannedArchitecture, architecture: S.Architecture)] = []
             var outside = false
@@ -300,7 +299,7 @@ public final class Collector {
             }
             // While one architecture with budget left misses the target, all with budget left are
             // visited: extra rounds for some only would give them other periods of a drifting host.
-            if outside { due = open }
+            let due = outside ? open : []
             guard !due.isEmpty else { return (rounds, within, inSession) }
             rounds += 1
             for (planned, architecture) in due {
