@@ -2,18 +2,6 @@ import Autodiff
 import Foundation
 import SearchSpaces
 
-/// Why a network cannot be exported.
-public enum ExportError: Error, CustomStringConvertible, Equatable {
-    case notDeployable(space: String)
-
-    public var description: String {
-        switch self {
-        case .notDeployable(let space):
-            "ONNX export of \(space) networks is not built yet; nb201 and ofa networks export"
-        }
-    }
-}
-
 /// Architectures of a space written as ONNX models: the network the engine builds from `seed`,
 /// as deployed (batch norm folded, dead branches removed).
 public enum NetworkExport {
@@ -30,11 +18,8 @@ public enum NetworkExport {
     }
 
     /// The deployed graph of `architecture`.
-    public static func graph<S: SearchSpace>(_ architecture: S.Architecture, space: S, seed: UInt64, batch: Int) throws -> InferenceGraph {
-        guard let network = space.makeNetwork(architecture, seed: seed) as? DeployableNetwork else {
-            throw ExportError.notDeployable(space: space.name.rawValue)
-        }
-        return network.inferenceGraph(batch: batch)
+    public static func graph<S: SearchSpace>(_ architecture: S.Architecture, space: S, seed: UInt64, batch: Int) -> InferenceGraph {
+        space.makeNetwork(architecture, seed: seed).inferenceGraph(batch: batch)
     }
 
     /// Writes each architecture to its path (the model's doc string is its canonical string).
@@ -42,7 +27,7 @@ public enum NetworkExport {
                                              batch: Int) throws -> [Written] {
         precondition(architectures.count == paths.count, "one path per architecture")
         return try zip(architectures, paths).map { architecture, path in
-            let graph = try graph(architecture, space: space, seed: seed, batch: batch)
+            let graph = graph(architecture, space: space, seed: seed, batch: batch)
             let string = space.string(of: architecture)
             try ONNXModel.write(graph, graphName: "modnas-\(space.name.rawValue)", docString: string, to: path)
             return Written(path: path, architecture: string, operationCounts: graph.operationCounts)

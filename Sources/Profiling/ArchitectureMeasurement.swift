@@ -64,17 +64,7 @@ public struct EngineSubject: TimedSubject {
     public func warmUp(_ passes: Int) { for _ in 0..<passes { _ = network.infer(input) } }
 
     public func timedPasses(_ repeats: Int) -> (wall: [Double], cpu: [Double]) {
-        var times: [Double] = [], cpuTimes: [Double] = []
-        times.reserveCapacity(repeats)
-        cpuTimes.reserveCapacity(repeats)
-        for _ in 0..<repeats {
-            let c0 = Stopwatch.threadCPUNow(), t0 = Stopwatch.now()
-            _ = network.infer(input)
-            let t1 = Stopwatch.now(), c1 = Stopwatch.threadCPUNow()
-            times.append(Double(t1 - t0) / 1e6)
-            cpuTimes.append(Double(c1 - c0) / 1e6)
-        }
-        return (times, cpuTimes)
+        Stopwatch.wallAndCPUMilliseconds(repeats: repeats) { _ = network.infer(input) }
     }
 
     public func pass() { _ = network.infer(input) }
@@ -123,7 +113,7 @@ public final class LatencyBenchmark {
         let windowStart = Stopwatch.now()
         let noiseStart = noise?.read()
         let (times, cpuTimes) = try subject.timedPasses(settings.repeats)
-        let noiseEnd = noise?.read()
+        let noiseWindow = noise.map { probe in probe.window(from: noiseStart!, to: probe.read()) } ?? .absent("not read in this measurement")
         var passes = settings.repeats
         if energyMeter != nil {
             while Double(Stopwatch.now() - windowStart) / 1e6 < settings.minimumEnergyWindowMs {
@@ -147,7 +137,6 @@ public final class LatencyBenchmark {
         }
         return ArchitectureMeasurement(repetitionsMs: times, cpuRepetitionsMs: cpuTimes, statistics: SampleStatistics(times), attempts: 1,
                                        unstable: false, counters: readings, countedPasses: passes, energy: energy,
-                                       noise: noise.flatMap { probe in noiseStart.flatMap { a in noiseEnd.map { probe.window(from: a, to: $0) } } }
-                                           ?? .absent("not read in this measurement"))
+                                       noise: noiseWindow)
     }
 }

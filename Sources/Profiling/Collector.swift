@@ -53,14 +53,6 @@ public struct CollectOptions: Sendable {
 
     public init() {}
 
-    /// Whether the space's networks are timed as deployed graphs (BN folded, dead branches removed).
-    public var deploysGraph: Bool { searchSpace.hasDeployedGraph }
-
-    /// The graph a session times, in words.
-    public var graphPolicy: String {
-        deploysGraph ? "deployed: batch norm folded, dead branches removed" : "the engine's network as built (this space has no deployed graph yet)"
-    }
-
     /// The space measured: NB201 at `settings.shape`, or another space with its fixed shape.
     public var searchSpace: any SearchSpace { space.searchSpace(nb201Shape: settings.shape) }
 
@@ -70,7 +62,7 @@ public struct CollectOptions: Sendable {
         (["space=\(space)", "batch=\(settings.batch)", "threads=\(threads)", "repeats=\(settings.repeats)",
           "warmup=\(settings.warmup)", "rounds=\(rounds)"]
          + (targetCI > 0 ? ["targetCI=\(targetCI)", "budgetMs=\(budgetMs)"] : [])
-         + (runtime == .engine ? [] : ["runtime=\(runtime)"]) + ["graph=\(deploysGraph ? "deployed" : "built")"] + searchSpace.shapeDescription
+         + (runtime == .engine ? [] : ["runtime=\(runtime)"]) + ["graph=deployed"] + searchSpace.shapeDescription
          + ["events=\(events.joined(separator: "+"))", "energy=\(energy.rawValue)",
             "pin=\(pinnedCPUs.map { $0.map(String.init).joined(separator: "+") } ?? "none")"])
             .joined(separator: ";")
@@ -176,7 +168,6 @@ public final class Collector {
         // A runtime is part of the device: this host in ONNX Runtime is <host>-onnxruntime.
         let name = options.device ?? Self.defaultDeviceName() + (options.runtime == .engine ? "" : "-\(options.runtime)")
         try DeviceName.checkMeasured(name, space: options.space, profilesDirectory: options.profilesDirectory, force: options.force)
-        if options.runtime != .engine && !space.hasDeployedGraph { throw ExportError.notDeployable(space: space.name.rawValue) }
         if options.runtime != .engine && options.pinnedCPUs != nil {
             throw ProfilingError.runtimeUnavailable("--pin pins the agent's thread, not a runtime's worker; leave it out with --runtime \(options.runtime)")
         }
@@ -201,7 +192,7 @@ public final class Collector {
             ["runtime": "onnxruntime", "runtimeVersion": w.version, "runtimeWorker": w.description,
              "executionProvider": "CPUExecutionProvider, intra-op threads \(options.threads), inter-op threads 1, sequential, all graph optimisations",
              "graph": "deployed: batch norm folded, dead branches removed (the exported ONNX model)"]
-        } ?? ["runtime": "engine", "graph": options.graphPolicy]
+        } ?? ["runtime": "engine", "graph": "deployed: batch norm folded, dead branches removed"]
         let session = try sink.openSession(SessionRequest(
             device: name, host: host, space: options.space.rawValue, configurationKey: options.configurationKey,
             configuration: ["configKey": options.configurationKey, "samples": "\(options.samples)", "seed": "\(options.seed)",
@@ -267,8 +258,15 @@ public final class Collector {
                               targetCI: options.targetCI > 0 ? options.targetCI : nil, adaptiveRounds: adaptive.rounds,
                               withinTarget: adaptive.within, inSession: adaptive.inSession,
                               clockDifference: difference,
-                              clockWarning: HostCheck.isShared(host) && difference != nil
-                                ? "this host is shared or virtualised, and \(options.latency == .wall ? "wall time (the latency stored) includes the time it gave to other work" : "CPU time (the latency stored) leaves out the time it gave to other work, which a user of this host waits too"): \(difference!); --latency \(options.latency == .wall ? "cpu" : "wall") switches (both clocks are stored)" : nil)
+                              clockWarning: HostCheck.isShared(host) ? difference.map(clockWarning) : nil)
+    }
+
+    /// What the clocks' `difference` means for the latency stored on a shared or virtualised host.
+    private func clockWarning(_ difference: String) -> String {
+        let (meaning, other) = options.latency == .wall
+            ? ("wall time (the latency stored) includes the time it gave to other work", LatencyClock.cpu)
+            : ("CPU time (the latency stored) leaves out the time it gave to other work, which a user of this host waits too", LatencyClock.wall)
+        return "this host is shared or virtualised, and \(meaning): \(difference); --latency \(other.rawValue) switches (both clocks are stored)"
     }
 
     /// While some architecture of the session with budget left has its median outside ±`targetCI`,
@@ -344,9 +342,8 @@ public final class Collector {
         return check
     }
 
-    /// Makes what is timed of an architecture (weights of seed 0): its deployed graph in the
-    /// engine (the network as built where the space has no deployed graph yet), or exported and
-    /// loaded in the runtime's worker.
+    /// Makes what is timed of an architecture (weights of seed 0): its deployed graph, in the
+    /// engine or exported and loaded in the runtime's worker.
     struct SubjectFactory<S: SearchSpace> {
         let space: S
         let worker: ONNXRuntimeWorker?
@@ -355,13 +352,12 @@ public final class Collector {
         func subject(_ architecture: S.Architecture) throws -> TimedSubject {
             guard let worker else {
                 var rng = SeededGenerator(seed: 0)
-                let built = space.makeNetwork(architecture, seed: 0)
-                let network = (built as? DeployableNetwork).map { DeployedNetwork($0.inferenceGraph(batch: batch)) } ?? built
+                let network = DeployedNetwork(space.makeNetwork(architecture, seed: 0).inferenceGraph(batch: batch))
                 return EngineSubject(network: network, input: Tensor.uniform(shape: network.inputShape(batch: batch), low: -1, high: 1, using: &rng))
             }
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-collect-\(UUID().uuidString).onnx").path
             defer { try? FileManager.default.removeItem(atPath: path) }
-            try ONNXModel.write(try NetworkExport.graph(architecture, space: space, seed: 0, batch: batch), graphName: "modnas-\(space.name)",
+            try ONNXModel.write(NetworkExport.graph(architecture, space: space, seed: 0, batch: batch), graphName: "modnas-\(space.name)",
                                 docString: space.string(of: architecture), to: path)
             try worker.load(path)
             return RuntimeSubject(worker: worker)

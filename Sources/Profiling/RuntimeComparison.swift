@@ -61,7 +61,7 @@ public struct RuntimeComparison {
         var cases: [(network: InferenceNetwork, graph: InferenceGraph, input: Tensor, model: String)] = []
         for (k, reference) in references.enumerated() {
             let network = space.makeNetwork(reference.architecture, seed: 1)
-            let graph = try NetworkExport.graph(reference.architecture, space: space, seed: 1, batch: 1)
+            let graph = NetworkExport.graph(reference.architecture, space: space, seed: 1, batch: 1)
             let model = dir + "/\(k).onnx"
             try ONNXModel.write(graph, graphName: "reference-\(reference.index)", docString: space.string(of: reference.architecture), to: model)
             cases.append((network, graph, Tensor.uniform(shape: network.inputShape(batch: 1), low: -1, high: 1, using: &rng), model))

@@ -51,10 +51,9 @@ public struct NB201Space: SearchSpace {
     }
 
     public func cost(of architecture: NB201Architecture) -> ArchitectureCost { ArchitectureCost(architecture, shape: shape) }
-    public func makeNetwork(_ architecture: NB201Architecture, seed: UInt64) -> InferenceNetwork {
+    public func makeNetwork(_ architecture: NB201Architecture, seed: UInt64) -> DeployableNetwork {
         NB201Network(architecture, shape: shape, seed: seed)
     }
-    public var hasDeployedGraph: Bool { true }
     public func enumeration() -> [NB201Architecture]? { (0..<NB201Architecture.spaceSize).map(NB201Architecture.init(code:)) }
 
     public var shapeDescription: [String] {

@@ -299,8 +299,7 @@ public struct OFASpace: SearchSpace {
     }
 
     public func cost(of a: OFAArchitecture) -> ArchitectureCost { layout(of: a).cost }
-    public func makeNetwork(_ a: OFAArchitecture, seed: UInt64) -> InferenceNetwork { MobileNetV3Network(layout(of: a), seed: seed) }
-    public var hasDeployedGraph: Bool { true }
+    public func makeNetwork(_ a: OFAArchitecture, seed: UInt64) -> DeployableNetwork { MobileNetV3Network(layout(of: a), seed: seed) }
     /// About 10¹⁹ architectures: too many to list.
     public func enumeration() -> [OFAArchitecture]? { nil }
     public var shapeDescription: [String] { ["width=\(Self.width)", "classes=1000"] }

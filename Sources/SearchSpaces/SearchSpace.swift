@@ -91,9 +91,7 @@ public protocol SearchSpace: Sendable {
     /// A lookup of the benchmark table's index of an architecture (nil: not in the table).
     func tableIndexer() throws -> (Architecture) -> Int?
     func cost(of architecture: Architecture) -> ArchitectureCost
-    func makeNetwork(_ architecture: Architecture, seed: UInt64) -> InferenceNetwork
-    /// Whether `makeNetwork` builds `DeployableNetwork`s (ONNX export, the profiler's deployed graph).
-    var hasDeployedGraph: Bool { get }
+    func makeNetwork(_ architecture: Architecture, seed: UInt64) -> DeployableNetwork
     /// Every architecture, or nil when the space is too large to list.
     func enumeration() -> [Architecture]?
     /// The fixed network shape as `key=value` items, for configuration keys.
@@ -108,7 +106,6 @@ public protocol SearchSpace: Sendable {
 }
 
 extension SearchSpace {
-    public var hasDeployedGraph: Bool { false }
 
     public var tableColumns: [String] { [] }
     public func tableValues(of architecture: Architecture) -> [String] { [] }
