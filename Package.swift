@@ -38,14 +38,16 @@ let package = Package(
         ], swiftSettings: v5),
         .target(name: "Profiling", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "Measurements", "ModelExport", "SearchSpaces", "Statistics", "CPerfEvent"], swiftSettings: v5),
         .target(name: "Predictors", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "Statistics", "ProfileStore"], swiftSettings: v5),
-        .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "ProfileStore", "Predictors"], swiftSettings: v5),
+        // Zero-cost proxies: scores of untrained networks that rank architectures.
+        .target(name: "Proxies", dependencies: ["Autodiff", "SearchSpaces", "Statistics"], swiftSettings: v5),
+        .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "ProfileStore", "Predictors", "Proxies", "Statistics"], swiftSettings: v5),
         .target(name: "Reports", dependencies: ["DeviceModel", "Search"], swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
         // Deployed networks as files (ONNX, with the project's own protobuf writer).
         .target(name: "ModelExport", dependencies: ["Autodiff", "SearchSpaces"], swiftSettings: v5),
         // Composes the stages for the command-line tools (they only parse, call and print).
         .target(name: "Workflow", dependencies: [
-            "Autodiff", "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Reports", "Search", "SearchSpaces",
+            "Autodiff", "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Proxies", "Reports", "Search", "SearchSpaces",
         ], swiftSettings: v5),
         .target(name: "ParserFuzzing", dependencies: [
             "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Search", "SearchSpaces",
@@ -77,6 +79,7 @@ let package = Package(
         .testTarget(name: "ProfilingTests", dependencies: [
             "DeviceModel", "Measurements", "Profiling", "ProfileStore", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
+        .testTarget(name: "ProxiesTests", dependencies: ["Proxies", "Autodiff", "SearchSpaces", "Statistics"], swiftSettings: v5),
         .testTarget(name: "ModelExportTests", dependencies: ["ModelExport", "Autodiff", "SearchSpaces"], swiftSettings: v5),
         .testTarget(name: "ParserFuzzingTests", dependencies: ["ParserFuzzing"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [

@@ -8,7 +8,7 @@ import SearchSpaces
 /// and error estimates (%) for the architectures of fronts.
 public protocol AccuracyObjective<Architecture>: AnyObject {
     associatedtype Architecture: Hashable & Sendable
-    /// "surrogate", "benchmark" or "supernet".
+    /// "surrogate", "proxy", "benchmark" or "supernet".
     var mode: String { get }
     /// What the estimates come from, in words (printed, stored, and compared on resume).
     var settings: String { get }
@@ -66,14 +66,17 @@ public final class SurrogateAccuracy<Space: SearchSpace>: AccuracyObjective {
     public let surrogate: AccuracySurrogate
     public let space: Space
     public let errorRange: ClosedRange<Double>?
+    /// "surrogate" (fitted on benchmark queries) or "proxy" (fitted on a proxy vote).
+    public let mode: String
     private let range: ClosedRange<Double>
 
-    public init(_ surrogate: AccuracySurrogate, space: Space) throws {
+    public init(_ surrogate: AccuracySurrogate, space: Space, mode: String = "surrogate") throws {
         guard surrogate.features.space == space.name else {
             throw SearchError.badConfiguration("the accuracy surrogate is of space \(surrogate.features.space), the search of \(space.name)")
         }
         self.surrogate = surrogate
         self.space = space
+        self.mode = mode
         let errors = surrogate.errors(NormalizationSet.architectures(of: space), in: space).filter { $0 < 90 }
         guard let low = errors.min(), let high = errors.max() else {
             throw SearchError.badConfiguration("the accuracy surrogate puts every architecture at ≥ 90 % error")
@@ -82,8 +85,10 @@ public final class SurrogateAccuracy<Space: SearchSpace>: AccuracyObjective {
         errorRange = range
     }
 
-    public var mode: String { "surrogate" }
-    public var settings: String { "surrogate on K = \(surrogate.queried.count) queried architectures (\(surrogate.source)), ensemble of \(surrogate.ensemble.count)" }
+    public var settings: String {
+        surrogate.queried.isEmpty ? "surrogate fitted on a \(surrogate.source), ensemble of \(surrogate.ensemble.count)"
+            : "surrogate on K = \(surrogate.queried.count) queried architectures (\(surrogate.source)), ensemble of \(surrogate.ensemble.count)"
+    }
 
     public func normalizationSet(_ all: [Space.Architecture]) throws -> [Int] {
         let errors = surrogate.errors(all, in: space)

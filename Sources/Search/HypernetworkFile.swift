@@ -15,7 +15,7 @@ public struct HypernetworkFile: Codable, Sendable {
     public var space: String
     /// The objectives, in the order of preference vectors: ["test_error_percent", "latency_ms"].
     public var objectives: [String]
-    /// "surrogate", "benchmark" (OFA: the OFA accuracy predictor itself) or "supernet".
+    /// "surrogate", "proxy", "benchmark" (OFA: the OFA accuracy predictor itself) or "supernet".
     public var accuracyMode: String
     public var referenceArchIndices: [Int]
     public var layers: [DenseLayer]
@@ -148,8 +148,8 @@ public struct HypernetworkFile: Codable, Sendable {
             }
         }
         switch accuracyMode {
-        case "surrogate":
-            guard let surrogate else { return "a surrogate-mode search without its surrogate" }
+        case "surrogate", "proxy":
+            guard let surrogate else { return "a \(accuracyMode)-mode search without its surrogate" }
             if let p = surrogate.problem { return "surrogate: \(p)" }
             guard surrogate.features.space == spaceName else { return "a surrogate of space \(surrogate.features.space)" }
         case "benchmark":

@@ -137,3 +137,24 @@ public enum SupernetThroughput {
                       steps: steps, seconds: seconds)
     }
 }
+
+/// The output folder of a finished supernet search.
+public enum SupernetSearchFolder {
+    /// The search's trainer: its data splits rebuilt from the stored settings, its weights from
+    /// the last checkpoint.
+    public static func trainer(_ directory: String) throws -> SupernetTrainer {
+        let file = try HypernetworkFile.load((directory as NSString).appendingPathComponent("hypernetwork.json"))
+        guard let record = file.supernet else {
+            throw SearchError.badConfiguration("\(directory) holds a \(file.accuracyMode)-mode search; run modnas search --accuracy supernet first")
+        }
+        let checkpoint = try SearchCheckpoint.load((directory as NSString).appendingPathComponent("checkpoint.json"))
+        guard let state = checkpoint.accuracyState, checkpoint.epochs == file.configuration.epochs else {
+            throw SearchError.badConfiguration("the checkpoint in \(directory) is not that of the finished search; rerun modnas search (or --resume it)")
+        }
+        let (training, test) = try DatasetSource(parsing: record.dataset).load()
+        let splits = DatasetSplits(training: training, test: test, limit: record.trainingImages, testLimit: record.testImages, seed: record.configuration.seed)
+        let trainer = SupernetTrainer(splits: splits, configuration: record.configuration)
+        try SupernetAccuracy(trainer: trainer, devices: file.trainingDevices.count, evaluationImages: record.testImages).restore(state)
+        return trainer
+    }
+}

@@ -41,8 +41,8 @@ final class ConvBN {
 
     var parameters: [Variable] { conv.parameters + norm.parameters }
 
-    func callAsFunction(_ activated: Variable, training: Bool) -> Variable {
-        norm(conv(activated), training: training)
+    func callAsFunction(_ activated: Variable, normalization: NormalizationMode) -> Variable {
+        norm(conv(activated), normalization)
     }
 }
 
@@ -70,7 +70,7 @@ final class NB201Cell {
     /// Runs the cell node by node. Conv edges leaving one node share its ReLU, and those with the
     /// same kernel size share one im2col and one sgemm (their weights stacked along the output
     /// channels); each edge then normalises its own channel slice.
-    func callAsFunction(_ x: Variable, training: Bool) -> Variable {
+    func callAsFunction(_ x: Variable, normalization: NormalizationMode) -> Variable {
         var nodes = [x]
         var incoming: [[Variable]] = [[], [], [], []]
         for source in 0..<3 {
@@ -82,7 +82,7 @@ final class NB201Cell {
                                 outgoing.filter { architecture.operations[$0] == .conv3x3 }] where !kernelEdges.isEmpty {
                 let a = activated ?? relu(input)
                 activated = a
-                for (e, output) in zip(kernelEdges, sharedConvolution(a, edges: kernelEdges, training: training)) {
+                for (e, output) in zip(kernelEdges, sharedConvolution(a, edges: kernelEdges, normalization: normalization)) {
                     incoming[NB201Architecture.edges[e].target].append(output)
                 }
             }
@@ -99,14 +99,14 @@ final class NB201Cell {
     }
 
     /// The conv-BN outputs of `edges` (same source, same kernel size) from one stacked convolution.
-    private func sharedConvolution(_ activated: Variable, edges: [Int], training: Bool) -> [Variable] {
+    private func sharedConvolution(_ activated: Variable, edges: [Int], normalization: NormalizationMode) -> [Variable] {
         let modules = edges.map { convs[$0]! }
-        if modules.count == 1 { return [modules[0](activated, training: training)] }
+        if modules.count == 1 { return [modules[0](activated, normalization: normalization)] }
         let c = modules[0].conv.weight.shape[0]
         let stacked = conv2d(activated, weight: stackedWeight(modules.map(\.conv.weight)),
                              stride: 1, padding: modules[0].conv.padding)
         return modules.enumerated().map { k, module in
-            module.norm(sliceChannels(stacked, (k * c)..<((k + 1) * c)), training: training)
+            module.norm(sliceChannels(stacked, (k * c)..<((k + 1) * c)), normalization)
         }
     }
 
@@ -141,8 +141,8 @@ final class ResidualReduction {
 
     var parameters: [Variable] { first.parameters + second.parameters + shortcut.parameters }
 
-    func callAsFunction(_ x: Variable, training: Bool) -> Variable {
-        let h = second(relu(first(relu(x), training: training)), training: training)
+    func callAsFunction(_ x: Variable, normalization: NormalizationMode) -> Variable {
+        let h = second(relu(first(relu(x), normalization: normalization)), normalization: normalization)
         return h + shortcut(averagePool2x2(x))
     }
 }
@@ -150,7 +150,7 @@ final class ResidualReduction {
 /// An NB201 network in the CIFAR layout: stem, three stages of N cells separated by residual
 /// reductions, BN + ReLU, global average pooling and a linear classifier. All cells share one
 /// architecture.
-public final class NB201Network {
+public final class NB201Network: TrainableNetwork {
     public let architecture: NB201Architecture
     public let shape: NB201NetworkShape
     let stem: Conv2D, stemNorm: BatchNorm2D
@@ -186,18 +186,28 @@ public final class NB201Network {
     /// Number of trainable scalars.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 
+    /// The convolution and linear weights (no biases, no batch-norm parameters).
+    public var weights: [Variable] {
+        [stem.weight] + stages.flatMap { $0.flatMap { $0.convs.compactMap { $0?.conv.weight } } }
+            + reductions.flatMap { [$0.first.conv.weight, $0.second.conv.weight, $0.shortcut.weight] } + [classifier.weight]
+    }
+
     /// Logits [batch, classes] for images [batch, inputChannels, resolution, resolution].
     /// Training uses batch statistics in every BN; otherwise running statistics.
     public func callAsFunction(_ images: Variable, training: Bool) -> Variable {
+        forward(images, normalization: training ? .batch : .running)
+    }
+
+    public func forward(_ images: Variable, normalization: NormalizationMode, afterBlock: (Variable) -> Variable = { $0 }) -> Variable {
         precondition(images.shape.count == 4 && images.shape[1] == shape.inputChannels
                      && images.shape[2] == shape.resolution && images.shape[3] == shape.resolution,
                      "NB201Network expects [batch, \(shape.inputChannels), \(shape.resolution), \(shape.resolution)], got \(images.shape)")
-        var h = stemNorm(stem(images), training: training)
+        var h = afterBlock(stemNorm(stem(images), normalization))
         for (s, cells) in stages.enumerated() {
-            if s > 0 { h = reductions[s - 1](h, training: training) }
-            for cell in cells { h = cell(h, training: training) }
+            if s > 0 { h = afterBlock(reductions[s - 1](h, normalization: normalization)) }
+            for cell in cells { h = afterBlock(cell(h, normalization: normalization)) }
         }
-        h = relu(lastNorm(h, training: training))
+        h = relu(lastNorm(h, normalization))
         return classifier(globalAveragePool(h))
     }
 
@@ -252,9 +262,9 @@ public final class NB201Supernet {
         let chosen = (0..<NB201Architecture.edgeCount).map { e in
             (0..<ops).max { sample.value.scalars[e * ops + $0] < sample.value.scalars[e * ops + $1] }!
         }
-        var h = stemNorm(stem(images), training: true)
+        var h = stemNorm(stem(images), .batch)
         for (s, stage) in cells.enumerated() {
-            if s > 0 { h = reductions[s - 1](h, training: true) }
+            if s > 0 { h = reductions[s - 1](h, normalization: .batch) }
             for edges in stage {
                 var nodes = [h]
                 for target in 1...3 {
@@ -266,8 +276,8 @@ public final class NB201Supernet {
                         case .none: out = nil
                         case .skipConnect: out = x
                         case .averagePool3x3: out = averagePool3x3(x)
-                        case .conv1x1: out = edges[e].conv1x1(relu(x), training: true)
-                        case .conv3x3: out = edges[e].conv3x3(relu(x), training: true)
+                        case .conv1x1: out = edges[e].conv1x1(relu(x), normalization: .batch)
+                        case .conv3x3: out = edges[e].conv3x3(relu(x), normalization: .batch)
                         }
                         if let out { terms.append(scale(out, byEntry: e * ops + chosen[e], of: sample)) }
                     }
@@ -276,7 +286,7 @@ public final class NB201Supernet {
                 h = nodes[3]
             }
         }
-        h = relu(lastNorm(h, training: true))
+        h = relu(lastNorm(h, .batch))
         return classifier(globalAveragePool(h))
     }
 }

@@ -54,6 +54,12 @@ public struct NB201Space: SearchSpace {
     public func makeNetwork(_ architecture: NB201Architecture, seed: UInt64) -> DeployableNetwork {
         NB201Network(architecture, shape: shape, seed: seed)
     }
+    /// The network at this space's C and N for square `input` [channels, side, side].
+    public func makeTrainableNetwork(_ architecture: NB201Architecture, input: [Int], classes: Int, seed: UInt64) -> TrainableNetwork? {
+        precondition(input.count == 3 && input[1] == input[2], "NB201 networks take square images, got \(input)")
+        return NB201Network(architecture, shape: NB201NetworkShape(channels: shape.channels, cellsPerStage: shape.cellsPerStage, resolution: input[1],
+                                                                   inputChannels: input[0], classes: classes), seed: seed)
+    }
     public func enumeration() -> [NB201Architecture]? { (0..<NB201Architecture.spaceSize).map(NB201Architecture.init(code:)) }
 
     public var shapeDescription: [String] {

@@ -92,6 +92,9 @@ public protocol SearchSpace: Sendable {
     func tableIndexer() throws -> (Architecture) -> Int?
     func cost(of architecture: Architecture) -> ArchitectureCost
     func makeNetwork(_ architecture: Architecture, seed: UInt64) -> DeployableNetwork
+    /// A trainable network of `architecture` for `input` [channels, height, width] and `classes`
+    /// (nil: the space has no trainable builder yet, so no stand-alone training or proxies).
+    func makeTrainableNetwork(_ architecture: Architecture, input: [Int], classes: Int, seed: UInt64) -> TrainableNetwork?
     /// Every architecture, or nil when the space is too large to list.
     func enumeration() -> [Architecture]?
     /// The fixed network shape as `key=value` items, for configuration keys.
@@ -108,6 +111,7 @@ public protocol SearchSpace: Sendable {
 extension SearchSpace {
 
     public var tableColumns: [String] { [] }
+    public func makeTrainableNetwork(_ architecture: Architecture, input: [Int], classes: Int, seed: UInt64) -> TrainableNetwork? { nil }
     public func tableValues(of architecture: Architecture) -> [String] { [] }
 
     public func architectures(in table: CSVTable) throws -> [Architecture] { try architectures(inStringColumnOf: table) }

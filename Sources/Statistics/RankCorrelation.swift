@@ -50,3 +50,22 @@ public enum RankCorrelation {
         return denominator > 0 ? (concordant - discordant) / denominator : 0
     }
 }
+
+extension RankCorrelation {
+    /// The 95 % percentile-bootstrap interval of `statistic` over pairs drawn with replacement.
+    public static func bootstrapInterval(_ a: [Double], _ b: [Double], resamples: Int, using rng: inout some RandomNumberGenerator,
+                                         _ statistic: ([Double], [Double]) -> Double) -> ClosedRange<Double> {
+        precondition(a.count == b.count && !a.isEmpty && resamples > 0, "a bootstrap interval needs paired, non-empty lists")
+        var values: [Double] = []
+        var x = a, y = b
+        for _ in 0..<resamples {
+            for i in a.indices {
+                let j = Int.random(in: 0..<a.count, using: &rng)
+                (x[i], y[i]) = (a[j], b[j])
+            }
+            values.append(statistic(x, y))
+        }
+        values.sort()
+        return SampleStatistics.quantile(values, 0.025)...SampleStatistics.quantile(values, 0.975)
+    }
+}

@@ -5,6 +5,7 @@ import DeviceModel
 import Foundation
 import Predictors
 import ProfileStore
+import Proxies
 import Reports
 import Search
 import SearchSpaces
@@ -17,6 +18,14 @@ public enum AccuracyMode: String, CaseIterable, Sendable {
     case benchmark
     /// A weight-sharing supernet trained with the hypernetwork on a data set (NB201).
     case supernet
+    /// The surrogate fitted on a zero-cost proxy vote of K sampled architectures on a data set:
+    /// no accuracy query (a space with a trainable network builder).
+    case proxy
+}
+
+/// The proxy mode's defaults: the minibatch of the data-dependent proxies.
+public enum ProxyDefaults {
+    public static let batch = 64
 }
 
 /// The supernet mode's default size: about 10 minutes on this 2-core VM (see docs/supernet.md).
@@ -88,7 +97,7 @@ public struct SearchWorkflow {
         let r = request
         switch r.space {
         case .nb201:
-            let benchmark = try NB201Benchmark.shipped(index: try NB201Index.shipped(), dataset: r.isSupernet ? "cifar10" : r.dataset ?? "cifar10")
+            let benchmark = try NB201Benchmark.shipped(index: try NB201Index.shipped(), dataset: r.accuracy == .surrogate ? r.dataset ?? "cifar10" : "cifar10")
             return try run(benchmark: benchmark, note: note)
         case .ofa:
             return try run(benchmark: try OFABenchmark.shipped(), note: note)
@@ -114,7 +123,7 @@ public struct SearchWorkflow {
         }
 
         let training = catalog.devices.filter(\.isTraining)
-        let (c, objective) = try makeObjective(benchmark: benchmark, trainingDevices: training.count)
+        let (c, objective) = try makeObjective(benchmark: benchmark, trainingDevices: training.count, note: note)
         let search = try MODNASSearch(space: space, devices: catalog.devices, accuracy: objective, configuration: c)
         if let checkpoint { try search.restore(checkpoint) }
         let tableIndex = try space.tableIndexer()
@@ -158,7 +167,7 @@ public struct SearchWorkflow {
         } ?? [:]
         if r.baselineBudget > 0 { note("running the baselines (\(r.baselineBudget) queries per benchmark device) …") }
         let (results, missing) = benchmark.evaluate(rows, measured: measured, baselineBudget: r.baselineBudget, seed: c.seed)
-        let table = benchmark.evaluationHeading(searchEstimates: r.isSupernet, baselineBudget: r.baselineBudget)
+        let table = benchmark.evaluationHeading(searchEstimates: r.isSupernet || r.accuracy == .proxy, baselineBudget: r.baselineBudget)
             + FrontEvaluation.measuredClocks(clocks) + FrontEvaluation.table(results, missing: missing)
         let settings = RunSettings(search: file, devices: catalog.devices, seconds: searchSeconds, baselineBudget: r.baselineBudget,
                                    command: r.command, benchmark: benchmark)
@@ -174,7 +183,7 @@ public struct SearchWorkflow {
     }
 
     /// The search settings and the accuracy objective of the chosen mode.
-    func makeObjective<B: SearchBenchmark>(benchmark: B, trainingDevices: Int) throws -> (SearchConfiguration, any AccuracyObjective<B.Space.Architecture>) {
+    func makeObjective<B: SearchBenchmark>(benchmark: B, trainingDevices: Int, note: (String) -> Void) throws -> (SearchConfiguration, any AccuracyObjective<B.Space.Architecture>) {
         let r = request
         var c = SearchConfiguration()
         c.epochs = r.epochs ?? (r.isSupernet ? (r.paper ? 100 : SupernetDefaults.epochs) : 20)
@@ -202,6 +211,16 @@ public struct SearchWorkflow {
                 throw SearchError.badConfiguration("--accuracy benchmark needs a differentiable benchmark accuracy; \(benchmark.space.name) has a table only: use --accuracy surrogate")
             }
             return (c, objective)
+        case .proxy:
+            c.stepsPerEpoch = r.stepsPerEpoch ?? 100
+            c.dataset = r.dataset ?? "fashion-mnist"
+            let splits = try ProxyData.splits(dataset: c.dataset, images: 2 * ProxyDefaults.batch, seed: r.seed)
+            let scorer = try ProxyScorer(space: benchmark.space, batch: try ProxyData.batch(splits, count: ProxyDefaults.batch), seed: r.seed)
+            let surrogate = ProxySurrogate.fit(scorer: scorer, count: r.queries, voters: ZeroCostProxy.voters, seed: r.seed,
+                                               ensembleSize: r.surrogateEnsemble) { k in
+                if k % 50 == 0 || k == r.queries { note("scored \(k) of \(r.queries) architectures with the proxies") }
+            }
+            return (c, try SurrogateAccuracy(surrogate, space: benchmark.space, mode: "proxy"))
         case .supernet:
             guard let nb201 = benchmark as? NB201Benchmark else {
                 throw SearchError.badConfiguration("--accuracy supernet trains an NB201 supernet; for \(benchmark.space.name) use --accuracy surrogate or benchmark")

@@ -12,7 +12,7 @@ struct ModnasCommand: ParsableCommand {
             commandName: "modnas",
             abstract: "Multi-objective differentiable NAS: one search, a Pareto front for every device.",
             version: versionText,
-            subcommands: [SearchRun.self, FrontsRun.self, Evaluate.self, Surrogate.self, SupernetCheck.self, Benchmark.self, ExportModel.self, Doctor.self, Arch.self])
+            subcommands: [SearchRun.self, FrontsRun.self, Evaluate.self, Surrogate.self, RankCheckCommand.self, Benchmark.self, ExportModel.self, Doctor.self, Arch.self])
     }
 }
 

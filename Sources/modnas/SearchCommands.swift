@@ -29,13 +29,13 @@ extension ModnasCommand {
         @OptionGroup var spaceOption: SpaceOption
         @Option(help: "Folder of latency predictors: meta.json and per-device files (mlp-<device>.json; OFA: meta.ofa.json, mlp-<device>.ofa.json).") var predictors = "Predictors"
         @Option(help: "The meta predictor (default: <predictors>/meta.json, OFA meta.ofa.json).") var predictor: String?
-        @Option(help: "surrogate (fitted on --queries benchmark queries), benchmark (OFA: the OFA accuracy predictor itself, the upper bound) or supernet (NB201: trained with the hypernetwork on --dataset).")
+        @Option(help: "surrogate (fitted on --queries benchmark queries), benchmark (OFA: the OFA accuracy predictor itself, the upper bound), supernet (NB201: trained with the hypernetwork on --dataset) or proxy (a surrogate fitted on the zero-cost proxy vote of --queries sampled architectures on --dataset; no accuracy query).")
         var accuracy = AccuracyMode.surrogate
         @Option(help: "Profile database: devices with enough measurements and no predictor train with an adapted meta predictor.") var db: String?
         @Option(name: .customLong("hold-out"), help: "Treat this device as unseen: fronts only, from its features (repeatable).") var heldOut: [String] = []
-        @Option(help: "Surrogate mode: NB201 accuracy column (cifar10, cifar100, imagenet16_120; default cifar10). Supernet mode: the images (fashion-mnist, cifar10:DIR, idx:DIR or synthetic; default fashion-mnist).")
+        @Option(help: "Surrogate mode: NB201 accuracy column (cifar10, cifar100, imagenet16_120; default cifar10). Supernet and proxy modes: the images (fashion-mnist, cifar10:DIR, idx:DIR or synthetic; default fashion-mnist).")
         var dataset: String?
-        @Option(help: "Accuracy-query budget K of the surrogate mode.") var queries = 200
+        @Option(help: "Accuracy-query budget K of the surrogate mode; in proxy mode, the sampled architectures the proxies score.") var queries = 200
         @Option(help: "Regressors averaged in the accuracy surrogate.") var surrogateEnsemble = 3
         @Option(help: "Epochs (default: 20 surrogate, \(SupernetDefaults.epochs) supernet).") var epochs: Int?
         @Option(help: "Hypernetwork steps per epoch in surrogate mode (default 100; in supernet mode an epoch is a pass over the weight images).")
@@ -133,40 +133,46 @@ extension ModnasCommand {
 }
 
 extension ModnasCommand {
-    /// How good the supernet's accuracy estimate is, after a supernet search.
-    struct SupernetCheck: ParsableCommand {
+    /// Does an accuracy estimator rank architectures? A benchmark command, resumable.
+    struct RankCheckCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "supernet-check",
-            abstract: "Rank correlation between a supernet search's accuracy estimates and short stand-alone training of architectures spread over NB201.")
+            commandName: "rank-check",
+            abstract: "Kendall τ and Spearman ρ (with bootstrap intervals) between accuracy estimators and the truth, beside the #params and FLOPs baselines.")
 
-        @Option(help: "Output folder of a finished modnas search --accuracy supernet.") var search = "modnas-search"
-        @Option(help: "Architectures, spread over the space by multiply-accumulates.") var architectures = 20
-        @Option(help: "Stand-alone training epochs over --images weight images.") var epochs = 1
-        @Option(help: "Weight images for stand-alone training (0: all of the search's).") var images = 0
-        @Option(help: "Architecture (validation) images that score both.") var validationImages = 1_000
+        @Option(help: ArgumentHelp("Comma-separated estimators.", discussion: RankEstimator.formatHelp)) var estimator = "proxy:synflow"
+        @Option(help: "table (NB201's CIFAR-10 accuracies after 200 epochs) or training (stand-alone training on --dataset).") var truth = "training"
+        @Option(help: "Connected architectures stratified by their number of convolutions (≥ 3), or all (every NB201 architecture).") var archs = "48"
+        @Option(help: "Images of the data-dependent proxies and of the training truth (fashion-mnist, cifar10:DIR, idx:DIR or synthetic).") var dataset = "fashion-mnist"
+        @Option(help: "Channels C of the networks scored and trained.") var channels = 16
+        @Option(help: "Cells per stage N of the networks scored and trained.") var cells = 5
+        @Option(help: "Images in the data-dependent proxies' minibatch.") var batch = 64
+        @Option(help: "Training truth: epochs.") var epochs = 3
+        @Option(help: "Training truth: weight images trained on (a fixed seeded subset).") var images = 5_000
+        @Option(help: "Training truth and supernet: validation images that score each architecture.") var validationImages = 1_000
+        @Option(help: "Training truth: seeds averaged.") var seeds = 2
+        @Option(help: "Output folder of a finished modnas search --accuracy supernet (the supernet estimator; its data and C, N are used).") var search: String?
+        @Option(help: "Bootstrap resamples of the intervals (at most 100 above 2,000 architectures).") var resamples = 1_000
+        @Option(help: "Seed of the architectures, networks and data subset.") var seed: UInt64 = 0
+        @Option(help: "Folder of the rows (rows.csv, appended as scored: rerunning resumes) and summary.txt.") var out = "modnas-rank-check"
         @OptionGroup var threadsOption: ThreadsOption
 
         func validate() throws {
-            guard architectures >= 3, epochs >= 1, images >= 0, validationImages >= 1 else {
-                throw ValidationError("--architectures must be ≥ 3, --epochs and --validation-images ≥ 1, --images ≥ 0")
+            guard archs == "all" || (Int(archs).map { $0 >= 3 } ?? false) else { throw ValidationError("--archs must be a number ≥ 3 or all") }
+            guard channels >= 1, cells >= 1, batch >= 2, epochs >= 1, images >= 1, validationImages >= 1, seeds >= 1, resamples >= 10 else {
+                throw ValidationError("--channels, --cells, --epochs, --images, --validation-images and --seeds must be ≥ 1, --batch ≥ 2, --resamples ≥ 10")
             }
         }
 
         func run() throws {
             OpenBLAS.setThreadCount(threadsOption.threads)
-            let trainer = try SupernetRanking.trainer(searchDirectory: search)
-            let n = images == 0 ? trainer.splits.weights.count : min(images, trainer.splits.weights.count)
-            print("supernet of \(search) (C = \(trainer.configuration.channels), N = \(trainer.configuration.cellsPerStage)); stand-alone: \(epochs) epoch(s) "
-                  + "on \(n) weight images; both scored on \(min(validationImages, trainer.splits.architecture.count)) architecture (validation) images")
-            print("arch_index  supernet_acc  stand_alone_acc  seconds  arch_string")
-            let index = try NB201Index.shipped()
-            let result = SupernetRanking.run(trainer: trainer, architectures: SupernetRanking.spreadArchitectures(count: architectures),
-                                             epochs: epochs, images: n, validationImages: validationImages) { row in
-                print(String(format: "%10d  %12.2f  %15.2f  %7.1f  %@", index.index(of: row.architecture), row.supernetAccuracy,
-                             row.standAloneAccuracy, row.seconds, row.architecture.string))
-                fflush(stdout)   // rows as they come, also into a file
-            }
-            print(String(format: "Spearman ρ %.3f, Kendall τ %.3f over %d architectures", result.spearman, result.kendall, result.rows.count))
+            var r = RankCheckRequest()
+            r.estimators = try RankEstimator.list(parsing: estimator)
+            if r.estimators.contains(.supernet), search == nil { throw ValidationError("--estimator supernet needs --search DIR, a finished supernet search") }
+            (r.truth, r.architectures, r.dataset, r.channels, r.cellsPerStage, r.batch) = (truth, Int(archs), dataset, channels, cells, batch)
+            (r.training.epochs, r.training.images, r.training.validationImages, r.training.seeds) = (epochs, images, validationImages, seeds)
+            (r.search, r.resamples, r.seed, r.out) = (search, resamples, seed, out)
+            let summary = try RankCheckWorkflow(r).run { print($0); fflush(stdout) }
+            print(summary, terminator: "")
         }
     }
 }

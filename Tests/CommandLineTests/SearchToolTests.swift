@@ -5,11 +5,7 @@ import Testing
     /// A tiny search over 2 training devices (the others zero-shot), then zero-shot fronts and evaluation.
     @Test func searchThenFrontsForAnUnseenDeviceThenEvaluate() throws {
         let dir = try scratch()
-        let profiles = "\(dir)/profiles"
-        try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
-        for device in ["pixel3", "silver_4114", "raspi4", "gold_6240"] {
-            try FileManager.default.copyItem(atPath: repositoryPath("Profiles/\(device).json"), toPath: "\(profiles)/\(device).json")
-        }
+        let profiles = try shippedProfiles(["pixel3", "silver_4114", "raspi4", "gold_6240"], in: dir)
         let out = "\(dir)/search"
         let s = try runTool("modnas", ["search", "--device-features", profiles, "--predictors", repositoryPath("Predictors"),
                                        "--hold-out", "gold_6240", "--queries", "60", "--epochs", "2", "--steps-per-epoch", "10",
@@ -53,11 +49,8 @@ import Testing
     /// `search --db`, its front is measured on it, and `evaluate --db` scores it on those measurements.
     @Test func aProfiledHostTrainsAndIsEvaluatedOnItsMeasurements() throws {
         let dir = try scratch()
-        let profiles = "\(dir)/profiles", db = "\(dir)/p.sqlite"
-        try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
-        for device in ["pixel3", "raspi4"] {
-            try FileManager.default.copyItem(atPath: repositoryPath("Profiles/\(device).json"), toPath: "\(profiles)/\(device).json")
-        }
+        let profiles = try shippedProfiles(["pixel3", "raspi4"], in: dir)
+        let db = "\(dir)/p.sqlite"
         let tiny = ["--repeats", "2", "--rounds", "1", "--warmup", "0", "--channels", "4", "--cells", "1", "--resolution", "8",
                     "--db", db, "--profiles", profiles, "--device", "my_host"]
         let collect = try runTool("modnas-profile", ["collect", "--host", "--samples", "10"] + tiny)
@@ -107,11 +100,7 @@ import Testing
     /// fronts of an uninterrupted run with the same seed.
     @Test func supernetSearchResumedAfterKillGivesTheSameFronts() throws {
         let dir = try scratch()
-        let profiles = "\(dir)/profiles"
-        try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
-        for device in ["pixel3", "silver_4114", "raspi4"] {
-            try FileManager.default.copyItem(atPath: repositoryPath("Profiles/\(device).json"), toPath: "\(profiles)/\(device).json")
-        }
+        let profiles = try shippedProfiles(["pixel3", "silver_4114", "raspi4"], in: dir)
         func arguments(_ out: String) -> [String] {
             ["search", "--accuracy", "supernet", "--dataset", "synthetic", "--device-features", profiles, "--predictors", repositoryPath("Predictors"),
              "--channels", "4", "--batch-size", "8", "--training-images", "512", "--test-images", "64", "--epochs", "8", "--warmup-epochs", "1",
@@ -185,6 +174,6 @@ import Testing
         try FileManager.default.copyItem(atPath: repositoryPath("Profiles/raspi4.json"), toPath: "\(dir)/none/raspi4.json")
         try expectOneLineError(["search", "--device-features", "\(dir)/none", "--predictors", repositoryPath("Predictors"), "--out", "\(dir)/o"],
                                "no device in")
-        try expectOneLineError(["search", "--accuracy", "oracle"], "Please provide one of 'surrogate', 'benchmark' or 'supernet'")
+        try expectOneLineError(["search", "--accuracy", "oracle"], "Please provide one of 'surrogate', 'benchmark', 'supernet' or 'proxy'")
     }
 }

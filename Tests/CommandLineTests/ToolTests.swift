@@ -29,6 +29,16 @@ func runTool(_ name: String, _ arguments: [String], environment: [String: String
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.withLock { $0 }, as: UTF8.self))
 }
 
+/// A folder `dir/profiles` holding the shipped feature files of `devices`; its path.
+func shippedProfiles(_ devices: [String], in dir: String) throws -> String {
+    let profiles = "\(dir)/profiles"
+    try FileManager.default.createDirectory(atPath: profiles, withIntermediateDirectories: true)
+    for device in devices {
+        try FileManager.default.copyItem(atPath: repositoryPath("Profiles/\(device).json"), toPath: "\(profiles)/\(device).json")
+    }
+    return profiles
+}
+
 /// The executable `name` built next to the test bundle.
 func builtTool(_ name: String) throws -> URL {
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

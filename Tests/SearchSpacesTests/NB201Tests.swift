@@ -116,7 +116,7 @@ import Testing
         #expect(net.stages.allSatisfy { $0.allSatisfy { $0.convs.allSatisfy { $0 == nil } } })
         var rng = SeededGenerator(seed: 5)
         let cell = net.stages[0][0]
-        let out = cell(Variable(Tensor.uniform(shape: [1, 4, 8, 8], using: &rng)), training: false)
+        let out = cell(Variable(Tensor.uniform(shape: [1, 4, 8, 8], using: &rng)), normalization: .running)
         #expect(out.value == Tensor(zeros: [1, 4, 8, 8]))
     }
 

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+@Suite struct ProxyToolTests {
+    /// A table-truth rank check prints every estimator beside the baselines, resumes from its rows
+    /// (also after a row cut off by a kill), and refuses another run's folder.
+    @Test func tableRankCheckResumesAndRefusesOtherSettings() throws {
+        let dir = try scratch()
+        let args = ["rank-check", "--truth", "table", "--archs", "12", "--estimator", "proxy:synflow,vote:synflow+params", "--resamples", "50",
+                    "--channels", "4", "--cells", "1", "--out", "\(dir)/rc"]
+        let first = try runTool("modnas", args)
+        #expect(first.status == 0, "\(first.err)")
+        for name in ["params (baseline)", "flops (baseline)", "proxy:synflow", "vote:synflow+params"] {
+            #expect(first.out.contains(name), "\(first.out)")
+        }
+        let rowsPath = "\(dir)/rc/rows.csv"
+        let rows = try String(contentsOfFile: rowsPath, encoding: .utf8)
+        #expect(rows.split(separator: "\n").count == 13 && rows.hasPrefix("arch_index,arch_string,truth,params,flops,proxy:synflow,seconds\n"))
+        let summary = try String(contentsOfFile: "\(dir)/rc/summary.txt", encoding: .utf8)
+
+        let again = try runTool("modnas", args)
+        #expect(again.status == 0 && again.out.contains("resuming: 12 architectures"), "\(again.out)\(again.err)")
+        #expect(try String(contentsOfFile: "\(dir)/rc/summary.txt", encoding: .utf8) == summary)
+
+        // A kill during the last row's write leaves it without its line end: it is scored again.
+        try String(rows.dropLast(9)).write(toFile: rowsPath, atomically: true, encoding: .utf8)
+        let cut = try runTool("modnas", args)
+        #expect(cut.status == 0 && cut.out.contains("resuming: 11 architectures"), "\(cut.out)\(cut.err)")
+        #expect(try String(contentsOfFile: rowsPath, encoding: .utf8).split(separator: "\n").count == 13)
+        #expect(try String(contentsOfFile: "\(dir)/rc/summary.txt", encoding: .utf8) == summary)
+
+        try expectOneLineError("modnas", args.map { $0 == "12" ? "13" : $0 }, "holds a rank check with other settings")
+        let damaged = try String(contentsOfFile: rowsPath, encoding: .utf8).replacingOccurrences(of: ",0.", with: ",zero.", options: [], range: nil)
+        try damaged.write(toFile: rowsPath, atomically: true, encoding: .utf8)
+        try expectOneLineError("modnas", args, "rows.csv line 2")
+    }
+
+    /// Stand-alone training as the truth, every proxy on a data set's minibatch.
+    @Test func trainingTruthWithEveryProxy() throws {
+        let dir = try scratch()
+        let r = try runTool("modnas", ["rank-check", "--truth", "training", "--dataset", "synthetic", "--archs", "4", "--estimator", "proxies",
+                                       "--channels", "2", "--cells", "1", "--epochs", "1", "--images", "64", "--validation-images", "64",
+                                       "--seeds", "1", "--batch", "8", "--resamples", "20", "--out", "\(dir)/rc"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("stand-alone training, 1 epochs over 64 weight images") && r.out.contains("(measured)"), "\(r.out)")
+        for p in ["proxy:synflow", "proxy:jacob_cov", "proxy:snip", "proxy:grad_norm", "vote:synflow+jacob_cov+snip"] {
+            #expect(r.out.contains(p), "\(p) missing: \(r.out)")
+        }
+    }
+
+    @Test func badRequestsAreOneLine() throws {
+        let dir = try scratch()
+        try expectOneLineError("modnas", ["rank-check", "--estimator", "proxy:synfow", "--out", "\(dir)/a"], "unknown proxy 'synfow'")
+        try expectOneLineError("modnas", ["rank-check", "--estimator", "oracle", "--out", "\(dir)/a"], "unknown estimator 'oracle'")
+        try expectOneLineError("modnas", ["rank-check", "--estimator", "supernet", "--out", "\(dir)/a"], "needs --search DIR")
+        try expectOneLineError("modnas", ["rank-check", "--archs", "2"], "--archs must be a number ≥ 3 or all")
+        try expectOneLineError("modnas", ["rank-check", "--truth", "oracle", "--out", "\(dir)/b"], "--truth oracle")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: "\(dir)/file"))
+        try FileManager.default.createDirectory(atPath: "\(dir)/full", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: "\(dir)/full/other.txt"))
+        try expectOneLineError("modnas", ["rank-check", "--truth", "table", "--out", "\(dir)/full"], "not a rank check")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/full/other.txt"))
+    }
+
+    /// A proxy-mode search queries no accuracy, says where its estimates come from, and its
+    /// hypernetwork gives fronts; a space without a trainable network builder is refused.
+    @Test func proxySearchFromAVoteOfProxies() throws {
+        let dir = try scratch()
+        let profiles = try shippedProfiles(["pixel3", "silver_4114", "raspi4"], in: dir)
+        let r = try runTool("modnas", ["search", "--accuracy", "proxy", "--dataset", "synthetic", "--queries", "12", "--device-features", profiles,
+                                       "--predictors", repositoryPath("Predictors"), "--epochs", "2", "--steps-per-epoch", "5", "--baseline-budget", "0",
+                                       "--out", "\(dir)/out"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("zero-cost proxy vote (synflow, jacob_cov, snip) of 12 sampled architectures") && r.err.contains("no accuracy queried"), "\(r.err)")
+        #expect(r.out.contains("HV with the NB201 benchmark's cifar10 test accuracy"), "\(r.out)")
+        let file = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/hypernetwork.json"))) as? [String: Any]
+        #expect(file?["accuracyMode"] as? String == "proxy")
+        let f = try runTool("modnas", ["fronts", "--hypernetwork", "\(dir)/out/hypernetwork.json", "--device-features", "\(profiles)/raspi4.json",
+                                       "--out", "\(dir)/raspi4.csv"])
+        #expect(f.status == 0, "\(f.err)")
+        try expectOneLineError("modnas", ["search", "--space", "ofa", "--accuracy", "proxy", "--out", "\(dir)/ofa"], "no trainable network builder")
+    }
+}

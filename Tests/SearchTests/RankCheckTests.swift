@@ -1,0 +1,49 @@
+import Foundation
+import Proxies
+@testable import Search
+import SearchSpaces
+import Testing
+
+@Suite struct RankCheckTests {
+    func convolutions(_ a: NB201Architecture) -> Int { a.operations.filter { $0 == .conv1x1 || $0 == .conv3x3 }.count }
+
+    /// The strata (0–6 convolutions) take turns: 49 architectures are 7 of each, all connected and distinct.
+    @Test func architecturesAreStratifiedByConvolutions() {
+        let chosen = RankCheck.stratifiedArchitectures(count: 49, seed: 3)
+        #expect(chosen.count == 49 && Set(chosen).count == 49 && chosen.allSatisfy(PathEncoding.isConnected))
+        let counts = Dictionary(grouping: chosen, by: convolutions).mapValues(\.count)
+        #expect(counts == Dictionary(uniqueKeysWithValues: (0...6).map { ($0, 7) }), "\(counts)")
+        #expect(RankCheck.stratifiedArchitectures(count: 49, seed: 3) == chosen && RankCheck.stratifiedArchitectures(count: 49, seed: 4) != chosen)
+    }
+
+    @Test func estimatorListsParseAndStoreTheBaselines() throws {
+        let list = try RankEstimator.list(parsing: "proxy:synflow,vote,params")
+        #expect(list == [.proxy(.synflow), .vote([.synflow, .jacobCov, .snip]), .proxy(.params)])
+        #expect(RankCheck.columns(list) == ["params", "flops", "proxy:synflow", "proxy:jacob_cov", "proxy:snip"])
+        #expect(RankCheck.reported(list).map(\.description) == ["params", "flops", "proxy:synflow", "vote:synflow+jacob_cov+snip"])
+        #expect(try RankEstimator.list(parsing: "proxies").count == ZeroCostProxy.allCases.count + 1)
+        #expect(throws: SearchError.self) { try RankEstimator.list(parsing: "vote:synflow") }
+        #expect(throws: SearchError.self) { try RankEstimator.list(parsing: "synflow") }
+    }
+
+    /// A vote of a perfect and a reversed estimator ties everything; the perfect one alone has τ = 1.
+    @Test func agreementsOfKnownEstimators() {
+        let archs = RankCheck.stratifiedArchitectures(count: 10, seed: 1)
+        let rows = archs.enumerated().map { k, a in
+            RankCheck.Row(architecture: a, truth: Double(k), values: ["params": Double(k), "flops": Double(-k), "proxy:synflow": Double(k * k),
+                                                                          "proxy:snip": Double(-k)], seconds: 0)
+        }
+        let a = RankCheck.agreements([.proxy(.synflow), .vote([.synflow, .snip])], rows: rows, resamples: 50, seed: 0)
+        #expect(a.map(\.estimator) == ["params", "flops", "proxy:synflow", "vote:synflow+snip"])
+        #expect(a[0].kendall == 1 && a[1].kendall == -1 && a[2].spearman == 1 && a[2].kendallInterval == 1...1)
+        #expect(a[3].kendall == 0 && a[3].spearman == 0)
+    }
+
+    @Test func pseudoErrorsFollowTheVote() {
+        // Mean rank 1 is the lowest scores (the worst architecture), rank n the best.
+        let e = ProxySurrogate.pseudoErrors(meanRanks: [1, 3, 2, 4])
+        let expected: [Double] = [89, 89 - 79 * 2.0 / 3, 89 - 79 / 3.0, 10]
+        #expect(zip(e, expected).allSatisfy { abs($0 - $1) < 1e-9 }, "\(e)")
+        #expect(ProxySurrogate.pseudoErrors(meanRanks: [1, 2]) == [89, 10])
+    }
+}
