@@ -37,6 +37,10 @@ public struct RunSettings {
     }
 
     static func accuracyText(_ search: HypernetworkFile) -> String {
+        if let s = search.surrogate, search.accuracyMode == "proxy" {
+            return "surrogate fitted on a \(s.source); fronts' estimated_accuracy is 100 − its pseudo-error, a rank, not an accuracy. The HV table and the "
+                + "plots of benchmark devices score the same architectures with the NB201 benchmark's test error (CIFAR-10), another data set than the proxies saw."
+        }
         if let s = search.surrogate {
             return "surrogate fitted on K = \(s.queried.count) queried architectures (\(s.source)); fronts' estimated_accuracy comes from it"
         }

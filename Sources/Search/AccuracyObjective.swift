@@ -145,10 +145,11 @@ public final class OFAPredictorAccuracy: AccuracyObjective {
 }
 
 /// Supernet mode (MODNAS.md 5 and 8): before each hypernetwork step, one SGD step of the shared
-/// weights through one architecture sampled from H per training device; the accuracy objective
-/// is then the supernet's cross-entropy on architecture images, min-max normalised by the running
-/// range of the epoch. Each device gets its own `batchSize` images in both steps (the paper passes
-/// one batch through every device's architecture; on a CPU that costs T times more per image).
+/// weights through four strictly fair architectures (`FairSampling`; the paper samples them from
+/// H, which let parameter-free cells win while the convolutions were untrained); the accuracy
+/// objective is then the supernet's cross-entropy on architecture images of H's sample for each
+/// training device, min-max normalised by the running range of the epoch. Each device gets its
+/// own `batchSize` architecture images, and the weight step `batchSize` × devices weight images.
 /// Fronts' estimates are accuracies on the test split.
 public final class SupernetAccuracy: AccuracyObjective {
     public let trainer: SupernetTrainer
@@ -178,8 +179,8 @@ public final class SupernetAccuracy: AccuracyObjective {
 
     public var settings: String {
         let c = trainer.configuration, s = trainer.splits
-        return "supernet C = \(c.channels), N = \(c.cellsPerStage), \(c.batchSize) images per sampled architecture, "
-            + "\(c.warmupEpochs) warm-up epoch(s) on uniform samples, SGD lr \(c.learningRate) × \(devices) devices cosine to \(finalLearningRate), "
+        return "supernet C = \(c.channels), N = \(c.cellsPerStage), weights trained on 4 strictly fair architectures per step "
+            + "(\(c.batchSize * devices / 4) images each), architecture steps on \(c.batchSize) images per device after \(c.warmupEpochs) warm-up epoch(s), SGD lr \(c.learningRate) × \(devices) devices cosine to \(finalLearningRate), "
             + "momentum \(c.momentum), weight decay \(c.weightDecay), clip \(c.gradientClip)\(c.augment ? ", crop and flip" : ""); "
             + "\(s.weights.name): \(s.weights.count) weight + \(s.architecture.count) architecture images, "
             + "fronts scored on \(min(evaluationImages, s.test.count)) test images; seed \(c.seed)"
@@ -209,28 +210,24 @@ public final class SupernetAccuracy: AccuracyObjective {
 
     public var warmupEpochs: Int { trainer.configuration.warmupEpochs }
 
+    /// The weight step trains the strictly fair architectures of `FairSampling` on the step's weight
+    /// images (split between them), whatever the hypernetwork samples: the shared weights then rate
+    /// every operation from as many steps, and the hypernetwork (after the warm-up) only reads them.
     public func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int, samples: () -> [Tensor]) {
         if stepInEpoch == 0 { (epochRange, lossSum, lossCount) = (nil, 0, 0) }
         let start = trainer.configuration.learningRate * Float(devices), step = (epoch - 1) * stepsPerEpoch + stepInEpoch
         trainer.setLearningRate(finalLearningRate + (start - finalLearningRate) * cosineFactor(step: step, of: epochs * stepsPerEpoch))
-        let architectures = epoch > warmupEpochs ? samples().map { $0.reshaped([NB201Architecture.edgeCount, NB201Architecture.operationCount]) }
-            : uniformSamples(step: step)
         if orders?.epoch != epoch {
             orders = (epoch, order(trainer.splits.weights.count, epoch: epoch, salt: 1), order(trainer.splits.architecture.count, epoch: epoch, salt: 2))
         }
-        lossSum += trainer.weightStep(batches: batches(orders!.weights, step: stepInEpoch), samples: architectures)
+        var rng = SeededGenerator(seed: trainer.configuration.seed &* 2_654_435_761 &+ UInt64(step))
+        let fair = FairSampling.architectures(using: &rng).map { Tensor(shape: [6, 5], scalars: $0.oneHotEncoding) }
+        let images = batches(orders!.weights, step: stepInEpoch).flatMap { $0 }
+        lossSum += trainer.weightStep(batches: FairSampling.split(images, into: fair.count), samples: fair)
         lossCount += 1
         var unused = SeededGenerator(seed: 0)   // no augmentation: the generator is not drawn from
         architectureBatches = batches(orders!.architecture, step: stepInEpoch).map { trainer.splits.architecture.batch($0, using: &unused) }
         estimates.removeAll()
-    }
-
-    /// Warm-up: one uniformly drawn architecture per device (fixed by seed and step).
-    private func uniformSamples(step: Int) -> [Tensor] {
-        var rng = SeededGenerator(seed: trainer.configuration.seed &* 2_654_435_761 &+ UInt64(step))
-        return (0..<devices).map { _ in
-            Tensor(shape: [6, 5], scalars: NB201Architecture(code: Baselines.randomCode(&rng)).oneHotEncoding)
-        }
     }
 
     public func normalizedError(_ encoding: Variable, device: Int) -> Variable {

@@ -19,10 +19,10 @@ public struct SupernetConfiguration: Codable, Equatable, Sendable {
     public var gradientClip: Float = 5
     /// Random crop and flip (32×32 colour images only).
     public var augment = false
-    /// Epochs of weight steps on uniformly sampled architectures before the hypernetwork trains:
-    /// otherwise the parameter-free operations win while the convolutions are untrained, and the
-    /// hypernetwork never samples convolutions again.
-    public var warmupEpochs = 3
+    /// Epochs of weight steps (on fair samples) before the hypernetwork trains, about 2/3 of the
+    /// default epochs: otherwise the parameter-free operations win while the convolutions are
+    /// untrained, and the hypernetwork never samples convolutions again.
+    public var warmupEpochs = 5
     public var seed: UInt64 = 0
     public init() {}
 }
@@ -156,5 +156,28 @@ public enum SupernetSearchFolder {
         let trainer = SupernetTrainer(splits: splits, configuration: record.configuration)
         try SupernetAccuracy(trainer: trainer, devices: file.trainingDevices.count, evaluationImages: record.testImages).restore(state)
         return trainer
+    }
+}
+
+/// Strictly fair sampling for weight training (FairNAS, Chu et al., ICCV 2021): per edge a random
+/// order of the four operations other than `none`; the k-th architecture takes the k-th operation
+/// of every edge, so each operation of each edge trains exactly once per step. `none` trains
+/// nothing and is left out; every such architecture is connected.
+public enum FairSampling {
+    static let operations: [NB201Operation] = [.skipConnect, .conv1x1, .conv3x3, .averagePool3x3]
+
+    public static func architectures(using rng: inout SeededGenerator) -> [NB201Architecture] {
+        let orders = (0..<NB201Architecture.edgeCount).map { _ -> [NB201Operation] in
+            var order = operations
+            rng.shuffle(&order)
+            return order
+        }
+        return operations.indices.map { k in NB201Architecture(operations: orders.map { $0[k] }) }
+    }
+
+    /// `images` in `parts` consecutive batches of equal size (at least one image each, wrapping).
+    public static func split(_ images: [Int], into parts: Int) -> [[Int]] {
+        let size = max(images.count / parts, 1)
+        return (0..<parts).map { k in (0..<size).map { images[(k * size + $0) % images.count] } }
     }
 }

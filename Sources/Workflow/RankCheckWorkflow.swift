@@ -57,10 +57,11 @@ public struct RankCheckWorkflow {
         let shape = trainer.map { NB201NetworkShape(channels: $0.configuration.channels, cellsPerStage: $0.configuration.cellsPerStage) }
             ?? NB201NetworkShape(channels: r.channels, cellsPerStage: r.cellsPerStage)
         let space = NB201Space(shape: shape)
-        let batch = try splits.map { try ProxyData.batch($0, count: r.batch) }
-        let tableInput = r.truth == "table"
-        let scorer = try ProxyScorer(space: space, batch: batch, dataFreeInput: tableInput || splits == nil ? [3, 32, 32] : nil,
-                                     dataFreeClasses: tableInput || splits == nil ? 10 : nil, seed: r.seed)
+        let batch = try r.estimators.contains(where: \.needsData) ? splits.map { try ProxyData.batch($0, count: r.batch) } : nil
+        // Data-free proxies on the benchmark's input against the table (as Abdelfattah et al.), else on the data's.
+        let input = r.truth == "table" || splits == nil ? (shape: [3, 32, 32], classes: 10)
+            : (shape: [splits!.weights.channels, splits!.weights.height, splits!.weights.width], classes: splits!.weights.classes)
+        let scorer = try ProxyScorer(space: space, batch: batch, dataFreeInput: input.shape, dataFreeClasses: input.classes, seed: r.seed)
         let truth = try truthFunction(space: space, splits: splits)
 
         let columns = RankCheck.columns(r.estimators)

@@ -138,12 +138,15 @@ public struct SearchWorkflow {
                 let rows = training.flatMap { FrontGenerator(space: space, hypernetwork: search.hypernetwork) { $0.map { _ in nil } }
                     .front(for: $0, preferences: r.preferences, tableIndex: tableIndex) }
                 log.benchmarkHypervolume = benchmark.meanBenchmarkHypervolume(rows)
+                let collapse = space.name == .nb201 && (r.isSupernet || r.accuracy == .proxy)
+                    ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)).alarm : nil
                 note(String(format: "epoch %d/%d", log.epoch, c.epochs)
                      + (log.meanLoss.map { String(format: "  loss %.4f", $0) } ?? "  warm-up (supernet only)")
                      + (log.supernetLoss.map { String(format: "  supernet CE %.4f", $0) } ?? "")
                      + (log.predictedHypervolume.map { String(format: "  HV predicted %.4f", $0) } ?? "")
                      + (log.benchmarkHypervolume.map { String(format: "  HV benchmark %.4f", $0) } ?? "")
-                     + "  elapsed \(minutesAndSeconds(log.seconds))  ETA \(minutesAndSeconds(left))")
+                     + "  elapsed \(minutesAndSeconds(log.seconds))  ETA \(minutesAndSeconds(left))"
+                     + (collapse.map { "\n  \($0)" } ?? ""))
             }
             try search.checkpoint().write(to: output.checkpointPath)
         }
@@ -167,10 +170,15 @@ public struct SearchWorkflow {
         } ?? [:]
         if r.baselineBudget > 0 { note("running the baselines (\(r.baselineBudget) queries per benchmark device) …") }
         let (results, missing) = benchmark.evaluate(rows, measured: measured, baselineBudget: r.baselineBudget, seed: c.seed)
+        let collapse = space.name == .nb201 && (r.isSupernet || r.accuracy == .proxy)
+            ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)) : nil
+        if let alarm = collapse?.alarm { note(alarm) }
         let table = benchmark.evaluationHeading(searchEstimates: r.isSupernet || r.accuracy == .proxy, baselineBudget: r.baselineBudget)
+            + (collapse.map { ($0.alarm ?? $0.summary) + "\n" } ?? "")
             + FrontEvaluation.measuredClocks(clocks) + FrontEvaluation.table(results, missing: missing)
-        let settings = RunSettings(search: file, devices: catalog.devices, seconds: searchSeconds, baselineBudget: r.baselineBudget,
+        var settings = RunSettings(search: file, devices: catalog.devices, seconds: searchSeconds, baselineBudget: r.baselineBudget,
                                    command: r.command, benchmark: benchmark)
+        if let collapse { settings.items.append(("collapse check", collapse.alarm ?? collapse.summary)) }
         let report = HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark).render()
         try output.publish { folder in
             try SearchOutput.write(rows: rows, space: space, file: file, adapted: catalog.adapted, to: folder.path)

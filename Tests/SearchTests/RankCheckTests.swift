@@ -1,3 +1,4 @@
+import Autodiff
 import Foundation
 import Proxies
 @testable import Search
@@ -45,5 +46,37 @@ import Testing
         let expected: [Double] = [89, 89 - 79 * 2.0 / 3, 89 - 79 / 3.0, 10]
         #expect(zip(e, expected).allSatisfy { abs($0 - $1) < 1e-9 }, "\(e)")
         #expect(ProxySurrogate.pseudoErrors(meanRanks: [1, 2]) == [89, 10])
+    }
+}
+
+@Suite struct FairSamplingAndCollapseTests {
+    /// Each step's four architectures use every operation but `none` exactly once on every edge.
+    @Test func fairSamplesCoverEveryOperationOfEveryEdgeOnce() {
+        var rng = SeededGenerator(seed: 9)
+        for _ in 0..<20 {
+            let archs = FairSampling.architectures(using: &rng)
+            #expect(archs.count == 4 && archs.allSatisfy(PathEncoding.isConnected))
+            for e in 0..<NB201Architecture.edgeCount {
+                #expect(Set(archs.map { $0.operations[e] }) == Set<NB201Operation>([.skipConnect, .conv1x1, .conv3x3, .averagePool3x3]))
+            }
+        }
+        #expect(FairSampling.split(Array(0..<10), into: 4) == [[0, 1], [2, 3], [4, 5], [6, 7]])
+        #expect(FairSampling.split([5, 6], into: 4) == [[5], [6], [5], [6]])
+    }
+
+    @Test func collapseAlarmFiresOnParameterFreeOrIdenticalFronts() throws {
+        func row(_ device: String, _ a: String) -> FrontRow {
+            FrontRow(device: device, preferenceIndex: 0, preference: [0.5, 0.5], archIndex: nil, architecture: a, tableValues: [],
+                     predictedLatencyMs: 1, estimatedAccuracy: nil)
+        }
+        let skip = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
+        let collapsed = CollapseCheck(rows: [row("a", skip), row("b", skip)], trainingDevices: ["a", "b"])
+        #expect(collapsed.identicalFronts && collapsed.parameterFreeShare == 1 && collapsed.fewestWithConvolutions == 0)
+        #expect(collapsed.alarm?.hasPrefix("collapse alarm:") == true && collapsed.alarm!.contains("the same front"))
+        let convs = (0..<4).map { k in NB201Architecture(operations: (0..<6).map { $0 == k ? .conv3x3 : .skipConnect }) }
+        #expect(convs.allSatisfy(PathEncoding.isConnected))
+        let rows = convs.map { row("a", $0.string) } + convs.dropFirst().map { row("b", $0.string) } + [row("b", skip)] + [row("b", convs[0].string)]
+        let sound = CollapseCheck(rows: rows, trainingDevices: ["a", "b"])
+        #expect(sound.alarm == nil && !sound.identicalFronts && abs(sound.parameterFreeShare - 1.0 / 9) < 1e-12, "\(sound)")
     }
 }
