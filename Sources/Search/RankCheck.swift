@@ -51,6 +51,9 @@ public enum RankEstimator: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the estimator needs a minibatch of data (the data-dependent proxies).
+    public var needsData: Bool { proxies.contains(where: \.needsData) }
+
     /// The proxies whose scores this estimator needs.
     var proxies: [ZeroCostProxy] {
         switch self {

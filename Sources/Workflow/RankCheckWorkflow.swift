@@ -128,16 +128,6 @@ public struct RankCheckWorkflow {
     }
 }
 
-extension RankEstimator {
-    var needsData: Bool {
-        switch self {
-        case .proxy(let p): return p.needsData
-        case .vote(let voters): return voters.contains(where: \.needsData)
-        case .supernet: return false
-        }
-    }
-}
-
 /// A rank check's folder: `settings.json`, `rows.csv` (one row per scored architecture, appended
 /// as it goes) and `summary.txt`.
 struct RankCheckStore {

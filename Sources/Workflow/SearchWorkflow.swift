@@ -133,13 +133,14 @@ public struct SearchWorkflow {
              + "objectives normalised over \(NormalizationSet.description(of: space)); seed \(c.seed)")
         if let checkpoint { note("resumed from \(path("checkpoint.json")) after epoch \(checkpoint.epochs) of \(c.epochs)") }
         try output.prepare()
+        // The modes whose estimate comes from data, not a benchmark, can collapse onto cells without convolutions.
+        let checksCollapse = space.name == .nb201 && (r.isSupernet || r.accuracy == .proxy)
         while search.log.count < c.epochs {
             search.run(epochs: 1) { log, left in
                 let rows = training.flatMap { FrontGenerator(space: space, hypernetwork: search.hypernetwork) { $0.map { _ in nil } }
                     .front(for: $0, preferences: r.preferences, tableIndex: tableIndex) }
                 log.benchmarkHypervolume = benchmark.meanBenchmarkHypervolume(rows)
-                let collapse = space.name == .nb201 && (r.isSupernet || r.accuracy == .proxy)
-                    ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)).alarm : nil
+                let collapse = checksCollapse ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)).alarm : nil
                 note(String(format: "epoch %d/%d", log.epoch, c.epochs)
                      + (log.meanLoss.map { String(format: "  loss %.4f", $0) } ?? "  warm-up (supernet only)")
                      + (log.supernetLoss.map { String(format: "  supernet CE %.4f", $0) } ?? "")
@@ -170,8 +171,7 @@ public struct SearchWorkflow {
         } ?? [:]
         if r.baselineBudget > 0 { note("running the baselines (\(r.baselineBudget) queries per benchmark device) …") }
         let (results, missing) = benchmark.evaluate(rows, measured: measured, baselineBudget: r.baselineBudget, seed: c.seed)
-        let collapse = space.name == .nb201 && (r.isSupernet || r.accuracy == .proxy)
-            ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)) : nil
+        let collapse = checksCollapse ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)) : nil
         if let alarm = collapse?.alarm { note(alarm) }
         let table = benchmark.evaluationHeading(searchEstimates: r.isSupernet || r.accuracy == .proxy, baselineBudget: r.baselineBudget)
             + (collapse.map { ($0.alarm ?? $0.summary) + "\n" } ?? "")
