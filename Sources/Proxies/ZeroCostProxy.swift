@@ -101,7 +101,11 @@ public struct ProxyScorer<Space: SearchSpace> {
         func network(_ input: [Int], _ classes: Int) -> TrainableNetwork {
             space.makeTrainableNetwork(architecture, input: input, classes: classes, seed: seed)!
         }
-        let dataFree = network(dataFreeInput, dataFreeClasses)
+        var built: TrainableNetwork?
+        var dataFree: TrainableNetwork {
+            if built == nil { built = network(dataFreeInput, dataFreeClasses) }
+            return built!
+        }
         var result: [ZeroCostProxy: Double] = [:]
         if proxies.contains(where: \.needsData) {
             guard let batch else { preconditionFailure("a data-dependent proxy was asked for without a minibatch") }

@@ -20,9 +20,8 @@ public protocol AccuracyObjective<Architecture>: AnyObject {
     func normalizationSet(_ all: [Architecture]) throws -> [Int]
     /// Epochs at the start in which only the objective trains (the hypernetwork waits).
     var warmupEpochs: Int { get }
-    /// Called before each step (epochs count from 1); `samples()` draws one architecture (one-hot
-    /// per decision, [Σ choices]) per training device from the hypernetwork.
-    func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int, samples: () -> [Tensor])
+    /// Called before each step (epochs count from 1).
+    func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int)
     /// The normalised error of a sample's space encoding (`SearchSpace.relaxedEncoding`) for
     /// training device `device` (its position among the training devices), taped so the
     /// gradient reaches the sample.
@@ -39,7 +38,7 @@ public protocol AccuracyObjective<Architecture>: AnyObject {
 extension AccuracyObjective {
     public var warmupEpochs: Int { 0 }
     public var epochTrainingLoss: Double? { nil }
-    public func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int, samples: () -> [Tensor]) {}
+    public func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int) {}
     public func checkpointState() throws -> Data? { nil }
     public func restore(_ state: Data) throws {}
 }
@@ -213,7 +212,7 @@ public final class SupernetAccuracy: AccuracyObjective {
     /// The weight step trains the strictly fair architectures of `FairSampling` on the step's weight
     /// images (split between them), whatever the hypernetwork samples: the shared weights then rate
     /// every operation from as many steps, and the hypernetwork (after the warm-up) only reads them.
-    public func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int, samples: () -> [Tensor]) {
+    public func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int) {
         if stepInEpoch == 0 { (epochRange, lossSum, lossCount) = (nil, 0, 0) }
         let start = trainer.configuration.learningRate * Float(devices), step = (epoch - 1) * stepsPerEpoch + stepInEpoch
         trainer.setLearningRate(finalLearningRate + (start - finalLearningRate) * cosineFactor(step: step, of: epochs * stepsPerEpoch))

@@ -15,7 +15,7 @@ public struct CollapseCheck: Equatable, Sendable {
 
     public init(rows: [FrontRow], trainingDevices: [String]) {
         let fronts = trainingDevices.map { d in Set(rows.filter { $0.device == d }.compactMap { try? NB201Architecture(parsing: $0.architecture) }) }
-        func hasConvolution(_ a: NB201Architecture) -> Bool { a.operations.contains { $0 == .conv1x1 || $0 == .conv3x3 } }
+        func hasConvolution(_ a: NB201Architecture) -> Bool { a.convolutionCount > 0 }
         let all = fronts.flatMap { $0 }
         parameterFreeShare = all.isEmpty ? 0 : Double(all.filter { !hasConvolution($0) }.count) / Double(all.count)
         fewestWithConvolutions = fronts.map { $0.filter { hasConvolution($0) && PathEncoding.isConnected($0) }.count }.min() ?? 0

@@ -158,9 +158,7 @@ public final class MODNASSearch<Space: SearchSpace> {
         for epoch in first...last {
             var lossSum = 0.0
             for stepInEpoch in 0..<configuration.stepsPerEpoch {
-                accuracy.prepareStep(epoch: epoch, stepInEpoch: stepInEpoch, of: configuration.stepsPerEpoch, epochs: configuration.epochs) {
-                    training.map { sampledArchitecture(for: $0) }
-                }
+                accuracy.prepareStep(epoch: epoch, stepInEpoch: stepInEpoch, of: configuration.stepsPerEpoch, epochs: configuration.epochs)
                 guard epoch > warmup else { continue }
                 var gradients: [[Double]] = []
                 // One set of preference vectors per step, shared by the devices: their gradients then
@@ -207,16 +205,6 @@ public final class MODNASSearch<Space: SearchSpace> {
     private func uniformPreference() -> [Float] {
         let u = Float(Double(rng.next() >> 11) / Double(1 << 53))
         return [u, 1 - u]
-    }
-
-    /// A one-hot architecture drawn from softmax(H(r, d)) for a fresh r (the supernet's weight step).
-    private func sampledArchitecture(for device: SearchDevice) -> Tensor {
-        let r = uniformPreference()
-        return withoutTape {
-            let alpha = hypernetwork(preference: Variable(Tensor(shape: [2], scalars: r)),
-                                     device: Variable(Tensor(shape: [device.input.count], scalars: device.input)))
-            return layout.reinMaxSample(layout.matrices(alpha), using: &rng).value
-        }
     }
 
     /// One device's scalarised loss for a fresh r ~ Dirichlet(1, 1) and a ReinMax sample, and the

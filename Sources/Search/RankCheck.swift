@@ -110,14 +110,9 @@ public struct StandAloneTraining: Codable, Equatable, Sendable {
             _ = clipGradientNorm(parameters, maxNorm: 5)
             sgd.step()
         }
-        let m = min(validationImages, splits.architecture.count)
-        var correct = 0
-        for start in stride(from: 0, to: m, by: batchSize) {
-            let (x, labels) = splits.architecture.batch(Array(start..<min(start + batchSize, m)), using: &rng)
-            let logits = withoutTape { network.forward(Variable(x), normalization: .running) { $0 }.value }
-            correct += zip(predictedClasses(logits), labels).filter { $0 == $1 }.count
+        return topOneAccuracy(on: splits.architecture, count: min(validationImages, splits.architecture.count), batch: batchSize, using: &rng) { x in
+            withoutTape { network.forward(Variable(x), normalization: .running) { $0 }.value }
         }
-        return 100 * Double(correct) / Double(max(m, 1))
     }
 }
 
@@ -152,7 +147,7 @@ public enum RankCheck {
         for code in 0..<NB201Architecture.spaceSize {
             let a = NB201Architecture(code: code)
             guard PathEncoding.isConnected(a) else { continue }
-            strata[a.operations.filter { $0 == .conv1x1 || $0 == .conv3x3 }.count].append(a)
+            strata[a.convolutionCount].append(a)
         }
         var rng = SeededGenerator(seed: seed)
         for k in strata.indices { rng.shuffle(&strata[k]) }

@@ -83,18 +83,22 @@ public final class SupernetTrainer {
 
     /// Top-1 accuracy (%) of `architecture` with the shared weights on up to `limit` images of `data`.
     public func accuracy(of architecture: NB201Architecture, on data: ImageDataset, limit: Int? = nil) -> Double {
-        let n = min(limit ?? data.count, data.count)
         let sample = Variable(Tensor(shape: [6, 5], scalars: architecture.oneHotEncoding))
-        var correct = 0
-        let batch = max(configuration.batchSize, 64)   // batch statistics need enough images
-        for start in stride(from: 0, to: n, by: batch) {
-            let indices = Array(start..<min(start + batch, n))
-            let (images, labels) = data.batch(indices, using: &rng)
-            let logits = withoutTape { supernet(Variable(images), sample: sample).value }
-            correct += zip(predictedClasses(logits), labels).filter { $0 == $1 }.count
+        // Batch statistics need enough images.
+        return topOneAccuracy(on: data, count: min(limit ?? data.count, data.count), batch: max(configuration.batchSize, 64), using: &rng) { images in
+            withoutTape { supernet(Variable(images), sample: sample).value }
         }
-        return 100 * Double(correct) / Double(max(n, 1))
     }
+}
+
+/// Top-1 accuracy (%) of `logits` on the first `n` images of `data`, scored `batch` at a time.
+func topOneAccuracy(on data: ImageDataset, count n: Int, batch: Int, using rng: inout SeededGenerator, _ logits: (Tensor) -> Tensor) -> Double {
+    var correct = 0
+    for start in stride(from: 0, to: n, by: batch) {
+        let (images, labels) = data.batch(Array(start..<min(start + batch, n)), using: &rng)
+        correct += zip(predictedClasses(logits(images)), labels).filter { $0 == $1 }.count
+    }
+    return 100 * Double(correct) / Double(max(n, 1))
 }
 
 /// The class with the highest logit in each row of `logits` [batch, classes].

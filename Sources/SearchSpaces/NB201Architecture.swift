@@ -102,6 +102,9 @@ public struct NB201Architecture: Hashable, Codable, Sendable, CustomStringConver
         self.init(operations: ops)
     }
 
+    /// Edges with a 1×1 or 3×3 convolution (0 for a parameter-free cell).
+    public var convolutionCount: Int { operations.filter { $0 == .conv1x1 || $0 == .conv3x3 }.count }
+
     /// The 30-dimensional one-hot encoding, edge-major (edge e, op o at 5·e + o).
     public var oneHotEncoding: [Float] {
         var v = [Float](repeating: 0, count: Self.edgeCount * Self.operationCount)

@@ -17,7 +17,7 @@ public struct RankCheckRequest: Sendable {
     public var channels = 16
     public var cellsPerStage = 5
     /// Images of the data-dependent proxies' minibatch.
-    public var batch = 64
+    public var batch = ProxyDefaults.batch
     public var training = StandAloneTraining()
     /// A finished supernet search, for the supernet estimator.
     public var search: String?

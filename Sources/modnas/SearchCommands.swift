@@ -140,20 +140,20 @@ extension ModnasCommand {
             abstract: "Kendall τ and Spearman ρ (with bootstrap intervals) between accuracy estimators and the truth, beside the #params and FLOPs baselines.")
 
         @Option(help: ArgumentHelp("Comma-separated estimators.", discussion: RankEstimator.formatHelp)) var estimator = "proxy:synflow"
-        @Option(help: "table (NB201's CIFAR-10 accuracies after 200 epochs) or training (stand-alone training on --dataset).") var truth = "training"
+        @Option(help: "table (NB201's CIFAR-10 accuracies after 200 epochs) or training (stand-alone training on --dataset).") var truth = RankCheckRequest().truth
         @Option(help: "Connected architectures stratified by their number of convolutions (≥ 3), or all (every NB201 architecture).") var archs = "48"
-        @Option(help: "Images of the data-dependent proxies and of the training truth (fashion-mnist, cifar10:DIR, idx:DIR or synthetic).") var dataset = "fashion-mnist"
-        @Option(help: "Channels C of the networks scored and trained.") var channels = 16
-        @Option(help: "Cells per stage N of the networks scored and trained.") var cells = 5
-        @Option(help: "Images in the data-dependent proxies' minibatch.") var batch = 64
-        @Option(help: "Training truth: epochs.") var epochs = 3
-        @Option(help: "Training truth: weight images trained on (a fixed seeded subset).") var images = 5_000
-        @Option(help: "Training truth and supernet: validation images that score each architecture.") var validationImages = 1_000
-        @Option(help: "Training truth: seeds averaged.") var seeds = 2
+        @Option(help: "Images of the data-dependent proxies and of the training truth (fashion-mnist, cifar10:DIR, idx:DIR or synthetic).") var dataset = RankCheckRequest().dataset
+        @Option(help: "Channels C of the networks scored and trained.") var channels = RankCheckRequest().channels
+        @Option(help: "Cells per stage N of the networks scored and trained.") var cells = RankCheckRequest().cellsPerStage
+        @Option(help: "Images in the data-dependent proxies' minibatch.") var batch = RankCheckRequest().batch
+        @Option(help: "Training truth: epochs.") var epochs = StandAloneTraining().epochs
+        @Option(help: "Training truth: weight images trained on (a fixed seeded subset).") var images = StandAloneTraining().images
+        @Option(help: "Training truth and supernet: validation images that score each architecture.") var validationImages = StandAloneTraining().validationImages
+        @Option(help: "Training truth: seeds averaged.") var seeds = StandAloneTraining().seeds
         @Option(help: "Output folder of a finished modnas search --accuracy supernet (the supernet estimator; its data and C, N are used).") var search: String?
-        @Option(help: "Bootstrap resamples of the intervals (at most 100 above 2,000 architectures).") var resamples = 1_000
+        @Option(help: "Bootstrap resamples of the intervals (at most 100 above 2,000 architectures).") var resamples = RankCheckRequest().resamples
         @Option(help: "Seed of the architectures, networks and data subset.") var seed: UInt64 = 0
-        @Option(help: "Folder of the rows (rows.csv, appended as scored: rerunning resumes) and summary.txt.") var out = "modnas-rank-check"
+        @Option(help: "Folder of the rows (rows.csv, appended as scored: rerunning resumes) and summary.txt.") var out = RankCheckRequest().out
         @OptionGroup var threadsOption: ThreadsOption
 
         func validate() throws {
