@@ -147,6 +147,10 @@ struct RankCheckStore {
         columns = settings.columns
         index = try NB201Index.shipped()
         let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: folder, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw SearchError.badFile(reason: "--out \(folder) is a file; give a folder")
+        }
         if fm.fileExists(atPath: settingsPath) {
             let stored: RankCheckSettings
             do { stored = try JSONDecoder().decode(RankCheckSettings.self, from: Data(contentsOf: URL(fileURLWithPath: settingsPath))) } catch {

@@ -59,6 +59,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: "\(dir)/full", withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: "\(dir)/full/other.txt"))
         try expectOneLineError("modnas", ["rank-check", "--truth", "table", "--out", "\(dir)/full"], "not a rank check")
+        try expectOneLineError("modnas", ["rank-check", "--truth", "table", "--out", "\(dir)/file"], "is a file; give a folder")
+        #expect(try String(contentsOfFile: "\(dir)/file", encoding: .utf8) == "x")
         #expect(FileManager.default.fileExists(atPath: "\(dir)/full/other.txt"))
     }
 
