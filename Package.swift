@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfileStoreTests", dependencies: ["DeviceModel", "Measurements", "ProfileStore", "SearchSpaces", "Statistics"], swiftSettings: v5),
         .testTarget(name: "PredictorsTests", dependencies: ["Predictors", "Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Reports", "Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "Predictors", "ProfileStore", "Datasets"], swiftSettings: v5),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Reports", "Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "Predictors", "ProfileStore", "Datasets", "Statistics"], swiftSettings: v5),
         .testTarget(name: "ProfilingTests", dependencies: [
             "DeviceModel", "Measurements", "Profiling", "ProfileStore", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),

@@ -2,13 +2,14 @@ import Autodiff
 import Datasets
 import Foundation
 import Predictors
+import Proxies
 import SearchSpaces
 
 /// The accuracy side of a search: a differentiable, normalised error of a sampled architecture,
 /// and error estimates (%) for the architectures of fronts.
 public protocol AccuracyObjective<Architecture>: AnyObject {
     associatedtype Architecture: Hashable & Sendable
-    /// "surrogate", "proxy", "benchmark" or "supernet".
+    /// "surrogate", "proxy", "benchmark", "supernet" or "supernet+proxy".
     var mode: String { get }
     /// What the estimates come from, in words (printed, stored, and compared on resume).
     var settings: String { get }
@@ -143,13 +144,52 @@ public final class OFAPredictorAccuracy: AccuracyObjective {
     public func errors(_ architectures: [OFAArchitecture]) -> [Double] { predictor.topOne(architectures).map { 100 * (1 - $0) } }
 }
 
+/// How the hypernetwork reads a trained supernet: the accuracy surrogate fitted on the supernet's
+/// estimates of a fixed set of sampled architectures, refitted at the start of every epoch after
+/// the warm-up.
+public struct SupernetFit: Sendable {
+    /// Sampled connected architectures (`ProxySurrogate.connectedSample`).
+    public var architectures: [NB201Architecture]
+    /// The first this many architecture images score each of them.
+    public var validationImages: Int
+    /// supernet+proxy: the proxy vote's mean rank of each architecture (1 = worst). The fit's
+    /// errors are then the pseudo-errors of the mean of that rank and the supernet's rank.
+    public var proxyMeanRanks: [Double]?
+    /// What the proxies scored, in words (supernet+proxy).
+    public var proxyDescription: String?
+    public var ensembleSize: Int
+
+    /// The errors (%) the surrogate is fitted on, from the supernet's accuracy (%) of each
+    /// architecture: 100 − accuracy, or with proxy ranks the pseudo-errors of the mean of the two
+    /// ranks. A cell the supernet puts at chance stays just below the gate's chance error, so the
+    /// surrogate's normalisation always has architectures to span.
+    public func targetErrors(accuracies: [Double]) -> [Double] {
+        precondition(accuracies.count == architectures.count, "one accuracy per architecture")
+        var errors = accuracies.map { 100 - $0 }
+        if let proxyMeanRanks {
+            let ranks = ProxyVote.meanRanks([accuracies])
+            errors = ProxySurrogate.pseudoErrors(meanRanks: zip(ranks, proxyMeanRanks).map { ($0 + $1) / 2 })
+        }
+        return errors.map { min($0, ProxySurrogate.pseudoErrors.upperBound) }
+    }
+
+    public init(architectures: [NB201Architecture], validationImages: Int, proxyMeanRanks: [Double]? = nil,
+                proxyDescription: String? = nil, ensembleSize: Int = 3) {
+        precondition(proxyMeanRanks.map { $0.count == architectures.count } ?? true, "one proxy rank per architecture")
+        (self.architectures, self.validationImages, self.proxyMeanRanks, self.proxyDescription, self.ensembleSize) =
+            (architectures, validationImages, proxyMeanRanks, proxyDescription, ensembleSize)
+    }
+}
+
 /// Supernet mode (MODNAS.md 5 and 8): before each hypernetwork step, one SGD step of the shared
 /// weights through four strictly fair architectures (`FairSampling`; the paper samples them from
-/// H, which let parameter-free cells win while the convolutions were untrained); the accuracy
-/// objective is then the supernet's cross-entropy on architecture images of H's sample for each
-/// training device, min-max normalised by the running range of the epoch. Each device gets its
-/// own `batchSize` architecture images, and the weight step `batchSize` × devices weight images.
-/// Fronts' estimates are accuracies on the test split.
+/// H, which let parameter-free cells win while the convolutions were untrained). The weight step
+/// takes `batchSize` × devices weight images. The accuracy objective after the warm-up is, with a
+/// `SupernetFit` (the default), the accuracy surrogate fitted on the supernet's validation errors
+/// of the fit's architectures, refitted each epoch; without one (the paper's), the supernet's
+/// cross-entropy on `batchSize` architecture images of H's sample for each training device,
+/// min-max normalised by the running range of the epoch. Fronts' estimates are accuracies on the
+/// test split.
 public final class SupernetAccuracy: AccuracyObjective {
     public let trainer: SupernetTrainer
     /// Test images per accuracy estimate of a front architecture.
@@ -164,25 +204,51 @@ public final class SupernetAccuracy: AccuracyObjective {
     var epochRange: ClosedRange<Double>?
     private var lossSum = 0.0, lossCount = 0
     private var estimates: [NB201Architecture: Double] = [:]
+    /// nil: the paper's cross-entropy objective.
+    public let fit: SupernetFit?
+    /// The surrogate of the current epoch (after the warm-up, with a fit).
+    public private(set) var fitted: SurrogateAccuracy<NB201Space>?
 
     /// `devices`: how many training devices share each step's images.
-    public init(trainer: SupernetTrainer, devices: Int, evaluationImages: Int) {
+    public init(trainer: SupernetTrainer, devices: Int, evaluationImages: Int, fit: SupernetFit? = nil) {
         self.trainer = trainer
         self.devices = devices
         self.evaluationImages = evaluationImages
+        self.fit = fit
     }
 
-    public var mode: String { "supernet" }
-    public var errorRange: ClosedRange<Double>? { nil }
+    public var mode: String { fit?.proxyMeanRanks != nil ? "supernet+proxy" : "supernet" }
+    public var errorRange: ClosedRange<Double>? { fitted?.errorRange }
     public var epochTrainingLoss: Double? { lossCount > 0 ? lossSum / Double(lossCount) : nil }
 
     public var settings: String {
         let c = trainer.configuration, s = trainer.splits
         return "supernet C = \(c.channels), N = \(c.cellsPerStage), weights trained on 4 strictly fair architectures per step "
-            + "(\(c.batchSize * devices / 4) images each), architecture steps on \(c.batchSize) images per device after \(c.warmupEpochs) warm-up epoch(s), SGD lr \(c.learningRate) × \(devices) devices cosine to \(finalLearningRate), "
+            + "(\(c.batchSize * devices / 4) images each), the hypernetwork waiting for \(c.warmupEpochs) warm-up epoch(s), SGD lr \(c.learningRate) × \(devices) devices cosine to \(finalLearningRate), "
             + "momentum \(c.momentum), weight decay \(c.weightDecay), clip \(c.gradientClip)\(c.augment ? ", crop and flip" : ""); "
             + "\(s.weights.name): \(s.weights.count) weight + \(s.architecture.count) architecture images, "
-            + "fronts scored on \(min(evaluationImages, s.test.count)) test images; seed \(c.seed)"
+            + "fronts scored on \(min(evaluationImages, s.test.count)) test images; seed \(c.seed); " + objectiveDescription
+    }
+
+    /// What the hypernetwork's accuracy objective reads after the warm-up.
+    private var objectiveDescription: String {
+        guard let fit else {
+            return "architecture steps on the supernet's cross-entropy of \(trainer.configuration.batchSize) architecture images per device (the paper's)"
+        }
+        let scored = "the supernet's accuracy on the first \(min(fit.validationImages, trainer.splits.architecture.count)) architecture images of \(fit.architectures.count) sampled connected architectures"
+        let target = fit.proxyDescription.map { "the mean of the ranks of \(scored) and of the \($0), as pseudo-errors" } ?? scored
+        return "architecture steps on a surrogate (ensemble of \(fit.ensembleSize)) fitted on \(target) (estimated), refitted each epoch after the warm-up"
+    }
+
+    /// Fits the surrogate on the current weights' estimates of the fit's architectures.
+    private func refit(_ fit: SupernetFit) {
+        let accuracies = fit.architectures.map { trainer.accuracy(of: $0, on: trainer.splits.architecture, limit: fit.validationImages) }
+        let surrogate = AccuracySurrogate.fit(space: NB201Space(), architectures: fit.architectures, errors: fit.targetErrors(accuracies: accuracies), queried: [],
+                                              source: objectiveDescription, chanceError: ProxySurrogate.chanceError,
+                                              ensembleSize: fit.ensembleSize, seed: trainer.configuration.seed)
+        // Errors are clamped below chance, so the fit cannot put every architecture at chance;
+        // should it fail all the same, the previous epoch's surrogate stays.
+        fitted = (try? SurrogateAccuracy(surrogate, space: NB201Space(), mode: mode)) ?? fitted
     }
 
     /// Steps per epoch: one pass over the weight images.
@@ -213,7 +279,10 @@ public final class SupernetAccuracy: AccuracyObjective {
     /// images (split between them), whatever the hypernetwork samples: the shared weights then rate
     /// every operation from as many steps, and the hypernetwork (after the warm-up) only reads them.
     public func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int) {
-        if stepInEpoch == 0 { (epochRange, lossSum, lossCount) = (nil, 0, 0) }
+        if stepInEpoch == 0 {
+            (epochRange, lossSum, lossCount) = (nil, 0, 0)
+            if let fit, epoch > warmupEpochs { refit(fit) }
+        }
         let start = trainer.configuration.learningRate * Float(devices), step = (epoch - 1) * stepsPerEpoch + stepInEpoch
         trainer.setLearningRate(finalLearningRate + (start - finalLearningRate) * cosineFactor(step: step, of: epochs * stepsPerEpoch))
         if orders?.epoch != epoch {
@@ -224,12 +293,15 @@ public final class SupernetAccuracy: AccuracyObjective {
         let images = batches(orders!.weights, step: stepInEpoch).flatMap { $0 }
         lossSum += trainer.weightStep(batches: FairSampling.split(images, into: fair.count), samples: fair)
         lossCount += 1
-        var unused = SeededGenerator(seed: 0)   // no augmentation: the generator is not drawn from
-        architectureBatches = batches(orders!.architecture, step: stepInEpoch).map { trainer.splits.architecture.batch($0, using: &unused) }
+        if fit == nil {
+            var unused = SeededGenerator(seed: 0)   // no augmentation: the generator is not drawn from
+            architectureBatches = batches(orders!.architecture, step: stepInEpoch).map { trainer.splits.architecture.batch($0, using: &unused) }
+        }
         estimates.removeAll()
     }
 
     public func normalizedError(_ encoding: Variable, device: Int) -> Variable {
+        if let fitted { return fitted.normalizedError(encoding, device: device) }
         precondition(architectureBatches.indices.contains(device), "normalizedError before prepareStep")
         let batch = architectureBatches[device]
         let sample = reshape(encoding, to: [NB201Architecture.edgeCount, NB201Architecture.operationCount])

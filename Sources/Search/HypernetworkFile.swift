@@ -15,7 +15,7 @@ public struct HypernetworkFile: Codable, Sendable {
     public var space: String
     /// The objectives, in the order of preference vectors: ["test_error_percent", "latency_ms"].
     public var objectives: [String]
-    /// "surrogate", "proxy", "benchmark" (OFA: the OFA accuracy predictor itself) or "supernet".
+    /// "surrogate", "proxy", "benchmark" (OFA: the OFA accuracy predictor itself), "supernet" or "supernet+proxy".
     public var accuracyMode: String
     public var referenceArchIndices: [Int]
     public var layers: [DenseLayer]
@@ -154,7 +154,7 @@ public struct HypernetworkFile: Codable, Sendable {
             guard surrogate.features.space == spaceName else { return "a surrogate of space \(surrogate.features.space)" }
         case "benchmark":
             guard spaceName == .ofa else { return "benchmark accuracy mode outside the OFA space" }
-        case "supernet":
+        case "supernet", "supernet+proxy":
             guard spaceName == .nb201 else { return "a supernet outside the NB201 space" }
             guard let supernet else { return "a supernet-mode search without its supernet record" }
             guard supernet.estimatedErrors.allSatisfy({ (try? NB201Architecture(parsing: $0.key)) != nil && $0.value.isFinite && (0...100).contains($0.value) }) else {

@@ -15,8 +15,10 @@ public enum RankEstimator: Hashable, Sendable, CustomStringConvertible {
     case vote([ZeroCostProxy])
     /// A trained supernet's accuracy on the validation images (`--search DIR`).
     case supernet
+    /// The mean of the supernet's rank and the default vote's mean rank, as `--accuracy supernet+proxy` fits them.
+    case supernetProxy
 
-    public static let formatHelp = "supernet, params, flops, proxy:NAME (\(ZeroCostProxy.allCases.map(\.rawValue).joined(separator: ", "))), vote (of \(ZeroCostProxy.voters.map(\.rawValue).joined(separator: "+"))), vote:NAME+NAME…, or proxies (every proxy and the vote)"
+    public static let formatHelp = "supernet, supernet+proxy (its rank averaged with the vote's), params, flops, proxy:NAME (\(ZeroCostProxy.allCases.map(\.rawValue).joined(separator: ", "))), vote (of \(ZeroCostProxy.voters.map(\.rawValue).joined(separator: "+"))), vote:NAME+NAME…, or proxies (every proxy and the vote)"
 
     /// A comma-separated list; `proxies` expands to every proxy and the default vote.
     public static func list(parsing text: String) throws -> [RankEstimator] {
@@ -25,6 +27,7 @@ public enum RankEstimator: Hashable, Sendable, CustomStringConvertible {
             let parsed: [RankEstimator]
             switch item {
             case "supernet": parsed = [.supernet]
+            case "supernet+proxy": parsed = [.supernetProxy]
             case "params": parsed = [.proxy(.params)]
             case "flops": parsed = [.proxy(.flops)]
             case "vote": parsed = [.vote(ZeroCostProxy.voters)]
@@ -48,8 +51,12 @@ public enum RankEstimator: Hashable, Sendable, CustomStringConvertible {
         case .proxy(let p): return "proxy:\(p.rawValue)"
         case .vote(let voters): return "vote:" + voters.map(\.rawValue).joined(separator: "+")
         case .supernet: return "supernet"
+        case .supernetProxy: return "supernet+proxy"
         }
     }
+
+    /// Whether the estimator reads a trained supernet (`--search DIR`).
+    public var needsSupernet: Bool { self == .supernet || self == .supernetProxy }
 
     /// Whether the estimator needs a minibatch of data (the data-dependent proxies).
     public var needsData: Bool { proxies.contains(where: \.needsData) }
@@ -60,6 +67,7 @@ public enum RankEstimator: Hashable, Sendable, CustomStringConvertible {
         case .proxy(let p): return [p]
         case .vote(let voters): return voters
         case .supernet: return []
+        case .supernetProxy: return ZeroCostProxy.voters
         }
     }
 }
@@ -163,7 +171,7 @@ public enum RankCheck {
     public static func columns(_ estimators: [RankEstimator]) -> [String] {
         var proxies: [ZeroCostProxy] = [.params, .flops]
         for p in estimators.flatMap(\.proxies) where !proxies.contains(p) { proxies.append(p) }
-        return proxies.map { RankEstimator.proxy($0).description } + (estimators.contains(.supernet) ? ["supernet"] : [])
+        return proxies.map { RankEstimator.proxy($0).description } + (estimators.contains(where: \.needsSupernet) ? ["supernet"] : [])
     }
 
     /// The estimators reported: the baselines first, then the requested ones.
@@ -177,6 +185,9 @@ public enum RankCheck {
     public static func estimates(_ estimator: RankEstimator, rows: [Row]) -> [Double] {
         switch estimator {
         case .vote(let voters): return ProxyVote.meanRanks(voters.map { p in rows.map { $0.values[RankEstimator.proxy(p).description]! } })
+        case .supernetProxy:
+            let supernet = ProxyVote.meanRanks([estimates(.supernet, rows: rows)])
+            return zip(supernet, estimates(.vote(ZeroCostProxy.voters), rows: rows)).map { ($0 + $1) / 2 }
         default: return rows.map { $0.values[estimator.description]! }
         }
     }

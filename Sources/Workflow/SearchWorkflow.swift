@@ -21,6 +21,16 @@ public enum AccuracyMode: String, CaseIterable, Sendable {
     /// The surrogate fitted on a zero-cost proxy vote of K sampled architectures on a data set:
     /// no accuracy query (a space with a trainable network builder).
     case proxy
+    /// The supernet, its estimates of the K architectures rank-averaged with their proxy vote.
+    case supernetProxy = "supernet+proxy"
+}
+
+/// What the hypernetwork reads from the supernet after the warm-up.
+public enum SupernetObjective: String, CaseIterable, Sendable {
+    /// The accuracy surrogate fitted each epoch on the supernet's estimates of K sampled architectures.
+    case fitted
+    /// The paper's: the supernet's cross-entropy through the hypernetwork's relaxed sample.
+    case crossEntropy = "cross-entropy"
 }
 
 /// The proxy mode's defaults: the minibatch of the data-dependent proxies.
@@ -34,6 +44,8 @@ public enum SupernetDefaults {
     public static let trainingImages = 0
     public static let testImages = 1_000
     public static let hypernetworkLearningRate: Float = 3e-3
+    /// Architecture images that score each of the K architectures of the fitted objective.
+    public static let validationImages = 1_000
 }
 
 /// Everything `modnas search` is asked to do; nil fields take the mode's default.
@@ -58,6 +70,9 @@ public struct SearchRequest: Sendable {
     public var constantLearningRate = false
     public var entropyWeight: Float = 0.01
     public var supernet = SupernetConfiguration()
+    /// nil: fitted, or the paper's cross-entropy with `paper`.
+    public var supernetObjective: SupernetObjective?
+    public var validationImages = SupernetDefaults.validationImages
     public var trainingImages = SupernetDefaults.trainingImages
     public var testImages = SupernetDefaults.testImages
     /// The paper's supernet configuration (C = 16, N = 5, batch 256, 100 epochs, all images).
@@ -74,7 +89,12 @@ public struct SearchRequest: Sendable {
 
     public init() {}
 
-    public var isSupernet: Bool { accuracy == .supernet }
+    public var isSupernet: Bool { accuracy == .supernet || accuracy == .supernetProxy }
+    /// The supernet's objective after the warm-up.
+    public var resolvedSupernetObjective: SupernetObjective { supernetObjective ?? (paper ? .crossEntropy : .fitted) }
+    /// Whether the hypernetwork's accuracy objective is a surrogate (cheap enough for several
+    /// preference vectors per step), not the supernet's cross-entropy.
+    var readsSurrogate: Bool { !isSupernet || resolvedSupernetObjective == .fitted }
 }
 
 /// What a finished search wrote.
@@ -137,17 +157,14 @@ public struct SearchWorkflow {
         let checksCollapse = space.name == .nb201 && (r.isSupernet || r.accuracy == .proxy)
         while search.log.count < c.epochs {
             search.run(epochs: 1) { log, left in
+                // During the warm-up the hypernetwork has not trained: its fronts say nothing yet,
+                // and their HV is left absent rather than scored.
+                guard log.meanLoss != nil else { return note(Self.progressLine(log, epochs: c.epochs, left: left, alarm: nil)) }
                 let rows = training.flatMap { FrontGenerator(space: space, hypernetwork: search.hypernetwork) { $0.map { _ in nil } }
                     .front(for: $0, preferences: r.preferences, tableIndex: tableIndex) }
                 log.benchmarkHypervolume = benchmark.meanBenchmarkHypervolume(rows)
                 let collapse = checksCollapse ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)).alarm : nil
-                note(String(format: "epoch %d/%d", log.epoch, c.epochs)
-                     + (log.meanLoss.map { String(format: "  loss %.4f", $0) } ?? "  warm-up (supernet only)")
-                     + (log.supernetLoss.map { String(format: "  supernet CE %.4f", $0) } ?? "")
-                     + (log.predictedHypervolume.map { String(format: "  HV predicted %.4f", $0) } ?? "")
-                     + (log.benchmarkHypervolume.map { String(format: "  HV benchmark %.4f", $0) } ?? "")
-                     + "  elapsed \(minutesAndSeconds(log.seconds))  ETA \(minutesAndSeconds(left))"
-                     + (collapse.map { "\n  \($0)" } ?? ""))
+                note(Self.progressLine(log, epochs: c.epochs, left: left, alarm: collapse))
             }
             try search.checkpoint().write(to: output.checkpointPath)
         }
@@ -190,13 +207,24 @@ public struct SearchWorkflow {
                              files: ["fronts.csv", "hypernetwork.json", "log.csv", "evaluation.txt", "report.html", "checkpoint.json"].map(path))
     }
 
+    /// One epoch's progress line, with the collapse alarm under it.
+    static func progressLine(_ log: EpochLog, epochs: Int, left: Double, alarm: String?) -> String {
+        String(format: "epoch %d/%d", log.epoch, epochs)
+            + (log.meanLoss.map { String(format: "  loss %.4f", $0) } ?? "  warm-up (supernet only)")
+            + (log.supernetLoss.map { String(format: "  supernet CE %.4f", $0) } ?? "")
+            + (log.predictedHypervolume.map { String(format: "  HV predicted %.4f", $0) } ?? "")
+            + (log.benchmarkHypervolume.map { String(format: "  HV benchmark %.4f", $0) } ?? "")
+            + "  elapsed \(minutesAndSeconds(log.seconds))  ETA \(minutesAndSeconds(left))"
+            + (alarm.map { "\n  \($0)" } ?? "")
+    }
+
     /// The search settings and the accuracy objective of the chosen mode.
     func makeObjective<B: SearchBenchmark>(benchmark: B, trainingDevices: Int, note: (String) -> Void) throws -> (SearchConfiguration, any AccuracyObjective<B.Space.Architecture>) {
         let r = request
         var c = SearchConfiguration()
         c.epochs = r.epochs ?? (r.isSupernet ? (r.paper ? 100 : SupernetDefaults.epochs) : 20)
         c.preferences = r.preferences
-        c.preferencesPerStep = r.preferencesPerStep ?? (r.isSupernet ? 1 : 8)
+        c.preferencesPerStep = r.preferencesPerStep ?? (r.readsSurrogate ? 8 : 1)
         let rate = r.learningRate ?? (r.isSupernet ? SupernetDefaults.hypernetworkLearningRate : 1e-3)
         c.learningRate = rate > 0 ? rate : nil
         c.weightDecay = r.weightDecay
@@ -229,17 +257,18 @@ public struct SearchWorkflow {
                 if k % 50 == 0 || k == r.queries { note("scored \(k) of \(r.queries) architectures with the proxies") }
             }
             return (c, try SurrogateAccuracy(surrogate, space: benchmark.space, mode: "proxy"))
-        case .supernet:
+        case .supernet, .supernetProxy:
             guard let nb201 = benchmark as? NB201Benchmark else {
                 throw SearchError.badConfiguration("--accuracy supernet trains an NB201 supernet; for \(benchmark.space.name) use --accuracy surrogate or benchmark")
             }
-            let (sc, objective) = try supernetObjective(trainingDevices: trainingDevices, configuration: c, benchmark: nb201)
+            let (sc, objective) = try supernetObjective(trainingDevices: trainingDevices, configuration: c, benchmark: nb201, note: note)
             return (sc, objective as! any AccuracyObjective<B.Space.Architecture>)
         }
     }
 
     /// The supernet mode's objective and the configuration it fixes (steps per epoch, data set).
-    func supernetObjective(trainingDevices: Int, configuration: SearchConfiguration, benchmark: NB201Benchmark) throws -> (SearchConfiguration, SupernetAccuracy) {
+    func supernetObjective(trainingDevices: Int, configuration: SearchConfiguration, benchmark: NB201Benchmark,
+                           note: (String) -> Void) throws -> (SearchConfiguration, SupernetAccuracy) {
         let r = request
         var c = configuration
         c.dataset = r.dataset ?? "fashion-mnist"
@@ -252,8 +281,26 @@ public struct SearchWorkflow {
             throw SearchError.badConfiguration("--training-images \(images) leave fewer weight images than one step needs (\(trainingDevices) devices × --batch-size \(s.batchSize)); use more images or a smaller --batch-size")
         }
         let splits = DatasetSplits(training: train, test: test, limit: images, testLimit: r.testImages == 0 ? nil : r.testImages, seed: r.seed)
+        var fit: SupernetFit?
+        if r.resolvedSupernetObjective == .fitted {
+            let architectures = ProxySurrogate.connectedSample(of: NB201Space(), count: r.queries, seed: r.seed)
+            fit = SupernetFit(architectures: architectures, validationImages: r.validationImages, ensembleSize: r.surrogateEnsemble)
+            if r.accuracy == .supernetProxy {
+                // The proxies score the architectures at the supernet's network configuration.
+                let shape = NB201NetworkShape(channels: s.channels, cellsPerStage: s.cellsPerStage, resolution: train.height,
+                                              inputChannels: train.channels, classes: train.classes)
+                let scorer = try ProxyScorer(space: NB201Space(shape: shape), batch: try ProxyData.batch(splits, count: ProxyDefaults.batch), seed: r.seed)
+                fit?.proxyMeanRanks = ProxySurrogate.voteMeanRanks(scorer: scorer, architectures: architectures, voters: ZeroCostProxy.voters) { k in
+                    if k % 50 == 0 || k == architectures.count { note("scored \(k) of \(architectures.count) architectures with the proxies") }
+                }
+                fit?.proxyDescription = ProxySurrogate.description(scorer: scorer, voters: ZeroCostProxy.voters, count: architectures.count)
+                    + " (C = \(s.channels), N = \(s.cellsPerStage))"
+            }
+        } else if r.accuracy == .supernetProxy {
+            throw SearchError.badConfiguration("--accuracy supernet+proxy fits the surrogate on both estimates; it cannot use --supernet-objective cross-entropy")
+        }
         let objective = SupernetAccuracy(trainer: SupernetTrainer(splits: splits, configuration: s), devices: trainingDevices,
-                                         evaluationImages: splits.test.count)
+                                         evaluationImages: splits.test.count, fit: fit)
         c.stepsPerEpoch = objective.stepsPerEpoch
         return (c, objective)
     }

@@ -16,6 +16,7 @@ import Workflow
 func note(_ line: String) { printToStandardError(line) }
 
 extension AccuracyMode: ExpressibleByArgument {}
+extension SupernetObjective: ExpressibleByArgument {}
 extension GradientCombination: ExpressibleByArgument {}
 
 extension ModnasCommand {
@@ -29,19 +30,19 @@ extension ModnasCommand {
         @OptionGroup var spaceOption: SpaceOption
         @Option(help: "Folder of latency predictors: meta.json and per-device files (mlp-<device>.json; OFA: meta.ofa.json, mlp-<device>.ofa.json).") var predictors = "Predictors"
         @Option(help: "The meta predictor (default: <predictors>/meta.json, OFA meta.ofa.json).") var predictor: String?
-        @Option(help: "surrogate (fitted on --queries benchmark queries), benchmark (OFA: the OFA accuracy predictor itself, the upper bound), supernet (NB201: trained with the hypernetwork on --dataset) or proxy (a surrogate fitted on the zero-cost proxy vote of --queries sampled architectures on --dataset; no accuracy query).")
+        @Option(help: "surrogate (fitted on --queries benchmark queries), benchmark (OFA: the OFA accuracy predictor itself, the upper bound), supernet (NB201: trained with the hypernetwork on --dataset), proxy (a surrogate fitted on the zero-cost proxy vote of --queries sampled architectures on --dataset; no accuracy query) or supernet+proxy (the supernet's estimates of the --queries architectures rank-averaged with their proxy vote).")
         var accuracy = AccuracyMode.surrogate
         @Option(help: "Profile database: devices with enough measurements and no predictor train with an adapted meta predictor.") var db: String?
         @Option(name: .customLong("hold-out"), help: "Treat this device as unseen: fronts only, from its features (repeatable).") var heldOut: [String] = []
         @Option(help: "Surrogate mode: NB201 accuracy column (cifar10, cifar100, imagenet16_120; default cifar10). Supernet and proxy modes: the images (fashion-mnist, cifar10:DIR, idx:DIR or synthetic; default fashion-mnist).")
         var dataset: String?
-        @Option(help: "Accuracy-query budget K of the surrogate mode; in proxy mode, the sampled architectures the proxies score.") var queries = 200
+        @Option(help: "Accuracy-query budget K of the surrogate mode; in the proxy and supernet modes, the sampled architectures the proxies or the supernet score.") var queries = 200
         @Option(help: "Regressors averaged in the accuracy surrogate.") var surrogateEnsemble = 3
         @Option(help: "Epochs (default: 20 surrogate, \(SupernetDefaults.epochs) supernet).") var epochs: Int?
         @Option(help: "Hypernetwork steps per epoch in surrogate mode (default 100; in supernet mode an epoch is a pass over the weight images).")
         var stepsPerEpoch: Int?
         @Option(help: "Preference vectors per front.") var preferences = 24
-        @Option(help: "Preference vectors drawn per training device and step (default: 8 surrogate, 1 supernet).") var preferencesPerStep: Int?
+        @Option(help: "Preference vectors drawn per training device and step (default: 8; 1 with --supernet-objective cross-entropy).") var preferencesPerStep: Int?
         @Option(help: "Hypernetwork Adam learning rate (0: the paper's 3e-4 × training devices; default 1e-3 surrogate, \(SupernetDefaults.hypernetworkLearningRate) supernet).")
         var learningRate: Float?
         @Option(help: "Hypernetwork Adam L2 weight decay (the paper uses 0.09).") var weightDecay: Float = 0
@@ -56,6 +57,9 @@ extension ModnasCommand {
         @Option(help: "Supernet: initial SGD learning rate per training device (× devices, cosine decay to 0.001).") var supernetLearningRate = SupernetConfiguration().learningRate
         @Option(help: "Supernet: epochs of weight steps on uniformly sampled architectures before the hypernetwork trains.")
         var warmupEpochs = SupernetConfiguration().warmupEpochs
+        @Option(help: "Supernet: what the hypernetwork reads after the warm-up: fitted (a surrogate fitted each epoch on the supernet's estimates of --queries sampled architectures) or cross-entropy (the paper's: the supernet's loss through the relaxed sample; default with --paper).")
+        var supernetObjective: SupernetObjective?
+        @Option(help: "Supernet, fitted objective: architecture images that score each of the --queries architectures.") var validationImages = SupernetDefaults.validationImages
         @Flag(help: "Supernet: random crop and flip of the weight batches (32×32 colour images).") var augment = false
         @Flag(help: "Supernet: the paper's configuration (C = 16, N = 5, batch 256, 100 epochs, all training images, crop and flip on colour images). Days on a CPU.")
         var paper = false
@@ -68,7 +72,7 @@ extension ModnasCommand {
         @Flag(help: "Surrogate mode, NB201: also score, as a yardstick, the exhaustive optimum of the search's objectives per preference (enumerates NB201).")
         var exhaustive = false
 
-        var isSupernet: Bool { accuracy == .supernet }
+        var isSupernet: Bool { accuracy == .supernet || accuracy == .supernetProxy }
 
         func validate() throws {
             let space = spaceOption.space
@@ -82,8 +86,11 @@ extension ModnasCommand {
             guard (epochs ?? 1) >= 1, (stepsPerEpoch ?? 1) >= 1, (preferencesPerStep ?? 1) >= 1, preferences >= 2, baselineBudget >= 0 else {
                 throw ValidationError("--epochs, --steps-per-epoch and --preferences-per-step must be ≥ 1, --preferences ≥ 2, --baseline-budget ≥ 0")
             }
-            guard channels >= 1, cellsPerStage >= 1, batchSize >= 2, trainingImages >= 0, testImages >= 0, warmupEpochs >= 0 else {
-                throw ValidationError("--channels and --cells-per-stage must be ≥ 1, --batch-size ≥ 2, --training-images, --test-images and --warmup-epochs ≥ 0")
+            guard channels >= 1, cellsPerStage >= 1, batchSize >= 2, trainingImages >= 0, testImages >= 0, warmupEpochs >= 0, validationImages >= 1 else {
+                throw ValidationError("--channels, --cells-per-stage and --validation-images must be ≥ 1, --batch-size ≥ 2, --training-images, --test-images and --warmup-epochs ≥ 0")
+            }
+            if accuracy == .supernetProxy, supernetObjective == .crossEntropy || (paper && supernetObjective == nil) {
+                throw ValidationError("--accuracy supernet+proxy fits a surrogate on both estimates; use --supernet-objective fitted (the default without --paper)")
             }
             try requireFinite("--learning-rate", Double(learningRate ?? 0), atLeast: 0)
             try requireFinite("--weight-decay", Double(weightDecay), atLeast: 0)
@@ -104,6 +111,7 @@ extension ModnasCommand {
             (r.supernet.channels, r.supernet.cellsPerStage, r.supernet.batchSize, r.supernet.learningRate, r.supernet.augment, r.supernet.warmupEpochs) =
                 (channels, cellsPerStage, batchSize, supernetLearningRate, augment, warmupEpochs)
             (r.trainingImages, r.testImages, r.paper, r.threads, r.resume) = (trainingImages, testImages, paper, threadsOption.threads, resume)
+            (r.supernetObjective, r.validationImages) = (supernetObjective, validationImages)
             (r.baselineBudget, r.seed, r.out, r.force, r.exhaustive) = (baselineBudget, seed, out, force, exhaustive)
             r.command = CommandLine.arguments.joined(separator: " ")
             let outcome = try SearchWorkflow(r).run(note: note)
@@ -167,7 +175,7 @@ extension ModnasCommand {
             OpenBLAS.setThreadCount(threadsOption.threads)
             var r = RankCheckRequest()
             r.estimators = try RankEstimator.list(parsing: estimator)
-            if r.estimators.contains(.supernet), search == nil { throw ValidationError("--estimator supernet needs --search DIR, a finished supernet search") }
+            if let e = r.estimators.first(where: \.needsSupernet), search == nil { throw ValidationError("--estimator \(e) needs --search DIR, a finished supernet search") }
             (r.truth, r.architectures, r.dataset, r.channels, r.cellsPerStage, r.batch) = (truth, Int(archs), dataset, channels, cells, batch)
             (r.training.epochs, r.training.images, r.training.validationImages, r.training.seeds) = (epochs, images, validationImages, seeds)
             (r.search, r.resamples, r.seed, r.out) = (search, resamples, seed, out)

@@ -52,7 +52,8 @@ import Testing
         let dir = try scratch()
         try expectOneLineError("modnas", ["rank-check", "--estimator", "proxy:synfow", "--out", "\(dir)/a"], "unknown proxy 'synfow'")
         try expectOneLineError("modnas", ["rank-check", "--estimator", "oracle", "--out", "\(dir)/a"], "unknown estimator 'oracle'")
-        try expectOneLineError("modnas", ["rank-check", "--estimator", "supernet", "--out", "\(dir)/a"], "needs --search DIR")
+        try expectOneLineError("modnas", ["rank-check", "--estimator", "supernet", "--out", "\(dir)/a"], "--estimator supernet needs --search DIR")
+        try expectOneLineError("modnas", ["rank-check", "--estimator", "params,supernet+proxy", "--out", "\(dir)/a"], "--estimator supernet+proxy needs --search DIR")
         try expectOneLineError("modnas", ["rank-check", "--archs", "2"], "--archs must be a number ≥ 3 or all")
         try expectOneLineError("modnas", ["rank-check", "--truth", "oracle", "--out", "\(dir)/b"], "--truth oracle")
         try Data("x".utf8).write(to: URL(fileURLWithPath: "\(dir)/file"))
@@ -81,5 +82,27 @@ import Testing
                                        "--out", "\(dir)/raspi4.csv"])
         #expect(f.status == 0, "\(f.err)")
         try expectOneLineError("modnas", ["search", "--space", "ofa", "--accuracy", "proxy", "--out", "\(dir)/ofa"], "no trainable network builder")
+    }
+
+    /// supernet+proxy: the supernet's estimates of the K architectures rank-averaged with their
+    /// proxy vote, labelled as such; then a rank check of the finished search with the hybrid.
+    @Test func supernetPlusProxySearchAndItsRankCheck() throws {
+        let dir = try scratch()
+        let profiles = try shippedProfiles(["pixel3", "silver_4114"], in: dir)
+        let search = ["search", "--accuracy", "supernet+proxy", "--dataset", "synthetic", "--device-features", profiles,
+                      "--predictors", repositoryPath("Predictors"), "--channels", "2", "--batch-size", "8", "--training-images", "256",
+                      "--test-images", "32", "--epochs", "2", "--warmup-epochs", "1", "--queries", "12", "--validation-images", "32",
+                      "--baseline-budget", "0"]
+        let r = try runTool("modnas", search + ["--out", "\(dir)/out"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("the mean of the ranks of the supernet's accuracy on the first 32 architecture images of 12 sampled connected architectures")
+                && r.err.contains("zero-cost proxy vote (synflow, jacob_cov, snip)") && r.err.contains("epoch 2/2  loss"), "\(r.err)")
+        #expect(r.out.contains("collapse") || r.out.contains("connected ones with convolutions"), "\(r.out)")
+        let file = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/out/hypernetwork.json"))) as? [String: Any]
+        #expect(file?["accuracyMode"] as? String == "supernet+proxy")
+        let check = try runTool("modnas", ["rank-check", "--estimator", "supernet+proxy", "--search", "\(dir)/out", "--truth", "table", "--archs", "12",
+                                           "--validation-images", "32", "--out", "\(dir)/rc"])
+        #expect(check.status == 0 && check.out.contains("supernet+proxy") && check.out.contains("params (baseline)"), "\(check.err)")
+        try expectOneLineError("modnas", search + ["--supernet-objective", "cross-entropy", "--out", "\(dir)/x"], "fits a surrogate on both estimates")
     }
 }

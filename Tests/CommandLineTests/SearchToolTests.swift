@@ -96,19 +96,22 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/out") == ["checkpoint.json"])
     }
 
-    /// A supernet search killed with SIGKILL after its first checkpoint and resumed gives the
-    /// fronts of an uninterrupted run with the same seed.
+    /// A supernet search (its surrogate refitted each epoch) killed with SIGKILL after its second
+    /// checkpoint and resumed gives the fronts of an uninterrupted run with the same seed.
     @Test func supernetSearchResumedAfterKillGivesTheSameFronts() throws {
         let dir = try scratch()
         let profiles = try shippedProfiles(["pixel3", "silver_4114", "raspi4"], in: dir)
         func arguments(_ out: String) -> [String] {
             ["search", "--accuracy", "supernet", "--dataset", "synthetic", "--device-features", profiles, "--predictors", repositoryPath("Predictors"),
              "--channels", "4", "--batch-size", "8", "--training-images", "512", "--test-images", "64", "--epochs", "8", "--warmup-epochs", "1",
-             "--baseline-budget", "0", "--out", out]
+             "--queries", "20", "--validation-images", "64", "--baseline-budget", "0", "--out", out]
         }
         let whole = try runTool("modnas", arguments("\(dir)/whole"))
         #expect(whole.status == 0, "\(whole.err)")
         #expect(whole.err.contains("warm-up") && whole.err.contains("epoch 8/8"))
+        // The warm-up epoch's fronts are not scored: their HV is absent, not 0.
+        let log = try String(contentsOfFile: "\(dir)/whole/log.csv", encoding: .utf8).split(separator: "\n")
+        #expect(log[1].split(separator: ",", omittingEmptySubsequences: false)[3] == "" && log[2].split(separator: ",", omittingEmptySubsequences: false)[3] != "", "\(log)")
 
         let process = Process()
         process.executableURL = try builtTool("modnas")
@@ -174,6 +177,6 @@ import Testing
         try FileManager.default.copyItem(atPath: repositoryPath("Profiles/raspi4.json"), toPath: "\(dir)/none/raspi4.json")
         try expectOneLineError(["search", "--device-features", "\(dir)/none", "--predictors", repositoryPath("Predictors"), "--out", "\(dir)/o"],
                                "no device in")
-        try expectOneLineError(["search", "--accuracy", "oracle"], "Please provide one of 'surrogate', 'benchmark', 'supernet' or 'proxy'")
+        try expectOneLineError(["search", "--accuracy", "oracle"], "Please provide one of 'surrogate', 'benchmark', 'supernet', 'proxy' or 'supernet+proxy'")
     }
 }

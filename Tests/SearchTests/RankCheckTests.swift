@@ -40,6 +40,26 @@ import Testing
         #expect(a[3].kendall == 0 && a[3].spearman == 0)
     }
 
+    /// supernet+proxy averages the supernet's rank with the default vote's, as the hybrid search fits them.
+    @Test func theHybridAveragesTheSupernetsRankWithTheVotes() throws {
+        let list = try RankEstimator.list(parsing: "supernet+proxy")
+        #expect(list == [.supernetProxy] && list[0].needsSupernet && list[0].needsData)
+        #expect(RankCheck.columns(list) == ["params", "flops", "proxy:synflow", "proxy:jacob_cov", "proxy:snip", "supernet"])
+        let archs = RankCheck.stratifiedArchitectures(count: 6, seed: 1)
+        func rows(supernet: (Double) -> Double) -> [RankCheck.Row] {
+            archs.enumerated().map { k, a in
+                let x = Double(k)
+                return RankCheck.Row(architecture: a, truth: x, values: ["params": x, "flops": x, "proxy:synflow": x, "proxy:jacob_cov": x,
+                                                                         "proxy:snip": x, "supernet": supernet(x)], seconds: 0)
+            }
+        }
+        // Both agree with the truth: τ 1; the supernet reversed against a perfect vote: every architecture ties.
+        #expect(RankCheck.estimates(.supernetProxy, rows: rows { $0 * $0 }) == [1, 2, 3, 4, 5, 6])
+        #expect(RankCheck.estimates(.supernetProxy, rows: rows { -$0 }) == [Double](repeating: 3.5, count: 6))
+        let a = RankCheck.agreements(list, rows: rows { $0 }, resamples: 20, seed: 0)
+        #expect(a.map(\.estimator) == ["params", "flops", "supernet+proxy"] && a[2].kendall == 1)
+    }
+
     @Test func pseudoErrorsFollowTheVote() {
         // Mean rank 1 is the lowest scores (the worst architecture), rank n the best.
         let e = ProxySurrogate.pseudoErrors(meanRanks: [1, 3, 2, 4])
