@@ -259,7 +259,7 @@ public struct SearchWorkflow {
             return (c, try SurrogateAccuracy(surrogate, space: benchmark.space, mode: "proxy"))
         case .supernet, .supernetProxy:
             guard let nb201 = benchmark as? NB201Benchmark else {
-                throw SearchError.badConfiguration("--accuracy supernet trains an NB201 supernet; for \(benchmark.space.name) use --accuracy surrogate or benchmark")
+                throw SearchError.badConfiguration("--accuracy \(r.accuracy.rawValue) trains an NB201 supernet; for \(benchmark.space.name) use --accuracy surrogate or benchmark")
             }
             let (sc, objective) = try supernetObjective(trainingDevices: trainingDevices, configuration: c, benchmark: nb201, note: note)
             return (sc, objective as! any AccuracyObjective<B.Space.Architecture>)

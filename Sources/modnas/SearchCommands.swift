@@ -77,7 +77,7 @@ extension ModnasCommand {
         func validate() throws {
             let space = spaceOption.space
             guard queries >= 10, queries <= space.tableSize else { throw ValidationError("--queries must be in 10…\(space.tableSize) for \(space.shortName)") }
-            if isSupernet, space != .nb201 { throw ValidationError("--accuracy supernet trains an NB201 supernet; for --space \(space) use surrogate or benchmark") }
+            if isSupernet, space != .nb201 { throw ValidationError("--accuracy \(accuracy.rawValue) trains an NB201 supernet; for --space \(space) use surrogate or benchmark") }
             if accuracy == .benchmark, space != .ofa {
                 throw ValidationError("--accuracy benchmark needs a differentiable benchmark accuracy (OFA's predictor); for --space \(space) use surrogate")
             }

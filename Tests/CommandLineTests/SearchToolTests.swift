@@ -177,6 +177,7 @@ import Testing
         try FileManager.default.copyItem(atPath: repositoryPath("Profiles/raspi4.json"), toPath: "\(dir)/none/raspi4.json")
         try expectOneLineError(["search", "--device-features", "\(dir)/none", "--predictors", repositoryPath("Predictors"), "--out", "\(dir)/o"],
                                "no device in")
+        try expectOneLineError(["search", "--space", "ofa", "--accuracy", "supernet+proxy"], "--accuracy supernet+proxy trains an NB201 supernet")
         try expectOneLineError(["search", "--accuracy", "oracle"], "Please provide one of 'surrogate', 'benchmark', 'supernet', 'proxy' or 'supernet+proxy'")
     }
 }
