@@ -25,7 +25,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
 
-        .target(name: "Autodiff", dependencies: ["COpenBLAS"], swiftSettings: v5),
+        // The deployed graph's AVX-512 kernels (direct 3×3 convolution, 3×3 average pooling).
+        .target(name: "CKernels"),
+        .target(name: "Autodiff", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: v5),
         .target(name: "DataFiles", dependencies: ["CZlib"], swiftSettings: v5),
         .target(name: "SearchSpaces", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
         // Summaries of repeated measurements and rank agreement (no dependencies).

@@ -38,6 +38,8 @@ public struct InferenceGraph: Sendable {
         public var operation: Operation
         /// Value indices: 0 is the graph input, k the output of node k − 1.
         public var inputs: [Int]
+        /// The direct kernel of a 3×3, stride-1 convolution, where the CPU has one.
+        var direct: DirectConvolution3x3?
     }
 
     /// The input shape [batch, channels, height, width].
@@ -52,7 +54,11 @@ public struct InferenceGraph: Sendable {
     @discardableResult
     public mutating func add(_ operation: Operation, _ inputs: [Int]) -> Int {
         precondition(inputs.allSatisfy { $0 <= nodes.count }, "InferenceGraph: an input refers to a later node")
-        nodes.append(Node(operation: operation, inputs: inputs))
+        var direct: DirectConvolution3x3?
+        if case .convolution(let weight, let bias, let stride, let padding) = operation {
+            direct = DirectConvolution3x3(weight: weight, bias: bias, stride: stride, padding: padding)
+        }
+        nodes.append(Node(operation: operation, inputs: inputs, direct: direct))
         return nodes.count
     }
 
@@ -65,7 +71,9 @@ public struct InferenceGraph: Sendable {
         var renumbered = [0: 0]
         var kept: [Node] = []
         for (k, node) in nodes.enumerated() where needed.contains(k + 1) {
-            kept.append(Node(operation: node.operation, inputs: node.inputs.map { renumbered[$0]! }))
+            var renumberedNode = node
+            renumberedNode.inputs = node.inputs.map { renumbered[$0]! }
+            kept.append(renumberedNode)
             renumbered[k + 1] = kept.count
         }
         nodes = kept
@@ -97,7 +105,8 @@ public struct InferenceGraph: Sendable {
         nodes.reduce(into: [:]) { counts, node in counts[node.operation.kind, default: 0] += 1 }
     }
 
-    /// Runs the graph on `input` with the engine's kernels. A value is released after its last
+    /// Runs the graph on `input` with the engine's kernels (3×3, stride-1 convolutions with the
+    /// direct kernel where the CPU has it). A value is released after its last
     /// use, so no more activations are alive at once than in the network as built.
     public func run(_ input: Tensor) -> Tensor {
         precondition(input.shape == inputShape, "InferenceGraph: input \(input.shape), expected \(inputShape)")
@@ -110,7 +119,7 @@ public struct InferenceGraph: Sendable {
             for v in node.inputs where lastUse[v] == k && v != output { values[v] = nil }
             switch node.operation {
             case .convolution(let weight, let bias, let stride, let padding):
-                values.append(conv2d(x[0], weight: weight, bias: bias, stride: stride, padding: padding))
+                values.append(node.direct.map { $0(x[0]) } ?? conv2d(x[0], weight: weight, bias: bias, stride: stride, padding: padding))
             case .depthwiseConvolution(let weight, let bias, let stride):
                 values.append(depthwiseConv2d(x[0], weight: weight, bias: bias, stride: stride))
             case .relu: values.append(Autodiff.relu(x[0]))

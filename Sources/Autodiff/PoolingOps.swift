@@ -1,5 +1,7 @@
 // Average pooling: 3×3 stride 1 padding 1 (padding not counted), 2×2 stride 2, and global.
 
+import CKernels
+
 /// Spatial size of an NCHW tensor as (planes = N·C, height, width).
 private func planes(_ shape: [Int]) -> (Int, Int, Int) {
     precondition(shape.count == 4, "pooling: needs NCHW, got \(shape)")
@@ -12,34 +14,70 @@ private func inverseWindowSizes(_ n: Int) -> [Float] {
     (0..<n).map { i in 1 / Float(min(i + 1, n - 1) - max(i - 1, 0) + 1) }
 }
 
-/// Sums of x[i−1], x[i], x[i+1] (in-bounds terms only), for `count` values `stride` apart.
+/// Sums of x[i−1], x[i], x[i+1] (in-bounds terms only) along a contiguous row of n values.
 @inline(__always)
-private func threeTapSums(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int, stride s: Int) {
+private func threeTapRowSums(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
     if n == 1 { out[0] = x[0]; return }
-    out[0] = x[0] + x[s]
-    for i in 1..<(n - 1) { out[i * s] = x[(i - 1) * s] + x[i * s] + x[(i + 1) * s] }
-    out[(n - 1) * s] = x[(n - 2) * s] + x[(n - 1) * s]
+    out[0] = x[0] + x[1]
+    for i in 1..<(n - 1) { out[i] = x[i - 1] + x[i] + x[i + 1] }
+    out[n - 1] = x[n - 2] + x[n - 1]
+}
+
+/// One h×w plane's in-bounds 3×3 box sums, each scaled by rowScale[i] · columnScale[j]: row sums
+/// into `rowSums` (h·w scratch), then the sums of three neighbouring rows, written a row at a time
+/// so that both passes run along contiguous memory.
+@inline(__always)
+private func boxSums3x3(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, rowSums r: UnsafeMutablePointer<Float>,
+                        height h: Int, width w: Int, rowScale: UnsafePointer<Float>, columnScale c: UnsafePointer<Float>) {
+    for i in 0..<h { threeTapRowSums(src + i * w, r + i * w, count: w) }
+    for i in 0..<h {
+        let a = rowScale[i], mid = r + i * w, out = dst + i * w
+        switch (i > 0, i < h - 1) {
+        case (true, true):
+            let up = mid - w, down = mid + w
+            for j in 0..<w { out[j] = (up[j] + mid[j] + down[j]) * (a * c[j]) }
+        case (false, true):
+            let down = mid + w
+            for j in 0..<w { out[j] = (mid[j] + down[j]) * (a * c[j]) }
+        case (true, false):
+            let up = mid - w
+            for j in 0..<w { out[j] = (up[j] + mid[j]) * (a * c[j]) }
+        case (false, false):
+            for j in 0..<w { out[j] = mid[j] * (a * c[j]) }
+        }
+    }
 }
 
 /// 3×3 average pooling, stride 1, padding 1, averaging only the in-bounds cells; computed as
-/// separable row and column sums scaled by the window size.
+/// separable row and column sums scaled by the window size: by CKernels' AVX-512 kernel where the
+/// CPU has it (the same sums in the same order, so the same result), else by the portable one.
 public func averagePool3x3(_ x: Tensor) -> Tensor {
+    guard CPUKernels.avx512 else { return portableAveragePool3x3(x) }
+    let (np, h, w) = planes(x.shape)
+    var scratch = [Float](unsafeUninitializedCapacity: Int(modnas_average_pool3x3_scratch_count(Int32(h), Int32(w)))) { $1 = $0.count }
+    // The kernel writes every output scalar.
+    var y = Tensor(shape: x.shape) { _ in }
+    x.scalars.withUnsafeBufferPointer { px in
+        y.scalars.withUnsafeMutableBufferPointer { py in
+            scratch.withUnsafeMutableBufferPointer { modnas_average_pool3x3(px.baseAddress!, np, Int32(h), Int32(w), py.baseAddress!, $0.baseAddress!) }
+        }
+    }
+    return y
+}
+
+/// The portable 3×3 average pooling (what the AVX-512 kernel must equal).
+func portableAveragePool3x3(_ x: Tensor) -> Tensor {
     let (np, h, w) = planes(x.shape)
     let invRows = inverseWindowSizes(h), invCols = inverseWindowSizes(w)
-    var y = Tensor(zeros: x.shape)
+    // boxSums3x3 writes every output scalar.
+    var y = Tensor(shape: x.shape) { _ in }
     var rowSums = [Float](repeating: 0, count: h * w)
     x.scalars.withUnsafeBufferPointer { px in
         y.scalars.withUnsafeMutableBufferPointer { py in
             rowSums.withUnsafeMutableBufferPointer { pr in
-                let r = pr.baseAddress!
                 for p in 0..<np {
-                    let src = px.baseAddress! + p * h * w, dst = py.baseAddress! + p * h * w
-                    for i in 0..<h { threeTapSums(src + i * w, r + i * w, count: w, stride: 1) }
-                    for j in 0..<w { threeTapSums(r + j, dst + j, count: h, stride: w) }
-                    for i in 0..<h {
-                        let a = invRows[i], row = dst + i * w
-                        for j in 0..<w { row[j] *= a * invCols[j] }
-                    }
+                    boxSums3x3(px.baseAddress! + p * h * w, py.baseAddress! + p * h * w, rowSums: pr.baseAddress!,
+                               height: h, width: w, rowScale: invRows, columnScale: invCols)
                 }
             }
         }
@@ -54,18 +92,18 @@ public func averagePool3x3(_ x: Variable) -> Variable {
         // so dx = S·D·dy: scale first, then box-sum.
         let (np, h, w) = planes(dy.shape)
         let invRows = inverseWindowSizes(h), invCols = inverseWindowSizes(w)
+        let ones = [Float](repeating: 1, count: max(h, w))
         var scaled = dy
-        var dx = Tensor(zeros: dy.shape)
+        var dx = Tensor(shape: dy.shape) { _ in }
         var rowSums = [Float](repeating: 0, count: h * w)
         scaled.scalars.withUnsafeMutableBufferPointer { ps in
             dx.scalars.withUnsafeMutableBufferPointer { pdx in
                 rowSums.withUnsafeMutableBufferPointer { pr in
-                    let r = pr.baseAddress!
                     for p in 0..<np {
-                        let src = ps.baseAddress! + p * h * w, dst = pdx.baseAddress! + p * h * w
+                        let src = ps.baseAddress! + p * h * w
                         for i in 0..<h { for j in 0..<w { src[i * w + j] *= invRows[i] * invCols[j] } }
-                        for i in 0..<h { threeTapSums(src + i * w, r + i * w, count: w, stride: 1) }
-                        for j in 0..<w { threeTapSums(r + j, dst + j, count: h, stride: w) }
+                        boxSums3x3(src, pdx.baseAddress! + p * h * w, rowSums: pr.baseAddress!,
+                                   height: h, width: w, rowScale: ones, columnScale: ones)
                     }
                 }
             }

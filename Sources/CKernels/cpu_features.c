@@ -1,0 +1,6 @@
+#include "cpu_features.h"
+
+int modnas_avx512_supported(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+}
