@@ -38,8 +38,8 @@ public struct InferenceGraph: Sendable {
         public var operation: Operation
         /// Value indices: 0 is the graph input, k the output of node k − 1.
         public var inputs: [Int]
-        /// The direct kernel of a 3×3, stride-1 convolution, where the CPU has one.
-        var direct: DirectConvolution3x3?
+        /// The direct kernel of a convolution, where the CPU has one for it (`DirectConvolution`).
+        var direct: DirectConvolution?
     }
 
     /// The input shape [batch, channels, height, width].
@@ -54,9 +54,9 @@ public struct InferenceGraph: Sendable {
     @discardableResult
     public mutating func add(_ operation: Operation, _ inputs: [Int]) -> Int {
         precondition(inputs.allSatisfy { $0 <= nodes.count }, "InferenceGraph: an input refers to a later node")
-        var direct: DirectConvolution3x3?
+        var direct: DirectConvolution?
         if case .convolution(let weight, let bias, let stride, let padding) = operation {
-            direct = DirectConvolution3x3(weight: weight, bias: bias, stride: stride, padding: padding)
+            direct = DirectConvolution(weight: weight, bias: bias, stride: stride, padding: padding)
         }
         nodes.append(Node(operation: operation, inputs: inputs, direct: direct))
         return nodes.count
@@ -105,9 +105,9 @@ public struct InferenceGraph: Sendable {
         nodes.reduce(into: [:]) { counts, node in counts[node.operation.kind, default: 0] += 1 }
     }
 
-    /// Runs the graph on `input` with the engine's kernels (3×3, stride-1 convolutions with the
-    /// direct kernel where the CPU has it). A value is released after its last
-    /// use, so no more activations are alive at once than in the network as built.
+    /// Runs the graph on `input` with the engine's kernels (convolutions with the direct kernels
+    /// where the CPU has them). A value is released after its last use, so no more activations
+    /// are alive at once than in the network as built.
     public func run(_ input: Tensor) -> Tensor {
         precondition(input.shape == inputShape, "InferenceGraph: input \(input.shape), expected \(inputShape)")
         var lastUse = [Int](repeating: -1, count: nodes.count + 1)

@@ -1,31 +1,36 @@
 import Testing
 @testable import Autodiff
 
-/// The direct 3×3 kernel against im2col and sgemm, at both strides, on shapes that exercise every remainder: output
-/// channels not a multiple of its 8-channel block, positions not a multiple of its 32-position run,
-/// planes of one row, one column and one cell, and batches.
-@Suite(.enabled(if: DirectConvolution3x3.isSupported, "this CPU has no AVX-512: the deployed graph uses conv2d"))
+/// The direct kernels against im2col and sgemm (3×3 at both strides, 1×1), on shapes that exercise
+/// every remainder: output channels not a multiple of the 16-channel block, positions not a
+/// multiple of the 16-position run, planes of one row, one column and one cell, and batches.
+@Suite(.enabled(if: DirectConvolution.isSupported, "this CPU has no AVX-512: the deployed graph uses conv2d"))
 struct DirectConvolutionTests {
-    @Test(arguments: [1, 2], [[1, 3, 16, 32, 32], [1, 16, 48, 32, 32], [2, 5, 9, 7, 3], [1, 1, 1, 1, 1], [1, 64, 64, 8, 8],
+    /// kernelAndStride 0: 1×1; 1 and 2: 3×3 at that stride.
+    @Test(arguments: [0, 1, 2], [[1, 3, 16, 32, 32], [1, 16, 48, 32, 32], [2, 5, 9, 7, 3], [1, 1, 1, 1, 1], [1, 64, 64, 8, 8],
                               [1, 2, 17, 2, 5], [3, 32, 32, 16, 16], [1, 4, 8, 1, 9], [1, 16, 32, 33, 31]])
-    func matchesIm2colConvolution(stride: Int, shape: [Int]) throws {
+    func matchesIm2colConvolution(kernelAndStride: Int, shape: [Int]) throws {
+        let (kernel, stride) = kernelAndStride == 0 ? (1, 1) : (3, kernelAndStride)
         let (batch, inC, outC, h, w) = (shape[0], shape[1], shape[2], shape[3], shape[4])
         var g = SeededGenerator(seed: UInt64(shape.reduce(0, +)))
         let x = Tensor.uniform(shape: [batch, inC, h, w], low: -1, high: 1, using: &g)
-        let weight = Tensor.uniform(shape: [outC, inC, 3, 3], low: -1, high: 1, using: &g)
+        let weight = Tensor.uniform(shape: [outC, inC, kernel, kernel], low: -1, high: 1, using: &g)
         let bias = Tensor.uniform(shape: [outC], low: -1, high: 1, using: &g)
-        let direct = try #require(DirectConvolution3x3(weight: weight, bias: bias, stride: stride, padding: 1))
-        let want = conv2d(x, weight: weight, bias: bias, stride: stride, padding: 1)
+        let padding = kernel / 2
+        let direct = try #require(DirectConvolution(weight: weight, bias: bias, stride: stride, padding: padding))
+        let want = conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
         let got = direct(x)
         #expect(got.shape == want.shape)
-        #expect(got.maxAbsDifference(want) < 1e-4 * Float(inC * 9), "stride \(stride), \(shape): \(got.maxAbsDifference(want))")
+        #expect(got.maxAbsDifference(want) < 1e-4 * Float(inC * kernel * kernel), "\(kernel)×\(kernel) stride \(stride), \(shape): \(got.maxAbsDifference(want))")
     }
 
-    @Test func onlyThreeByThreeStrideOneOrTwoPaddingOne() {
+    @Test func onlyTheKindsItRuns() {
         var g = SeededGenerator(seed: 1)
         let bias = Tensor(zeros: [4])
-        #expect(DirectConvolution3x3(weight: .uniform(shape: [4, 2, 1, 1], using: &g), bias: bias, stride: 1, padding: 0) == nil)
-        #expect(DirectConvolution3x3(weight: .uniform(shape: [4, 2, 3, 3], using: &g), bias: bias, stride: 3, padding: 1) == nil)
-        #expect(DirectConvolution3x3(weight: .uniform(shape: [4, 2, 3, 3], using: &g), bias: bias, stride: 1, padding: 0) == nil)
+        #expect(DirectConvolution(weight: .uniform(shape: [4, 2, 1, 1], using: &g), bias: bias, stride: 2, padding: 0) == nil)
+        #expect(DirectConvolution(weight: .uniform(shape: [4, 2, 1, 1], using: &g), bias: bias, stride: 1, padding: 1) == nil)
+        #expect(DirectConvolution(weight: .uniform(shape: [4, 2, 5, 5], using: &g), bias: bias, stride: 1, padding: 2) == nil)
+        #expect(DirectConvolution(weight: .uniform(shape: [4, 2, 3, 3], using: &g), bias: bias, stride: 3, padding: 1) == nil)
+        #expect(DirectConvolution(weight: .uniform(shape: [4, 2, 3, 3], using: &g), bias: bias, stride: 1, padding: 0) == nil)
     }
 }
