@@ -128,10 +128,7 @@ public struct InferenceGraph: Sendable {
             case .scaleChannels: values.append(Autodiff.scaleChannels(x[0], by: x[1]))
             case .averagePool3x3: values.append(Autodiff.averagePool3x3(x[0]))
             case .averagePool2x2: values.append(Autodiff.averagePool2x2(x[0]))
-            case .sum:
-                var total = x[0]
-                for term in x.dropFirst() { total.add(term) }
-                values.append(total)
+            case .sum: values.append(Tensor.elementwiseSum(x))
             case .globalAveragePool: values.append(Autodiff.globalAveragePool(x[0]))
             case .linear(let weight, let bias): values.append(Autodiff.linear(x[0], weight: weight, bias: bias))
             case .channelAffine(let factor, let offset):

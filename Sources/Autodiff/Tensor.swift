@@ -83,6 +83,19 @@ public struct Tensor: Equatable, Sendable {
         }
     }
 
+    /// The elementwise sum of two or more tensors of one shape, added left to right: one pass
+    /// writes the first two terms' sum into a new tensor, each further term is added in place.
+    public static func elementwiseSum(_ terms: [Tensor]) -> Tensor {
+        precondition(terms.count >= 2 && terms.allSatisfy { $0.shape == terms[0].shape }, "Tensor elementwiseSum: needs two or more tensors of one shape")
+        var total = terms[0].scalars.withUnsafeBufferPointer { a in
+            terms[1].scalars.withUnsafeBufferPointer { b in
+                Tensor(shape: terms[0].shape) { out in for i in 0..<out.count { out[i] = a[i] + b[i] } }
+            }
+        }
+        for term in terms.dropFirst(2) { total.add(term) }
+        return total
+    }
+
     /// Every scalar multiplied by `factor`.
     public func scaled(by factor: Float) -> Tensor {
         var out = self

@@ -70,6 +70,14 @@ import Testing
         #expect(differing == 0, "the kernel in use differs from the portable one in \(differing) cells at \(height)×\(width)")
     }
 
+    @Test func elementwiseSumAddsLeftToRightAndLeavesItsTermsAlone() {
+        let a = Tensor(shape: [1, 3], scalars: [1, 2, 3]), b = Tensor(shape: [1, 3], scalars: [10, 20, 30])
+        let c = Tensor(shape: [1, 3], scalars: [100, 200, 300])
+        #expect(Tensor.elementwiseSum([a, b]).scalars == [11, 22, 33])
+        #expect(Tensor.elementwiseSum([a, b, c]).scalars == [111, 222, 333])
+        #expect(a.scalars == [1, 2, 3] && b.scalars == [10, 20, 30])
+    }
+
     @Test func batchNormTrainingUpdatesRunningStatistics() {
         let x = Variable(Tensor(shape: [2, 1, 1, 2], scalars: [1, 2, 3, 4]))
         var stats = RunningStatistics(channels: 1, momentum: 0.5)
