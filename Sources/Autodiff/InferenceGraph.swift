@@ -38,8 +38,8 @@ public struct InferenceGraph: Sendable {
         public var operation: Operation
         /// Value indices: 0 is the graph input, k the output of node k − 1.
         public var inputs: [Int]
-        /// The direct kernel of a convolution, where the CPU has one for it (`DirectConvolution`).
-        var direct: DirectConvolution?
+        /// The operation's AVX-512 kernel, where the CPU and the operation have one.
+        var direct: DirectKernel?
     }
 
     /// The input shape [batch, channels, height, width].
@@ -54,11 +54,7 @@ public struct InferenceGraph: Sendable {
     @discardableResult
     public mutating func add(_ operation: Operation, _ inputs: [Int]) -> Int {
         precondition(inputs.allSatisfy { $0 <= nodes.count }, "InferenceGraph: an input refers to a later node")
-        var direct: DirectConvolution?
-        if case .convolution(let weight, let bias, let stride, let padding) = operation {
-            direct = DirectConvolution(weight: weight, bias: bias, stride: stride, padding: padding)
-        }
-        nodes.append(Node(operation: operation, inputs: inputs, direct: direct))
+        nodes.append(Node(operation: operation, inputs: inputs, direct: DirectKernel(operation)))
         return nodes.count
     }
 
@@ -105,8 +101,8 @@ public struct InferenceGraph: Sendable {
         nodes.reduce(into: [:]) { counts, node in counts[node.operation.kind, default: 0] += 1 }
     }
 
-    /// Runs the graph on `input` with the engine's kernels (convolutions with the direct kernels
-    /// where the CPU has them). A value is released after its last use, so no more activations
+    /// Runs the graph on `input` with the engine's kernels (convolutions and depthwise ones with
+    /// the direct AVX-512 kernels where the CPU has them). A value is released after its last use, so no more activations
     /// are alive at once than in the network as built.
     public func run(_ input: Tensor) -> Tensor {
         precondition(input.shape == inputShape, "InferenceGraph: input \(input.shape), expected \(inputShape)")
@@ -121,7 +117,7 @@ public struct InferenceGraph: Sendable {
             case .convolution(let weight, let bias, let stride, let padding):
                 values.append(node.direct.map { $0(x[0]) } ?? conv2d(x[0], weight: weight, bias: bias, stride: stride, padding: padding))
             case .depthwiseConvolution(let weight, let bias, let stride):
-                values.append(depthwiseConv2d(x[0], weight: weight, bias: bias, stride: stride))
+                values.append(node.direct.map { $0(x[0]) } ?? depthwiseConv2d(x[0], weight: weight, bias: bias, stride: stride))
             case .relu: values.append(Autodiff.relu(x[0]))
             case .hardSwish: values.append(Autodiff.hardSwish(x[0]))
             case .hardSigmoid: values.append(Autodiff.hardSigmoid(x[0]))

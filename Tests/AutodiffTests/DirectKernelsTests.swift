@@ -34,3 +34,31 @@ struct DirectConvolutionTests {
         #expect(DirectConvolution(weight: .uniform(shape: [4, 2, 3, 3], using: &g), bias: bias, stride: 1, padding: 0) == nil)
     }
 }
+
+/// The direct depthwise kernel against the portable one: both strides, k = 3, 5, 7, planes
+/// smaller than the kernel, widths that are not multiples of 16, and a batch.
+@Suite(.enabled(if: CPUKernels.avx512, "this CPU has no AVX-512: the deployed graph uses depthwiseConv2d"))
+struct DirectDepthwiseConvolutionTests {
+    /// [batch, channels, height, width, kernel]
+    @Test(arguments: [1, 2], [[1, 3, 7, 7, 3], [2, 5, 9, 7, 5], [1, 2, 1, 1, 3], [1, 4, 8, 8, 7], [1, 16, 112, 112, 3],
+                              [1, 8, 13, 11, 7], [1, 3, 5, 17, 5], [1, 1, 2, 3, 7], [1, 6, 14, 14, 5]])
+    func matchesThePortableKernel(stride: Int, shape: [Int]) throws {
+        let (batch, channels, h, w, k) = (shape[0], shape[1], shape[2], shape[3], shape[4])
+        var g = SeededGenerator(seed: UInt64(shape.reduce(stride, +)))
+        let x = Tensor.uniform(shape: [batch, channels, h, w], low: -1, high: 1, using: &g)
+        let weight = Tensor.uniform(shape: [channels, 1, k, k], low: -1, high: 1, using: &g)
+        let bias = Tensor.uniform(shape: [channels], low: -1, high: 1, using: &g)
+        let direct = try #require(DirectDepthwiseConvolution(weight: weight, bias: bias, stride: stride))
+        let want = depthwiseConv2d(x, weight: weight, bias: bias, stride: stride)
+        let got = direct(x)
+        #expect(got.shape == want.shape)
+        #expect(got.maxAbsDifference(want) < 1e-4 * Float(k * k), "stride \(stride), \(shape): \(got.maxAbsDifference(want))")
+    }
+
+    @Test func onlyTheKindsItRuns() {
+        var g = SeededGenerator(seed: 1)
+        let bias = Tensor(zeros: [4])
+        #expect(DirectDepthwiseConvolution(weight: .uniform(shape: [4, 1, 3, 3], using: &g), bias: bias, stride: 3) == nil)
+        #expect(DirectDepthwiseConvolution(weight: .uniform(shape: [4, 1, 17, 17], using: &g), bias: bias, stride: 1) == nil)
+    }
+}

@@ -57,3 +57,70 @@ public struct DirectConvolution: Sendable {
         return y
     }
 }
+
+/// A depthwise convolution (odd k ≤ 15, "same" padding, stride 1 or 2) run by CKernels' direct
+/// AVX-512 kernel: what the deployed graph runs where the CPU has AVX-512. Elsewhere
+/// `depthwiseConv2d` runs it.
+public struct DirectDepthwiseConvolution: Sendable {
+    public let channels: Int, kernel: Int, stride: Int
+    private let weight: [Float]
+    private let bias: [Float]
+
+    /// nil unless the CPU runs the kernel and it runs this convolution.
+    public init?(weight: Tensor, bias: Tensor, stride: Int) {
+        guard CPUKernels.avx512, weight.shape.count == 4, weight.shape[1] == 1, weight.shape[2] == weight.shape[3],
+              weight.shape[2] % 2 == 1, weight.shape[2] <= 15, stride == 1 || stride == 2 else { return nil }
+        (channels, kernel, self.stride) = (weight.shape[0], weight.shape[2], stride)
+        precondition(bias.count == channels, "DirectDepthwiseConvolution: bias of \(bias.count) for \(channels) channels")
+        (self.weight, self.bias) = (weight.scalars, bias.scalars)
+    }
+
+    /// The convolution of NCHW `x` (the same output as `depthwiseConv2d(x, weight:bias:stride:)` up
+    /// to the order of the sums).
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[1] == channels, "DirectDepthwiseConvolution: input \(x.shape), expected \(channels) channels")
+        let (batch, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        let (oh, ow) = ((h - 1) / stride + 1, (w - 1) / stride + 1)
+        let scratchCount = modnas_depthwise_convolution_scratch_count(Int32(h), Int32(w), Int32(kernel), Int32(stride))
+        var scratch = [Float](unsafeUninitializedCapacity: Int(scratchCount)) { $1 = $0.count }
+        // The kernel writes every output scalar.
+        var y = Tensor(shape: [batch, channels, oh, ow]) { _ in }
+        x.scalars.withUnsafeBufferPointer { px in
+            y.scalars.withUnsafeMutableBufferPointer { py in
+                scratch.withUnsafeMutableBufferPointer { ps in
+                    for n in 0..<batch {
+                        modnas_depthwise_convolution(px.baseAddress! + n * channels * h * w, Int32(channels), Int32(h), Int32(w), Int32(kernel), Int32(stride),
+                                                     weight, bias, py.baseAddress! + n * channels * oh * ow, ps.baseAddress!)
+                    }
+                }
+            }
+        }
+        return y
+    }
+}
+
+/// The AVX-512 kernel the deployed graph runs for an operation, prepared once (weights packed).
+enum DirectKernel: Sendable {
+    case convolution(DirectConvolution)
+    case depthwise(DirectDepthwiseConvolution)
+
+    /// nil where the CPU or the operation has no direct kernel.
+    init?(_ operation: InferenceGraph.Operation) {
+        switch operation {
+        case .convolution(let weight, let bias, let stride, let padding):
+            guard let kernel = DirectConvolution(weight: weight, bias: bias, stride: stride, padding: padding) else { return nil }
+            self = .convolution(kernel)
+        case .depthwiseConvolution(let weight, let bias, let stride):
+            guard let kernel = DirectDepthwiseConvolution(weight: weight, bias: bias, stride: stride) else { return nil }
+            self = .depthwise(kernel)
+        default: return nil
+        }
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        switch self {
+        case .convolution(let kernel): kernel(x)
+        case .depthwise(let kernel): kernel(x)
+        }
+    }
+}
