@@ -12,14 +12,15 @@
 // column per row past the output width is computed and dropped when the output is copied out.
 // 1×1: the input planes are read as they are and the output written in place.
 //
-// A register block holds 16 output channels × 16 positions (16 accumulators); weights are packed
-// as [block][input channel][tap][16] so that each tap's 16 broadcasts read one cache line.
+// A register block holds 8 output channels × up to 3 runs of 16 positions (24 accumulators);
+// weights are packed as [block][input channel][tap][8] so that each tap's 8 broadcasts read half a
+// cache line.
 #include "direct_convolution.h"
 
 #include <immintrin.h>
 #include <string.h>
 
-enum { BLOCK = 16 };
+enum { BLOCK = 8 };
 
 static long blocks_of(int out_channels) { return (out_channels + BLOCK - 1) / BLOCK; }
 
@@ -97,45 +98,83 @@ static void pad(const float *x, int in_channels, int height, int width, const La
 }
 
 /// out[o][p] = bias[o] + Σ_c Σ_t packed weight (o, c, t) · in[c · channel_stride + offsets[t] + p]
-/// for p < positions and o < out_channels (rows of out `positions` apart). With `edge_width`
-/// (3×3, stride 1), the left taps read nothing at p mod edge_width = 0 and the right ones nothing
-/// at p mod edge_width = edge_width − 1. Inlined with a constant `taps`, so that the tap loop
-/// unrolls.
+/// for p < positions and o < out_channels (rows of out `positions` apart), `runs` × 16 positions
+/// at a time. With `edge_width` (3×3, stride 1), the left taps read nothing at
+/// p mod edge_width = 0 and the right ones nothing at p mod edge_width = edge_width − 1. Inlined
+/// with constant `taps` and `runs`, so that their loops unroll.
 __attribute__((target("avx512f"), always_inline))
-static inline void accumulate(const float *in, long channel_stride, long in_channels, const long *offsets, const int taps,
-                              long edge_width, const float *packed, const float *bias, int out_channels, long positions,
-                              float *out) {
+static inline void accumulate_runs(const float *in, long channel_stride, long in_channels, const long *offsets, const int taps,
+                                   long edge_width, const float *packed, const float *bias, int out_channels, long positions,
+                                   const int runs, float *out) {
     for (long b = 0; b < blocks_of(out_channels); b++) {
         const float *wb = packed + b * in_channels * taps * BLOCK;
-        float start[BLOCK];
-        for (long j = 0; j < BLOCK; j++) {
-            long o = b * BLOCK + j;
-            start[j] = bias && o < out_channels ? bias[o] : 0.0f;
-        }
         const long rows = out_channels - b * BLOCK < BLOCK ? out_channels - b * BLOCK : BLOCK;
-        for (long p = 0; p < positions; p += 16) {
-            const __mmask16 mask = first_lanes(positions - p);
-            __mmask16 left = mask, right = mask;
-            if (edge_width)
-                for (long lane = 0, j = p % edge_width; lane < 16; lane++, j = j + 1 == edge_width ? 0 : j + 1) {
-                    if (j == 0) left &= (__mmask16)~(1u << lane);
-                    if (j == edge_width - 1) right &= (__mmask16)~(1u << lane);
-                }
-            __m512 acc[BLOCK];
+        for (long p = 0; p < positions; p += 16 * runs) {
+            __mmask16 mask[4], left[4], right[4];
+            for (int r = 0; r < runs; r++) {
+                mask[r] = left[r] = right[r] = first_lanes(positions - p - 16 * r);
+                if (edge_width)
+                    for (long lane = 0, j = (p + 16 * r) % edge_width; lane < 16; lane++, j = j + 1 == edge_width ? 0 : j + 1) {
+                        if (j == 0) left[r] &= (__mmask16)~(1u << lane);
+                        if (j == edge_width - 1) right[r] &= (__mmask16)~(1u << lane);
+                    }
+            }
+            __m512 acc[BLOCK][4];
 #pragma clang loop unroll(full)
-            for (int j = 0; j < BLOCK; j++) acc[j] = _mm512_set1_ps(start[j]);
+            for (int j = 0; j < BLOCK; j++) {
+                const long o = b * BLOCK + j;
+                const __m512 start = _mm512_set1_ps(bias && o < out_channels ? bias[o] : 0.0f);
+#pragma clang loop unroll(full)
+                for (int r = 0; r < runs; r++) acc[j][r] = start;
+            }
             for (long c = 0; c < in_channels; c++) {
                 const float *xc = in + c * channel_stride + p, *wc = wb + c * taps * BLOCK;
 #pragma clang loop unroll(full)
                 for (int t = 0; t < taps; t++) {
-                    const __mmask16 m = taps == 1 ? mask : t % 3 == 0 ? left : t % 3 == 2 ? right : mask;
-                    const __m512 v = _mm512_maskz_loadu_ps(m, xc + offsets[t]);
+                    __m512 v[4];
 #pragma clang loop unroll(full)
-                    for (int j = 0; j < BLOCK; j++) acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(wc[t * BLOCK + j]), v, acc[j]);
+                    for (int r = 0; r < runs; r++) {
+                        const __mmask16 m = taps == 1 ? mask[r] : t % 3 == 0 ? left[r] : t % 3 == 2 ? right[r] : mask[r];
+                        v[r] = _mm512_maskz_loadu_ps(m, xc + offsets[t] + 16 * r);
+                    }
+#pragma clang loop unroll(full)
+                    for (int j = 0; j < BLOCK; j++) {
+                        const __m512 w = _mm512_set1_ps(wc[t * BLOCK + j]);
+#pragma clang loop unroll(full)
+                        for (int r = 0; r < runs; r++) acc[j][r] = _mm512_fmadd_ps(w, v[r], acc[j][r]);
+                    }
                 }
             }
-            for (long j = 0; j < rows; j++) _mm512_mask_storeu_ps(out + (b * BLOCK + j) * positions + p, mask, acc[j]);
+            for (long j = 0; j < rows; j++)
+#pragma clang loop unroll(full)
+                for (int r = 0; r < runs; r++) _mm512_mask_storeu_ps(out + (b * BLOCK + j) * positions + p + 16 * r, mask[r], acc[j][r]);
         }
+    }
+}
+
+/// The runs per block that cost least for `positions`: with 2 or 3 runs a block is bound by its
+/// FMAs, with 1 by its 9 loads per 8 FMAs; masked lanes past the last position cost as much as
+/// used ones.
+static int cheapest_runs(long positions) {
+    int best = 1;
+    double best_cost = 0;
+    for (int runs = 1; runs <= 3; runs++) {
+        const double computed = (double)((positions + 16 * runs - 1) / (16 * runs) * 16 * runs);
+        const double cost = computed * (runs == 1 ? 9.0 / 8.0 : 1.0);
+        if (runs == 1 || cost <= best_cost) { best = runs; best_cost = cost; }
+    }
+    return best;
+}
+
+/// accumulate_runs with the cheapest number of runs.
+__attribute__((target("avx512f"), always_inline))
+static inline void accumulate(const float *in, long channel_stride, long in_channels, const long *offsets, const int taps,
+                              long edge_width, const float *packed, const float *bias, int out_channels, long positions,
+                              float *out) {
+    switch (cheapest_runs(positions)) {
+    case 3: accumulate_runs(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions, 3, out); break;
+    case 2: accumulate_runs(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions, 2, out); break;
+    default: accumulate_runs(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions, 1, out);
     }
 }
 

@@ -2,13 +2,14 @@ import Testing
 @testable import Autodiff
 
 /// The direct kernels against im2col and sgemm (3×3 at both strides, 1×1), on shapes that exercise
-/// every remainder: output channels not a multiple of the 16-channel block, positions not a
-/// multiple of the 16-position run, planes of one row, one column and one cell, and batches.
+/// every remainder and block shape: output channels not a multiple of the 8-channel block,
+/// positions not a multiple of the runs of 16 (blocks of 1, 2 and 3 runs: 8 × 12 takes 3), planes
+/// of one row, one column and one cell, and batches.
 @Suite(.enabled(if: DirectConvolution.isSupported, "this CPU has no AVX-512: the deployed graph uses conv2d"))
 struct DirectConvolutionTests {
     /// kernelAndStride 0: 1×1; 1 and 2: 3×3 at that stride.
     @Test(arguments: [0, 1, 2], [[1, 3, 16, 32, 32], [1, 16, 48, 32, 32], [2, 5, 9, 7, 3], [1, 1, 1, 1, 1], [1, 64, 64, 8, 8],
-                              [1, 2, 17, 2, 5], [3, 32, 32, 16, 16], [1, 4, 8, 1, 9], [1, 16, 32, 33, 31]])
+                              [1, 2, 17, 2, 5], [3, 32, 32, 16, 16], [1, 4, 8, 1, 9], [1, 16, 32, 33, 31], [1, 4, 12, 8, 12]])
     func matchesIm2colConvolution(kernelAndStride: Int, shape: [Int]) throws {
         let (kernel, stride) = kernelAndStride == 0 ? (1, 1) : (3, kernelAndStride)
         let (batch, inC, outC, h, w) = (shape[0], shape[1], shape[2], shape[3], shape[4])
