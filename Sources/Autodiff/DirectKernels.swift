@@ -4,6 +4,12 @@ import CKernels
 public enum CPUKernels {
     /// AVX-512F: the direct convolutions and the 3×3 average pooling.
     public static let avx512 = modnas_avx512_supported() == 1
+
+    /// Which kernels the deployed graph runs on this CPU, in words (recorded with profiles).
+    public static var description: String {
+        avx512 ? "direct AVX-512 kernels for 3×3, 1×1 and depthwise convolutions and 3×3 average pooling, OpenBLAS sgemm for the other convolutions"
+               : "portable kernels: convolutions by im2col and OpenBLAS sgemm (no AVX-512)"
+    }
 }
 
 /// A 3×3 convolution (stride 1 or 2, padding 1) or a 1×1 one (stride 1, no padding) run by
