@@ -45,6 +45,14 @@ func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k
                 beta, c, Int32(ldc))
 }
 
+/// Row-major single-precision matrix–vector product through OpenBLAS `cblas_sgemv`:
+/// `y = A · x + beta · y`, A of shape m×n.
+@inline(__always)
+func sgemv(m: Int, n: Int, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+           beta: Float = 0, y: UnsafeMutablePointer<Float>) {
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, beta, y, 1)
+}
+
 /// Runtime settings and queries of the OpenBLAS library the engine links.
 public enum OpenBLAS {
     /// The kernel core OpenBLAS selected at load time (`openblas_get_corename`), e.g. "SkylakeX".

@@ -126,7 +126,8 @@ public struct InferenceGraph: Sendable {
             case .averagePool2x2: values.append(Autodiff.averagePool2x2(x[0]))
             case .sum: values.append(Tensor.elementwiseSum(x))
             case .globalAveragePool: values.append(Autodiff.globalAveragePool(x[0]))
-            case .linear(let weight, let bias): values.append(Autodiff.linear(x[0], weight: weight, bias: bias))
+            case .linear(let weight, let bias):
+                values.append(x[0].shape[0] == 1 ? linearOfOneRow(x[0], weight: weight, bias: bias) : Autodiff.linear(x[0], weight: weight, bias: bias))
             case .channelAffine(let factor, let offset):
                 values.append(batchNorm(x[0], statistics: RunningStatistics(channels: factor.count), scale: factor, shift: offset, epsilon: 0))
             case .channelSlice(let start, let count): values.append(sliceChannels(x[0], start..<(start + count)))

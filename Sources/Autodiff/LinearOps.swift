@@ -32,6 +32,24 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     return y
 }
 
+/// `linear` of a single row ([1, in] → [1, out]) as one matrix–vector product: sgemm would first
+/// pack the whole weight, sgemv reads it once. What the deployed graph runs at batch 1.
+public func linearOfOneRow(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+    precondition(x.shape.count == 2 && x.shape[0] == 1 && weight.shape.count == 2 && weight.shape[1] == x.shape[1],
+                 "linearOfOneRow: input \(x.shape), weight \(weight.shape)")
+    let out = weight.shape[0]
+    var y = bias.map { Tensor(shape: [1, out], scalars: $0.scalars) } ?? Tensor(zeros: [1, out])
+    precondition(y.count == out, "linearOfOneRow: bias of \(y.count) for \(out) outputs")
+    weight.scalars.withUnsafeBufferPointer { pw in
+        x.scalars.withUnsafeBufferPointer { px in
+            y.scalars.withUnsafeMutableBufferPointer { py in
+                sgemv(m: out, n: x.shape[1], a: pw.baseAddress!, lda: x.shape[1], x: px.baseAddress!, beta: 1, y: py.baseAddress!)
+            }
+        }
+    }
+    return y
+}
+
 /// Adds `row` (shape [n]) to every row of the matrix `y` (shape [m, n]).
 func addRowVector(_ y: inout Tensor, _ row: Tensor) {
     let n = y.shape[1]

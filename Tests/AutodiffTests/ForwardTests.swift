@@ -70,6 +70,15 @@ import Testing
         #expect(differing == 0, "the kernel in use differs from the portable one in \(differing) cells at \(height)×\(width)")
     }
 
+    @Test func linearOfOneRowIsLinear() {
+        var g = SeededGenerator(seed: 9)
+        let x = Tensor.uniform(shape: [1, 37], low: -1, high: 1, using: &g), w = Tensor.uniform(shape: [21, 37], low: -1, high: 1, using: &g)
+        let b = Tensor.uniform(shape: [21], low: -1, high: 1, using: &g)
+        #expect(linearOfOneRow(x, weight: w, bias: b).maxAbsDifference(linear(x, weight: w, bias: b)) < 1e-5)
+        #expect(linearOfOneRow(x, weight: w, bias: nil).maxAbsDifference(linear(x, weight: w, bias: nil)) < 1e-5)
+        #expect(linearOfOneRow(x, weight: w, bias: b).shape == [1, 21])
+    }
+
     @Test func elementwiseSumAddsLeftToRightAndLeavesItsTermsAlone() {
         let a = Tensor(shape: [1, 3], scalars: [1, 2, 3]), b = Tensor(shape: [1, 3], scalars: [10, 20, 30])
         let c = Tensor(shape: [1, 3], scalars: [100, 200, 300])
