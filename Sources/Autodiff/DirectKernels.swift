@@ -12,20 +12,35 @@ public enum CPUKernels {
     }
 }
 
+/// Runs a CKernels kernel on each image of NCHW `x` (image, its output, `scratch` floats of scratch)
+/// into a new [batch, outChannels, ⌈h / stride⌉, ⌈w / stride⌉] tensor, which the kernel fills.
+private func eachImage(of x: Tensor, outChannels: Int, stride: Int, scratch count: Int,
+                       _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?) -> Void) -> Tensor {
+    let (batch, inChannels, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (oh, ow) = ((h - 1) / stride + 1, (w - 1) / stride + 1)
+    var scratch = [Float](unsafeUninitializedCapacity: count) { $1 = $0.count }
+    var y = Tensor(shape: [batch, outChannels, oh, ow]) { _ in }
+    x.scalars.withUnsafeBufferPointer { px in
+        y.scalars.withUnsafeMutableBufferPointer { py in
+            scratch.withUnsafeMutableBufferPointer { ps in
+                for n in 0..<batch { kernel(px.baseAddress! + n * inChannels * h * w, py.baseAddress! + n * outChannels * oh * ow, ps.baseAddress) }
+            }
+        }
+    }
+    return y
+}
+
 /// A 3×3 convolution (stride 1 or 2, padding 1) or a 1×1 one (stride 1, no padding) run by
 /// CKernels' direct AVX-512 kernel, its weights packed once: what the deployed graph runs for such
 /// convolutions where the CPU has AVX-512. Elsewhere `conv2d` (im2col and sgemm) runs them.
 public struct DirectConvolution: Sendable {
-    /// Whether this CPU runs the kernel.
-    public static var isSupported: Bool { CPUKernels.avx512 }
-
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int
     private let packed: [Float]
     private let bias: [Float]
 
     /// nil unless the CPU runs the kernel and the convolution is one of the two kinds it runs.
     public init?(weight: Tensor, bias: Tensor, stride: Int, padding: Int) {
-        guard Self.isSupported, weight.shape.count == 4, weight.shape[2] == weight.shape[3] else { return nil }
+        guard CPUKernels.avx512, weight.shape.count == 4, weight.shape[2] == weight.shape[3] else { return nil }
         let kernel = weight.shape[2]
         guard (kernel == 3 && padding == 1 && (stride == 1 || stride == 2)) || (kernel == 1 && padding == 0 && stride == 1) else { return nil }
         (outChannels, inChannels, self.kernel, self.stride) = (weight.shape[0], weight.shape[1], kernel, stride)
@@ -44,23 +59,11 @@ public struct DirectConvolution: Sendable {
     /// to the order of the sums).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == inChannels, "DirectConvolution: input \(x.shape), expected \(inChannels) channels")
-        let (batch, h, w) = (x.shape[0], x.shape[2], x.shape[3])
-        let (oh, ow) = ((h - 1) / stride + 1, (w - 1) / stride + 1)
-        let scratchCount = modnas_direct_convolution_scratch_count(Int32(outChannels), Int32(inChannels), Int32(h), Int32(w), Int32(kernel), Int32(stride))
-        var scratch = [Float](unsafeUninitializedCapacity: Int(scratchCount)) { $1 = $0.count }
-        // The kernel writes every output scalar.
-        var y = Tensor(shape: [batch, outChannels, oh, ow]) { _ in }
-        x.scalars.withUnsafeBufferPointer { px in
-            y.scalars.withUnsafeMutableBufferPointer { py in
-                scratch.withUnsafeMutableBufferPointer { ps in
-                    for n in 0..<batch {
-                        modnas_direct_convolution(px.baseAddress! + n * inChannels * h * w, Int32(inChannels), Int32(h), Int32(w), Int32(kernel), Int32(stride),
-                                                  packed, bias, Int32(outChannels), py.baseAddress! + n * outChannels * oh * ow, ps.baseAddress)
-                    }
-                }
-            }
+        let (h, w) = (Int32(x.shape[2]), Int32(x.shape[3]))
+        let scratch = modnas_direct_convolution_scratch_count(Int32(outChannels), Int32(inChannels), h, w, Int32(kernel), Int32(stride))
+        return eachImage(of: x, outChannels: outChannels, stride: stride, scratch: Int(scratch)) { image, out, scratch in
+            modnas_direct_convolution(image, Int32(inChannels), h, w, Int32(kernel), Int32(stride), packed, bias, Int32(outChannels), out, scratch)
         }
-        return y
     }
 }
 
@@ -85,23 +88,11 @@ public struct DirectDepthwiseConvolution: Sendable {
     /// to the order of the sums).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == channels, "DirectDepthwiseConvolution: input \(x.shape), expected \(channels) channels")
-        let (batch, h, w) = (x.shape[0], x.shape[2], x.shape[3])
-        let (oh, ow) = ((h - 1) / stride + 1, (w - 1) / stride + 1)
-        let scratchCount = modnas_depthwise_convolution_scratch_count(Int32(h), Int32(w), Int32(kernel), Int32(stride))
-        var scratch = [Float](unsafeUninitializedCapacity: Int(scratchCount)) { $1 = $0.count }
-        // The kernel writes every output scalar.
-        var y = Tensor(shape: [batch, channels, oh, ow]) { _ in }
-        x.scalars.withUnsafeBufferPointer { px in
-            y.scalars.withUnsafeMutableBufferPointer { py in
-                scratch.withUnsafeMutableBufferPointer { ps in
-                    for n in 0..<batch {
-                        modnas_depthwise_convolution(px.baseAddress! + n * channels * h * w, Int32(channels), Int32(h), Int32(w), Int32(kernel), Int32(stride),
-                                                     weight, bias, py.baseAddress! + n * channels * oh * ow, ps.baseAddress!)
-                    }
-                }
-            }
+        let (h, w) = (Int32(x.shape[2]), Int32(x.shape[3]))
+        let scratch = modnas_depthwise_convolution_scratch_count(h, w, Int32(kernel), Int32(stride))
+        return eachImage(of: x, outChannels: channels, stride: stride, scratch: Int(scratch)) { image, out, scratch in
+            modnas_depthwise_convolution(image, Int32(channels), h, w, Int32(kernel), Int32(stride), weight, bias, out, scratch)
         }
-        return y
     }
 }
 

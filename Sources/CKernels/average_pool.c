@@ -4,6 +4,7 @@
 // The order of the additions is the portable kernel's: (left + centre) + right, then
 // (above + middle) + below, times (row factor · column factor).
 #include "average_pool.h"
+#include "lanes.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -16,13 +17,6 @@ long modnas_average_pool3x3_scratch_count(int height, int width) {
 static float inverse_window(long i, long n) {
     const long hi = i + 1 < n - 1 ? i + 1 : n - 1, lo = i - 1 > 0 ? i - 1 : 0;
     return 1.0f / (float)(hi - lo + 1);
-}
-
-/// Lanes [0, n) of a 16-lane mask (n clamped to 0…16).
-static __mmask16 lanes_below(long n) {
-    if (n <= 0) return 0;
-    if (n >= 16) return 0xFFFF;
-    return (__mmask16)((1u << n) - 1);
 }
 
 __attribute__((target("avx512f")))
@@ -39,9 +33,9 @@ void modnas_average_pool3x3(const float *x, long planes, int height, int width, 
             const float *row = src + i * w;
             float *out = sums + (i + 1) * w;
             for (long j = 0; j < w; j += 16) {
-                const __mmask16 m = lanes_below(w - j);
+                const __mmask16 m = first_lanes(w - j);
                 // Lane k of `left` is row[j + k − 1]: none for j + k = 0. Of `right`, row[j + k + 1]: none past the row.
-                const __mmask16 ml = j == 0 ? (__mmask16)(m & ~1u) : m, mr = lanes_below(w - j - 1);
+                const __mmask16 ml = j == 0 ? (__mmask16)(m & ~1u) : m, mr = first_lanes(w - j - 1);
                 const __m512 left = _mm512_maskz_loadu_ps(ml, row + j - 1);
                 const __m512 centre = _mm512_maskz_loadu_ps(m, row + j);
                 const __m512 right = _mm512_maskz_loadu_ps(mr, row + j + 1);
@@ -52,7 +46,7 @@ void modnas_average_pool3x3(const float *x, long planes, int height, int width, 
             const __m512 factor = _mm512_set1_ps(inverse_window(i, h));
             const float *above = sums + i * w, *middle = above + w, *below = middle + w;
             for (long j = 0; j < w; j += 16) {
-                const __mmask16 m = lanes_below(w - j);
+                const __mmask16 m = first_lanes(w - j);
                 const __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_maskz_loadu_ps(m, above + j), _mm512_maskz_loadu_ps(m, middle + j)),
                                                _mm512_maskz_loadu_ps(m, below + j));
                 const __m512 scale = _mm512_mul_ps(factor, _mm512_maskz_loadu_ps(m, columns + j));

@@ -1,15 +1,8 @@
 // The direct convolutions of direct_convolution.h.
 //
-// 3×3, stride 1: each input plane is copied between a zero row above and one below (and one zero
-// float before and after). An output position (i, j) is the flat index p = i·w + j, and its tap
-// (ki, kj) reads index p + ki·w + kj of the copy: every tap of a run of consecutive positions is
-// one contiguous load, at any width. The loads of the left taps mask the lanes at j = 0, those of
-// the right taps the lanes at j = w − 1 (they would read the neighbouring row), so nothing is
-// computed for the padding and the output is written in place.
-// 3×3, stride 2: the zero-padded plane is split into its four phases (even or odd row, even or odd
-// column), each of width ⌈(w + 2) / 2⌉; tap (ki, kj) of output (i, j) is element
-// (i + ki / 2, j + kj / 2) of phase (ki mod 2, kj mod 2), again one contiguous load per run. The
-// column per row past the output width is computed and dropped when the output is copied out.
+// 3×3 (stride 1 or 2, padding 1): the input planes are copied in the layout of padded_planes.h;
+// the loads of the left taps mask the lanes at j = 0, those of the right taps the lanes at
+// j = w − 1 (they would read the neighbouring row).
 // 1×1: the input planes are read as they are and the output written in place.
 //
 // A register block holds 8 output channels × up to 3 runs of 16 positions (24 accumulators);
@@ -17,32 +10,14 @@
 // cache line.
 #include "direct_convolution.h"
 
+#include "lanes.h"
+#include "padded_planes.h"
+
 #include <immintrin.h>
-#include <string.h>
 
 enum { BLOCK = 8 };
 
 static long blocks_of(int out_channels) { return (out_channels + BLOCK - 1) / BLOCK; }
-
-/// Where a 3×3 convolution reads its copied input: `stride`² phase planes of `rows` × `width`
-/// per channel, `plane` floats apart.
-typedef struct {
-    long stride, width, rows, plane, channel, out_height, out_width;
-} Layout;
-
-static Layout layout_of(int height, int width, int stride) {
-    Layout l;
-    l.stride = stride;
-    l.width = stride == 1 ? width : (width + 3) / 2;
-    l.rows = stride == 1 ? height + 2 : (height + 3) / 2;
-    // The last tap of the last position reads up to 2 floats past rows × width; rounded up to
-    // whole 64-byte lines.
-    l.plane = (l.rows * l.width + 2 + 15) / 16 * 16;
-    l.channel = l.plane * stride * stride;
-    l.out_height = (height - 1) / stride + 1;
-    l.out_width = (width - 1) / stride + 1;
-    return l;
-}
 
 long modnas_direct_convolution_packed_count(int out_channels, int in_channels, int kernel) {
     return blocks_of(out_channels) * BLOCK * in_channels * kernel * kernel;
@@ -62,39 +37,8 @@ void modnas_direct_convolution_pack(const float *weight, int out_channels, int i
 
 long modnas_direct_convolution_scratch_count(int out_channels, int in_channels, int height, int width, int kernel, int stride) {
     if (kernel == 1) return 0;
-    Layout l = layout_of(height, width, stride);
-    const long copied_output = stride == 1 ? 0 : blocks_of(out_channels) * BLOCK * l.out_height * l.width;
-    return in_channels * l.channel + copied_output;
-}
-
-/// Lanes [0, n) of a 16-lane mask (n clamped to 0…16).
-static __mmask16 first_lanes(long n) {
-    if (n <= 0) return 0;
-    if (n >= 16) return 0xFFFF;
-    return (__mmask16)((1u << n) - 1);
-}
-
-/// Copies image x into its zero-padded planes (stride 1) or phase planes (stride 2).
-static void pad(const float *x, int in_channels, int height, int width, const Layout *l, float *xp) {
-    memset(xp, 0, sizeof(float) * in_channels * l->channel);
-    for (long c = 0; c < in_channels; c++) {
-        const float *plane = x + c * height * width;
-        if (l->stride == 1) {
-            memcpy(xp + c * l->channel + 1 + width, plane, sizeof(float) * height * width);
-            continue;
-        }
-        for (long i = 0; i < height; i++) {
-            const float *row = plane + i * width;
-            const long y = i + 1;   // padded row
-            float *even = xp + c * l->channel + ((y % 2) * 2) * l->plane + (y / 2) * l->width;
-            float *odd = even + l->plane;
-            // Padded column j + 1: even phase for odd j, odd phase for even j.
-            for (long j = 0; j < width; j++) {
-                if (j % 2) even[(j + 1) / 2] = row[j];
-                else odd[j / 2] = row[j];
-            }
-        }
-    }
+    const PaddedLayout l = padded_layout(height, width, 3, stride);
+    return in_channels * l.copy + (stride == 1 ? 0 : blocks_of(out_channels) * BLOCK * l.positions);
 }
 
 /// out[o][p] = bias[o] + Σ_c Σ_t packed weight (o, c, t) · in[c · channel_stride + offsets[t] + p]
@@ -187,22 +131,16 @@ void modnas_direct_convolution(const float *x, int in_channels, int height, int 
         accumulate(x, positions, in_channels, &zero, 1, 0, packed, bias, out_channels, positions, y);
         return;
     }
-    const Layout l = layout_of(height, width, stride);
+    const PaddedLayout l = padded_layout(height, width, 3, stride);
     float *xp = scratch;
-    pad(x, in_channels, height, width, &l, xp);
+    for (long c = 0; c < in_channels; c++) pad_plane(x + c * height * width, height, width, &l, xp + c * l.copy);
     long offsets[9];
-    for (long t = 0; t < 9; t++) {
-        const long ki = t / 3, kj = t % 3;
-        offsets[t] = ((ki % stride) * stride + kj % stride) * l.plane + (ki / stride) * l.width + kj / stride;
-    }
+    tap_offsets(&l, 3, offsets);
     if (stride == 1) {
-        accumulate(xp, l.channel, in_channels, offsets, 9, width, packed, bias, out_channels, (long)height * width, y);
+        accumulate(xp, l.copy, in_channels, offsets, 9, width, packed, bias, out_channels, l.positions, y);
         return;
     }
-    const long positions = l.out_height * l.width;
-    float *yp = scratch + in_channels * l.channel;
-    accumulate(xp, l.channel, in_channels, offsets, 9, 0, packed, bias, out_channels, positions, yp);
-    for (long o = 0; o < out_channels; o++)
-        for (long i = 0; i < l.out_height; i++)
-            memcpy(y + (o * l.out_height + i) * l.out_width, yp + o * positions + i * l.width, sizeof(float) * l.out_width);
+    float *yp = scratch + in_channels * l.copy;
+    accumulate(xp, l.copy, in_channels, offsets, 9, 0, packed, bias, out_channels, l.positions, yp);
+    for (long o = 0; o < out_channels; o++) copy_out(yp + o * l.positions, &l, y + o * l.out_height * l.out_width);
 }

@@ -5,7 +5,7 @@ import Testing
 /// every remainder and block shape: output channels not a multiple of the 8-channel block,
 /// positions not a multiple of the runs of 16 (blocks of 1, 2 and 3 runs: 8 × 12 takes 3), planes
 /// of one row, one column and one cell, and batches.
-@Suite(.enabled(if: DirectConvolution.isSupported, "this CPU has no AVX-512: the deployed graph uses conv2d"))
+@Suite(.enabled(if: CPUKernels.avx512, "this CPU has no AVX-512: the deployed graph uses conv2d"))
 struct DirectConvolutionTests {
     /// kernelAndStride 0: 1×1; 1 and 2: 3×3 at that stride.
     @Test(arguments: [0, 1, 2], [[1, 3, 16, 32, 32], [1, 16, 48, 32, 32], [2, 5, 9, 7, 3], [1, 1, 1, 1, 1], [1, 64, 64, 8, 8],
