@@ -7,8 +7,33 @@ public enum CPUKernels {
 
     /// Which kernels the deployed graph runs on this CPU, in words (recorded with profiles).
     public static var description: String {
-        avx512 ? "direct AVX-512 kernels for 3×3, 1×1 and depthwise convolutions and 3×3 average pooling, OpenBLAS sgemm for the other convolutions"
+        avx512 ? "direct AVX-512 kernels for 3×3, 1×1 and depthwise convolutions (with the ReLU or h-swish that follows fused) "
+                 + "and 3×3 and global average pooling, OpenBLAS sgemm for the other convolutions"
                : "portable kernels: convolutions by im2col and OpenBLAS sgemm (no AVX-512)"
+    }
+}
+
+/// An activation that a direct kernel applies to its results before it stores them: the deployed
+/// graph fuses a ReLU or h-swish that alone follows a convolution into it. The kernels compute it
+/// with the same operations as `relu` and `hardSwish`, so the results are the same.
+public enum FusedActivation: Sendable {
+    case none, relu, hardSwish
+
+    /// The activation an operation is, if a kernel can apply it.
+    init?(_ operation: InferenceGraph.Operation) {
+        switch operation {
+        case .relu: self = .relu
+        case .hardSwish: self = .hardSwish
+        default: return nil
+        }
+    }
+
+    var code: modnas_activation {
+        switch self {
+        case .none: MODNAS_ACTIVATION_NONE
+        case .relu: MODNAS_ACTIVATION_RELU
+        case .hardSwish: MODNAS_ACTIVATION_HARD_SWISH
+        }
     }
 }
 
@@ -35,6 +60,8 @@ private func eachImage(of x: Tensor, outChannels: Int, stride: Int, scratch coun
 /// convolutions where the CPU has AVX-512. Elsewhere `conv2d` (im2col and sgemm) runs them.
 public struct DirectConvolution: Sendable {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int
+    /// Applied to the results (`.none` as built).
+    public internal(set) var activation = FusedActivation.none
     private let packed: [Float]
     private let bias: [Float]
 
@@ -55,14 +82,15 @@ public struct DirectConvolution: Sendable {
         self.bias = bias.scalars
     }
 
-    /// The convolution of NCHW `x` (the same output as `conv2d(x, weight:bias:stride:padding:)` up
-    /// to the order of the sums).
+    /// The convolution of NCHW `x`, then `activation` (the same output as
+    /// `conv2d(x, weight:bias:stride:padding:)` up to the order of the sums).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == inChannels, "DirectConvolution: input \(x.shape), expected \(inChannels) channels")
         let (h, w) = (Int32(x.shape[2]), Int32(x.shape[3]))
         let scratch = modnas_direct_convolution_scratch_count(Int32(outChannels), Int32(inChannels), h, w, Int32(kernel), Int32(stride))
         return eachImage(of: x, outChannels: outChannels, stride: stride, scratch: Int(scratch)) { image, out, scratch in
-            modnas_direct_convolution(image, Int32(inChannels), h, w, Int32(kernel), Int32(stride), packed, bias, Int32(outChannels), out, scratch)
+            modnas_direct_convolution(image, Int32(inChannels), h, w, Int32(kernel), Int32(stride), packed, bias, Int32(outChannels),
+                                      activation.code, out, scratch)
         }
     }
 }
@@ -72,6 +100,8 @@ public struct DirectConvolution: Sendable {
 /// `depthwiseConv2d` runs it.
 public struct DirectDepthwiseConvolution: Sendable {
     public let channels: Int, kernel: Int, stride: Int
+    /// Applied to the results (`.none` as built).
+    public internal(set) var activation = FusedActivation.none
     private let weight: [Float]
     private let bias: [Float]
 
@@ -84,16 +114,28 @@ public struct DirectDepthwiseConvolution: Sendable {
         (self.weight, self.bias) = (weight.scalars, bias.scalars)
     }
 
-    /// The convolution of NCHW `x` (the same output as `depthwiseConv2d(x, weight:bias:stride:)` up
-    /// to the order of the sums).
+    /// The convolution of NCHW `x`, then `activation` (the same output as
+    /// `depthwiseConv2d(x, weight:bias:stride:)` up to the order of the sums).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == channels, "DirectDepthwiseConvolution: input \(x.shape), expected \(channels) channels")
         let (h, w) = (Int32(x.shape[2]), Int32(x.shape[3]))
         let scratch = modnas_depthwise_convolution_scratch_count(h, w, Int32(kernel), Int32(stride))
         return eachImage(of: x, outChannels: channels, stride: stride, scratch: Int(scratch)) { image, out, scratch in
-            modnas_depthwise_convolution(image, Int32(channels), h, w, Int32(kernel), Int32(stride), weight, bias, out, scratch)
+            modnas_depthwise_convolution(image, Int32(channels), h, w, Int32(kernel), Int32(stride), weight, bias, activation.code, out, scratch)
         }
     }
+}
+
+/// Global average pooling (NCHW → [N, C]) by CKernels' AVX-512 kernel, what the deployed graph
+/// runs where the CPU has AVX-512: the same means as `globalAveragePool` up to the order of the sums.
+func directGlobalAveragePool(_ x: Tensor) -> Tensor {
+    precondition(x.shape.count == 4, "directGlobalAveragePool: input \(x.shape), expected NCHW")
+    let (planes, positions) = (x.shape[0] * x.shape[1], x.shape[2] * x.shape[3])
+    var y = Tensor(shape: [x.shape[0], x.shape[1]]) { _ in }
+    x.scalars.withUnsafeBufferPointer { px in
+        y.scalars.withUnsafeMutableBufferPointer { modnas_global_average_pool(px.baseAddress!, planes, positions, $0.baseAddress!) }
+    }
+    return y
 }
 
 /// The AVX-512 kernel the deployed graph runs for an operation, prepared once (weights packed).
@@ -111,6 +153,14 @@ enum DirectKernel: Sendable {
             guard let kernel = DirectDepthwiseConvolution(weight: weight, bias: bias, stride: stride) else { return nil }
             self = .depthwise(kernel)
         default: return nil
+        }
+    }
+
+    /// The same kernel with `activation` applied to its results.
+    func followed(by activation: FusedActivation) -> DirectKernel {
+        switch self {
+        case .convolution(var kernel): kernel.activation = activation; return .convolution(kernel)
+        case .depthwise(var kernel): kernel.activation = activation; return .depthwise(kernel)
         }
     }
 

@@ -40,6 +40,8 @@ public struct InferenceGraph: Sendable {
         public var inputs: [Int]
         /// The operation's AVX-512 kernel, where the CPU and the operation have one.
         var direct: DirectKernel?
+        /// An activation that its input's direct kernel already applied (`run` passes the value on).
+        var appliedByInput = false
     }
 
     /// The input shape [batch, channels, height, width].
@@ -74,6 +76,20 @@ public struct InferenceGraph: Sendable {
         }
         nodes = kept
         output = renumbered[value]!
+        fuseActivations()
+    }
+
+    /// Lets the direct kernel of a convolution apply the ReLU or h-swish that alone reads its
+    /// output: one pass over the activations fewer.
+    private mutating func fuseActivations() {
+        var readers = [Int](repeating: 0, count: nodes.count + 1)
+        for node in nodes { for v in node.inputs { readers[v] += 1 } }
+        for k in nodes.indices {
+            guard let activation = FusedActivation(nodes[k].operation), let v = nodes[k].inputs.first, v > 0,
+                  readers[v] == 1, let kernel = nodes[v - 1].direct else { continue }
+            nodes[v - 1].direct = kernel.followed(by: activation)
+            nodes[k].appliedByInput = true
+        }
     }
 
     /// The shape of every value (0: the input, k: node k − 1's output).
@@ -113,6 +129,7 @@ public struct InferenceGraph: Sendable {
         for (k, node) in nodes.enumerated() {
             let x = node.inputs.map { values[$0]! }
             for v in node.inputs where lastUse[v] == k && v != output { values[v] = nil }
+            if node.appliedByInput { values.append(x[0]); continue }
             switch node.operation {
             case .convolution(let weight, let bias, let stride, let padding):
                 values.append(node.direct.map { $0(x[0]) } ?? conv2d(x[0], weight: weight, bias: bias, stride: stride, padding: padding))
@@ -125,7 +142,7 @@ public struct InferenceGraph: Sendable {
             case .averagePool3x3: values.append(Autodiff.averagePool3x3(x[0]))
             case .averagePool2x2: values.append(Autodiff.averagePool2x2(x[0]))
             case .sum: values.append(Tensor.elementwiseSum(x))
-            case .globalAveragePool: values.append(Autodiff.globalAveragePool(x[0]))
+            case .globalAveragePool: values.append(CPUKernels.avx512 ? directGlobalAveragePool(x[0]) : Autodiff.globalAveragePool(x[0]))
             case .linear(let weight, let bias):
                 values.append(x[0].shape[0] == 1 ? linearOfOneRow(x[0], weight: weight, bias: bias) : Autodiff.linear(x[0], weight: weight, bias: bias))
             case .channelAffine(let factor, let offset):

@@ -10,6 +10,7 @@
 // cache line.
 #include "direct_convolution.h"
 
+#include "activate.h"
 #include "lanes.h"
 #include "padded_planes.h"
 
@@ -42,14 +43,14 @@ long modnas_direct_convolution_scratch_count(int out_channels, int in_channels, 
 }
 
 /// out[o][p] = bias[o] + Σ_c Σ_t packed weight (o, c, t) · in[c · channel_stride + offsets[t] + p]
-/// for p < positions and o < out_channels (rows of out `positions` apart), `runs` × 16 positions
+/// (then `activation`) for p < positions and o < out_channels (rows of out `positions` apart), `runs` × 16 positions
 /// at a time. With `edge_width` (3×3, stride 1), the left taps read nothing at
 /// p mod edge_width = 0 and the right ones nothing at p mod edge_width = edge_width − 1. Inlined
 /// with constant `taps` and `runs`, so that their loops unroll.
 __attribute__((target("avx512f"), always_inline))
 static inline void accumulate_runs(const float *in, long channel_stride, long in_channels, const long *offsets, const int taps,
                                    long edge_width, const float *packed, const float *bias, int out_channels, long positions,
-                                   const int runs, float *out) {
+                                   const int runs, modnas_activation activation, float *out) {
     for (long b = 0; b < blocks_of(out_channels); b++) {
         const float *wb = packed + b * in_channels * taps * BLOCK;
         const long rows = out_channels - b * BLOCK < BLOCK ? out_channels - b * BLOCK : BLOCK;
@@ -91,7 +92,7 @@ static inline void accumulate_runs(const float *in, long channel_stride, long in
             }
             for (long j = 0; j < rows; j++)
 #pragma clang loop unroll(full)
-                for (int r = 0; r < runs; r++) _mm512_mask_storeu_ps(out + (b * BLOCK + j) * positions + p + 16 * r, mask[r], acc[j][r]);
+                for (int r = 0; r < runs; r++) _mm512_mask_storeu_ps(out + (b * BLOCK + j) * positions + p + 16 * r, mask[r], activate(acc[j][r], activation));
         }
     }
 }
@@ -114,21 +115,21 @@ static int cheapest_runs(long positions) {
 __attribute__((target("avx512f"), always_inline))
 static inline void accumulate(const float *in, long channel_stride, long in_channels, const long *offsets, const int taps,
                               long edge_width, const float *packed, const float *bias, int out_channels, long positions,
-                              float *out) {
+                              modnas_activation activation, float *out) {
     switch (cheapest_runs(positions)) {
-    case 3: accumulate_runs(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions, 3, out); break;
-    case 2: accumulate_runs(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions, 2, out); break;
-    default: accumulate_runs(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions, 1, out);
+    case 3: accumulate_runs(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions, 3, activation, out); break;
+    case 2: accumulate_runs(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions, 2, activation, out); break;
+    default: accumulate_runs(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions, 1, activation, out);
     }
 }
 
 __attribute__((target("avx512f")))
 void modnas_direct_convolution(const float *x, int in_channels, int height, int width, int kernel, int stride,
                                const float *packed, const float *bias, int out_channels,
-                               float *y, float *scratch) {
+                               modnas_activation activation, float *y, float *scratch) {
     if (kernel == 1) {
         const long zero = 0, positions = (long)height * width;
-        accumulate(x, positions, in_channels, &zero, 1, 0, packed, bias, out_channels, positions, y);
+        accumulate(x, positions, in_channels, &zero, 1, 0, packed, bias, out_channels, positions, activation, y);
         return;
     }
     const PaddedLayout l = padded_layout(height, width, 3, stride);
@@ -137,10 +138,10 @@ void modnas_direct_convolution(const float *x, int in_channels, int height, int 
     long offsets[9];
     tap_offsets(&l, 3, offsets);
     if (stride == 1) {
-        accumulate(xp, l.copy, in_channels, offsets, 9, width, packed, bias, out_channels, l.positions, y);
+        accumulate(xp, l.copy, in_channels, offsets, 9, width, packed, bias, out_channels, l.positions, activation, y);
         return;
     }
     float *yp = scratch + in_channels * l.copy;
-    accumulate(xp, l.copy, in_channels, offsets, 9, 0, packed, bias, out_channels, l.positions, yp);
+    accumulate(xp, l.copy, in_channels, offsets, 9, 0, packed, bias, out_channels, l.positions, activation, yp);
     for (long o = 0; o < out_channels; o++) copy_out(yp + o * l.positions, &l, y + o * l.out_height * l.out_width);
 }

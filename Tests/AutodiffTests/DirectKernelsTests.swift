@@ -36,13 +36,16 @@ struct DirectConvolutionTests {
     }
 }
 
-/// The direct depthwise kernel against the portable one: both strides, k = 3, 5, 7, planes
-/// smaller than the kernel, widths that are not multiples of 16, and a batch.
+/// The direct depthwise kernel against the portable one: both strides, k = 3, 5, 7 (by bands of
+/// rows, with heights that are not multiples of the band, and on planes too small for a band)
+/// and k = 9 (by runs of positions), planes smaller than the kernel, widths that are not
+/// multiples of 16 (odd and even numbers of runs per row), and a batch.
 @Suite(.enabled(if: CPUKernels.avx512, "this CPU has no AVX-512: the deployed graph uses depthwiseConv2d"))
 struct DirectDepthwiseConvolutionTests {
     /// [batch, channels, height, width, kernel]
     @Test(arguments: [1, 2], [[1, 3, 7, 7, 3], [2, 5, 9, 7, 5], [1, 2, 1, 1, 3], [1, 4, 8, 8, 7], [1, 16, 112, 112, 3],
-                              [1, 8, 13, 11, 7], [1, 3, 5, 17, 5], [1, 1, 2, 3, 7], [1, 6, 14, 14, 5]])
+                              [1, 8, 13, 11, 7], [1, 3, 5, 17, 5], [1, 1, 2, 3, 7], [1, 6, 14, 14, 5],
+                              [1, 3, 49, 49, 7], [1, 2, 12, 20, 9]])
     func matchesThePortableKernel(stride: Int, shape: [Int]) throws {
         let (batch, channels, h, w, k) = (shape[0], shape[1], shape[2], shape[3], shape[4])
         var g = SeededGenerator(seed: UInt64(shape.reduce(stride, +)))
@@ -61,5 +64,66 @@ struct DirectDepthwiseConvolutionTests {
         let bias = Tensor(zeros: [4])
         #expect(DirectDepthwiseConvolution(weight: .uniform(shape: [4, 1, 3, 3], using: &g), bias: bias, stride: 3) == nil)
         #expect(DirectDepthwiseConvolution(weight: .uniform(shape: [4, 1, 17, 17], using: &g), bias: bias, stride: 1) == nil)
+    }
+}
+
+/// Activations fused into the direct kernels: the same bits as the kernel followed by `relu` or
+/// `hardSwish`, and fused by the deployed graph only where the activation alone reads the value.
+@Suite(.enabled(if: CPUKernels.avx512, "this CPU has no AVX-512: nothing is fused"))
+struct FusedActivationTests {
+    @Test(arguments: [FusedActivation.relu, .hardSwish])
+    func aFusedActivationEqualsTheActivationAfterTheKernel(activation: FusedActivation) throws {
+        var g = SeededGenerator(seed: 5)
+        // Values around the h-swish corners at −3 and 3.
+        let x = Tensor.uniform(shape: [2, 6, 13, 11], low: -4, high: 4, using: &g)
+        let apply: (Tensor) -> Tensor = activation == .relu ? { relu($0) } : { hardSwish($0) }
+        for (kernel, stride) in [(1, 1), (3, 1), (3, 2)] {
+            var direct = try #require(DirectConvolution(weight: .uniform(shape: [9, 6, kernel, kernel], low: -1, high: 1, using: &g),
+                                                        bias: .uniform(shape: [9], low: -1, high: 1, using: &g), stride: stride, padding: kernel / 2))
+            let plain = direct(x)
+            direct.activation = activation
+            #expect(direct(x).scalars == apply(plain).scalars, "\(kernel)×\(kernel) stride \(stride)")
+        }
+        for (kernel, stride) in [(3, 1), (7, 2), (9, 1)] {
+            var depthwise = try #require(DirectDepthwiseConvolution(weight: .uniform(shape: [6, 1, kernel, kernel], low: -1, high: 1, using: &g),
+                                                                    bias: .uniform(shape: [6], low: -1, high: 1, using: &g), stride: stride))
+            let plain = depthwise(x)
+            depthwise.activation = activation
+            #expect(depthwise(x).scalars == apply(plain).scalars, "depthwise \(kernel)×\(kernel) stride \(stride)")
+        }
+    }
+
+    /// conv → relu (fused), conv → h-swish whose input a sum also reads (not fused), and a
+    /// depthwise convolution → relu, the graph's output (fused).
+    @Test func theGraphFusesOnlyActivationsThatAloneReadAConvolution() {
+        var g = SeededGenerator(seed: 6)
+        let x = Tensor.uniform(shape: [1, 4, 9, 9], low: -2, high: 2, using: &g)
+        let w1 = Tensor.uniform(shape: [4, 4, 3, 3], low: -1, high: 1, using: &g), w2 = Tensor.uniform(shape: [4, 4, 1, 1], low: -1, high: 1, using: &g)
+        let wd = Tensor.uniform(shape: [4, 1, 5, 5], low: -1, high: 1, using: &g), bias = Tensor.uniform(shape: [4], low: -1, high: 1, using: &g)
+        var graph = InferenceGraph(inputShape: x.shape)
+        let a = graph.add(.relu, [graph.add(.convolution(weight: w1, bias: bias, stride: 1, padding: 1), [0])])
+        let c = graph.add(.convolution(weight: w2, bias: bias, stride: 1, padding: 0), [a])
+        let s = graph.add(.sum, [graph.add(.hardSwish, [c]), c])
+        graph.finish(output: graph.add(.relu, [graph.add(.depthwiseConvolution(weight: wd, bias: bias, stride: 1), [s])]))
+        #expect(graph.nodes.map(\.appliedByInput) == [false, true, false, false, false, false, true])
+
+        let a0 = relu(conv2d(x, weight: w1, bias: bias, stride: 1, padding: 1))
+        let c0 = conv2d(a0, weight: w2, bias: bias, stride: 1, padding: 0)
+        let want = relu(depthwiseConv2d(Tensor.elementwiseSum([hardSwish(c0), c0]), weight: wd, bias: bias, stride: 1))
+        #expect(graph.run(x).maxAbsDifference(want) < 1e-3)
+    }
+}
+
+/// The deployed graph's global average pooling against the portable one, on planes of 1 cell to
+/// more than one 64-float step, with a tail in every accumulator.
+@Suite(.enabled(if: CPUKernels.avx512, "this CPU has no AVX-512: the deployed graph uses globalAveragePool"))
+struct DirectGlobalAveragePoolTests {
+    @Test(arguments: [[1, 1], [3, 5], [7, 7], [13, 13], [1, 65], [9, 20]])
+    func matchesThePortableMeans(plane: [Int]) {
+        var g = SeededGenerator(seed: UInt64(plane[0] * 100 + plane[1]))
+        let x = Tensor.uniform(shape: [2, 5, plane[0], plane[1]], low: -1, high: 3, using: &g)
+        let got = directGlobalAveragePool(x), want = globalAveragePool(x)
+        #expect(got.shape == want.shape)
+        #expect(got.maxAbsDifference(want) < 1e-5, "\(plane): \(got.maxAbsDifference(want))")
     }
 }

@@ -5,6 +5,8 @@
 #ifndef MODNAS_DIRECT_CONVOLUTION_H
 #define MODNAS_DIRECT_CONVOLUTION_H
 
+#include "activation.h"
+
 /// Floats of the packed weight of a kernel × kernel convolution with these channel counts.
 long modnas_direct_convolution_packed_count(int out_channels, int in_channels, int kernel);
 
@@ -14,12 +16,12 @@ void modnas_direct_convolution_pack(const float *weight, int out_channels, int i
 /// Floats of scratch memory one call needs.
 long modnas_direct_convolution_scratch_count(int out_channels, int in_channels, int height, int width, int kernel, int stride);
 
-/// y[o] = bias[o] + Σ_c weight[o][c] ⋆ x[c] for one image: x [in_channels, height, width],
+/// y[o] = activation(bias[o] + Σ_c weight[o][c] ⋆ x[c]) for one image: x [in_channels, height, width],
 /// y [out_channels, (height − 1) / stride + 1, (width − 1) / stride + 1]. kernel 3 (padding 1,
 /// stride 1 or 2) or 1 (stride 1); `packed` from modnas_direct_convolution_pack. Only call when
 /// modnas_avx512_supported() is 1.
 void modnas_direct_convolution(const float *x, int in_channels, int height, int width, int kernel, int stride,
                                const float *packed, const float *bias, int out_channels,
-                               float *y, float *scratch);
+                               modnas_activation activation, float *y, float *scratch);
 
 #endif
