@@ -36,27 +36,6 @@ long modnas_depthwise_convolution_scratch_count(int height, int width, int kerne
     return l.copy + (stride == 1 ? 0 : l.positions) + (runs_of(l.positions) * kernel + 1) / 2;
 }
 
-/// Copies one plane into its stride-2 phases: a row's even and odd columns are split 32 at a time.
-__attribute__((target("avx512f")))
-static void pad_plane_in_phases(const float *x, int height, int width, const PaddedLayout *l, float *xp) {
-    memset(xp, 0, sizeof(float) * l->copy);
-    const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
-    const long pad = l->pad;
-    for (long i = 0; i < height; i++) {
-        const long y = i + pad;   // padded row
-        float *phase_row = xp + ((y % 2) * 2) * l->plane + (y / 2) * l->width;
-        // Column j lands in phase (j + P) mod 2 at (j + P) / 2: the even columns j in phase P mod 2.
-        float *even_to = phase_row + (pad % 2) * l->plane + pad / 2, *odd_to = phase_row + (1 - pad % 2) * l->plane + (pad + 1) / 2;
-        for (long j = 0; j < width; j += 32) {
-            const __m512 a = _mm512_maskz_loadu_ps(first_lanes(width - j), x + i * width + j);
-            const __m512 b = _mm512_maskz_loadu_ps(first_lanes(width - j - 16), x + i * width + j + 16);
-            _mm512_mask_storeu_ps(even_to + j / 2, first_lanes((width - j + 1) / 2), _mm512_permutex2var_ps(a, evens, b));
-            _mm512_mask_storeu_ps(odd_to + j / 2, first_lanes((width - j) / 2), _mm512_permutex2var_ps(a, odds, b));
-        }
-    }
-}
-
 /// Output rows i0 ..< i0 + BAND, columns q ..< q + 16 · runs of one plane (k, s and runs constant,
 /// so that every loop but the one over kernel columns unrolls). masks[r · k + kj]: the lanes of
 /// run r that tap column kj reads; store[r]: the lanes of run r inside the row.
@@ -139,18 +118,16 @@ static void runs_plane(const float *xp, const PaddedLayout *l, int kernel, const
     if (l->stride == 2) copy_out(computed, l, y);
 }
 
-/// masks[run · kernel + kj] for `runs` runs of 16 from position 0 of rows `row_width` apart whose
-/// first `columns` columns are inside the output: the lanes inside the output and, at stride 1,
-/// whose input column for tap column kj is inside the row.
-static void tap_masks(const PaddedLayout *l, int kernel, int width, long runs, long row_width, long columns, long positions,
-                      __mmask16 *masks) {
+/// masks[run · kernel + kj] for `runs` runs of 16 from position 0 over rows `row_width` apart: the
+/// lanes before position `count` and, at stride 1, whose input column for tap column kj is inside
+/// the row.
+static void tap_masks(const PaddedLayout *l, int kernel, int width, long runs, long row_width, long count, __mmask16 *masks) {
     for (long run = 0; run < runs; run++)
         for (long kj = 0; kj < kernel; kj++) {
             __mmask16 m = 0;
             for (long lane = 0; lane < 16; lane++) {
-                const long p = 16 * run + lane, column = p % row_width, in = column + kj - l->pad;
-                const int inside = p < positions && column < columns && (l->stride == 2 || (in >= 0 && in < width));
-                if (inside) m |= (__mmask16)(1u << lane);
+                const long p = 16 * run + lane, in = p % row_width + kj - l->pad;
+                if (p < count && (l->stride == 2 || (in >= 0 && in < width))) m |= (__mmask16)(1u << lane);
             }
             masks[run * kernel + kj] = m;
         }
@@ -164,14 +141,14 @@ void modnas_depthwise_convolution(const float *x, int channels, int height, int 
     const int by_bands = banded(&l, kernel);
     float *xp = scratch, *computed = scratch + l.copy;
     __mmask16 *masks = (__mmask16 *)(computed + (by_bands || stride == 1 ? 0 : l.positions));
-    if (by_bands) tap_masks(&l, kernel, width, column_runs(&l), column_runs(&l) * 16, l.out_width, column_runs(&l) * 16, masks);
-    // Over the positions, stride 2 computes whole rows of l.width (the columns past the output are dropped).
-    else tap_masks(&l, kernel, width, runs_of(l.positions), l.width, l.width, l.positions, masks);
+    // Bands: the runs across one output row. Otherwise all the positions, whose stride-2 rows of
+    // l.width are computed whole (the columns past the output are dropped).
+    if (by_bands) tap_masks(&l, kernel, width, column_runs(&l), l.out_width, l.out_width, masks);
+    else tap_masks(&l, kernel, width, runs_of(l.positions), l.width, l.positions, masks);
     long offsets[MAX_KERNEL * MAX_KERNEL];
     tap_offsets(&l, kernel, offsets);
     for (long c = 0; c < channels; c++) {
-        if (stride == 1) pad_plane(x + c * height * width, height, width, &l, xp);
-        else pad_plane_in_phases(x + c * height * width, height, width, &l, xp);
+        pad_plane(x + c * height * width, height, width, &l, xp);
         const float *wc = weight + c * taps, b = bias ? bias[c] : 0.0f;
         float *yc = y + c * out_plane;
         if (!by_bands) { runs_plane(xp, &l, kernel, offsets, wc, b, masks, activation, computed, yc); continue; }
