@@ -2,7 +2,7 @@ import CKernels
 
 /// Which of CKernels' kernels this CPU runs; the portable Swift kernels serve the rest.
 public enum CPUKernels {
-    /// AVX-512F: the direct convolutions and the 3×3 average pooling.
+    /// AVX-512F: the direct convolutions, the 3×3 average pooling and the global one.
     public static let avx512 = modnas_avx512_supported() == 1
 
     /// Which kernels the deployed graph runs on this CPU, in words (recorded with profiles).
