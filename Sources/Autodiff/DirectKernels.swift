@@ -7,7 +7,8 @@ public enum CPUKernels {
 
     /// Which kernels the deployed graph runs on this CPU, in words (recorded with profiles).
     public static var description: String {
-        avx512 ? "direct AVX-512 kernels for 3×3, 1×1 and depthwise convolutions (with the ReLU or h-swish that follows fused) "
+        avx512 ? "direct AVX-512 kernels for 3×3, 1×1 and depthwise convolutions (with the ReLU or h-swish that follows, "
+                 + "and a ReLU that only convolutions read, fused) "
                  + "and 3×3 and global average pooling, OpenBLAS sgemm for the other convolutions"
                : "portable kernels: convolutions by im2col and OpenBLAS sgemm (no AVX-512)"
     }
@@ -62,6 +63,9 @@ public struct DirectConvolution: Sendable {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int
     /// Applied to the results (`.none` as built).
     public internal(set) var activation = FusedActivation.none
+    /// max(x, 0) applied to the input as it is read (false as built): a ReLU that only
+    /// convolutions read, fused into them.
+    public internal(set) var reluInput = false
     private let packed: [Float]
     private let bias: [Float]
 
@@ -82,15 +86,15 @@ public struct DirectConvolution: Sendable {
         self.bias = bias.scalars
     }
 
-    /// The convolution of NCHW `x`, then `activation` (the same output as
-    /// `conv2d(x, weight:bias:stride:padding:)` up to the order of the sums).
+    /// The convolution of NCHW `x` (of relu(x) with `reluInput`), then `activation` (the same
+    /// output as `conv2d(x, weight:bias:stride:padding:)` up to the order of the sums).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == inChannels, "DirectConvolution: input \(x.shape), expected \(inChannels) channels")
         let (h, w) = (Int32(x.shape[2]), Int32(x.shape[3]))
         let scratch = modnas_direct_convolution_scratch_count(Int32(outChannels), Int32(inChannels), h, w, Int32(kernel), Int32(stride))
         return eachImage(of: x, outChannels: outChannels, stride: stride, scratch: Int(scratch)) { image, out, scratch in
             modnas_direct_convolution(image, Int32(inChannels), h, w, Int32(kernel), Int32(stride), packed, bias, Int32(outChannels),
-                                      activation.code, out, scratch)
+                                      reluInput ? 1 : 0, activation.code, out, scratch)
         }
     }
 }
@@ -162,6 +166,13 @@ enum DirectKernel: Sendable {
         case .convolution(var kernel): kernel.activation = activation; return .convolution(kernel)
         case .depthwise(var kernel): kernel.activation = activation; return .depthwise(kernel)
         }
+    }
+
+    /// The same convolution applying a ReLU to its input; nil for a kernel that cannot.
+    func readingThroughReLU() -> DirectKernel? {
+        guard case .convolution(var kernel) = self else { return nil }
+        kernel.reluInput = true
+        return .convolution(kernel)
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {

@@ -42,6 +42,9 @@ public struct InferenceGraph: Sendable {
         var direct: DirectKernel?
         /// An activation that its input's direct kernel already applied (`run` passes the value on).
         var appliedByInput = false
+        /// A ReLU that the direct kernels of all its readers apply to their input: `run` skips it,
+        /// and its readers read its input.
+        var appliedByReaders = false
     }
 
     /// The input shape [batch, channels, height, width].
@@ -77,6 +80,7 @@ public struct InferenceGraph: Sendable {
         nodes = kept
         output = renumbered[value]!
         fuseActivations()
+        fuseInputReLUs()
     }
 
     /// Lets the direct kernel of a convolution apply the ReLU or h-swish that alone reads its
@@ -91,6 +95,23 @@ public struct InferenceGraph: Sendable {
             nodes[k].appliedByInput = true
         }
     }
+
+    /// Lets the direct convolutions that are the only readers of a ReLU (not the graph's output,
+    /// not already applied by its input's kernel) apply it as they read its input: one pass and
+    /// one value fewer. The graph's nodes and inputs stay as they are (exporters write them).
+    private mutating func fuseInputReLUs() {
+        var readers = [[Int]](repeating: [], count: nodes.count + 1)
+        for (k, node) in nodes.enumerated() { for v in node.inputs { readers[v].append(k) } }
+        for k in nodes.indices {
+            guard case .relu = nodes[k].operation, !nodes[k].appliedByInput, k + 1 != output, !readers[k + 1].isEmpty,
+                  readers[k + 1].allSatisfy({ nodes[$0].inputs == [k + 1] && nodes[$0].direct?.readingThroughReLU() != nil }) else { continue }
+            for r in readers[k + 1] { nodes[r].direct = nodes[r].direct?.readingThroughReLU() }
+            nodes[k].appliedByReaders = true
+        }
+    }
+
+    /// The value `run` reads for value v: a ReLU's input where its readers apply it.
+    private func runSource(_ v: Int) -> Int { v > 0 && nodes[v - 1].appliedByReaders ? nodes[v - 1].inputs[0] : v }
 
     /// The shape of every value (0: the input, k: node k − 1's output).
     public var valueShapes: [[Int]] {
@@ -123,12 +144,14 @@ public struct InferenceGraph: Sendable {
     public func run(_ input: Tensor) -> Tensor {
         precondition(input.shape == inputShape, "InferenceGraph: input \(input.shape), expected \(inputShape)")
         var lastUse = [Int](repeating: -1, count: nodes.count + 1)
-        for (k, node) in nodes.enumerated() { for v in node.inputs { lastUse[v] = k } }
+        for (k, node) in nodes.enumerated() where !node.appliedByReaders { for v in node.inputs { lastUse[runSource(v)] = k } }
         var values: [Tensor?] = [input]
         values.reserveCapacity(nodes.count + 1)
         for (k, node) in nodes.enumerated() {
-            let x = node.inputs.map { values[$0]! }
-            for v in node.inputs where lastUse[v] == k && v != output { values[v] = nil }
+            if node.appliedByReaders { values.append(nil); continue }
+            let sources = node.inputs.map(runSource)
+            let x = sources.map { values[$0]! }
+            for v in sources where lastUse[v] == k && v != output { values[v] = nil }
             if node.appliedByInput { values.append(x[0]); continue }
             switch node.operation {
             case .convolution(let weight, let bias, let stride, let padding):
@@ -176,3 +199,4 @@ extension InferenceGraph.Operation {
         }
     }
 }
+

@@ -54,12 +54,11 @@ private func boxSums3x3(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer
 public func averagePool3x3(_ x: Tensor) -> Tensor {
     guard CPUKernels.avx512 else { return portableAveragePool3x3(x) }
     let (np, h, w) = planes(x.shape)
-    var scratch = [Float](unsafeUninitializedCapacity: Int(modnas_average_pool3x3_scratch_count(Int32(h), Int32(w)))) { $1 = $0.count }
     // The kernel writes every output scalar.
     var y = Tensor(shape: x.shape) { _ in }
     x.scalars.withUnsafeBufferPointer { px in
         y.scalars.withUnsafeMutableBufferPointer { py in
-            scratch.withUnsafeMutableBufferPointer { modnas_average_pool3x3(px.baseAddress!, np, Int32(h), Int32(w), py.baseAddress!, $0.baseAddress!) }
+            modnas_average_pool3x3(px.baseAddress!, np, Int32(h), Int32(w), py.baseAddress!)
         }
     }
     return y

@@ -148,7 +148,7 @@ void modnas_depthwise_convolution(const float *x, int channels, int height, int 
     long offsets[MAX_KERNEL * MAX_KERNEL];
     tap_offsets(&l, kernel, offsets);
     for (long c = 0; c < channels; c++) {
-        pad_plane(x + c * height * width, height, width, &l, xp);
+        pad_plane(x + c * height * width, height, width, 0, &l, xp);
         const float *wc = weight + c * taps, b = bias ? bias[c] : 0.0f;
         float *yc = y + c * out_plane;
         if (!by_bands) { runs_plane(xp, &l, kernel, offsets, wc, b, masks, activation, computed, yc); continue; }

@@ -93,6 +93,41 @@ struct FusedActivationTests {
         }
     }
 
+    /// A ReLU applied to the input as it is read gives the convolution of the ReLU, bit for bit.
+    @Test func aReLUOnTheInputEqualsTheConvolutionOfTheReLU() throws {
+        var g = SeededGenerator(seed: 8)
+        let x = Tensor.uniform(shape: [2, 5, 13, 11], low: -2, high: 2, using: &g)
+        for (kernel, stride) in [(1, 1), (3, 1), (3, 2)] {
+            var direct = try #require(DirectConvolution(weight: .uniform(shape: [9, 5, kernel, kernel], low: -1, high: 1, using: &g),
+                                                        bias: .uniform(shape: [9], low: -1, high: 1, using: &g), stride: stride, padding: kernel / 2))
+            let want = direct(relu(x))
+            direct.reluInput = true
+            #expect(direct(x).scalars == want.scalars, "\(kernel)×\(kernel) stride \(stride)")
+        }
+    }
+
+    /// A ReLU of the input that a 3×3 and a 1×1 convolution alone read (fused into both), a ReLU
+    /// that a convolution and a sum read (not fused) and one that is the graph's output (not fused).
+    @Test func theGraphFusesOnlyReLUsThatOnlyConvolutionsRead() {
+        var g = SeededGenerator(seed: 9)
+        let x = Tensor.uniform(shape: [1, 4, 9, 9], low: -2, high: 2, using: &g)
+        let w3 = Tensor.uniform(shape: [4, 4, 3, 3], low: -1, high: 1, using: &g), w1 = Tensor.uniform(shape: [4, 4, 1, 1], low: -1, high: 1, using: &g)
+        let bias = Tensor.uniform(shape: [4], low: -1, high: 1, using: &g)
+        var graph = InferenceGraph(inputShape: x.shape)
+        let r1 = graph.add(.relu, [0])
+        let c1 = graph.add(.convolution(weight: w3, bias: bias, stride: 1, padding: 1), [r1])
+        let c2 = graph.add(.convolution(weight: w1, bias: bias, stride: 1, padding: 0), [r1])
+        let r2 = graph.add(.relu, [graph.add(.sum, [c1, c2, 0])])
+        let t = graph.add(.sum, [graph.add(.convolution(weight: w1, bias: bias, stride: 1, padding: 0), [r2]), r2])
+        graph.finish(output: graph.add(.relu, [t]))
+        #expect(graph.nodes.map(\.appliedByReaders) == [true, false, false, false, false, false, false, false])
+
+        let a = relu(x)
+        let b = relu(Tensor.elementwiseSum([conv2d(a, weight: w3, bias: bias, stride: 1, padding: 1), conv2d(a, weight: w1, bias: bias, stride: 1, padding: 0), x]))
+        let want = relu(Tensor.elementwiseSum([conv2d(b, weight: w1, bias: bias, stride: 1, padding: 0), b]))
+        #expect(graph.run(x).maxAbsDifference(want) < 1e-3)
+    }
+
     /// conv → relu (fused), conv → h-swish whose input a sum also reads (not fused), and a
     /// depthwise convolution → relu, the graph's output (fused).
     @Test func theGraphFusesOnlyActivationsThatAloneReadAConvolution() {

@@ -3,11 +3,8 @@
 #ifndef MODNAS_AVERAGE_POOL_H
 #define MODNAS_AVERAGE_POOL_H
 
-/// Floats of scratch memory one call needs.
-long modnas_average_pool3x3_scratch_count(int height, int width);
-
 /// y = the in-bounds 3×3 window mean of each of `planes` planes of height × width. Only call when
 /// modnas_avx512_supported() (cpu_features.h) is 1.
-void modnas_average_pool3x3(const float *x, long planes, int height, int width, float *y, float *scratch);
+void modnas_average_pool3x3(const float *x, long planes, int height, int width, float *y);
 
 #endif

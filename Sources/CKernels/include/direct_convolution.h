@@ -16,12 +16,13 @@ void modnas_direct_convolution_pack(const float *weight, int out_channels, int i
 /// Floats of scratch memory one call needs.
 long modnas_direct_convolution_scratch_count(int out_channels, int in_channels, int height, int width, int kernel, int stride);
 
-/// y[o] = activation(bias[o] + Σ_c weight[o][c] ⋆ x[c]) for one image: x [in_channels, height, width],
+/// y[o] = activation(bias[o] + Σ_c weight[o][c] ⋆ x'[c]) for one image, x' = max(x, 0) with
+/// `relu_input`, else x: x [in_channels, height, width],
 /// y [out_channels, (height − 1) / stride + 1, (width − 1) / stride + 1]. kernel 3 (padding 1,
 /// stride 1 or 2) or 1 (stride 1); `packed` from modnas_direct_convolution_pack. Only call when
 /// modnas_avx512_supported() is 1.
 void modnas_direct_convolution(const float *x, int in_channels, int height, int width, int kernel, int stride,
                                const float *packed, const float *bias, int out_channels,
-                               modnas_activation activation, float *y, float *scratch);
+                               int relu_input, modnas_activation activation, float *y, float *scratch);
 
 #endif
