@@ -274,3 +274,28 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, strid
         return grads
     }
 }
+
+/// The centre taps of an OIHW kernel with odd height and width, as an [O, I, 1, 1] kernel: a
+/// 1×1 convolution that shares its weights with a larger one (the NB201 supernet, as DARTS-style
+/// supernets with shared kernels do).
+public func centreTaps(_ weight: Tensor) -> Tensor {
+    precondition(weight.shape.count == 4 && weight.shape[2] % 2 == 1 && weight.shape[3] % 2 == 1,
+                 "centreTaps: an OIHW kernel of odd size, got \(weight.shape)")
+    let (kh, kw) = (weight.shape[2], weight.shape[3])
+    let centre = (kh / 2) * kw + kw / 2
+    let kernels = weight.shape[0] * weight.shape[1]
+    return Tensor(shape: [weight.shape[0], weight.shape[1], 1, 1]) { out in
+        for i in 0..<kernels { out[i] = weight.scalars[i * kh * kw + centre] }
+    }
+}
+
+/// Taped centre taps: the gradient reaches only the centre of each kernel.
+public func centreTaps(_ weight: Variable) -> Variable {
+    let shape = weight.shape
+    return .result(centreTaps(weight.value), parents: [weight]) { dy in
+        let taps = shape[2] * shape[3], centre = (shape[2] / 2) * shape[3] + shape[3] / 2
+        var dw = Tensor(zeros: shape)
+        for i in 0..<dy.count { dw.scalars[i * taps + centre] = dy.scalars[i] }
+        return [dw]
+    }
+}

@@ -29,6 +29,9 @@ public protocol AccuracyObjective<Architecture>: AnyObject {
     func normalizedError(_ encoding: Variable, device: Int) -> Variable
     /// Estimated test error (%) of each architecture.
     func errors(_ architectures: [Architecture]) -> [Double]
+    /// The error (%) the hypernetwork is trained against, on the scale of `errorRange`: the
+    /// estimates themselves, except in supernet mode (the surrogate fitted on them).
+    func objectiveErrors(_ architectures: [Architecture]) -> [Double]
     /// Mean training loss of the epoch so far, where the objective trains (nil otherwise).
     var epochTrainingLoss: Double? { get }
     /// Training state for checkpoints (nil: the objective does not change during a search).
@@ -38,6 +41,7 @@ public protocol AccuracyObjective<Architecture>: AnyObject {
 
 extension AccuracyObjective {
     public var warmupEpochs: Int { 0 }
+    public func objectiveErrors(_ architectures: [Architecture]) -> [Double] { errors(architectures) }
     public var epochTrainingLoss: Double? { nil }
     public func prepareStep(epoch: Int, stepInEpoch: Int, of stepsPerEpoch: Int, epochs: Int) {}
     public func checkpointState() throws -> Data? { nil }
@@ -223,7 +227,7 @@ public final class SupernetAccuracy: AccuracyObjective {
 
     public var settings: String {
         let c = trainer.configuration, s = trainer.splits
-        return "supernet C = \(c.channels), N = \(c.cellsPerStage), weights trained on 4 strictly fair architectures per step "
+        return "supernet C = \(c.channels), N = \(c.cellsPerStage)\(c.sharedKernels == true ? " (1×1 kernels the centre of the 3×3 ones)" : ""), weights trained on 4 strictly fair architectures per step "
             + "(\(c.batchSize * devices / 4) images each), the hypernetwork waiting for \(c.warmupEpochs) warm-up epoch(s), SGD lr \(c.learningRate) × \(devices) devices cosine to \(finalLearningRate), "
             + "momentum \(c.momentum), weight decay \(c.weightDecay), clip \(c.gradientClip)\(c.augment ? ", crop and flip" : ""); "
             + "\(s.weights.name): \(s.weights.count) weight + \(s.architecture.count) architecture images, "
@@ -313,6 +317,11 @@ public final class SupernetAccuracy: AccuracyObjective {
         return Variable.result(Tensor(scalar: Float(value - range.lowerBound) / span), parents: [loss]) { g in
             [Tensor(shape: loss.shape, scalars: [g.scalars[0] / span])]
         }
+    }
+
+    /// The fitted surrogate's errors (rank pseudo-errors in supernet+proxy mode), not the supernet's.
+    public func objectiveErrors(_ architectures: [NB201Architecture]) -> [Double] {
+        fitted?.errors(architectures) ?? errors(architectures)
     }
 
     public func errors(_ architectures: [NB201Architecture]) -> [Double] {

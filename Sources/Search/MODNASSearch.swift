@@ -76,8 +76,9 @@ public struct EpochLog: Codable, Equatable, Sendable {
     /// Mean scalarised loss over the epoch's device steps (nil in a supernet warm-up epoch).
     public var meanLoss: Double?
     /// Mean over training devices of the HV of the current fronts under the search's own
-    /// objectives (surrogate error, predicted latency), normalised as the search normalises them;
-    /// nil in supernet mode (its error is normalised per epoch, and scoring fronts costs test passes).
+    /// objectives (the error the hypernetwork reads, predicted latency), normalised as the search
+    /// normalises them; nil where the error is normalised per epoch (the supernet's cross-entropy,
+    /// and its warm-up).
     public var predictedHypervolume: Double?
     /// Mean cross-entropy of the supernet's weight steps (supernet mode).
     public var supernetLoss: Double?
@@ -266,15 +267,16 @@ public final class MODNASSearch<Space: SearchSpace> {
         }
     }
 
-    /// Mean HV of the current fronts of `devices` under the search's own normalised objectives.
+    /// Mean HV of the current fronts of `devices` under the search's own normalised objectives
+    /// (the objective's errors, not the fronts' estimates where the two differ: supernet mode).
     func predictedHypervolume(of devices: [SearchDevice]) -> Double? {
         guard let errorRange = accuracy.errorRange else { return nil }
+        let generator = self.generator, preferences = Fronts.preferences(count: configuration.preferences)
         let hvs = devices.map { d -> Double in
-            let rows = generator.front(for: d, preferences: configuration.preferences, tableIndex: nil)
+            let archs = preferences.map { generator.architecture(preference: $0, deviceInput: d.input) }
+            let errors = accuracy.objectiveErrors(archs), ms = d.latency.milliseconds(archs, in: space)
             let bounds = ObjectiveBounds(errorRange: errorRange, latencyRange: latencyRanges[d.name]!)
-            return ParetoMetrics.hypervolume(rows.compactMap { row in
-                row.estimatedAccuracy.map { bounds.normalized(ObjectivePoint(error: 100 - $0, latency: row.predictedLatencyMs)) }
-            })
+            return ParetoMetrics.hypervolume(archs.indices.map { bounds.normalized(ObjectivePoint(error: errors[$0], latency: ms[$0])) })
         }
         return hvs.reduce(0, +) / Double(hvs.count)
     }

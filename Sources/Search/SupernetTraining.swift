@@ -23,6 +23,10 @@ public struct SupernetConfiguration: Codable, Equatable, Sendable {
     /// default epochs: otherwise the parameter-free operations win while the convolutions are
     /// untrained, and the hypernetwork never samples convolutions again.
     public var warmupEpochs = 5
+    /// Each edge's 1×1 kernel is the centre taps of its 3×3 kernel (the original code's supernet;
+    /// `--paper` sets it). nil, the default, is false: measured at seeds 0–2 it ranked no better
+    /// and its fronts were worse (docs/supernet.md). Optional so that files written before it load.
+    public var sharedKernels: Bool?
     public var seed: UInt64 = 0
     public init() {}
 }
@@ -41,7 +45,7 @@ public final class SupernetTrainer {
         let w = splits.weights
         let shape = NB201NetworkShape(channels: configuration.channels, cellsPerStage: configuration.cellsPerStage,
                                       resolution: w.height, inputChannels: w.channels, classes: w.classes)
-        supernet = NB201Supernet(shape: shape, seed: configuration.seed)
+        supernet = NB201Supernet(shape: shape, seed: configuration.seed, sharedKernels: configuration.sharedKernels ?? false)
         self.configuration = configuration
         self.splits = splits
         sgd = SGD(parameters: supernet.parameters, learningRate: configuration.learningRate, momentum: configuration.momentum,
@@ -51,6 +55,22 @@ public final class SupernetTrainer {
 
     /// Sets the learning rate (for a schedule).
     public func setLearningRate(_ rate: Float) { sgd.learningRate = rate }
+
+    /// 64-bit FNV-1a over the bit patterns of every weight, in hex: which trained supernet a
+    /// stored result came from (the rank check resumes only with the same weights).
+    public var weightFingerprint: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for parameter in supernet.parameters {
+            for scalar in parameter.value.scalars {
+                var bits = scalar.bitPattern
+                for _ in 0..<4 {
+                    hash = (hash ^ UInt64(bits & 0xff)) &* 0x0000_0100_0000_01b3
+                    bits >>= 8
+                }
+            }
+        }
+        return String(format: "%016llx", hash)
+    }
 
     /// SGD momentum buffers and the augmentation generator, for checkpoints.
     public var velocityState: [[Float]] {

@@ -224,13 +224,14 @@ public final class NB201Network: TrainableNetwork {
 public final class NB201Supernet {
     public let shape: NB201NetworkShape
     let stem: Conv2D, stemNorm: BatchNorm2D
-    /// Per stage, per cell, per edge: the 1×1 and 3×3 conv modules.
-    let cells: [[[(conv1x1: ConvBN, conv3x3: ConvBN)]]]
+    /// Per stage, per cell, per edge: its convolutions.
+    let cells: [[[SupernetEdge]]]
     let reductions: [ResidualReduction]
     let lastNorm: BatchNorm2D
     let classifier: Linear
 
-    public init(shape: NB201NetworkShape, seed: UInt64 = 0) {
+    /// `sharedKernels`: each edge's 1×1 convolution is the centre taps of its 3×3 kernel.
+    public init(shape: NB201NetworkShape, seed: UInt64 = 0, sharedKernels: Bool = false) {
         var rng = SeededGenerator(seed: seed)
         self.shape = shape
         let c = shape.channels
@@ -239,7 +240,7 @@ public final class NB201Supernet {
         cells = [c, 2 * c, 4 * c].map { width in
             (0..<shape.cellsPerStage).map { _ in
                 (0..<NB201Architecture.edgeCount).map { _ in
-                    (ConvBN(width, width, kernel: 1, affine: false, using: &rng), ConvBN(width, width, kernel: 3, affine: false, using: &rng))
+                    SupernetEdge(width: width, sharedKernels: sharedKernels, using: &rng)
                 }
             }
         }
@@ -250,7 +251,7 @@ public final class NB201Supernet {
 
     /// Every trainable parameter, in a fixed order.
     public var parameters: [Variable] {
-        stem.parameters + stemNorm.parameters + cells.flatMap { $0.flatMap { $0.flatMap { $0.conv1x1.parameters + $0.conv3x3.parameters } } }
+        stem.parameters + stemNorm.parameters + cells.flatMap { $0.flatMap { $0.flatMap { $0.parameters } } }
             + reductions.flatMap(\.parameters) + lastNorm.parameters + classifier.parameters
     }
 
@@ -276,7 +277,7 @@ public final class NB201Supernet {
                         case .none: out = nil
                         case .skipConnect: out = x
                         case .averagePool3x3: out = averagePool3x3(x)
-                        case .conv1x1: out = edges[e].conv1x1(relu(x), normalization: .batch)
+                        case .conv1x1: out = edges[e].conv1x1(relu(x))
                         case .conv3x3: out = edges[e].conv3x3(relu(x), normalization: .batch)
                         }
                         if let out { terms.append(scale(out, byEntry: e * ops + chosen[e], of: sample)) }
@@ -288,5 +289,46 @@ public final class NB201Supernet {
         }
         h = relu(lastNorm(h, .batch))
         return classifier(globalAveragePool(h))
+    }
+}
+
+/// The convolutions of one supernet edge (batch norm without affine parameters, batch statistics).
+final class SupernetEdge {
+    /// The 1×1 convolution: the edge's own kernel, or the centre taps of its 3×3 kernel with a
+    /// batch norm of its own (shared kernels, as in the original code's supernet: training either
+    /// trains both).
+    enum OneByOne {
+        case own(ConvBN)
+        case shared(norm: BatchNorm2D)
+    }
+
+    let conv3x3: ConvBN
+    let oneByOne: OneByOne
+
+    init(width: Int, sharedKernels: Bool, using rng: inout SeededGenerator) {
+        if sharedKernels {
+            conv3x3 = ConvBN(width, width, kernel: 3, affine: false, using: &rng)
+            oneByOne = .shared(norm: BatchNorm2D(channels: width, affine: false))
+        } else {
+            // Drawn before the 3×3 kernel, as before shared kernels existed: the same weights per seed.
+            let own = ConvBN(width, width, kernel: 1, affine: false, using: &rng)
+            conv3x3 = ConvBN(width, width, kernel: 3, affine: false, using: &rng)
+            oneByOne = .own(own)
+        }
+    }
+
+    var parameters: [Variable] {
+        switch oneByOne {
+        case .own(let conv): return conv.parameters + conv3x3.parameters
+        case .shared(let norm): return conv3x3.parameters + norm.parameters
+        }
+    }
+
+    /// The 1×1 convolution of an activated input.
+    func conv1x1(_ activated: Variable) -> Variable {
+        switch oneByOne {
+        case .own(let conv): return conv(activated, normalization: .batch)
+        case .shared(let norm): return norm(conv2d(activated, weight: centreTaps(conv3x3.conv.weight)), .batch)
+        }
     }
 }

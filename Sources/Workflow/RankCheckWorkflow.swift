@@ -36,6 +36,10 @@ struct RankCheckSettings: Codable, Equatable {
     var network: String
     var proxyData: String?
     var seed: UInt64
+    /// The supernet estimator: its weights (`SupernetTrainer.weightFingerprint`) and how many
+    /// validation images it is scored on. Another search's supernet is another estimator, and its
+    /// rows must not be resumed.
+    var supernet: String?
 }
 
 /// `modnas rank-check`: scores architectures with the estimators and the baselines, writes one
@@ -67,7 +71,8 @@ public struct RankCheckWorkflow {
         let columns = RankCheck.columns(r.estimators)
         let settings = RankCheckSettings(columns: columns, truth: truth.description, architectures: architectures.map(\.code),
                                          network: "NB201 C = \(shape.channels), N = \(shape.cellsPerStage); data-free proxies on \(scorer.dataFreeInput.map(String.init).joined(separator: "×")) input, \(scorer.dataFreeClasses) classes",
-                                         proxyData: batch.map { "\($0.labels.count) images of \($0.source)" }, seed: r.seed)
+                                         proxyData: batch.map { "\($0.labels.count) images of \($0.source)" }, seed: r.seed,
+                                         supernet: trainer.map { "weights \($0.weightFingerprint), \(r.training.validationImages) validation images" })
         let store = try RankCheckStore(folder: r.out, settings: settings)
         report("rank check of \(architectures.count) architectures; truth: \(truth.description)")
         report("networks: \(settings.network)" + (settings.proxyData.map { "; data-dependent proxies on \($0)" } ?? ""))

@@ -275,7 +275,10 @@ public struct SearchWorkflow {
         let (train, test) = try DatasetSource(parsing: c.dataset).load()
         var s = r.supernet
         s.seed = r.seed
-        if r.paper { (s.channels, s.cellsPerStage, s.batchSize, s.augment) = (16, 5, 256, train.channels == 3 && train.height == 32) }
+        if r.paper {
+            (s.channels, s.cellsPerStage, s.batchSize, s.augment) = (16, 5, 256, train.channels == 3 && train.height == 32)
+            s.sharedKernels = true
+        }
         let images = r.paper || r.trainingImages == 0 ? train.count : min(r.trainingImages, train.count)
         guard images / 2 >= s.batchSize * trainingDevices else {
             throw SearchError.badConfiguration("--training-images \(images) leave fewer weight images than one step needs (\(trainingDevices) devices × --batch-size \(s.batchSize)); use more images or a smaller --batch-size")

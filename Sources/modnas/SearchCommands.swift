@@ -61,7 +61,9 @@ extension ModnasCommand {
         var supernetObjective: SupernetObjective?
         @Option(help: "Supernet, fitted objective: architecture images that score each of the --queries architectures.") var validationImages = SupernetDefaults.validationImages
         @Flag(help: "Supernet: random crop and flip of the weight batches (32×32 colour images).") var augment = false
-        @Flag(help: "Supernet: the paper's configuration (C = 16, N = 5, batch 256, 100 epochs, all training images, crop and flip on colour images). Days on a CPU.")
+        @Flag(help: "Supernet: each edge's 1×1 kernel is the centre taps of its 3×3 kernel, as in the original code (default with --paper).")
+        var sharedKernels = false
+        @Flag(help: "Supernet: the paper's configuration (C = 16, N = 5, batch 256, 100 epochs, all training images, crop and flip on colour images, shared kernels). Days on a CPU.")
         var paper = false
         @OptionGroup var threadsOption: ThreadsOption
         @Flag(help: "Continue the interrupted search whose checkpoint.json is in --out (same flags).") var resume = false
@@ -110,6 +112,7 @@ extension ModnasCommand {
                 (learningRate, weightDecay, combination, constantLearningRate, entropyWeight)
             (r.supernet.channels, r.supernet.cellsPerStage, r.supernet.batchSize, r.supernet.learningRate, r.supernet.augment, r.supernet.warmupEpochs) =
                 (channels, cellsPerStage, batchSize, supernetLearningRate, augment, warmupEpochs)
+            if sharedKernels { r.supernet.sharedKernels = true }
             (r.trainingImages, r.testImages, r.paper, r.threads, r.resume) = (trainingImages, testImages, paper, threadsOption.threads, resume)
             (r.supernetObjective, r.validationImages) = (supernetObjective, validationImages)
             (r.baselineBudget, r.seed, r.out, r.force, r.exhaustive) = (baselineBudget, seed, out, force, exhaustive)

@@ -98,6 +98,14 @@ import Testing
         expectGradientsMatch([random([2, 3, 1, 1]), random([1, 3, 1, 1])]) { concatenateRows($0) }
     }
 
+    @Test mutating func centreTapsGradient() {
+        expectGradientsMatch([random([3, 2, 3, 3])]) { centreTaps($0[0]) }
+        expectGradientsMatch([random([2, 2, 5, 3])]) { centreTaps($0[0]) }
+        expectGradientsMatch([random([2, 3, 4, 4]), random([4, 3, 3, 3])]) {
+            conv2d($0[0], weight: centreTaps($0[1]))
+        }
+    }
+
     @Test mutating func sliceChannelsGradient() {
         expectGradientsMatch([random([2, 5, 2, 2])]) { sliceChannels($0[0], 1..<4) }
         expectGradientsMatch([random([1, 3, 2, 1])]) { sliceChannels($0[0], 0..<3) }

@@ -103,6 +103,12 @@ import Testing
         let check = try runTool("modnas", ["rank-check", "--estimator", "supernet+proxy", "--search", "\(dir)/out", "--truth", "table", "--archs", "12",
                                            "--validation-images", "32", "--out", "\(dir)/rc"])
         #expect(check.status == 0 && check.out.contains("supernet+proxy") && check.out.contains("params (baseline)"), "\(check.err)")
+        // Another search's supernet is another estimator: its rank check does not resume these rows
+        // (the other search's shared kernels are rebuilt from its record, or its weights would not load).
+        let other = try runTool("modnas", search + ["--seed", "1", "--shared-kernels", "--out", "\(dir)/out1"])
+        #expect(other.status == 0 && other.err.contains("N = 1 (1×1 kernels the centre of the 3×3 ones)"), "\(other.err)")
+        try expectOneLineError("modnas", ["rank-check", "--estimator", "supernet+proxy", "--search", "\(dir)/out1", "--truth", "table",
+                                          "--archs", "12", "--validation-images", "32", "--out", "\(dir)/rc"], "holds a rank check with other settings")
         try expectOneLineError("modnas", search + ["--supernet-objective", "cross-entropy", "--out", "\(dir)/x"], "fits a surrogate on both estimates")
     }
 }

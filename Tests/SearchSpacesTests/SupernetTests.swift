@@ -11,8 +11,9 @@ import Testing
         Variable(Tensor(shape: [6, 5], scalars: architecture.oneHotEncoding), requiresGrad: true)
     }
 
-    @Test func onlyTheSampledOperationsRunAndGetGradient() throws {
-        let net = NB201Supernet(shape: Self.shape, seed: 1)
+    @Test(arguments: [false, true])
+    func onlyTheSampledOperationsRunAndGetGradient(sharedKernels: Bool) throws {
+        let net = NB201Supernet(shape: Self.shape, seed: 1, sharedKernels: sharedKernels)
         var rng = SeededGenerator(seed: 2)
         let arch = try NB201Architecture(parsing: "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|")
         let d = oneHot(arch)
@@ -26,13 +27,39 @@ import Testing
                 #expect(live ? g != 0 : g == 0, "edge \(e) op \(o): \(g)")
             }
         }
-        // Conv weights: only the sampled kernel of each edge (cell edges 0, 4 and 5 in every stage).
+        // Conv weights: only the sampled kernel of each edge (cell edges 0, 4 and 5 in every stage);
+        // with shared kernels a 1×1 edge trains only the centre taps of its 3×3 kernel.
         for stage in net.cells {
-            for (e, pair) in stage[0].enumerated() {
-                #expect((pair.conv3x3.conv.weight.grad != nil) == (arch.operations[e] == .conv3x3))
-                #expect((pair.conv1x1.conv.weight.grad != nil) == (arch.operations[e] == .conv1x1))
+            for (e, edge) in stage[0].enumerated() {
+                let op = arch.operations[e], grad = edge.conv3x3.conv.weight.grad
+                switch edge.oneByOne {
+                case .own(let conv1x1):
+                    #expect((grad != nil) == (op == .conv3x3))
+                    #expect((conv1x1.conv.weight.grad != nil) == (op == .conv1x1))
+                case .shared:
+                    #expect((grad != nil) == (op == .conv3x3 || op == .conv1x1))
+                    guard op == .conv1x1, let grad else { continue }
+                    for (i, g) in grad.scalars.enumerated() {
+                        #expect(i % 9 == 4 ? g != 0 : g == 0, "edge \(e) tap \(i % 9): \(g)")
+                    }
+                }
             }
         }
+    }
+
+    @Test(arguments: [false, true])
+    func sharedKernelsMakeTheOneByOneTheCentreOfTheThreeByThree(sharedKernels: Bool) throws {
+        let net = NB201Supernet(shape: Self.shape, seed: 6, sharedKernels: sharedKernels)
+        var rng = SeededGenerator(seed: 7)
+        let d = oneHot(try NB201Architecture(parsing: "|nor_conv_1x1~0|+|nor_conv_1x1~0|nor_conv_1x1~1|+|nor_conv_1x1~0|nor_conv_1x1~1|nor_conv_1x1~2|"))
+        let images = Variable(.uniform(shape: [4, 1, 8, 8], low: 0, high: 1, using: &rng))
+        func logits() -> [Float] { withoutTape { net(images, sample: d).value.scalars } }
+        let before = logits()
+        let weight = net.cells[0][0][0].conv3x3.conv.weight
+        weight.value.scalars[0] += 0.5
+        #expect(logits() == before, "an outer tap of the 3×3 kernel moved the 1×1 convolution")
+        weight.value.scalars[4] += 0.5
+        #expect((logits() != before) == sharedKernels, "the centre tap of the 3×3 kernel is the 1×1 convolution only when shared")
     }
 
     @Test func sharedWeightsLearnOnSyntheticImages() {

@@ -48,6 +48,8 @@ import SearchSpaces
         let fitted = try #require(accuracy.fitted)
         #expect(accuracy.errorRange != nil && accuracy.mode == "supernet" && accuracy.settings.contains("refitted each epoch"))
         let estimates = fitted.errors(fit.architectures)
+        // The search's own HV reads what the hypernetwork reads, not the fronts' test-split estimates.
+        #expect(accuracy.objectiveErrors(fit.architectures) == estimates && accuracy.errors(fit.architectures) != estimates)
         #expect(Set(targets).count > 3, "the supernet tells the architectures apart: \(targets)")
         #expect(RankCorrelation.spearman(estimates, targets) > 0.6, "\(estimates) vs \(targets)")
         // The objective's gradient is the surrogate's, reaching the sample.
