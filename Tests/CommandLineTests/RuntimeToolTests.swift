@@ -16,11 +16,14 @@ import Testing
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(export.out.utf8)) as? [[String: Any]])
         #expect(rows.count == 12)
         for row in rows {
-            // The worker's task clock per inference covers its latency (it also holds a little of the worker's protocol).
+            // The counters are the worker's: its task clock per inference is of the order of its CPU
+            // time per inference (the agent, blocked on the pipe, would count almost nothing). The
+            // two are not the same window (a mean over the counted passes against the median of the
+            // timed repetitions): on a loaded 2-core VM they differed by 0.76–1.19×.
             let counters = try #require(row["counters"] as? [String: Any])
             let taskClockMs = try #require(counters["task-clock"] as? Double) / 1e6
             let median = try #require(row["median_ms"] as? Double), cpu = try #require(row["cpu_median_ms"] as? Double)
-            #expect(taskClockMs >= 0.8 * cpu && median > 0 && (row["repetitions"] as? Int) == 4, "\(row)")
+            #expect(taskClockMs >= 0.5 * cpu && median > 0 && (row["repetitions"] as? Int) == 4, "\(row)")
         }
         let stored = try runTool("modnas-profile", ["devices", "--db", dir + "/p.sqlite"])
         #expect(stored.out.contains("e2e-onnxruntime"))
