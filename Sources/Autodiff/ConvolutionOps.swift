@@ -276,8 +276,8 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, strid
 }
 
 /// The centre taps of an OIHW kernel with odd height and width, as an [O, I, 1, 1] kernel: a
-/// 1×1 convolution that shares its weights with a larger one (the NB201 supernet, as DARTS-style
-/// supernets with shared kernels do).
+/// 1×1 convolution that shares its weights with a larger one (the NB201 supernet's shared kernels,
+/// as the original MODNAS code's `entangle_weights`).
 public func centreTaps(_ weight: Tensor) -> Tensor {
     precondition(weight.shape.count == 4 && weight.shape[2] % 2 == 1 && weight.shape[3] % 2 == 1,
                  "centreTaps: an OIHW kernel of odd size, got \(weight.shape)")
