@@ -281,19 +281,22 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable? = nil, strid
 public func centreTaps(_ weight: Tensor) -> Tensor {
     precondition(weight.shape.count == 4 && weight.shape[2] % 2 == 1 && weight.shape[3] % 2 == 1,
                  "centreTaps: an OIHW kernel of odd size, got \(weight.shape)")
-    let (kh, kw) = (weight.shape[2], weight.shape[3])
-    let centre = (kh / 2) * kw + kw / 2
-    let kernels = weight.shape[0] * weight.shape[1]
+    let (taps, centre) = centreTap(of: weight.shape)
     return Tensor(shape: [weight.shape[0], weight.shape[1], 1, 1]) { out in
-        for i in 0..<kernels { out[i] = weight.scalars[i * kh * kw + centre] }
+        for i in out.indices { out[i] = weight.scalars[i * taps + centre] }
     }
+}
+
+/// Taps per kernel of an OIHW shape, and the offset of the centre tap within a kernel.
+private func centreTap(of shape: [Int]) -> (taps: Int, centre: Int) {
+    (shape[2] * shape[3], (shape[2] / 2) * shape[3] + shape[3] / 2)
 }
 
 /// Taped centre taps: the gradient reaches only the centre of each kernel.
 public func centreTaps(_ weight: Variable) -> Variable {
     let shape = weight.shape
     return .result(centreTaps(weight.value), parents: [weight]) { dy in
-        let taps = shape[2] * shape[3], centre = (shape[2] / 2) * shape[3] + shape[3] / 2
+        let (taps, centre) = centreTap(of: shape)
         var dw = Tensor(zeros: shape)
         for i in 0..<dy.count { dw.scalars[i * taps + centre] = dy.scalars[i] }
         return [dw]
