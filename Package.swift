@@ -71,21 +71,23 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
-        .testTarget(name: "DataFilesTests", dependencies: ["DataFiles"], swiftSettings: v5),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Autodiff"], swiftSettings: v5),
+        // Scratch folders for the tests, removed when the test process exits.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: v5),
+        .testTarget(name: "DataFilesTests", dependencies: ["TestSupport", "DataFiles"], swiftSettings: v5),
+        .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Datasets", "Autodiff"], swiftSettings: v5),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"], swiftSettings: v5),
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
-        .testTarget(name: "ProfileStoreTests", dependencies: ["DeviceModel", "Measurements", "ProfileStore", "SearchSpaces", "Statistics"], swiftSettings: v5),
-        .testTarget(name: "PredictorsTests", dependencies: ["Predictors", "Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Reports", "Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "Predictors", "ProfileStore", "Datasets", "Statistics"], swiftSettings: v5),
+        .testTarget(name: "ProfileStoreTests", dependencies: ["TestSupport", "DeviceModel", "Measurements", "ProfileStore", "SearchSpaces", "Statistics"], swiftSettings: v5),
+        .testTarget(name: "PredictorsTests", dependencies: ["TestSupport", "Predictors", "Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
+        .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Search", "Reports", "Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "Predictors", "ProfileStore", "Datasets", "Statistics"], swiftSettings: v5),
         .testTarget(name: "ProfilingTests", dependencies: [
-            "DeviceModel", "Measurements", "Profiling", "ProfileStore", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
+            "TestSupport", "DeviceModel", "Measurements", "Profiling", "ProfileStore", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
         .testTarget(name: "ProxiesTests", dependencies: ["Proxies", "Autodiff", "SearchSpaces", "Statistics"], swiftSettings: v5),
-        .testTarget(name: "ModelExportTests", dependencies: ["ModelExport", "Autodiff", "SearchSpaces"], swiftSettings: v5),
+        .testTarget(name: "ModelExportTests", dependencies: ["TestSupport", "ModelExport", "Autodiff", "SearchSpaces"], swiftSettings: v5),
         .testTarget(name: "ParserFuzzingTests", dependencies: ["ParserFuzzing"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [
-            "CommandSupport", "Autodiff", "ProfileStore", "modnas", "modnas-profile", "modnas-predict",
+            "TestSupport", "CommandSupport", "Autodiff", "ProfileStore", "modnas", "modnas-profile", "modnas-predict",
         ], swiftSettings: v5),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs a repository script with bash; status and both outputs.
 func runScript(_ script: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
@@ -12,8 +13,8 @@ func runBash(_ arguments: [String], environment: [String: String] = [:]) throws 
     process.executableURL = URL(fileURLWithPath: "/bin/bash")
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-script-\(UUID()).out")
-    let err = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-script-\(UUID()).err")
+    let out = URL(fileURLWithPath: Scratch.path("modnas-script", suffix: ".out"))
+    let err = URL(fileURLWithPath: Scratch.path("modnas-script", suffix: ".err"))
     FileManager.default.createFile(atPath: out.path, contents: nil)
     FileManager.default.createFile(atPath: err.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: err) }

@@ -1,14 +1,11 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 @testable import ProfileStore
 
 /// A scratch folder for one end-to-end test.
-func scratch() throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-e2e-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
+func scratch() throws -> String { try Scratch.directory("modnas-e2e") }
 
 /// Every stored measurement with its counter and energy row counts, rounds and repetitions.
 func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy: Int, rounds: Int, repetitions: Int)] {

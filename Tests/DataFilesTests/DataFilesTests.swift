@@ -1,12 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import DataFiles
 
 @Suite struct DataFilesTests {
     func temporaryFile(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-datafiles-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent(name).path
+        let path = try Scratch.directory("modnas-datafiles") + "/" + name
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }

@@ -2,12 +2,9 @@ import Autodiff
 @testable import Datasets
 import Foundation
 import Testing
+import TestSupport
 
-func scratchDirectory() throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-data-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
+func scratchDirectory() throws -> String { try Scratch.directory("modnas-data") }
 
 /// An IDX file: magic, big-endian sizes, then bytes.
 func idx(magic: UInt32, sizes: [Int], body: [UInt8]) -> Data {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Autodiff
 @testable import ModelExport
 @testable import SearchSpaces
@@ -147,9 +148,7 @@ func ofaExportNetworks() -> [MobileNetV3Network] {
     @Test func onnxRuntimeComputesWhatTheEngineComputesOnOFA() throws {
         var rng = SeededGenerator(seed: 5)
         for (k, network) in ofaExportNetworks().enumerated() {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-onnx-ofa-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let dir = try Scratch.directory("modnas-onnx-ofa")
             let input = Tensor.uniform(shape: network.inputShape(batch: 1), low: -1, high: 1, using: &rng)
             let path = dir + "/ofa.onnx"
             try ONNXModel.write(network.inferenceGraph(batch: 1), graphName: "ofa", docString: "ofa \(k)", to: path)
@@ -162,8 +161,7 @@ func ofaExportNetworks() -> [MobileNetV3Network] {
     /// weights agree with the engine's to 1e-4 relative: 30 seeded NB201 architectures and 3 with
     /// dead nodes, at the benchmark shape (C = 16, N = 5, 32×32×3).
     @Test func onnxRuntimeComputesWhatTheEngineComputes() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-onnx-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Scratch.directory("modnas-onnx")
         var rng = SeededGenerator(seed: 4)
         let input = Tensor.uniform(shape: [1, 3, 32, 32], low: -1, high: 1, using: &rng)
         var engine: [Tensor] = [], models: [String] = []

@@ -2,6 +2,7 @@ import DeviceModel
 import Foundation
 import Measurements
 import Testing
+import TestSupport
 @testable import Predictors
 import ProfileStore
 import SearchSpaces
@@ -9,7 +10,7 @@ import SearchSpaces
 /// A measured device's training data follow the clock its session chose, and the predictor file says which.
 @Suite struct LatencyClockTrainingTests {
     @Test func aCPUTimeSessionTrainsOnCPUTimeAndSaysSo() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-clock-\(UUID().uuidString).sqlite").path
+        let path = Scratch.path("modnas-clock", suffix: ".sqlite")
         let store = try ProfileDatabase(path: path)
         let host = HostFingerprint(hostname: "h", cpuModel: "x", cpuFlags: [], logicalCPUs: 1, allowedCPUs: [0], frequencyGovernor: nil,
                                    turbo: nil, loadAverage: [0, 0, 0], memoryBytes: nil, kernel: "6", virtualization: "none",

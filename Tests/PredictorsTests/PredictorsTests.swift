@@ -3,6 +3,7 @@ import DataFiles
 import DeviceModel
 import Foundation
 import Testing
+import TestSupport
 @testable import Predictors
 import ProfileStore
 import SearchSpaces
@@ -105,7 +106,7 @@ func quickConfiguration() -> TrainingConfiguration {
     @Test func predictorFilesRoundTripAndOtherVersionsAreRefused() throws {
         let d = syntheticDevice("synthetic", scale: 1, count: 100, seed: 5)
         let file = try PredictorTraining.mlp(d, configuration: quickConfiguration(), referenceArchIndices: Array(0..<10))
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-pred-\(UUID().uuidString)").path
+        let dir = Scratch.path("modnas-pred")
         try file.write(to: dir + "/p.json")
         let loaded = try PredictorFile.load(dir + "/p.json")
         #expect(loaded.ensemble == file.ensemble && loaded.kind == .mlp && loaded.device == "synthetic")
@@ -184,7 +185,7 @@ func quickConfiguration() -> TrainingConfiguration {
         let data = try Data(contentsOf: URL(fileURLWithPath: try ShippedData.path("Predictors/\(name)")))
         var json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         edit(&json)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-bad-\(UUID().uuidString).json").path
+        let path = Scratch.path("modnas-bad", suffix: ".json")
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
         return path
     }
@@ -351,8 +352,7 @@ func syntheticOFADevice(_ name: String, count: Int, seed: UInt64) -> DeviceSampl
     }
 
     @Test func aDamagedFileIsOneLine() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ofa-acc-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Scratch.directory("ofa-acc")
         try Data(#"{"format": "ofa-accuracy-predictor", "layers": [{"weight": [[1]], "bias": [0]}]}"#.utf8).write(to: URL(fileURLWithPath: dir + "/p.json"))
         do { _ = try OFAAccuracyPredictor(path: dir + "/p.json"); Issue.record("accepted") } catch {
             #expect("\(error)".contains("1 layers") && !"\(error)".contains("\n"), "\(error)")

@@ -5,14 +5,11 @@ import Synchronization
 import GRDB
 import Measurements
 import Testing
+import TestSupport
 @testable import ProfileStore
 
 /// A fresh temporary folder for one test.
-func temporaryDirectory() throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-store-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
+func temporaryDirectory() throws -> String { try Scratch.directory("modnas-store") }
 
 /// Builds databases with measured devices.
 struct Fixture {

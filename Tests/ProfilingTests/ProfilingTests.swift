@@ -5,6 +5,7 @@ import Foundation
 import GRDB
 import Measurements
 import Testing
+import TestSupport
 @testable import ProfileStore
 @testable import Profiling
 import SearchSpaces
@@ -42,11 +43,7 @@ final class FakeKernel: KernelInterface {
     func pin(to cpus: [Int]) throws {}
 }
 
-func scratchDirectory() throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-profiling-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
+func scratchDirectory() throws -> String { try Scratch.directory("modnas-profiling") }
 
 func write(_ text: String, to path: String) throws {
     try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -4,6 +4,7 @@ import DeviceModel
 import Foundation
 import Predictors
 import Testing
+import TestSupport
 @testable import Search
 import SearchSpaces
 
@@ -125,9 +126,7 @@ enum ShippedOFA {
         // The hypernetwork file gives the same fronts.
         let file = HypernetworkFile(search: search, latencyPredictor: try PredictorFile.load(ShippedData.path("Predictors/meta.ofa.json")),
                                     log: search.log, rows: rows)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-ofa-fronts-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try Scratch.directory("modnas-ofa-fronts")
         try file.write(to: dir + "/h.json")
         let decoded = try HypernetworkFile.load(dir + "/h.json")
         #expect(decoded.space == "ofa" && decoded.accuracyMode == "benchmark")

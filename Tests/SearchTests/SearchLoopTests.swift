@@ -5,6 +5,7 @@ import Foundation
 @testable import Predictors
 import ProfileStore
 import Testing
+import TestSupport
 @testable import Search
 import SearchSpaces
 
@@ -99,8 +100,7 @@ enum Shipped {
         let search = try MODNASSearch(devices: [try Shipped.device("pixel3")], surrogate: Shipped.surrogate, configuration: c)
         let log = search.run()
         let meta = try PredictorFile.load(ShippedData.path("Predictors/meta.json"))
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-hn-\(UUID()).json").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = Scratch.path("modnas-hn", suffix: ".json")
         try HypernetworkFile(search: search, latencyPredictor: meta, log: log, rows: []).write(to: path)
         let loaded = try HypernetworkFile.load(path)
         let raspi = try DeviceFeatures.load(ShippedData.path("Profiles/raspi4.json"))
@@ -130,9 +130,7 @@ enum Shipped {
     }
 
     @Test func frontsFileRoundTripsAndRejectsBadRows() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-fronts-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try Scratch.directory("modnas-fronts")
         let arch = Shipped.index[1462]
         let rows = [FrontRow(device: "d", preferenceIndex: 0, preference: [1, 0], archIndex: 1462, architecture: arch, predictedLatencyMs: 3.5, estimatedAccuracy: 93.25)]
         let path = dir + "/f.csv"

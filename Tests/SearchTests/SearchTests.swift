@@ -5,6 +5,7 @@ import Foundation
 import Predictors
 import ProfileStore
 import Testing
+import TestSupport
 @testable import Search
 import SearchSpaces
 
@@ -100,11 +101,7 @@ import SearchSpaces
 }
 
 @Suite struct OutputFolderTests {
-    func scratch() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-out-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    func scratch() throws -> String { try Scratch.directory("modnas-out") }
 
     @Test func aFailedPublishLeavesTheFolderAsItWas() throws {
         let out = try scratch() + "/run"
@@ -167,9 +164,8 @@ import SearchSpaces
     /// The main pipeline's rule: a measured host trains (on the adapted meta predictor) from
     /// `DeviceCatalog.minimumMeasurements` architectures on; with one fewer it is zero-shot.
     @Test func aHostTrainsFromTwentyMeasurementsAndIsZeroShotWithNineteen() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-catalog-\(UUID())").path
+        let dir = try Scratch.directory("modnas-catalog")
         try FileManager.default.createDirectory(atPath: dir + "/predictors", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let index = Shipped.index
         let metaPath = try ShippedData.path("Predictors/meta.json")
         let references = try PredictorFile.load(metaPath).referenceArchIndices

@@ -2,6 +2,7 @@ import Autodiff
 import Datasets
 import Foundation
 import Testing
+import TestSupport
 @testable import Search
 import SearchSpaces
 
@@ -87,9 +88,7 @@ import SearchSpaces
         let search = try Self.search(epochs: 3)
         search.run(epochs: 2)
         let good = try search.checkpoint()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-ckpt-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try Scratch.directory("modnas-ckpt")
         try good.write(to: dir + "/good.json")
         #expect(try SearchCheckpoint.load(dir + "/good.json").log == good.log)
         var zeros = good
