@@ -190,7 +190,7 @@ public struct SupernetFit: Sendable {
 /// H, which let parameter-free cells win while the convolutions were untrained). The weight step
 /// takes `batchSize` × devices weight images. The accuracy objective after the warm-up is, with a
 /// `SupernetFit` (the default), the accuracy surrogate fitted on the supernet's validation errors
-/// of the fit's architectures, refitted each epoch; without one (the paper's), the supernet's
+/// of the fit's architectures, refitted each epoch on their mean over the epochs so far; without one (the paper's), the supernet's
 /// cross-entropy on `batchSize` architecture images of H's sample for each training device,
 /// min-max normalised by the running range of the epoch. Fronts' estimates are accuracies on the
 /// test split.
@@ -212,6 +212,9 @@ public final class SupernetAccuracy: AccuracyObjective {
     public let fit: SupernetFit?
     /// The surrogate of the current epoch (after the warm-up, with a fit).
     public private(set) var fitted: SurrogateAccuracy<NB201Space>?
+    /// The supernet's accuracies of the fit's architectures at each refit so far; each refit fits
+    /// their mean, so one epoch's weights do not decide the ranking alone.
+    private(set) var estimateHistory: [[Double]] = []
 
     /// `devices`: how many training devices share each step's images.
     public init(trainer: SupernetTrainer, devices: Int, evaluationImages: Int, fit: SupernetFit? = nil) {
@@ -241,12 +244,14 @@ public final class SupernetAccuracy: AccuracyObjective {
         }
         let scored = "the supernet's accuracy on the first \(min(fit.validationImages, trainer.splits.architecture.count)) architecture images of \(fit.architectures.count) sampled connected architectures"
         let target = fit.proxyDescription.map { "the mean of the ranks of \(scored) and of the \($0), as pseudo-errors" } ?? scored
-        return "architecture steps on a surrogate (ensemble of \(fit.ensembleSize)) fitted on \(target) (estimated), refitted each epoch after the warm-up"
+        return "architecture steps on a surrogate (ensemble of \(fit.ensembleSize)) fitted on \(target) (estimated), refitted each epoch after the warm-up on the mean of the estimates of every epoch so far"
     }
 
-    /// Fits the surrogate on the current weights' estimates of the fit's architectures.
+    /// Scores the fit's architectures with the current weights and fits the surrogate on the mean
+    /// of these and every earlier refit's estimates.
     private func refit(_ fit: SupernetFit) {
-        let accuracies = fit.architectures.map { trainer.accuracy(of: $0, on: trainer.splits.architecture, limit: fit.validationImages) }
+        estimateHistory.append(fit.architectures.map { trainer.accuracy(of: $0, on: trainer.splits.architecture, limit: fit.validationImages) })
+        let accuracies = fit.architectures.indices.map { i in estimateHistory.reduce(0) { $0 + $1[i] } / Double(estimateHistory.count) }
         let surrogate = AccuracySurrogate.fit(space: NB201Space(), architectures: fit.architectures, errors: fit.targetErrors(accuracies: accuracies), queried: [],
                                               source: objectiveDescription, chanceError: ProxySurrogate.chanceError,
                                               ensembleSize: fit.ensembleSize, seed: trainer.configuration.seed)
@@ -341,12 +346,15 @@ public final class SupernetAccuracy: AccuracyObjective {
         var epochRange: [Double]?
         var lossSum: Double
         var lossCount: Int
+        /// `estimateHistory` (absent in checkpoints written before it).
+        var estimateHistory: [[Double]]?
     }
 
     public func checkpointState() throws -> Data? {
         let state = State(weights: trainer.supernet.parameters.map { FloatData.encode($0.value.scalars) },
                           velocity: trainer.velocityState.map(FloatData.encode), rng: trainer.rngState,
-                          epochRange: epochRange.map { [$0.lowerBound, $0.upperBound] }, lossSum: lossSum, lossCount: lossCount)
+                          epochRange: epochRange.map { [$0.lowerBound, $0.upperBound] }, lossSum: lossSum, lossCount: lossCount,
+                          estimateHistory: estimateHistory)
         return try JSONEncoder().encode(state)
     }
 
@@ -364,6 +372,14 @@ public final class SupernetAccuracy: AccuracyObjective {
         trainer.rngState = state.rng
         epochRange = state.epochRange.map { $0[0]...$0[1] }
         (lossSum, lossCount) = (state.lossSum, state.lossCount)
+        // Only the fitted objective reads the estimates (the rank check restores just the weights).
+        if let fit {
+            let history = state.estimateHistory ?? []
+            guard history.allSatisfy({ $0.count == fit.architectures.count && $0.allSatisfy(\.isFinite) }) else {
+                throw SearchError.badConfiguration("the checkpoint's supernet estimates are of another set of architectures; resume with the flags of the interrupted search")
+            }
+            estimateHistory = history
+        }
         estimates.removeAll()
     }
 }

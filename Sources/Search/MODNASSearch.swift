@@ -249,21 +249,27 @@ public final class MODNASSearch<Space: SearchSpace> {
 
     /// What an exact optimiser of the search's own objectives would return for `device`: per
     /// preference vector, the architecture of the whole space with the lowest scalarised
-    /// (surrogate error, predicted latency). A yardstick for the hypernetwork, by enumeration.
-    /// Needs an error range over the whole space (surrogate mode) and a space that can be listed (NB201).
+    /// (objective error, predicted latency). A yardstick for the hypernetwork, by enumeration:
+    /// where it scores no better than the fronts, the objective, not the hypernetwork, limits them.
+    /// Needs an error range over the whole space (a surrogate, also the supernet's fitted one) and
+    /// a space that can be listed (NB201). The rows' estimates are the fronts' (`errors`).
     public func exhaustiveFront(for device: SearchDevice, preferences count: Int) throws -> [FrontRow]? {
         guard let er = accuracy.errorRange, let all = space.enumeration() else { return nil }
         let tableIndex = try space.tableIndexer()
-        let errors = accuracy.errors(all), ms = device.latency.milliseconds(all, in: space)
+        let errors = accuracy.objectiveErrors(all), ms = device.latency.milliseconds(all, in: space)
         let lr = latencyRanges[device.name]!
-        return Fronts.preferences(count: count).enumerated().map { k, r in
+        let best = Fronts.preferences(count: count).map { r in
             func score(_ i: Int) -> Double {
                 r[0] * (errors[i] - er.lowerBound) / (er.upperBound - er.lowerBound) + r[1] * (ms[i] - lr.lowerBound) / (lr.upperBound - lr.lowerBound)
             }
-            let best = all.indices.min { score($0) < score($1) }!
-            return FrontRow(device: device.name, preferenceIndex: k, preference: r, archIndex: tableIndex(all[best]),
-                            architecture: space.string(of: all[best]), tableValues: space.tableValues(of: all[best]),
-                            predictedLatencyMs: ms[best], estimatedAccuracy: 100 - errors[best])
+            return (r, all.indices.min { score($0) < score($1) }!)
+        }
+        let estimates = accuracy.errors(best.map { all[$0.1] })
+        return best.enumerated().map { k, chosen in
+            let (r, i) = chosen
+            return FrontRow(device: device.name, preferenceIndex: k, preference: r, archIndex: tableIndex(all[i]),
+                            architecture: space.string(of: all[i]), tableValues: space.tableValues(of: all[i]),
+                            predictedLatencyMs: ms[i], estimatedAccuracy: 100 - estimates[k])
         }
     }
 

@@ -173,6 +173,11 @@ public struct SearchWorkflow {
         if let exhaustiveRows {
             note("exhaustive optimum of the search's objectives, scored on the benchmark:")
             note(FrontEvaluation.table(benchmark.evaluate(exhaustiveRows, measured: [:], baselineBudget: 0, seed: 0).results, missing: [:]))
+            // Whether the objective's own optimum would raise the alarm: then the estimate, not the hypernetwork, collapses.
+            if checksCollapse {
+                let check = CollapseCheck(rows: exhaustiveRows, trainingDevices: training.map(\.name))
+                note("exhaustive optimum's " + (check.alarm ?? check.summary))
+            }
         }
         if r.isSupernet { note("scoring the fronts' architectures with the trained supernet on the test split …") }
         let rows = catalog.devices.flatMap { search.generator.front(for: $0, preferences: r.preferences, tableIndex: tableIndex) }

@@ -71,10 +71,24 @@ extension ModnasCommand {
         @Option(help: "Seed of the queries, data order, sampling, supernet and hypernetwork.") var seed: UInt64 = 0
         @Option(help: "Output folder, replaced whole when the search ends.") var out = "modnas-search"
         @Flag(help: "Replace the files an existing --out holds.") var force = false
-        @Flag(help: "Surrogate mode, NB201: also score, as a yardstick, the exhaustive optimum of the search's objectives per preference (enumerates NB201).")
+        @Flag(help: "NB201, surrogate, proxy or fitted supernet objective: also score, as a yardstick, the exhaustive optimum of the search's objectives per preference (enumerates NB201).")
         var exhaustive = false
 
         var isSupernet: Bool { accuracy == .supernet || accuracy == .supernetProxy }
+
+        /// The supernet's options given other values than their defaults (outside the supernet modes they would do nothing).
+        var supernetOptionsGiven: [String] {
+            let defaults = SupernetConfiguration()
+            let changed: [(String, Bool)] = [
+                ("--channels", channels != defaults.channels), ("--cells-per-stage", cellsPerStage != defaults.cellsPerStage),
+                ("--batch-size", batchSize != defaults.batchSize), ("--training-images", trainingImages != SupernetDefaults.trainingImages),
+                ("--test-images", testImages != SupernetDefaults.testImages), ("--supernet-learning-rate", supernetLearningRate != defaults.learningRate),
+                ("--warmup-epochs", warmupEpochs != defaults.warmupEpochs), ("--supernet-objective", supernetObjective != nil),
+                ("--validation-images", validationImages != SupernetDefaults.validationImages), ("--augment", augment),
+                ("--shared-kernels", sharedKernels), ("--paper", paper),
+            ]
+            return changed.filter(\.1).map(\.0)
+        }
 
         func validate() throws {
             let space = spaceOption.space
@@ -100,7 +114,12 @@ extension ModnasCommand {
             try requireFinite("--supernet-learning-rate", Double(supernetLearningRate), atLeast: 0)
             if isSupernet, let epochs, epochs <= warmupEpochs { throw ValidationError("--epochs must exceed --warmup-epochs (\(warmupEpochs)): the hypernetwork trains after the warm-up") }
             if isSupernet, stepsPerEpoch != nil { throw ValidationError("in supernet mode an epoch is one pass over the weight images; set --training-images instead of --steps-per-epoch") }
-            if isSupernet, exhaustive { throw ValidationError("--exhaustive needs the surrogate mode (it enumerates the surrogate's estimates)") }
+            if !isSupernet, let ignored = supernetOptionsGiven.first {
+                throw ValidationError("\(ignored) configures the supernet, which --accuracy \(accuracy.rawValue) does not train: drop it, or use --accuracy supernet or supernet+proxy")
+            }
+            if isSupernet, exhaustive, supernetObjective == .crossEntropy || (paper && supernetObjective == nil) {
+                throw ValidationError("--exhaustive enumerates a surrogate's estimates; the supernet's cross-entropy objective has none: use --supernet-objective fitted")
+            }
         }
 
         func run() throws {

@@ -106,9 +106,12 @@ import Testing
              "--channels", "4", "--batch-size", "8", "--training-images", "512", "--test-images", "64", "--epochs", "8", "--warmup-epochs", "1",
              "--queries", "20", "--validation-images", "64", "--baseline-budget", "0", "--out", out]
         }
-        let whole = try runTool("modnas", arguments("\(dir)/whole"))
+        // With the yardstick: the fitted surrogate's exhaustive optimum and its collapse check.
+        let whole = try runTool("modnas", arguments("\(dir)/whole") + ["--exhaustive"])
         #expect(whole.status == 0, "\(whole.err)")
         #expect(whole.err.contains("warm-up") && whole.err.contains("epoch 8/8"))
+        #expect(whole.err.contains("exhaustive optimum of the search's objectives") && whole.err.contains("exhaustive optimum's "), "\(whole.err)")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/whole/exhaustive-fronts.csv"))
         // The warm-up epoch's fronts are not scored: their HV is absent, not 0.
         let log = try String(contentsOfFile: "\(dir)/whole/log.csv", encoding: .utf8).split(separator: "\n")
         #expect(log[1].split(separator: ",", omittingEmptySubsequences: false)[3] == "" && log[2].split(separator: ",", omittingEmptySubsequences: false)[3] != "", "\(log)")
@@ -178,6 +181,11 @@ import Testing
         try expectOneLineError(["search", "--device-features", "\(dir)/none", "--predictors", repositoryPath("Predictors"), "--out", "\(dir)/o"],
                                "no device in")
         try expectOneLineError(["search", "--space", "ofa", "--accuracy", "supernet+proxy"], "--accuracy supernet+proxy trains an NB201 supernet")
+        try expectOneLineError(["search", "--accuracy", "supernet", "--supernet-objective", "cross-entropy", "--exhaustive"],
+                               "the supernet's cross-entropy objective has none")
+        // Supernet options outside the supernet modes would be ignored: refused.
+        try expectOneLineError(["search", "--shared-kernels"], "--shared-kernels configures the supernet, which --accuracy surrogate does not train")
+        try expectOneLineError(["search", "--accuracy", "proxy", "--channels", "16"], "--channels configures the supernet")
         try expectOneLineError(["search", "--accuracy", "oracle"], "Please provide one of 'surrogate', 'benchmark', 'supernet', 'proxy' or 'supernet+proxy'")
     }
 }

@@ -58,6 +58,66 @@ import SearchSpaces
         #expect(sample.grad!.scalars.contains { $0 != 0 })
     }
 
+    /// Each refit fits the mean of the estimates of every refit so far, not the current weights' alone.
+    @Test func eachRefitFitsTheMeanOfTheEstimatesSoFar() throws {
+        let search = try Self.search(epochs: 3)
+        let accuracy = search.accuracy as! SupernetAccuracy, trainer = accuracy.trainer, fit = accuracy.fit!
+        func estimates() -> [Double] { fit.architectures.map { trainer.accuracy(of: $0, on: trainer.splits.architecture, limit: 48) } }
+        search.run(epochs: 1)
+        let first = estimates()
+        search.run(epochs: 1)
+        let second = estimates()
+        #expect(first != second, "the weights trained in epoch 2")
+        accuracy.prepareStep(epoch: 3, stepInEpoch: 0, of: search.configuration.stepsPerEpoch, epochs: 3)
+        #expect(accuracy.estimateHistory == [first, second])
+        let mean = zip(first, second).map { ($0 + $1) / 2 }
+        let expected = AccuracySurrogate.fit(space: NB201Space(), architectures: fit.architectures, errors: fit.targetErrors(accuracies: mean), queried: [],
+                                             source: "", chanceError: ProxySurrogate.chanceError, ensembleSize: fit.ensembleSize, seed: trainer.configuration.seed)
+        #expect(try #require(accuracy.fitted).errors(fit.architectures) == expected.errors(fit.architectures, in: NB201Space()))
+    }
+
+    /// The estimates travel in the checkpoint: a history of another set of architectures is refused
+    /// in one line, and the weights alone (the rank check's supernet, without a fit) still load.
+    @Test func theCheckpointsEstimatesMustMatchTheFit() throws {
+        let search = try Self.search(epochs: 3)
+        search.run(epochs: 2)
+        let good = try #require(try search.checkpoint().accuracyState)
+        var state = try #require(try JSONSerialization.jsonObject(with: good) as? [String: Any])
+        let history = try #require(state["estimateHistory"] as? [[Double]])
+        #expect(history.count == 1 && history[0].count == Self.architectures.count)
+        state["estimateHistory"] = [Array(history[0].dropLast())]
+        let bad = try JSONSerialization.data(withJSONObject: state)
+        let fresh = try Self.search(epochs: 3).accuracy as! SupernetAccuracy
+        #expect { try fresh.restore(bad) } throws: { "\($0)".contains("another set of architectures") && !"\($0)".contains(where: \.isNewline) }
+        let weightsOnly = SupernetAccuracy(trainer: fresh.trainer, devices: 2, evaluationImages: 64)
+        try weightsOnly.restore(bad)
+        #expect(weightsOnly.estimateHistory.isEmpty)
+    }
+
+    /// `--exhaustive` in supernet mode: per preference, the optimum over all of NB201 of what the
+    /// hypernetwork reads (the fitted surrogate), its estimate the fronts' (the supernet's test accuracy).
+    @Test func theExhaustiveOptimumRanksOnTheFittedSurrogateAndReportsTheSupernetsEstimate() throws {
+        let search = try Self.search(epochs: 2)
+        search.run()
+        let accuracy = search.accuracy as! SupernetAccuracy
+        let fitted = try #require(accuracy.fitted), range = try #require(accuracy.errorRange)
+        let device = search.trainingDevices[0], all = NB201Space().enumeration()!
+        let errors = fitted.errors(all), ms = device.latency.milliseconds(all, in: NB201Space())
+        let latency = search.latencyRanges[device.name]!
+        let rows = try #require(try search.exhaustiveFront(for: device, preferences: 8))
+        #expect(rows.count == 8)
+        for row in rows {
+            func score(_ i: Int) -> Double {
+                row.preference[0] * (errors[i] - range.lowerBound) / (range.upperBound - range.lowerBound)
+                    + row.preference[1] * (ms[i] - latency.lowerBound) / (latency.upperBound - latency.lowerBound)
+            }
+            let chosen = all.firstIndex { NB201Space().string(of: $0) == row.architecture }!
+            let best = all.indices.map(score).min()!
+            #expect(abs(score(chosen) - best) < 1e-12, "\(row.architecture) is not the fitted surrogate's optimum")
+            #expect(row.estimatedAccuracy == 100 - accuracy.errors([all[chosen]])[0], "the estimate is the supernet's on the test split")
+        }
+    }
+
     /// Checkpointed after an epoch of architecture steps on a refitted surrogate, restored, and
     /// run to the end: the same state and fronts as an uninterrupted run.
     @Test func aRestoredFittedSearchContinuesBitForBit() throws {
