@@ -181,11 +181,11 @@ import Testing
         try expectOneLineError(["search", "--device-features", "\(dir)/none", "--predictors", repositoryPath("Predictors"), "--out", "\(dir)/o"],
                                "no device in")
         try expectOneLineError(["search", "--space", "ofa", "--accuracy", "supernet+proxy"], "--accuracy supernet+proxy trains an NB201 supernet")
-        try expectOneLineError(["search", "--accuracy", "supernet", "--supernet-objective", "cross-entropy", "--exhaustive"],
+        try expectOneLineError(["search", "--accuracy", "supernet", "--supernet-objective", "cross-entropy", "--exhaustive", "--out", "\(dir)/o"],
                                "the supernet's cross-entropy objective has none")
-        // Supernet options outside the supernet modes would be ignored: refused.
-        try expectOneLineError(["search", "--shared-kernels"], "--shared-kernels configures the supernet, which --accuracy surrogate does not train")
-        try expectOneLineError(["search", "--accuracy", "proxy", "--channels", "16"], "--channels configures the supernet")
+        // Supernet options outside the supernet modes would be ignored: refused (--out: a regression runs a search there, not here).
+        try expectOneLineError(["search", "--shared-kernels", "--out", "\(dir)/o"], "--shared-kernels configures the supernet, which --accuracy surrogate does not train")
+        try expectOneLineError(["search", "--accuracy", "proxy", "--channels", "16", "--out", "\(dir)/o"], "--channels configures the supernet")
         try expectOneLineError(["search", "--accuracy", "oracle"], "Please provide one of 'surrogate', 'benchmark', 'supernet', 'proxy' or 'supernet+proxy'")
     }
 }
