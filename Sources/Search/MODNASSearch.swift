@@ -262,11 +262,11 @@ public final class MODNASSearch<Space: SearchSpace> {
             func score(_ i: Int) -> Double {
                 r[0] * (errors[i] - er.lowerBound) / (er.upperBound - er.lowerBound) + r[1] * (ms[i] - lr.lowerBound) / (lr.upperBound - lr.lowerBound)
             }
-            return (r, all.indices.min { score($0) < score($1) }!)
+            return (preference: r, index: all.indices.min { score($0) < score($1) }!)
         }
-        let estimates = accuracy.errors(best.map { all[$0.1] })
+        let estimates = accuracy.errors(best.map { all[$0.index] })
         return best.enumerated().map { k, chosen in
-            let (r, i) = chosen
+            let (r, i) = (chosen.preference, chosen.index)
             return FrontRow(device: device.name, preferenceIndex: k, preference: r, archIndex: tableIndex(all[i]),
                             architecture: space.string(of: all[i]), tableValues: space.tableValues(of: all[i]),
                             predictedLatencyMs: ms[i], estimatedAccuracy: 100 - estimates[k])

@@ -31,6 +31,11 @@ public enum SupernetObjective: String, CaseIterable, Sendable {
     case fitted
     /// The paper's: the supernet's cross-entropy through the hypernetwork's relaxed sample.
     case crossEntropy = "cross-entropy"
+
+    /// The objective a search uses: the one given, else the paper's with `--paper` and fitted without.
+    public static func resolved(_ given: SupernetObjective?, paper: Bool) -> SupernetObjective {
+        given ?? (paper ? .crossEntropy : .fitted)
+    }
 }
 
 /// The proxy mode's defaults: the minibatch of the data-dependent proxies.
@@ -91,7 +96,7 @@ public struct SearchRequest: Sendable {
 
     public var isSupernet: Bool { accuracy == .supernet || accuracy == .supernetProxy }
     /// The supernet's objective after the warm-up.
-    public var resolvedSupernetObjective: SupernetObjective { supernetObjective ?? (paper ? .crossEntropy : .fitted) }
+    public var resolvedSupernetObjective: SupernetObjective { .resolved(supernetObjective, paper: paper) }
     /// Whether the hypernetwork's accuracy objective is a surrogate (cheap enough for several
     /// preference vectors per step), not the supernet's cross-entropy.
     var readsSurrogate: Bool { !isSupernet || resolvedSupernetObjective == .fitted }

@@ -105,7 +105,7 @@ extension ModnasCommand {
             guard channels >= 1, cellsPerStage >= 1, batchSize >= 2, trainingImages >= 0, testImages >= 0, warmupEpochs >= 0, validationImages >= 1 else {
                 throw ValidationError("--channels, --cells-per-stage and --validation-images must be ≥ 1, --batch-size ≥ 2, --training-images, --test-images and --warmup-epochs ≥ 0")
             }
-            if accuracy == .supernetProxy, supernetObjective == .crossEntropy || (paper && supernetObjective == nil) {
+            if accuracy == .supernetProxy, SupernetObjective.resolved(supernetObjective, paper: paper) == .crossEntropy {
                 throw ValidationError("--accuracy supernet+proxy fits a surrogate on both estimates; use --supernet-objective fitted (the default without --paper)")
             }
             try requireFinite("--learning-rate", Double(learningRate ?? 0), atLeast: 0)
@@ -117,7 +117,7 @@ extension ModnasCommand {
             if !isSupernet, let ignored = supernetOptionsGiven.first {
                 throw ValidationError("\(ignored) configures the supernet, which --accuracy \(accuracy.rawValue) does not train: drop it, or use --accuracy supernet or supernet+proxy")
             }
-            if isSupernet, exhaustive, supernetObjective == .crossEntropy || (paper && supernetObjective == nil) {
+            if isSupernet, exhaustive, SupernetObjective.resolved(supernetObjective, paper: paper) == .crossEntropy {
                 throw ValidationError("--exhaustive enumerates a surrogate's estimates; the supernet's cross-entropy objective has none: use --supernet-objective fitted")
             }
         }
