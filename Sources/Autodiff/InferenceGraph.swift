@@ -38,7 +38,7 @@ public struct InferenceGraph: Sendable {
         public var operation: Operation
         /// Value indices: 0 is the graph input, k the output of node k − 1.
         public var inputs: [Int]
-        /// The operation's AVX-512 kernel, where the CPU and the operation have one.
+        /// The operation's direct kernel on the graph's kernel path, where the operation has one.
         var direct: DirectKernel?
         /// An activation that its input's direct kernel already applied (`run` passes the value on).
         var appliedByInput = false
@@ -53,13 +53,20 @@ public struct InferenceGraph: Sendable {
     /// The value that is the graph's output.
     public private(set) var output = 0
 
-    public init(inputShape: [Int]) { self.inputShape = inputShape }
+    /// The instruction set of the direct kernels and poolings `run` uses.
+    public let kernels: KernelPath
+
+    /// `kernels` must be one the CPU executes (`CPUKernels.runnable`).
+    public init(inputShape: [Int], kernels: KernelPath = CPUKernels.path) {
+        precondition(kernels <= CPUKernels.best, "InferenceGraph: kernel path \(kernels) on a CPU whose best is \(CPUKernels.best)")
+        (self.inputShape, self.kernels) = (inputShape, kernels)
+    }
 
     /// Appends a node and returns its value index.
     @discardableResult
     public mutating func add(_ operation: Operation, _ inputs: [Int]) -> Int {
         precondition(inputs.allSatisfy { $0 <= nodes.count }, "InferenceGraph: an input refers to a later node")
-        nodes.append(Node(operation: operation, inputs: inputs, direct: DirectKernel(operation)))
+        nodes.append(Node(operation: operation, inputs: inputs, direct: DirectKernel(operation, path: kernels)))
         return nodes.count
     }
 
@@ -139,7 +146,7 @@ public struct InferenceGraph: Sendable {
     }
 
     /// Runs the graph on `input` with the engine's kernels (convolutions and depthwise ones with
-    /// the direct AVX-512 kernels where the CPU has them). A value is released after its last use, so no more activations
+    /// the direct kernels of `kernels`, where it is not portable). A value is released after its last use, so no more activations
     /// are alive at once than in the network as built.
     public func run(_ input: Tensor) -> Tensor {
         precondition(input.shape == inputShape, "InferenceGraph: input \(input.shape), expected \(inputShape)")
@@ -162,10 +169,10 @@ public struct InferenceGraph: Sendable {
             case .hardSwish: values.append(Autodiff.hardSwish(x[0]))
             case .hardSigmoid: values.append(Autodiff.hardSigmoid(x[0]))
             case .scaleChannels: values.append(Autodiff.scaleChannels(x[0], by: x[1]))
-            case .averagePool3x3: values.append(Autodiff.averagePool3x3(x[0]))
+            case .averagePool3x3: values.append(Autodiff.averagePool3x3(x[0], path: kernels))
             case .averagePool2x2: values.append(Autodiff.averagePool2x2(x[0]))
             case .sum: values.append(Tensor.elementwiseSum(x))
-            case .globalAveragePool: values.append(CPUKernels.avx512 ? directGlobalAveragePool(x[0]) : Autodiff.globalAveragePool(x[0]))
+            case .globalAveragePool: values.append(directGlobalAveragePool(x[0], path: kernels))
             case .linear(let weight, let bias):
                 values.append(x[0].shape[0] == 1 ? linearOfOneRow(x[0], weight: weight, bias: bias) : Autodiff.linear(x[0], weight: weight, bias: bias))
             case .channelAffine(let factor, let offset):

@@ -49,16 +49,16 @@ private func boxSums3x3(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer
 }
 
 /// 3×3 average pooling, stride 1, padding 1, averaging only the in-bounds cells; computed as
-/// separable row and column sums scaled by the window size: by CKernels' AVX-512 kernel where the
-/// CPU has it (the same sums in the same order, so the same result), else by the portable one.
-public func averagePool3x3(_ x: Tensor) -> Tensor {
-    guard CPUKernels.avx512 else { return portableAveragePool3x3(x) }
+/// separable row and column sums scaled by the window size: by CKernels' kernel for `path` (the
+/// same sums in the same order, so the same result), or by the portable one.
+public func averagePool3x3(_ x: Tensor, path: KernelPath = CPUKernels.path) -> Tensor {
+    guard let isa = path.isa else { return portableAveragePool3x3(x) }
     let (np, h, w) = planes(x.shape)
     // The kernel writes every output scalar.
     var y = Tensor(shape: x.shape) { _ in }
     x.scalars.withUnsafeBufferPointer { px in
         y.scalars.withUnsafeMutableBufferPointer { py in
-            modnas_average_pool3x3(px.baseAddress!, np, Int32(h), Int32(w), py.baseAddress!)
+            modnas_average_pool3x3(isa, px.baseAddress!, np, Int32(h), Int32(w), py.baseAddress!)
         }
     }
     return y

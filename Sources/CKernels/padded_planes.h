@@ -1,4 +1,4 @@
-// The input layout of the direct convolutions (direct_convolution.c, depthwise_convolution.c): a
+// The input layout of the direct convolutions (direct_convolution_body.h, depthwise_convolution_body.h): a
 // k × k kernel with "same" padding P = k / 2, stride 1 or 2, one plane at a time.
 //
 // Stride 1: the plane is copied between P zero rows above and P below (and P zero floats before
@@ -12,9 +12,6 @@
 #ifndef MODNAS_PADDED_PLANES_H
 #define MODNAS_PADDED_PLANES_H
 
-#include "lanes.h"
-
-#include <immintrin.h>
 #include <string.h>
 
 typedef struct {
@@ -39,44 +36,6 @@ static inline PaddedLayout padded_layout(int height, int width, int kernel, int 
     l.out_width = (width - 1) / stride + 1;
     l.positions = stride == 1 ? (long)height * width : l.out_height * l.width;
     return l;
-}
-
-/// Copies one plane x (max(x, 0) with `relu`) into its zero-padded copy (stride 1) or phases
-/// (stride 2) at xp. Stride 2 splits each row's even and odd columns 32 at a time.
-__attribute__((target("avx512f")))
-static inline void pad_plane(const float *x, int height, int width, int relu, const PaddedLayout *l, float *xp) {
-    const __m512 zero = _mm512_setzero_ps();
-    if (l->stride == 1) {
-        const long lead = l->pad + l->pad * width, count = (long)height * width;
-        memset(xp, 0, sizeof(float) * lead);
-        memset(xp + lead + count, 0, sizeof(float) * (l->copy - lead - count));
-        if (!relu) {
-            memcpy(xp + lead, x, sizeof(float) * count);
-            return;
-        }
-        for (long k = 0; k < count; k += 16) {
-            const __mmask16 m = first_lanes(count - k);
-            _mm512_mask_storeu_ps(xp + lead + k, m, _mm512_max_ps(_mm512_maskz_loadu_ps(m, x + k), zero));
-        }
-        return;
-    }
-    memset(xp, 0, sizeof(float) * l->copy);
-    const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
-    const long pad = l->pad;
-    for (long i = 0; i < height; i++) {
-        const long y = i + pad;   // padded row
-        float *phase_row = xp + ((y % 2) * 2) * l->plane + (y / 2) * l->width;
-        // Column j lands in phase (j + P) mod 2 at (j + P) / 2: the even columns in phase P mod 2.
-        float *even_to = phase_row + (pad % 2) * l->plane + pad / 2, *odd_to = phase_row + (1 - pad % 2) * l->plane + (pad + 1) / 2;
-        for (long j = 0; j < width; j += 32) {
-            __m512 a = _mm512_maskz_loadu_ps(first_lanes(width - j), x + i * width + j);
-            __m512 b = _mm512_maskz_loadu_ps(first_lanes(width - j - 16), x + i * width + j + 16);
-            if (relu) a = _mm512_max_ps(a, zero), b = _mm512_max_ps(b, zero);
-            _mm512_mask_storeu_ps(even_to + j / 2, first_lanes((width - j + 1) / 2), _mm512_permutex2var_ps(a, evens, b));
-            _mm512_mask_storeu_ps(odd_to + j / 2, first_lanes((width - j) / 2), _mm512_permutex2var_ps(a, odds, b));
-        }
-    }
 }
 
 /// offsets[ki · kernel + kj]: where tap (ki, kj) of position 0 reads in a plane's copy.

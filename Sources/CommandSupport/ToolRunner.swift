@@ -13,7 +13,8 @@ public var versionText: String {
 extension ParsableCommand {
     /// Entry point of every modnas executable: selects the OpenBLAS core (which may re-execute
     /// the tool), runs the command on one OpenBLAS thread unless it asks for more, and reports any
-    /// failure as one line on stderr with a non-zero exit. Help and version requests print as usual.
+    /// failure as one line on stderr with a non-zero exit (a `MODNAS_KERNELS` that names no kernel
+    /// path this CPU executes among them, before any work). Help and version requests print as usual.
     ///
     /// One thread by default because OpenBLAS's multi-threaded sgemm rounds differently from its
     /// single-threaded one on some kernels: a prediction must not change in its last digits with
@@ -22,6 +23,7 @@ extension ParsableCommand {
         OpenBLASCoreSelection.ensureBestCore()
         OpenBLAS.setThreadCount(1)
         do {
+            _ = try CPUKernels.requested()
             var command = try parseAsRoot(arguments)
             try command.run()
             Foundation.exit(0)

@@ -191,7 +191,7 @@ public final class Collector {
             ["runtime": "onnxruntime", "runtimeVersion": w.version, "runtimeWorker": w.description,
              "executionProvider": "CPUExecutionProvider, intra-op threads \(options.threads), inter-op threads 1, sequential, all graph optimisations",
              "graph": "deployed: batch norm folded, dead branches removed (the exported ONNX model)"]
-        } ?? ["runtime": "engine", "graph": "deployed: batch norm folded, dead branches removed", "kernels": CPUKernels.description]
+        } ?? ["runtime": "engine", "graph": "deployed: batch norm folded, dead branches removed", "kernels": CPUKernels.description()]
         let session = try sink.openSession(SessionRequest(
             device: name, host: host, space: options.space.rawValue, configurationKey: options.configurationKey,
             configuration: ["configKey": options.configurationKey, "samples": "\(options.samples)", "seed": "\(options.seed)",

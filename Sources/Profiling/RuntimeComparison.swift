@@ -92,6 +92,7 @@ extension RuntimeComparison.Report {
             "Engine against \(runtime): space \(c.space), batch 1, \(c.threads) thread(s), \(c.rounds) rounds × \(c.repeatsPerRound) runs per network and side, interleaved",
             "built = the engine's network as the profiler builds it; deployed = the engine on the deployed graph (BN folded, dead branches removed),",
             "the graph ONNX Runtime runs from the exported model",
+            "engine kernels: \(CPUKernels.description())",
             "",
             "pos  index   built ms  deployed ms  onnxruntime ms  deployed ÷ ort  built ÷ ort",
         ]

@@ -86,6 +86,7 @@ extension ModnasCommand {
             print("modnas \(modnasVersion)")
             print("CPU: \(model), \(ProcessInfo.processInfo.activeProcessorCount) cores")
             print("vector ISA: \(["avx512f", "avx2", "fma", "avx"].filter(flags.contains).joined(separator: " "))")
+            print("engine kernels: \(CPUKernels.description())")
             print("OpenBLAS core: \(status.summary)")
             print("OpenBLAS best core for this CPU: \(status.supportedCore ?? "generic")")
             print("OpenBLAS threads: \(OpenBLAS.threadCount); build: \(OpenBLAS.configuration)")

@@ -1,4 +1,5 @@
 import Foundation
+import Autodiff
 import Testing
 
 /// ONNX Runtime as the profiler's runtime and as the engine benchmark's yardstick (the Python of
@@ -40,10 +41,28 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/p.sqlite"))
     }
 
+    /// On the lowest vector path the CPU executes (AVX2 on an AVX-512 host: `MODNAS_KERNELS`), which
+    /// the table names.
     @Test func theBenchmarkComparesTheEngineWithONNXRuntime() throws {
-        let r = try runTool("modnas", ["benchmark", "--compare", "onnxruntime", "--rounds", "1", "--repeats", "1", "--warmup", "0"])
+        let path = CPUKernels.runnable.first { $0 != .portable } ?? .portable
+        let r = try runTool("modnas", ["benchmark", "--compare", "onnxruntime", "--rounds", "1", "--repeats", "1", "--warmup", "0"],
+                            environment: ["MODNAS_KERNELS": path.description])
         #expect(r.status == 0, "\(r.err)")
         let rows = r.out.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.split(separator: " ").count == 7 }
         #expect(rows.count == 10 && r.out.contains("median ratio, deployed engine ÷ ONNX Runtime:") && r.out.contains("Spearman of the medians"))
+        #expect(r.out.contains("engine kernels: \(path):"), "\(r.out)")
+    }
+
+    /// `MODNAS_KERNELS` is checked before any work: a path the CPU executes is named by `doctor`,
+    /// anything else refused in one line.
+    @Test func theKernelPathCanBeLoweredAndNothingElse() throws {
+        for path in CPUKernels.runnable {
+            let r = try runTool("modnas", ["doctor"], environment: ["MODNAS_KERNELS": path.description])
+            #expect(r.status == 0 && r.out.contains("engine kernels: \(path):"), "\(path): \(r.out) \(r.err)")
+        }
+        for value in ["avx1024", "AVX2"] + KernelPath.allCases.filter { $0 > CPUKernels.best }.map(\.description) {
+            let r = try runTool("modnas", ["doctor"], environment: ["MODNAS_KERNELS": value])
+            #expect(r.status != 0 && r.out.isEmpty && r.err.split(separator: "\n").count == 1 && r.err.contains("MODNAS_KERNELS"), "\(value): \(r.err)")
+        }
     }
 }
