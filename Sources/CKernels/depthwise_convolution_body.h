@@ -17,6 +17,10 @@
 
 enum { RUNS = 4, MAX_KERNEL = 15, BAND = 4, MAX_CHAIN = 7 };
 
+/// Floats after a plane's copy that may be read (v_load_within reads whole vectors): up to RUNS
+/// runs past the last position.
+enum { GUARD = RUNS * LANES };
+
 /// Runs of LANES positions (rounded up to whole groups of RUNS).
 static long runs_of(long positions) { return (positions + LANES * RUNS - 1) / (LANES * RUNS) * RUNS; }
 
@@ -36,8 +40,8 @@ long ISA_NAME(modnas_depthwise_convolution_scratch_count)(int height, int width,
     const PaddedLayout l = padded_layout(height, width, kernel, stride);
     // The masks: one per run and kernel column; the computed rows of stride 2 where the plane is
     // not banded.
-    if (banded(&l, kernel)) return l.copy + mask_floats(column_runs(&l) * kernel);
-    return l.copy + (stride == 1 ? 0 : l.positions) + mask_floats(runs_of(l.positions) * kernel);
+    if (banded(&l, kernel)) return l.copy + GUARD + mask_floats(column_runs(&l) * kernel);
+    return l.copy + GUARD + (stride == 1 ? 0 : l.positions) + mask_floats(runs_of(l.positions) * kernel);
 }
 
 /// Output rows i0 ..< i0 + BAND, columns q ..< q + LANES · runs of one plane (k, s and runs
@@ -65,7 +69,7 @@ static inline void band(const float *xp, const PaddedLayout *l, const int k, con
             for (int m = 0; m < BAND + chain - 1; m++) {
                 vfloat v[2];
 #pragma clang loop unroll(full)
-                for (int c = 0; c < runs; c++) v[c] = v_load_masked(masks[c * k + kj], from + m * l->width + LANES * c);
+                for (int c = 0; c < runs; c++) v[c] = v_load_within(masks[c * k + kj], from + m * l->width + LANES * c);
 #pragma clang loop unroll(full)
                 for (int r = 0; r < BAND; r++)
                     if (m - r >= 0 && m - r < chain)
@@ -113,7 +117,7 @@ static void runs_plane(const float *xp, const PaddedLayout *l, int kernel, const
             const long kj = t % kernel;
 #pragma clang loop unroll(full)
             for (int r = 0; r < RUNS; r++)
-                acc[r] = v_fmadd(w, v_load_masked(m[r * kernel + kj], at + LANES * r), acc[r]);
+                acc[r] = v_fmadd(w, v_load_within(m[r * kernel + kj], at + LANES * r), acc[r]);
         }
 #pragma clang loop unroll(full)
         for (int r = 0; r < RUNS; r++) v_store_first(out + p + LANES * r, positions - p - LANES * r, activate(acc[r], activation));
@@ -141,7 +145,7 @@ void ISA_NAME(modnas_depthwise_convolution)(const float *x, int channels, int he
     const PaddedLayout l = padded_layout(height, width, kernel, stride);
     const long taps = (long)kernel * kernel, out_plane = l.out_height * l.out_width;
     const int by_bands = banded(&l, kernel);
-    float *xp = scratch, *computed = scratch + l.copy;
+    float *xp = scratch, *computed = scratch + l.copy + GUARD;
     vmask *masks = aligned_masks(computed + (by_bands || stride == 1 ? 0 : l.positions));
     // Bands: the runs across one output row. Otherwise all the positions, whose stride-2 rows of
     // l.width are computed whole (the columns past the output are dropped).

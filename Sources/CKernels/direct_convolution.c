@@ -23,9 +23,14 @@ void modnas_direct_convolution_pack(const float *weight, int out_channels, int i
 }
 
 long modnas_direct_convolution_scratch_count(int out_channels, int in_channels, int height, int width, int kernel, int stride) {
-    if (kernel == 1) return 0;
+    if (kernel == 1) {
+        const long positions = (long)height * width;
+        return one_by_one_planes_alias(positions) ? in_channels * one_by_one_plane_stride(positions) : 0;
+    }
     const PaddedLayout l = padded_layout(height, width, 3, stride);
-    return in_channels * l.copy + (stride == 1 ? 0 : blocks_of(out_channels) * BLOCK * l.positions);
+    // The padded copies, the floats that whole-vector reads (v_load_within) of up to 3 runs of 16
+    // may read past the last one, and at stride 2 the computed rows.
+    return in_channels * l.copy + 48 + (stride == 1 ? 0 : blocks_of(out_channels) * BLOCK * l.positions);
 }
 
 void modnas_direct_convolution(modnas_isa isa, const float *x, int in_channels, int height, int width, int kernel, int stride,

@@ -16,72 +16,106 @@
 #include "direct_convolution_layout.h"
 #include "pad_plane.h"
 
-/// out[o][p] = bias[o] + Σ_c Σ_t packed weight (o, c, t) · in[c · channel_stride + offsets[t] + p]
-/// (then `activation`) for p < positions and o < out_channels (rows of out `positions` apart), `runs` × LANES positions
-/// at a time. With `edge_width` (3×3, stride 1), the left taps read nothing at
-/// p mod edge_width = 0 and the right ones nothing at p mod edge_width = edge_width − 1. Inlined
-/// with constant `taps` and `runs`, so that their loops unroll.
+/// Output channels of a register block: all 8 of a packed block with 32 vector registers; with 16
+/// (AVX2), half of it × 2 runs: 6 loads per 8 FMAs instead of 9 (4 × 3 runs, 12 accumulators,
+/// spilled: slower).
+enum { CHANNELS = VECTOR_REGISTERS < 32 ? BLOCK / 2 : BLOCK };
+
+/// out[o][p ..< p + runs · LANES] = bias[o] + Σ_c Σ_t packed weight (o, c, t) · in[c · channel_stride + offsets[t] + p]
+/// (then `activation`) for the CHANNELS output channels from j0 of block b (rows of out
+/// `positions` apart). With `edge_width` (3×3, stride 1), the left taps read nothing at
+/// p mod edge_width = 0 and the right ones nothing at p mod edge_width = edge_width − 1. Unless
+/// `tail`, the runs hold no position past the last, so a 1×1 input or a middle tap is a plain
+/// load. The 3×3 input is a padded copy with readable floats past every run, so its lanes are
+/// masked by v_load_within; the 1×1 input is the caller's, read with v_load_masked in the tail.
+/// Inlined with constant `taps`, `runs` and `tail`, so that their loops unroll.
+__attribute__((always_inline))
+static inline void accumulate_block(const float *in, long channel_stride, long in_channels, const long *offsets, const int taps,
+                                    long edge_width, const float *packed, const float *bias, int out_channels, long positions,
+                                    long b, long j0, long p, const int runs, const int tail, const int relu_input,
+                                    modnas_activation activation, float *out) {
+    const float *wb = packed + b * in_channels * taps * BLOCK + j0;
+    // The masks per run of the left taps (column 0 of the kernel), the middle ones and the right ones.
+    vmask masks[3][3];
+    for (int r = 0; r < runs; r++) {
+        unsigned inside = first_lane_bits(positions - p - LANES * r), left_bits = inside, right_bits = inside;
+        if (edge_width)
+            for (long lane = 0, j = (p + LANES * r) % edge_width; lane < LANES; lane++, j = j + 1 == edge_width ? 0 : j + 1) {
+                if (j == 0) left_bits &= ~(1u << lane);
+                if (j == edge_width - 1) right_bits &= ~(1u << lane);
+            }
+        masks[0][r] = mask_of_bits(left_bits), masks[1][r] = mask_of_bits(inside), masks[2][r] = mask_of_bits(right_bits);
+    }
+    vfloat acc[CHANNELS][3];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < CHANNELS; j++) {
+        const long o = b * BLOCK + j0 + j;
+        const vfloat start = v_set1(bias && o < out_channels ? bias[o] : 0.0f);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < runs; r++) acc[j][r] = start;
+    }
+    for (long c = 0; c < in_channels; c++) {
+        const float *xc = in + c * channel_stride + p, *wc = wb + c * taps * BLOCK;
+        // Kernel rows, and in each its columns (left, middle, right; one for 1×1). With 16
+        // registers the rows are not unrolled: the compiler would hoist later rows' broadcasts and
+        // spill accumulators.
+        const int kernel = taps == 1 ? 1 : 3;
+#pragma clang loop unroll_count(VECTOR_REGISTERS < 32 ? 1 : 3)
+        for (int ki = 0; ki < kernel; ki++)
+#pragma clang loop unroll(full)
+            for (int kj = 0; kj < kernel; kj++) {
+                const int t = ki * kernel + kj;
+                vfloat v[3];
+#pragma clang loop unroll(full)
+                for (int r = 0; r < runs; r++) {
+                    const float *at = xc + offsets[t] + LANES * r;
+                    if (taps == 1) v[r] = tail ? v_load_masked(masks[1][r], at) : v_load(at);
+                    else if (tail || kj != 1) v[r] = v_load_within(masks[kj][r], at);
+                    else v[r] = v_load(at);
+                    if (relu_input) v[r] = v_max(v[r], v_zero());
+                }
+#pragma clang loop unroll(full)
+                for (int j = 0; j < CHANNELS; j++) {
+                    const vfloat w = v_set1(wc[t * BLOCK + j]);
+#pragma clang loop unroll(full)
+                    for (int r = 0; r < runs; r++) acc[j][r] = v_fmadd(w, v[r], acc[j][r]);
+                }
+            }
+    }
+    const long rows = out_channels - b * BLOCK - j0 < CHANNELS ? out_channels - b * BLOCK - j0 : CHANNELS;
+    for (long j = 0; j < rows; j++)
+#pragma clang loop unroll(full)
+        for (int r = 0; r < runs; r++)
+            v_store_first(out + (b * BLOCK + j0 + j) * positions + p + LANES * r, positions - p - LANES * r, activate(acc[j][r], activation));
+}
+
+/// accumulate_block over every register block of output channels and every `runs` × LANES
+/// positions (for p < positions), the last runs, where they pass the last position, as the tail.
 __attribute__((always_inline))
 static inline void accumulate_runs(const float *in, long channel_stride, long in_channels, const long *offsets, const int taps,
                                    long edge_width, const float *packed, const float *bias, int out_channels, long positions,
                                    const int runs, const int relu_input, modnas_activation activation, float *out) {
-    for (long b = 0; b < blocks_of(out_channels); b++) {
-        const float *wb = packed + b * in_channels * taps * BLOCK;
-        const long rows = out_channels - b * BLOCK < BLOCK ? out_channels - b * BLOCK : BLOCK;
-        for (long p = 0; p < positions; p += LANES * runs) {
-            vmask mask[4], left[4], right[4];
-            for (int r = 0; r < runs; r++) {
-                unsigned inside = first_lane_bits(positions - p - LANES * r), left_bits = inside, right_bits = inside;
-                if (edge_width)
-                    for (long lane = 0, j = (p + LANES * r) % edge_width; lane < LANES; lane++, j = j + 1 == edge_width ? 0 : j + 1) {
-                        if (j == 0) left_bits &= ~(1u << lane);
-                        if (j == edge_width - 1) right_bits &= ~(1u << lane);
-                    }
-                mask[r] = mask_of_bits(inside), left[r] = mask_of_bits(left_bits), right[r] = mask_of_bits(right_bits);
-            }
-            vfloat acc[BLOCK][4];
-#pragma clang loop unroll(full)
-            for (int j = 0; j < BLOCK; j++) {
-                const long o = b * BLOCK + j;
-                const vfloat start = v_set1(bias && o < out_channels ? bias[o] : 0.0f);
-#pragma clang loop unroll(full)
-                for (int r = 0; r < runs; r++) acc[j][r] = start;
-            }
-            for (long c = 0; c < in_channels; c++) {
-                const float *xc = in + c * channel_stride + p, *wc = wb + c * taps * BLOCK;
-#pragma clang loop unroll(full)
-                for (int t = 0; t < taps; t++) {
-                    vfloat v[4];
-#pragma clang loop unroll(full)
-                    for (int r = 0; r < runs; r++) {
-                        const vmask m = taps == 1 ? mask[r] : t % 3 == 0 ? left[r] : t % 3 == 2 ? right[r] : mask[r];
-                        v[r] = v_load_masked(m, xc + offsets[t] + LANES * r);
-                        if (relu_input) v[r] = v_max(v[r], v_zero());
-                    }
-#pragma clang loop unroll(full)
-                    for (int j = 0; j < BLOCK; j++) {
-                        const vfloat w = v_set1(wc[t * BLOCK + j]);
-#pragma clang loop unroll(full)
-                        for (int r = 0; r < runs; r++) acc[j][r] = v_fmadd(w, v[r], acc[j][r]);
-                    }
-                }
-            }
-            for (long j = 0; j < rows; j++)
-#pragma clang loop unroll(full)
-                for (int r = 0; r < runs; r++) v_store_first(out + (b * BLOCK + j) * positions + p + LANES * r, positions - p - LANES * r, activate(acc[j][r], activation));
+    const long whole = positions / (LANES * runs) * (LANES * runs);
+    for (long b = 0; b < blocks_of(out_channels); b++)
+        for (long j0 = 0; j0 < BLOCK && b * BLOCK + j0 < out_channels; j0 += CHANNELS) {
+            for (long p = 0; p < whole; p += LANES * runs)
+                accumulate_block(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions,
+                                 b, j0, p, runs, 0, relu_input, activation, out);
+            if (whole < positions)
+                accumulate_block(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions,
+                                 b, j0, whole, runs, 1, relu_input, activation, out);
         }
-    }
 }
 
-/// The runs per block that cost least for `positions`: with 2 or 3 runs a block is bound by its
-/// FMAs, with 1 by its 9 loads per 8 FMAs on a core that retires two 512-bit FMAs but two loads per
-/// cycle (Intel's AVX-512 cores); masked lanes past the last position cost as much as used ones.
-/// AMD's Zen 4 retires one 512-bit FMA per cycle (on two 256-bit pipes) and up to three loads, so
-/// a single run is not load-bound there and, wasting the fewest lanes, is always cheapest
-/// (measured: at least as fast as 2 or 3 runs on every NB201 and OFA shape, up to 1.25× on stride 2).
-/// With 16 vector registers (AVX2) a second run's 8 accumulators would not fit beside the first's.
+/// The runs per register block that cost least for `positions`, where masked lanes past the last
+/// position cost as much as used ones. With 32 registers (AVX-512: 8 channels), 2 or 3 runs are
+/// bound by their FMAs, 1 by its 9 loads per 8 FMAs on a core that retires two 512-bit FMAs but two
+/// loads per cycle (Intel's AVX-512 cores). AMD's Zen 4 retires one 512-bit FMA per cycle (on two
+/// 256-bit pipes) and up to three loads, so a single run is not load-bound there and, wasting the
+/// fewest lanes, is always cheapest (measured: at least as fast as 2 or 3 runs on every NB201 and
+/// OFA shape, up to 1.25× on stride 2). With 16 (AVX2: 4 channels), 2 runs.
 static int cheapest_runs(long positions) {
-    if (VECTOR_REGISTERS < 32) return 1;
+    if (VECTOR_REGISTERS < 32) return 2;
     __builtin_cpu_init();
     if (__builtin_cpu_is("amd")) return 1;
     int best = 1;
@@ -111,8 +145,16 @@ void ISA_NAME(modnas_direct_convolution)(const float *x, int in_channels, int he
                                int relu_input, modnas_activation activation, float *y, float *scratch) {
     if (kernel == 1) {
         const long zero = 0, positions = (long)height * width;
-        if (relu_input) accumulate(x, positions, in_channels, &zero, 1, 0, packed, bias, out_channels, positions, 1, activation, y);
-        else accumulate(x, positions, in_channels, &zero, 1, 0, packed, bias, out_channels, positions, 0, activation, y);
+        // The copy costs a pass over the input: with AVX-512 16 output channels lost less (6 %).
+        const int copy = one_by_one_planes_alias(positions) && (LANES == 8 || out_channels > 16);
+        const long stride = copy ? one_by_one_plane_stride(positions) : positions;
+        const float *in = x;
+        if (copy) {
+            for (long c = 0; c < in_channels; c++) memcpy(scratch + c * stride, x + c * positions, sizeof(float) * positions);
+            in = scratch;
+        }
+        if (relu_input) accumulate(in, stride, in_channels, &zero, 1, 0, packed, bias, out_channels, positions, 1, activation, y);
+        else accumulate(in, stride, in_channels, &zero, 1, 0, packed, bias, out_channels, positions, 0, activation, y);
         return;
     }
     const PaddedLayout l = padded_layout(height, width, 3, stride);
@@ -124,7 +166,7 @@ void ISA_NAME(modnas_direct_convolution)(const float *x, int in_channels, int he
         accumulate(xp, l.copy, in_channels, offsets, 9, width, packed, bias, out_channels, l.positions, 0, activation, y);
         return;
     }
-    float *yp = scratch + in_channels * l.copy;
+    float *yp = scratch + in_channels * l.copy + 48;
     accumulate(xp, l.copy, in_channels, offsets, 9, 0, packed, bias, out_channels, l.positions, 0, activation, yp);
     for (long o = 0; o < out_channels; o++) copy_out(yp + o * l.positions, &l, y + o * l.out_height * l.out_width);
 }

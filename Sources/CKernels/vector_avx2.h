@@ -34,6 +34,9 @@ static inline vfloat v_fmadd(vfloat a, vfloat b, vfloat c) { return _mm256_fmadd
 static inline vfloat v_load(const float *p) { return _mm256_loadu_ps(p); }
 /// The lanes of m from p, zeros elsewhere; the other lanes' addresses are not read.
 static inline vfloat v_load_masked(vmask m, const float *p) { return _mm256_maskload_ps(p, m); }
+/// The lanes of m from p, zeros elsewhere, where all LANES floats from p may be read: a plain load
+/// and a mask (vmaskmovps costs more, and needs the mask in a register).
+static inline vfloat v_load_within(vmask m, const float *p) { return _mm256_and_ps(_mm256_loadu_ps(p), _mm256_castsi256_ps(m)); }
 /// Stores lanes [0, n) of v at p (n clamped to 0…LANES): a plain store for a whole vector
 /// (masked stores are slow on AMD's cores before Zen 4).
 static inline void v_store_first(float *p, long n, vfloat v) {

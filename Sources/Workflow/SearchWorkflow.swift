@@ -198,8 +198,8 @@ public struct SearchWorkflow {
         } ?? [:]
         if r.baselineBudget > 0 { note("running the baselines (\(r.baselineBudget) queries per benchmark device) …") }
         let (results, missing) = benchmark.evaluate(rows, measured: measured, baselineBudget: r.baselineBudget, seed: c.seed)
+        // The alarm (or the passed check) heads the table the command prints.
         let collapse = checksCollapse ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)) : nil
-        if let alarm = collapse?.alarm { note(alarm) }
         let table = benchmark.evaluationHeading(searchEstimates: r.isSupernet || r.accuracy == .proxy, baselineBudget: r.baselineBudget)
             + (collapse.map { ($0.alarm ?? $0.summary) + "\n" } ?? "")
             + FrontEvaluation.measuredClocks(clocks) + FrontEvaluation.table(results, missing: missing)

@@ -117,17 +117,18 @@ struct FusedActivationTests {
     }
 
     /// A ReLU applied to the input as it is read gives the convolution of the ReLU, bit for bit
-    /// (widths of one and of more than two vectors: stride 2 splits two vectors at a time).
-    @Test(arguments: vectorPaths, [11, 37])
-    func aReLUOnTheInputEqualsTheConvolutionOfTheReLU(path: KernelPath, width: Int) throws {
+    /// (widths of one and of more than two vectors: stride 2 splits two vectors at a time; 16 × 16
+    /// planes, which a 1×1 convolution reads from a staggered copy).
+    @Test(arguments: vectorPaths, [[13, 11], [13, 37], [16, 16]])
+    func aReLUOnTheInputEqualsTheConvolutionOfTheReLU(path: KernelPath, plane: [Int]) throws {
         var g = SeededGenerator(seed: 8)
-        let x = Tensor.uniform(shape: [2, 5, 13, width], low: -2, high: 2, using: &g)
+        let x = Tensor.uniform(shape: [2, 5, plane[0], plane[1]], low: -2, high: 2, using: &g)
         for (kernel, stride) in [(1, 1), (3, 1), (3, 2)] {
-            var direct = try #require(DirectConvolution(weight: .uniform(shape: [9, 5, kernel, kernel], low: -1, high: 1, using: &g),
-                                                        bias: .uniform(shape: [9], low: -1, high: 1, using: &g), stride: stride, padding: kernel / 2, path: path))
+            var direct = try #require(DirectConvolution(weight: .uniform(shape: [24, 5, kernel, kernel], low: -1, high: 1, using: &g),
+                                                        bias: .uniform(shape: [24], low: -1, high: 1, using: &g), stride: stride, padding: kernel / 2, path: path))
             let want = direct(relu(x))
             direct.reluInput = true
-            #expect(direct(x).scalars == want.scalars, "\(path) \(kernel)×\(kernel) stride \(stride)")
+            #expect(direct(x).scalars == want.scalars, "\(path) \(kernel)×\(kernel) stride \(stride) \(plane)")
         }
     }
 
