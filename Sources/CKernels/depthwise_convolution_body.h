@@ -46,11 +46,12 @@ long ISA_NAME(modnas_depthwise_convolution_scratch_count)(int height, int width,
 
 /// Output rows i0 ..< i0 + BAND, columns q ..< q + LANES · runs of one plane (k, s and runs
 /// constant, so that every loop but the one over kernel columns unrolls). masks[r · k + kj]: the
-/// lanes of run r that tap column kj reads; store[r]: how many lanes of run r are inside the row.
+/// lanes of run r that tap column kj reads, unless `inside` (every lane of every tap inside the
+/// row: plain loads); store[r]: how many lanes of run r are inside the row.
 __attribute__((always_inline))
 static inline void band(const float *xp, const PaddedLayout *l, const int k, const int s, const float *weight, float bias,
-                        const vmask *masks, const long *store, long i0, long q, const int runs, modnas_activation activation,
-                        float *y) {
+                        const vmask *masks, const long *store, long i0, long q, const int runs, const int inside,
+                        modnas_activation activation, float *y) {
     vfloat acc[BAND][2];
 #pragma clang loop unroll(full)
     for (int r = 0; r < BAND; r++)
@@ -69,7 +70,10 @@ static inline void band(const float *xp, const PaddedLayout *l, const int k, con
             for (int m = 0; m < BAND + chain - 1; m++) {
                 vfloat v[2];
 #pragma clang loop unroll(full)
-                for (int c = 0; c < runs; c++) v[c] = v_load_within(masks[c * k + kj], from + m * l->width + LANES * c);
+                for (int c = 0; c < runs; c++) {
+                    const float *at = from + m * l->width + LANES * c;
+                    v[c] = inside ? v_load(at) : v_load_within(masks[c * k + kj], at);
+                }
 #pragma clang loop unroll(full)
                 for (int r = 0; r < BAND; r++)
                     if (m - r >= 0 && m - r < chain)
@@ -84,6 +88,13 @@ static inline void band(const float *xp, const PaddedLayout *l, const int k, con
         for (int c = 0; c < runs; c++) v_store_first(y + (i0 + r) * l->out_width + q + LANES * c, store[c], activate(acc[r][c], activation));
 }
 
+/// Whether every tap of the run of LANES output columns from `first` reads inside its row, and the
+/// run lies inside the output row (at stride 2 the phases hold the padding's zeros).
+static int run_inside(const PaddedLayout *l, long first) {
+    const long last = first + LANES - 1;
+    return last < l->out_width && (l->stride == 2 || (first - l->pad >= 0 && last + l->pad < l->out_width));
+}
+
 /// One plane by bands (k and s constant).
 __attribute__((always_inline))
 static inline void banded_plane(const float *xp, const PaddedLayout *l, const int k, const int s, const float *weight, float bias,
@@ -93,8 +104,11 @@ static inline void banded_plane(const float *xp, const PaddedLayout *l, const in
         const long i0 = i + BAND <= l->out_height ? i : l->out_height - BAND;
         for (long run = 0; run < runs; run += 2) {
             const long store[2] = {l->out_width - LANES * run, l->out_width - LANES * run - LANES};
-            if (run + 1 < runs) band(xp, l, k, s, weight, bias, masks + run * k, store, i0, LANES * run, 2, activation, y);
-            else band(xp, l, k, s, weight, bias, masks + run * k, store, i0, LANES * run, 1, activation, y);
+            const long q = LANES * run;
+            if (run + 1 < runs) {
+                if (run_inside(l, q) && run_inside(l, q + LANES)) band(xp, l, k, s, weight, bias, masks + run * k, store, i0, q, 2, 1, activation, y);
+                else band(xp, l, k, s, weight, bias, masks + run * k, store, i0, q, 2, 0, activation, y);
+            } else band(xp, l, k, s, weight, bias, masks + run * k, store, i0, q, 1, 0, activation, y);
         }
         if (i0 + BAND >= l->out_height) return;
     }

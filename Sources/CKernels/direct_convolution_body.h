@@ -91,20 +91,29 @@ static inline void accumulate_block(const float *in, long channel_stride, long i
 
 /// accumulate_block over every register block of output channels and every `runs` × LANES
 /// positions (for p < positions), the last runs, where they pass the last position, as the tail.
+/// Output blocks outermost, so that each output plane is written in order, unless the input is
+/// larger than 256 KiB: then positions outermost, so that the input is read once from beyond L1
+/// and not once per output block (OFA's projections, 144 channels of 56 × 56: 1.2× with AVX-512,
+/// 1.4× with AVX2).
 __attribute__((always_inline))
 static inline void accumulate_runs(const float *in, long channel_stride, long in_channels, const long *offsets, const int taps,
                                    long edge_width, const float *packed, const float *bias, int out_channels, long positions,
                                    const int runs, const int relu_input, modnas_activation activation, float *out) {
     const long whole = positions / (LANES * runs) * (LANES * runs);
-    for (long b = 0; b < blocks_of(out_channels); b++)
-        for (long j0 = 0; j0 < BLOCK && b * BLOCK + j0 < out_channels; j0 += CHANNELS) {
-            for (long p = 0; p < whole; p += LANES * runs)
-                accumulate_block(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions,
-                                 b, j0, p, runs, 0, relu_input, activation, out);
-            if (whole < positions)
-                accumulate_block(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, positions,
-                                 b, j0, whole, runs, 1, relu_input, activation, out);
-        }
+#define MODNAS_BLOCK(o, p, tail) accumulate_block(in, channel_stride, in_channels, offsets, taps, edge_width, packed, bias, out_channels, \
+                                                  positions, (o) / BLOCK, (o) % BLOCK, p, runs, tail, relu_input, activation, out)
+    if (in_channels * channel_stride * (long)sizeof(float) > 256 * 1024) {
+        for (long p = 0; p < whole; p += LANES * runs)
+            for (long o = 0; o < out_channels; o += CHANNELS) MODNAS_BLOCK(o, p, 0);
+        if (whole < positions)
+            for (long o = 0; o < out_channels; o += CHANNELS) MODNAS_BLOCK(o, whole, 1);
+        return;
+    }
+    for (long o = 0; o < out_channels; o += CHANNELS) {
+        for (long p = 0; p < whole; p += LANES * runs) MODNAS_BLOCK(o, p, 0);
+        if (whole < positions) MODNAS_BLOCK(o, whole, 1);
+    }
+#undef MODNAS_BLOCK
 }
 
 /// The runs per register block that cost least for `positions`, where masked lanes past the last

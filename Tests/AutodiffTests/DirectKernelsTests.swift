@@ -15,11 +15,14 @@ func differingCells(_ a: Tensor, _ b: Tensor) -> Int {
 /// The direct kernels against im2col and sgemm (3×3 at both strides, 1×1), on shapes that exercise
 /// every remainder and block shape: output channels not a multiple of the 8-channel block,
 /// positions not a multiple of the runs of 8 or 16 (blocks of 1, 2 and 3 runs: 8 × 12 takes 3),
-/// planes of one row, one column and one cell, and batches; on every vector path the CPU executes.
+/// planes of one row, one column and one cell, batches, 1×1 planes 4 KiB apart (read from a
+/// staggered copy) and an input of more than 256 KiB (positions outermost); on every vector path
+/// the CPU executes.
 @Suite(.enabled(if: !vectorPaths.isEmpty, "\(noVectorPath)"))
 struct DirectConvolutionTests {
     @Test(arguments: vectorPaths, [[1, 3, 16, 32, 32], [1, 16, 48, 32, 32], [2, 5, 9, 7, 3], [1, 1, 1, 1, 1], [1, 64, 64, 8, 8],
-                                   [1, 2, 17, 2, 5], [3, 32, 32, 16, 16], [1, 4, 8, 1, 9], [1, 16, 32, 33, 31], [1, 4, 12, 8, 12]])
+                                   [1, 2, 17, 2, 5], [3, 32, 32, 16, 16], [1, 4, 8, 1, 9], [1, 16, 32, 33, 31], [1, 4, 12, 8, 12],
+                                   [1, 72, 20, 32, 32]])
     func matchesIm2colConvolution(path: KernelPath, shape: [Int]) throws {
         for kernelAndStride in 0...2 { try matchesIm2colConvolution(path: path, kernelAndStride: kernelAndStride, shape: shape) }
     }
