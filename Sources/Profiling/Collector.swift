@@ -57,11 +57,13 @@ public struct CollectOptions: Sendable {
 
     /// What makes two runs measure the same thing: resume and session matching use it. The
     /// sample count, seed, shard and list file only choose *which* architectures, so they are not part of it.
+    /// The engine's kernel path is part of it where `MODNAS_KERNELS` lowered it (`kernels=avx2`).
     public var configurationKey: String {
         (["space=\(space)", "batch=\(settings.batch)", "threads=\(threads)", "repeats=\(settings.repeats)",
           "warmup=\(settings.warmup)", "rounds=\(rounds)"]
          + (targetCI > 0 ? ["targetCI=\(targetCI)", "budgetMs=\(budgetMs)"] : [])
-         + (runtime == .engine ? [] : ["runtime=\(runtime)"]) + ["graph=deployed"] + searchSpace.shapeDescription
+         + (runtime == .engine ? (CPUKernels.path < CPUKernels.best ? ["kernels=\(CPUKernels.path)"] : []) : ["runtime=\(runtime)"])
+         + ["graph=deployed"] + searchSpace.shapeDescription
          + ["events=\(events.joined(separator: "+"))", "energy=\(energy.rawValue)",
             "pin=\(pinnedCPUs.map { $0.map(String.init).joined(separator: "+") } ?? "none")"])
             .joined(separator: ";")

@@ -1,3 +1,4 @@
+import Autodiff
 import Foundation
 import GRDB
 import Testing
@@ -81,6 +82,22 @@ func storedRows(_ path: String) throws -> [(arch: String, counters: Int, energy:
         // Re-running measures nothing, so checks nothing.
         let again = try runTool("modnas-profile", args)
         #expect(again.out.contains("60 already stored, 0 measured now") && again.out.contains("repeatability: not checked"))
+    }
+
+    /// A profile on the lowest vector kernel path (`MODNAS_KERNELS`) records the path in its
+    /// session, and in its configuration key where the path is below the CPU's best (so it does
+    /// not resume the best path's rows).
+    @Test func theKernelPathIsRecordedWithTheSession() throws {
+        let dir = try scratch()
+        let path = CPUKernels.runnable.first { $0 != .portable } ?? .portable
+        let r = try runTool("modnas-profile", collectArguments(dir, samples: 0), environment: ["MODNAS_KERNELS": path.description])
+        #expect(r.status == 0, "\(r.err)")
+        let db = try ProfileDatabase(path: "\(dir)/p.sqlite", readOnly: true)
+        let sessions = try db.writer.read { d in try Row.fetchAll(d, sql: "SELECT configKey, configuration FROM session WHERE kind = 'measured'") }
+        #expect(sessions.count == 1)
+        let (key, configuration): (String, String) = (sessions.first?["configKey"] ?? "", sessions.first?["configuration"] ?? "")
+        #expect(configuration.contains("\"kernels\":\"\(path):"), "\(configuration)")
+        #expect(key.contains("kernels=\(path)") == (path < CPUKernels.best), "\(key)")
     }
 
     @Test func twoAgentsWriteOneDatabaseAtOnce() throws {
