@@ -13,13 +13,21 @@ static float inverse_window(long i, long n) {
     return 1.0f / (float)(hi - lo + 1);
 }
 
-/// (left + centre) + right of the LANES cells of `row` from column j of a row of w.
-static inline vfloat three_cell_sums(const float *row, long j, long w) {
-    // Lane k of `left` is row[j + k − 1]: none for j + k = 0. Of `right`, row[j + k + 1]: none past the row.
-    const unsigned inside = first_lane_bits(w - j), left_bits = j == 0 ? inside & ~1u : inside;
-    const vfloat left = v_load_masked(mask_of_bits(left_bits), row + j - 1);
-    const vfloat centre = v_load_masked(mask_of_bits(inside), row + j);
-    const vfloat right = v_load_masked(first_lanes(w - j - 1), row + j + 1);
+/// The masks of three_cell_sums for column j of a row of w: the cells inside the row, those whose
+/// left neighbour is (none for column 0) and those whose right neighbour is.
+typedef struct { vmask inside, left, right; } Neighbours;
+
+static inline Neighbours neighbours(long j, long w) {
+    const unsigned inside = first_lane_bits(w - j);
+    return (Neighbours){mask_of_bits(inside), mask_of_bits(j == 0 ? inside & ~1u : inside), first_lanes(w - j - 1)};
+}
+
+/// (left + centre) + right of the LANES cells of `row` from column j.
+static inline vfloat three_cell_sums(const float *row, long j, const Neighbours *m) {
+    // Lane k of `left` is row[j + k − 1], of `right` row[j + k + 1].
+    const vfloat left = v_load_masked(m->left, row + j - 1);
+    const vfloat centre = v_load_masked(m->inside, row + j);
+    const vfloat right = v_load_masked(m->right, row + j + 1);
     return v_add(v_add(left, centre), right);
 }
 
@@ -32,9 +40,10 @@ void ISA_NAME(modnas_average_pool3x3)(const float *x, long planes, int height, i
             float column_factors[LANES] = {0};
             for (long k = 0; k < LANES && j + k < w; k++) column_factors[k] = inverse_window(j + k, w);
             const vfloat columns = v_load(column_factors);
-            vfloat above = v_zero(), middle = three_cell_sums(src, j, w);
+            const Neighbours m = neighbours(j, w);
+            vfloat above = v_zero(), middle = three_cell_sums(src, j, &m);
             for (long i = 0; i < h; i++) {
-                const vfloat below = i + 1 < h ? three_cell_sums(src + (i + 1) * w, j, w) : v_zero();
+                const vfloat below = i + 1 < h ? three_cell_sums(src + (i + 1) * w, j, &m) : v_zero();
                 const vfloat scale = v_mul(v_set1(inverse_window(i, h)), columns);
                 v_store_first(dst + i * w + j, w - j, v_mul(v_add(v_add(above, middle), below), scale));
                 above = middle;

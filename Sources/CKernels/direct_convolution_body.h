@@ -85,8 +85,11 @@ static inline void accumulate_block(const float *in, long channel_stride, long i
     const long rows = out_channels - b * BLOCK - j0 < CHANNELS ? out_channels - b * BLOCK - j0 : CHANNELS;
     for (long j = 0; j < rows; j++)
 #pragma clang loop unroll(full)
-        for (int r = 0; r < runs; r++)
-            v_store_first(out + (b * BLOCK + j0 + j) * positions + p + LANES * r, positions - p - LANES * r, activate(acc[j][r], activation));
+        for (int r = 0; r < runs; r++) {
+            float *to = out + (b * BLOCK + j0 + j) * positions + p + LANES * r;
+            if (tail) v_store_first(to, positions - p - LANES * r, activate(acc[j][r], activation));
+            else v_store(to, activate(acc[j][r], activation));
+        }
 }
 
 /// accumulate_block over every register block of output channels and every `runs` × LANES

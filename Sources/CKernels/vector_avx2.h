@@ -37,6 +37,7 @@ static inline vfloat v_load_masked(vmask m, const float *p) { return _mm256_mask
 /// The lanes of m from p, zeros elsewhere, where all LANES floats from p may be read: a plain load
 /// and a mask (vmaskmovps costs more, and needs the mask in a register).
 static inline vfloat v_load_within(vmask m, const float *p) { return _mm256_and_ps(_mm256_loadu_ps(p), _mm256_castsi256_ps(m)); }
+static inline void v_store(float *p, vfloat v) { _mm256_storeu_ps(p, v); }
 /// Stores lanes [0, n) of v at p (n clamped to 0…LANES): a plain store for a whole vector, else
 /// 4, 2 and 1 lanes as n has them (vmaskmovps stores are microcoded on AMD's cores: storing
 /// OFA's 14- and 28-wide rows through them made its depthwise convolutions 2× slower).

@@ -32,6 +32,7 @@ static inline vfloat v_load(const float *p) { return _mm512_loadu_ps(p); }
 static inline vfloat v_load_masked(vmask m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
 /// The lanes of m from p, zeros elsewhere, where all LANES floats from p may be read.
 static inline vfloat v_load_within(vmask m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
+static inline void v_store(float *p, vfloat v) { _mm512_storeu_ps(p, v); }
 /// Stores lanes [0, n) of v at p (n clamped to 0…LANES).
 static inline void v_store_first(float *p, long n, vfloat v) { _mm512_mask_storeu_ps(p, first_lanes(n), v); }
 static inline float v_sum(vfloat v) { return _mm512_reduce_add_ps(v); }
