@@ -5,11 +5,12 @@
 // 3×3 (stride 1 or 2, padding 1): the input planes are copied in the layout of padded_planes.h;
 // the loads of the left taps mask the lanes at j = 0, those of the right taps the lanes at
 // j = w − 1 (they would read the neighbouring row).
-// 1×1: the input planes are read as they are and the output written in place.
+// 1×1: the input planes are read as they are (or from a staggered copy, direct_convolution_layout.h)
+// and the output written in place.
 // A ReLU on the input (`relu_input`) is applied as the 3×3 input is copied, as the 1×1 input is loaded.
 //
-// A register block holds 8 output channels × up to 3 runs of LANES positions (24 accumulators);
-// weights are packed as [block][input channel][tap][8] so that each tap's 8 broadcasts read half a
+// A register block holds CHANNELS output channels × up to 3 runs of LANES positions; weights are
+// packed as [block of 8][input channel][tap][8] so that each tap's broadcasts read at most half a
 // cache line. Each output is bias + Σ_c Σ_t in the same order on every instruction set, so the
 // AVX-512 and AVX2 results are the same bits.
 #include "activate.h"

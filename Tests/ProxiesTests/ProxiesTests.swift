@@ -123,4 +123,17 @@ import Testing
         #expect(interval.contains(tau) && interval.upperBound - interval.lowerBound > 0.05 && interval.upperBound - interval.lowerBound < 0.5)
         #expect(RankCorrelation.bootstrapInterval(a, a, resamples: 50, using: &g, RankCorrelation.spearman) == 1...1)
     }
+
+    /// Kendall's τ-b on lists with ties, counted by hand over all pairs: τ-b = (C − D) / √((n₀ − n₁)(n₀ − n₂)),
+    /// n₀ the pairs, n₁ and n₂ those tied in the first and in the second list (a pair tied in both
+    /// counts in each). The parameter count and FLOPs baselines are full of ties.
+    @Test func kendallTauBCountsTiesAsItsDefinitionDoes() {
+        // 6 pairs: 4 concordant, 1 tied in a only, 1 in b only: 4 / √(5 · 5) (τ-a would be 4 / 6).
+        #expect(abs(RankCorrelation.kendallTau([1, 2, 2, 3], [1, 2, 3, 3]) - 0.8) < 1e-12)
+        // 10 pairs: 3 concordant, 4 discordant, 1 tied in a only, 1 in b only, 1 in both:
+        // n₁ = n₂ = 2, so −1 / √(8 · 8).
+        #expect(abs(RankCorrelation.kendallTau([1, 1, 2, 3, 3], [2, 2, 1, 3, 1]) - -0.125) < 1e-12)
+        // All of a tied: no order to agree with.
+        #expect(RankCorrelation.kendallTau([2, 2, 2], [1, 2, 3]) == 0)
+    }
 }

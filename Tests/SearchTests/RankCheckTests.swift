@@ -98,5 +98,14 @@ import Testing
         let rows = convs.map { row("a", $0.string) } + convs.dropFirst().map { row("b", $0.string) } + [row("b", skip)] + [row("b", convs[0].string)]
         let sound = CollapseCheck(rows: rows, trainingDevices: ["a", "b"])
         #expect(sound.alarm == nil && !sound.identicalFronts && abs(sound.parameterFreeShare - 1.0 / 9) < 1e-12, "\(sound)")
+
+        // At the boundary: a device whose front holds 3 connected architectures with convolutions
+        // (plus a disconnected one and a parameter-free one) raises the alarm; with the fourth, not.
+        let disconnected = NB201Architecture(operations: [.conv3x3, .none, .none, .none, .none, .none])
+        #expect(!PathEncoding.isConnected(disconnected))
+        let three = convs.prefix(3).map { row("a", $0.string) } + [row("a", disconnected.string), row("a", skip)] + convs.map { row("b", $0.string) }
+        let short = CollapseCheck(rows: three, trainingDevices: ["a", "b"])
+        #expect(short.fewestWithConvolutions == 3 && short.alarm?.contains("only 3 distinct connected architectures") == true, "\(short)")
+        #expect(CollapseCheck(rows: three + [row("a", convs[3].string)], trainingDevices: ["a", "b"]).alarm == nil)
     }
 }
