@@ -185,15 +185,20 @@ enum ProxyMeasures {
     /// eigenvalues, and −Σ (ln(λ + k) + 1/(λ + k)). A network whose logits do not depend on an
     /// image (a constant Jacobian row: no correlation is defined) scores −10⁸, below any other.
     static func jacobianCovariance(_ network: TrainableNetwork, images: Tensor) -> Double {
-        zeroGradients(network.parameters)
-        let x = Variable(images, requiresGrad: true)
-        network.forward(x, normalization: .batch) { $0 }.backward()
-        zeroGradients(network.parameters)
-        guard let jacobian = x.grad else { return -1e8 }
+        guard let jacobian = inputJacobian(network, images: images) else { return -1e8 }
         let n = images.shape[0], d = images.count / n
         let correlation = correlationMatrix(rows: jacobian.scalars.map(Double.init), count: n, width: d)
         guard let correlation else { return -1e8 }
         return jacobianCovarianceScore(correlation: correlation, size: n)
+    }
+
+    /// ∂(Σ logits)/∂images, batch statistics (one row per image; nil where nothing reaches the input).
+    static func inputJacobian(_ network: TrainableNetwork, images: Tensor) -> Tensor? {
+        zeroGradients(network.parameters)
+        let x = Variable(images, requiresGrad: true)
+        network.forward(x, normalization: .batch) { $0 }.backward()
+        zeroGradients(network.parameters)
+        return x.grad
     }
 
     /// −Σ (ln(λ + k) + 1/(λ + k)), k = 1e-5, over the eigenvalues of an n × n correlation matrix.
