@@ -4,6 +4,7 @@ import Foundation
 import Synchronization
 import GRDB
 import Measurements
+import Statistics
 import Testing
 import TestSupport
 @testable import ProfileStore
@@ -13,16 +14,17 @@ func temporaryDirectory() throws -> String { try Scratch.directory("modnas-store
 
 /// Builds databases with measured devices.
 struct Fixture {
-    /// Stores measurements of `strings` for `device` under `configKey`; returns the session.
+    /// Stores measurements of `strings` for `device` under `configKey` (median k + 1 ms for the
+    /// k-th unless `medians` are given); returns the session.
     @discardableResult
-    static func measure(_ db: ProfileDatabase, device: String, strings: [String], configKey: String = "k") throws -> SessionRecord {
+    static func measure(_ db: ProfileDatabase, device: String, strings: [String], medians: [Double]? = nil, configKey: String = "k") throws -> SessionRecord {
         let d = try db.upsertDevice(name: device, source: .measured, fingerprint: nil)
         let session = try db.session(matching: SessionRecord(uuid: UUID().uuidString, deviceId: d.id!, kind: .measured,
                                                              space: "nb201", configKey: configKey, configuration: "{}",
                                                              startedAt: Date()))
         for (k, s) in strings.enumerated() {
             let m = MeasurementRecord(sessionId: session.id!, architectureId: 0, role: "sample", label: .measured,
-                                      repetitionCount: 3, medianMs: Double(k + 1), attempts: 1,
+                                      repetitionCount: 3, medianMs: medians?[k] ?? Double(k + 1), attempts: 1,
                                       unstable: false, measuredAt: Date())
             let counters = [CounterValueRecord(measurementId: 0, event: "task-clock", perInference: 1000, total: 3000,
                                                timeEnabledNs: 10, timeRunningNs: 10, scaled: false),
@@ -186,6 +188,26 @@ struct Fixture {
         try Fixture.measure(a, device: "same", strings: ["x"])
         _ = try b.upsertDevice(name: "same", source: .benchmark, fingerprint: nil)
         #expect(throws: StoreError.self) { try a.merge(from: dir + "/b.sqlite") }
+    }
+}
+
+/// `stability --against`: two databases of one device compared by their medians, paired by
+/// architecture string.
+@Suite struct StabilityAgainstTests {
+    /// Five shared architectures (and one only in each database); counted by hand: the ranks differ
+    /// in one swapped pair, so Spearman 1 − 6 · 2 / (5 · 24) = 0.9 and τ = (9 − 1) / 10 = 0.8; the
+    /// relative differences 0.1 / 1.05, 0.2 / 1.9, 0.3 / 3.15, 1 / 4.5, 1 / 4.5 have the median 0.2 / 1.9.
+    @Test func twoDatabasesCompareTheirSharedArchitecturesMedians() throws {
+        let dir = try temporaryDirectory()
+        let first = try ProfileDatabase(path: "\(dir)/a.sqlite"), second = try ProfileDatabase(path: "\(dir)/b.sqlite")
+        let shared = (0..<5).map { "arch-\($0)" }
+        try Fixture.measure(first, device: "host", strings: shared + ["only-in-a"], medians: [1, 2, 3, 4, 5, 0.5])
+        try Fixture.measure(second, device: "host", strings: ["only-in-b"] + shared, medians: [9, 1.1, 1.8, 3.3, 5, 4])
+        let r = try #require(Repeatability.between(try first.latestMedians(device: "host", space: "nb201"),
+                                                   try second.latestMedians(device: "host", space: "nb201")))
+        #expect(r.count == 5 && r.cpu == nil)
+        #expect(abs(r.wall.spearman - 0.9) < 1e-12 && abs(r.wall.kendall - 0.8) < 1e-12, "\(r.wall)")
+        #expect(abs(r.wall.medianRelativeDifference - 0.2 / 1.9) < 1e-12, "\(r.wall)")
     }
 }
 
