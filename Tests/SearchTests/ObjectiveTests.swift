@@ -1,4 +1,5 @@
 import Autodiff
+import DataFiles
 import Foundation
 import Predictors
 import Testing
@@ -154,6 +155,29 @@ func relaxedEncoding(seed: UInt64) -> [Float] {
         let a = Baselines.run(name, budget: 60, seed: 3, objective: Self.objective)
         let b = Baselines.run(name, budget: 60, seed: 3, objective: Self.objective)
         #expect(a.count == 60 && Set(a) == Set(b))
+    }
+
+    /// On NB201's CIFAR-10 errors against the parameter count (a real landscape, no device), at
+    /// 200 queries over seeds 0–9, Pareto local search and NSGA-II reach a mean hypervolume at least
+    /// 0.004 above random sampling's (measured: 0.9799 and 0.9789 against 0.9729; a local search
+    /// that restarts at random instead of stepping to neighbours reached 0.9724), and none exceeds
+    /// the table's own front (0.9833).
+    @Test func guidedSearchesBeatRandomSamplingOnTheTable() throws {
+        let index = try NB201Index.shipped(), space = NB201Space()
+        let accuracy = try CSVTable(contentsOf: ShippedData.path(NB201Index.shippedTable)).numericColumn("cifar10")
+        func point(_ code: Int) -> ObjectivePoint {
+            let a = NB201Architecture(code: code)
+            return ObjectivePoint(error: 100 - accuracy[index.index(of: a)], latency: Double(space.cost(of: a).parameters))
+        }
+        let all = (0..<NB201Architecture.spaceSize).map(point)
+        let bounds = ObjectiveBounds(points: all)
+        func hypervolume(_ points: [ObjectivePoint]) -> Double { ParetoMetrics.hypervolume(points.map(bounds.normalized)) }
+        func meanHypervolume(_ name: String) -> Double {
+            (0..<10).map { seed in hypervolume(Baselines.run(name, budget: 200, seed: UInt64(seed), objective: point)) }.reduce(0, +) / 10
+        }
+        let random = meanHypervolume("random"), local = meanHypervolume("local search"), nsga = meanHypervolume("NSGA-II")
+        #expect(local >= random + 0.004 && nsga >= random + 0.004, "random \(random), local search \(local), NSGA-II \(nsga)")
+        #expect(max(random, local, nsga) <= hypervolume(all), "table \(hypervolume(all))")
     }
 
     @Test func neighboursDifferInOneEdge() {
