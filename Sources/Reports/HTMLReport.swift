@@ -28,7 +28,9 @@ public struct RunSettings {
             ("zero-shot devices (\(zeroShot.count))", zeroShot.map { "\($0.name) [\($0.latencySource)]" }.joined(separator: ", ")),
             ("accuracy", Self.accuracyText(search)),
             ("hypernetwork steps", "\(c.epochs) epochs\(search.supernet.map { ", the first \($0.configuration.warmupEpochs) training the supernet only," } ?? "") × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vectors per device, gradients combined by \(c.combination.rawValue); Adam lr \(c.learningRate.map { "\($0)" } ?? "3e-4 × \(training.count)"), betas (\(c.beta1), \(c.beta2)), weight decay \(c.weightDecay), λ = \(c.cosineWeight), hidden \(c.hidden), seed \(c.seed)"),
-            ("preference vectors", "\(c.preferences), r = (cos θ, sin θ), θ evenly over [0, π/2]"),
+            ("objectives", search.objectiveList.description),
+            ("preference vectors", search.objectiveList.count == 2 ? "\(c.preferences), r = (cos θ, sin θ), θ evenly over [0, π/2]"
+                : "\(Fronts.preferences(count: c.preferences, objectives: search.objectiveList.count).count), Das and Dennis's simplex lattice (the smallest with at least \(c.preferences))"),
             ("search time", String(format: "%.1f s", seconds)),
             ("baselines", baselineBudget > 0 ? "random, local search, NSGA-II: \(baselineBudget) architectures queried per benchmark device (\(benchmark.baselineObjectives))" : "not run"),
             ("normalisation", benchmark.normalization),
@@ -60,12 +62,15 @@ public struct HTMLReport {
     public var missing: [String: String]
     public var rows: [FrontRow]
     public var benchmark: any SearchBenchmark
+    public var objectives: ObjectiveList
 
     static let baselineStyle: [(name: String, color: String, mark: SVGPlot.Mark)] =
         [("random", "#2a7fbf", .square), ("local search", "#2ca02c", .triangle), ("NSGA-II", "#9467bd", .cross)]
 
-    public init(settings: RunSettings, results: [DeviceEvaluation], missing: [String: String], rows: [FrontRow], benchmark: any SearchBenchmark) {
+    public init(settings: RunSettings, results: [DeviceEvaluation], missing: [String: String], rows: [FrontRow], benchmark: any SearchBenchmark,
+                objectives: ObjectiveList = .errorAndLatency) {
         (self.settings, self.results, self.missing, self.rows, self.benchmark) = (settings, results, missing, rows, benchmark)
+        self.objectives = objectives
     }
 
     public func render() -> String {
@@ -85,7 +90,11 @@ public struct HTMLReport {
         if !settings.log.isEmpty { html += "<h2>Convergence</h2>" + convergencePlot() }
         html += "<h2>Fronts</h2><div class=\"plots\">"
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        for device in devices { html += "<div class=\"plot\">" + plot(device) + "</div>" }
+        // A plot per pair of objectives (error against each cost, then cost against cost) and device.
+        let pairs = (0..<objectives.count).flatMap { y in ((y + 1)..<objectives.count).map { x in (x: x, y: y) } }
+        for device in devices {
+            for pair in pairs { html += "<div class=\"plot\">" + plot(device, x: pair.x, y: pair.y) + "</div>" }
+        }
         return html + "</div></body></html>\n"
     }
 
@@ -123,15 +132,35 @@ public struct HTMLReport {
         return p.render()
     }
 
-    /// A device's plot: benchmark or measured values where known, else the front's predicted values.
-    func plot(_ device: String) -> String {
+    /// The axis label of objective `m` (0: the error) for a device evaluated with `source` latencies.
+    func axisLabel(_ m: Int, latencySource: String) -> String {
+        guard m > 0 else { return "test error (%, \(benchmark.errorLabel))" }
+        let cost = objectives.costs[m - 1]
+        return cost == .latency ? "latency (ms, \(latencySource))" : "\(cost.label) (counted)"
+    }
+
+    /// A device's plot of objective `y` against objective `x`: benchmark or measured values where
+    /// known, else the front's predicted values. The benchmark's cloud and true front are drawn
+    /// on the error–latency pair.
+    func plot(_ device: String, x: Int, y: Int) -> String {
         let front = rows.filter { $0.device == device }
+        let pairName = objectives.count > 2 ? " (\(y == 0 ? "error" : objectives.costs[y - 1].rawValue) × \(objectives.costs[x - 1].rawValue))" : ""
+        func range(_ values: [Double]) -> ClosedRange<Double> { values.min()!...max(values.max()!, values.min()! + 1e-9) }
         if let r = results.first(where: { $0.device == device }) {
-            let errors = r.points.map(\.error) + (r.latencySource == .benchmark ? [r.bounds.errorRange.lowerBound] : [])
-            let cloud = benchmark.points(device: device)?.filter { $0.error < 90 }
-            let ceiling = benchmark.pointsAreTheWholeSpace ? 90 : min(90, max((cloud ?? r.points).map(\.error).max() ?? 90, r.points.map(\.error).max() ?? 0) * 1.05)
-            var p = SVGPlot(xLabel: "latency (ms, \(r.latencySource.rawValue))", yLabel: "test error (%, \(benchmark.errorLabel))",
-                            xRange: r.bounds.latencyRange, yRange: max(errors.min()! * 0.9, 1)...ceiling, logY: true)
+            let xs = r.points.map { $0.values[x] }, ys = r.points.map { $0.values[y] }
+            let errorAxis = y == 0
+            let errorLatency = errorAxis && objectives.costs[x - 1] == .latency
+            let cloud = errorLatency ? benchmark.points(device: device)?.filter { $0.error < 90 } : nil
+            let yRange: ClosedRange<Double>
+            if errorAxis {
+                let errors = ys + (r.latencySource == .benchmark ? [r.bounds.errorRange.lowerBound] : [])
+                let ceiling = benchmark.pointsAreTheWholeSpace ? 90 : min(90, max((cloud ?? r.points).map(\.error).max() ?? 90, ys.max() ?? 0) * 1.05)
+                yRange = max(errors.min()! * 0.9, 1)...ceiling
+            } else {
+                yRange = r.bounds.ranges[y]
+            }
+            var p = SVGPlot(xLabel: axisLabel(x, latencySource: r.latencySource.rawValue), yLabel: axisLabel(y, latencySource: r.latencySource.rawValue),
+                            xRange: r.bounds.ranges[x], yRange: yRange, logY: errorAxis)
             if let cloud {
                 p.cloud(cloud.map { ($0.latency, $0.error) })
                 if benchmark.pointsAreTheWholeSpace {
@@ -139,18 +168,22 @@ public struct HTMLReport {
                 }
             }
             for style in Self.baselineStyle {
-                if let points = r.baselinePoints[style.name] { p.scatter(points.map { ($0.latency, $0.error) }, mark: style.mark, color: style.color, label: style.name) }
+                if let points = r.baselinePoints[style.name] { p.scatter(points.map { ($0.values[x], $0.values[y]) }, mark: style.mark, color: style.color, label: style.name) }
             }
-            p.scatter(r.points.map { ($0.latency, $0.error) }, mark: .circle, color: "#d62728", label: "MODNAS front")
-            let title = String(format: "%@ — HV %.4f", device, r.hypervolume) + (r.trueHypervolume.map { String(format: " of %.4f", $0) } ?? "")
+            p.scatter(zip(xs, ys).map { ($0, $1) }, mark: .circle, color: "#d62728", label: "MODNAS front")
+            let title = String(format: "%@%@ — HV %.4f", device, pairName, r.hypervolume) + (r.trueHypervolume.map { String(format: " of %.4f", $0) } ?? "")
             return "<h3>\(escapeHTML(title))</h3>" + p.render()
         }
-        let points = front.compactMap { row in row.estimatedAccuracy.map { (row.predictedLatencyMs, 100 - $0) } }
-        let xs = points.map(\.0), ys = points.map(\.1)
-        guard !points.isEmpty else { return "<h3>\(escapeHTML(device)) — zero-shot: no accuracy estimates for its front</h3>" }
-        var p = SVGPlot(xLabel: "latency (ms, predicted)", yLabel: "test error (%, search's estimate)",
-                        xRange: xs.min()!...xs.max()!, yRange: max(ys.min()! * 0.9, 1)...max(ys.max()! * 1.1, 10), logY: true)
+        // A zero-shot device: the front's predicted latency, counted costs and estimated error.
+        func value(_ row: FrontRow, _ m: Int) -> Double? {
+            m == 0 ? row.estimatedAccuracy.map { 100 - $0 } : objectives.costs[m - 1] == .latency ? row.predictedLatencyMs : row.counts[objectives.costs[m - 1]]
+        }
+        let points = front.compactMap { row in value(row, x).flatMap { vx in value(row, y).map { (vx, $0) } } }
+        guard !points.isEmpty else { return "<h3>\(escapeHTML(device + pairName)) — zero-shot: no accuracy estimates for its front</h3>" }
+        let ys = points.map(\.1)
+        var p = SVGPlot(xLabel: axisLabel(x, latencySource: "predicted"), yLabel: y == 0 ? "test error (%, search's estimate)" : axisLabel(y, latencySource: "predicted"),
+                        xRange: range(points.map(\.0)), yRange: y == 0 ? max(ys.min()! * 0.9, 1)...max(ys.max()! * 1.1, 10) : range(ys), logY: y == 0)
         p.scatter(points, mark: .circle, color: "#d62728", label: "MODNAS front (predicted values)")
-        return "<h3>\(escapeHTML(device)) — zero-shot, no benchmark table</h3>" + p.render()
+        return "<h3>\(escapeHTML(device + pairName)) — zero-shot, no benchmark table</h3>" + p.render()
     }
 }

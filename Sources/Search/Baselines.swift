@@ -176,12 +176,8 @@ public enum Baselines {
         randomSearch(moves, &oracle, &rng)  // only if the population stopped producing new architectures
     }
 
-    static func dominates(_ a: ObjectivePoint, _ b: ObjectivePoint) -> Bool {
-        a.error <= b.error && a.latency <= b.latency && (a.error < b.error || a.latency < b.latency)
-    }
-
     static func nonDominated<Key: Comparable>(_ cache: [Key: ObjectivePoint]) -> [Key] {
-        cache.keys.sorted().filter { k in !cache.values.contains { dominates($0, cache[k]!) } }
+        cache.keys.sorted().filter { k in !cache.values.contains { ParetoMetrics.dominates($0, cache[k]!) } }
     }
 
     /// Non-dominated sorting rank (0 = best) and crowding distance of each member.
@@ -191,16 +187,16 @@ public enum Baselines {
         var crowding = [Double](repeating: 0, count: members.count)
         var level = 0, remaining = Set(members.indices)
         while !remaining.isEmpty {
-            let layer = remaining.sorted().filter { i in !remaining.contains { dominates(points[$0], points[i]) } }
+            let layer = remaining.sorted().filter { i in !remaining.contains { ParetoMetrics.dominates(points[$0], points[i]) } }
             for i in layer { rank[i] = level }
-            for key in [\ObjectivePoint.error, \ObjectivePoint.latency] {
-                let sorted = layer.sorted { (points[$0][keyPath: key], $0) < (points[$1][keyPath: key], $1) }
-                let span = max(points[sorted.last!][keyPath: key] - points[sorted.first!][keyPath: key], 1e-12)
+            for m in 0..<(points.first?.dimension ?? 0) {
+                let sorted = layer.sorted { (points[$0].values[m], $0) < (points[$1].values[m], $1) }
+                let span = max(points[sorted.last!].values[m] - points[sorted.first!].values[m], 1e-12)
                 crowding[sorted.first!] = .infinity
                 crowding[sorted.last!] = .infinity
                 if sorted.count > 2 {
                     for k in 1..<(sorted.count - 1) {
-                        crowding[sorted[k]] += (points[sorted[k + 1]][keyPath: key] - points[sorted[k - 1]][keyPath: key]) / span
+                        crowding[sorted[k]] += (points[sorted[k + 1]].values[m] - points[sorted[k - 1]].values[m]) / span
                     }
                 }
             }

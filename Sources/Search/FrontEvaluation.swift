@@ -42,18 +42,28 @@ public struct DeviceEvaluation: Codable, Equatable, Sendable {
 /// Scores fronts with the paper's normalisation: test error (%) and latency, each min-max scaled
 /// over the benchmark's architectures with error below 90 %, reference point (1, 1).
 public enum FrontEvaluation {
-    /// Evaluates every device of `rows` that has a benchmark table or measurements; others are
+    /// Evaluates every device of `rows` that has a benchmark table or measurements on
+    /// `objectives` (the device-free costs counted as NAS-Bench-201 counts them); others are
     /// returned in `missing` with the reason.
-    public static func evaluate(_ rows: [FrontRow], benchmark: NB201Benchmark, measured: [String: [String: Double]] = [:],
+    public static func evaluate(_ rows: [FrontRow], benchmark: NB201Benchmark, objectives: ObjectiveList = .errorAndLatency,
+                                measured: [String: [String: Double]] = [:],
                                 baselineBudget: Int = 0, seed: UInt64 = 0) -> (results: [DeviceEvaluation], missing: [String: String]) {
         var results: [DeviceEvaluation] = [], missing: [String: String] = [:]
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let space = NB201Space()
+        let counted = objectives.extraCosts.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: objectives.extraCosts.map { cost in
+            (cost, (0..<benchmark.testError.count).map { cost.count(space.cost(of: benchmark.index[$0])) })
+        })
+        /// Official index `i` with `latency` (ms) as a point of the objectives.
+        func point(_ i: Int, latency: Double) -> ObjectivePoint {
+            ObjectivePoint([benchmark.testError[i]] + objectives.costs.map { $0 == .latency ? latency : counted[$0]![i] })
+        }
         for device in devices {
             let front = rows.filter { $0.device == device }
             let distinct = Array(Set(front.compactMap(\.archIndex))).sorted()
             if let table = benchmark.latency[device] {
-                let all = zip(benchmark.testError, table).map { ObjectivePoint(error: $0, latency: $1) }
-                let bounds = ObjectiveBounds(points: all)
+                let all = table.indices.map { point($0, latency: table[$0]) }
+                let bounds = ObjectiveBounds(points: all)!
                 let points = distinct.map { all[$0] }
                 let trueFront = ParetoMetrics.front(all.filter { $0.error < 90 }).map(bounds.normalized)
                 let found = points.map(bounds.normalized)
@@ -79,18 +89,21 @@ public enum FrontEvaluation {
                     missing[device] = "\(front.count - known.count) of its \(front.count) front rows are not measured; measure them with modnas-profile collect --host --archs FILE"
                     continue
                 }
-                // No full table: latency is scaled over the device's measured architectures.
+                // No full table: latency is scaled over the device's measured architectures, the
+                // other objectives over the benchmark's.
                 let measuredPoints = ms.compactMap { string, latency in
-                    (try? NB201Architecture(parsing: string)).map { ObjectivePoint(error: benchmark.testError[benchmark.index.index(of: $0)], latency: latency) }
+                    (try? NB201Architecture(parsing: string)).map { point(benchmark.index.index(of: $0), latency: latency) }
                 }
-                let errorBounds = ObjectiveBounds(points: benchmark.testError.map { ObjectivePoint(error: $0, latency: 0) })
+                let tableBounds = ObjectiveBounds(points: benchmark.testError.indices.map { point($0, latency: 0) })!
                 let latencies = measuredPoints.filter { $0.error < 90 }.map(\.latency)
                 guard let fastest = latencies.min(), let slowest = latencies.max() else {
                     missing[device] = "none of its measured architectures has a benchmark error below 90 %; measure more with modnas-profile collect --host --samples N"
                     continue
                 }
-                let bounds = ObjectiveBounds(errorRange: errorBounds.errorRange, latencyRange: fastest...slowest)
-                let points = distinct.map { i in ObjectivePoint(error: benchmark.testError[i], latency: ms[benchmark.index[i].string]!) }
+                var ranges = tableBounds.ranges
+                if let m = objectives.costs.firstIndex(of: .latency) { ranges[m + 1] = fastest...slowest }
+                let bounds = ObjectiveBounds(ranges)
+                let points = distinct.map { i in point(i, latency: ms[benchmark.index[i].string]!) }
                 results.append(DeviceEvaluation(device: device, latencySource: .measured, rows: front.count, distinct: distinct.count,
                                                 points: points, hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)),
                                                 trueHypervolume: nil, generationalDistance: nil, invertedGenerationalDistance: nil,

@@ -19,9 +19,11 @@ public struct FrontRow: Equatable, Sendable {
     /// From the search's accuracy objective (%: surrogate, benchmark predictor or supernet),
     /// never a table's value; nil where the search has no estimate (written as an empty cell).
     public var estimatedAccuracy: Double?
+    /// The device-free costs the search minimised (parameters, FLOPs), as the space's cost counter counts them.
+    public var counts: [CostObjective: Double]
 
     public init(device: String, preferenceIndex: Int, preference: [Double], archIndex: Int?, architecture: String, tableValues: [String] = [],
-                predictedLatencyMs: Double, estimatedAccuracy: Double?) {
+                predictedLatencyMs: Double, counts: [CostObjective: Double] = [:], estimatedAccuracy: Double?) {
         self.device = device
         self.preferenceIndex = preferenceIndex
         self.preference = preference
@@ -29,6 +31,7 @@ public struct FrontRow: Equatable, Sendable {
         self.architecture = architecture
         self.tableValues = tableValues
         self.predictedLatencyMs = predictedLatencyMs
+        self.counts = counts
         self.estimatedAccuracy = estimatedAccuracy
     }
 
@@ -39,19 +42,38 @@ public struct FrontRow: Equatable, Sendable {
                   architecture: architecture.string, predictedLatencyMs: predictedLatencyMs, estimatedAccuracy: estimatedAccuracy)
     }
 
-    var csvLine: String {
-        CSVTable.record([device, String(preferenceIndex), String(format: "%.6f", preference[0]), String(format: "%.6f", preference[1]),
-                         archIndex.map(String.init) ?? "", architecture] + tableValues
-                        + [String(format: "%.6f", predictedLatencyMs), estimatedAccuracy.map { String(format: "%.4f", $0) } ?? ""])
+    /// The row as a line of a fronts file of `objectives`.
+    func csvLine(_ objectives: ObjectiveList) -> String {
+        CSVTable.record([device, String(preferenceIndex)] + preference.map { String(format: "%.6f", $0) }
+                        + [archIndex.map(String.init) ?? "", architecture] + tableValues + [String(format: "%.6f", predictedLatencyMs)]
+                        + objectives.extraCosts.map { String(format: "%.0f", counts[$0]!) }
+                        + [estimatedAccuracy.map { String(format: "%.4f", $0) } ?? ""])
     }
 }
 
 /// The evaluation's preference vectors and the fronts file.
 public enum Fronts {
-    /// The columns of a fronts file of `space`: the space's table columns follow `arch_string`.
-    public static func columns<S: SearchSpace>(of space: S) -> [String] {
-        ["device", "preference_index", "r_accuracy", "r_latency", "arch_index", "arch_string"] + space.tableColumns
-            + ["predicted_latency_ms", "estimated_accuracy"]
+    /// The columns of a fronts file of `space` and `objectives`: a preference column per
+    /// objective, the space's table columns after `arch_string`, the device-free costs after the
+    /// predicted latency.
+    public static func columns<S: SearchSpace>(of space: S, objectives: ObjectiveList = .errorAndLatency) -> [String] {
+        ["device", "preference_index"] + preferenceColumns(objectives) + ["arch_index", "arch_string"] + space.tableColumns
+            + ["predicted_latency_ms"] + objectives.extraCosts.map(\.frontsColumn) + ["estimated_accuracy"]
+    }
+
+    static func preferenceColumns(_ objectives: ObjectiveList) -> [String] { ["r_accuracy"] + objectives.costs.map { "r_\($0.rawValue)" } }
+
+    /// The objectives of a fronts table, from its preference columns in their order.
+    public static func objectives(of table: CSVTable) throws -> ObjectiveList {
+        let named = table.header.filter { $0.hasPrefix("r_") && $0 != "r_accuracy" }
+        let costs = try named.map { column in
+            guard let cost = CostObjective(rawValue: String(column.dropFirst(2))) else {
+                throw SearchError.badFronts(path: table.path, line: 1, reason: "unknown preference column '\(column)'")
+            }
+            return cost
+        }
+        // Without any: the columns of test error and latency, which the file is then checked for.
+        return costs.isEmpty ? .errorAndLatency : ObjectiveList(costs: costs)
     }
 
     /// The space a fronts table is of, from its columns (OFA's carry ks, e, d, r).
@@ -62,17 +84,33 @@ public enum Fronts {
         } ?? .nb201
     }
 
-    /// `count` vectors r = (cos θ, sin θ) with θ evenly spaced over [0, π/2] (both extremes included).
-    public static func preferences(count: Int) -> [[Double]] {
-        (0..<count).map { k in
-            let theta = count == 1 ? Double.pi / 4 : Double.pi / 2 * Double(k) / Double(count - 1)
-            return [cos(theta), sin(theta)]
+    /// The evaluation's preference vectors over `objectives` objectives. Two: `count` vectors
+    /// r = (cos θ, sin θ) with θ evenly spaced over [0, π/2] (both extremes included). More: Das and
+    /// Dennis's simplex lattice (1998), every r with Σr = 1 and each rₘ a multiple of 1/H, with the
+    /// smallest H that gives at least `count` (three objectives, 24: H = 6, 28 vectors).
+    public static func preferences(count: Int, objectives: Int = 2) -> [[Double]] {
+        if objectives == 2 {
+            return (0..<count).map { k in
+                let theta = count == 1 ? Double.pi / 4 : Double.pi / 2 * Double(k) / Double(count - 1)
+                return [cos(theta), sin(theta)]
+            }
         }
+        var divisions = 1
+        while simplexLattice(objectives: objectives, divisions: divisions).count < count { divisions += 1 }
+        return simplexLattice(objectives: objectives, divisions: divisions)
     }
 
-    /// Writes rows of `space` as CSV.
-    public static func write<S: SearchSpace>(_ rows: [FrontRow], space: S, to path: String) throws {
-        let text = ([columns(of: space).joined(separator: ",")] + rows.map(\.csvLine)).joined(separator: "\n") + "\n"
+    /// Every vector of `objectives` multiples of 1 / `divisions` that sum to 1, the first objective's share descending.
+    static func simplexLattice(objectives m: Int, divisions h: Int) -> [[Double]] {
+        func compositions(_ total: Int, _ parts: Int) -> [[Int]] {
+            parts == 1 ? [[total]] : (0...total).reversed().flatMap { first in compositions(total - first, parts - 1).map { [first] + $0 } }
+        }
+        return compositions(h, m).map { $0.map { Double($0) / Double(h) } }
+    }
+
+    /// Writes rows of `space` and `objectives` as CSV.
+    public static func write<S: SearchSpace>(_ rows: [FrontRow], space: S, objectives: ObjectiveList = .errorAndLatency, to path: String) throws {
+        let text = ([columns(of: space, objectives: objectives).joined(separator: ",")] + rows.map { $0.csvLine(objectives) }).joined(separator: "\n") + "\n"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
@@ -94,7 +132,8 @@ public enum Fronts {
     /// strings, `arch_index` against the space's table, the table columns against the string).
     public static func rows<S: SearchSpace>(of table: CSVTable, space: S) throws -> [FrontRow] {
         let path = table.path
-        let needed = columns(of: space)
+        let objectives = try self.objectives(of: table)
+        let needed = columns(of: space, objectives: objectives)
         for column in needed where !table.header.contains(column) {
             throw SearchError.badFronts(path: path, line: 1, reason: "no column '\(column)'"
                                         + (space.tableColumns.contains(column) ? " (is this a fronts file of another space than \(space.name)?)" : ""))
@@ -131,9 +170,18 @@ public enum Fronts {
             for (column, value) in zip(space.tableColumns, values) where row[at[column]!] != value {
                 throw SearchError.badFronts(path: path, line: line, reason: "\(column) '\(row[at[column]!])' does not match arch_string (\(value))")
             }
+            let counts = try objectives.extraCosts.map { cost -> (CostObjective, Double) in
+                let counted = space.cost(of: architecture)
+                let value = try number(cost.frontsColumn, in: 0...1e18)
+                guard value == cost.count(counted) else {
+                    throw SearchError.badFronts(path: path, line: line, reason: "\(cost.frontsColumn) \(row[at[cost.frontsColumn]!]) is not arch_string's (\(String(format: "%.0f", cost.count(counted))))")
+                }
+                return (cost, value)
+            }
             return FrontRow(device: row[at["device"]!], preferenceIndex: preferenceIndex,
-                            preference: [try number("r_accuracy", in: 0...1), try number("r_latency", in: 0...1)], archIndex: archIndex,
+                            preference: try preferenceColumns(objectives).map { try number($0, in: 0...1) }, archIndex: archIndex,
                             architecture: string, tableValues: values, predictedLatencyMs: try number("predicted_latency_ms", in: 0...1e9),
+                            counts: Dictionary(uniqueKeysWithValues: counts),
                             estimatedAccuracy: row[at["estimated_accuracy"]!].isEmpty ? nil : try number("estimated_accuracy", in: 0...100))
         }
     }

@@ -13,7 +13,8 @@ public struct HypernetworkFile: Codable, Sendable {
     public var format: String
     /// The search space (`SpaceName`): the width of the output heads and the latency predictor's space.
     public var space: String
-    /// The objectives, in the order of preference vectors: ["test_error_percent", "latency_ms"].
+    /// The objectives, in the order of preference vectors: "test_error_percent", then the costs
+    /// ("latency_ms", "params", "flops"; `ObjectiveList`).
     public var objectives: [String]
     /// "surrogate", "proxy", "benchmark" (OFA: the OFA accuracy predictor itself), "supernet" or "supernet+proxy".
     public var accuracyMode: String
@@ -48,7 +49,7 @@ public struct HypernetworkFile: Codable, Sendable {
     public init<S>(search: MODNASSearch<S>, latencyPredictor: PredictorFile, log: [EpochLog], rows: [FrontRow]) {
         format = Self.formatVersion
         space = search.space.name.rawValue
-        objectives = ["test_error_percent", "latency_ms"]
+        objectives = search.objectives.names
         accuracyMode = search.accuracy.mode
         referenceArchIndices = latencyPredictor.referenceArchIndices
         layers = search.hypernetwork.layers
@@ -71,6 +72,9 @@ public struct HypernetworkFile: Codable, Sendable {
     /// The search's space (checked when the file is read).
     public var spaceName: SpaceName { SpaceName(rawValue: space) ?? .nb201 }
 
+    /// The objectives (checked when the file is read).
+    public var objectiveList: ObjectiveList { (try? ObjectiveList(names: objectives)) ?? .errorAndLatency }
+
     /// The hypernetwork with its weights.
     public func hypernetwork() throws -> Hypernetwork {
         try Hypernetwork(objectives: objectives.count, deviceInputs: DeviceInput.width(references: referenceArchIndices.count),
@@ -81,17 +85,18 @@ public struct HypernetworkFile: Codable, Sendable {
     public func generator<S: SearchSpace>(space: S) throws -> FrontGenerator<S> {
         try spaceName.require(space.name.rawValue, in: "the search space asked for")
         let hypernetwork = try hypernetwork()
-        if let surrogate { return FrontGenerator(space: space, hypernetwork: hypernetwork, surrogate: surrogate) }
+        let objectives = objectiveList
+        if let surrogate { return FrontGenerator(space: space, hypernetwork: hypernetwork, objectives: objectives, surrogate: surrogate) }
         if accuracyMode == "benchmark" {   // OFA (checked by `problem`): the predictor on the space's encoding
             let predictor = try OFAAccuracyPredictor.shipped()
-            return FrontGenerator(space: space, hypernetwork: hypernetwork) { archs in
+            return FrontGenerator(space: space, hypernetwork: hypernetwork, objectives: objectives) { archs in
                 guard !archs.isEmpty else { return [] }
                 let rows = Tensor(shape: [archs.count, space.encodingWidth], scalars: archs.flatMap(space.oneHotEncoding))
                 return withoutTape { predictor.topOne(Variable(rows)) }.value.scalars.map { 100 * (1 - Double($0)) }
             }
         }
         let known = supernet?.estimatedErrors ?? [:]
-        return FrontGenerator(space: space, hypernetwork: hypernetwork) { archs in archs.map { known[space.string(of: $0)] } }
+        return FrontGenerator(space: space, hypernetwork: hypernetwork, objectives: objectives) { archs in archs.map { known[space.string(of: $0)] } }
     }
 
     /// An NB201 front generator.
@@ -135,7 +140,7 @@ public struct HypernetworkFile: Codable, Sendable {
             return "space '\(space)', this modnas searches \(SpaceName.allCases.map(\.rawValue).joined(separator: ", "))"
         }
         guard latencyPredictor.space == space else { return "its latency predictor is of space '\(latencyPredictor.space)'" }
-        guard objectives == ["test_error_percent", "latency_ms"] else { return "objectives \(objectives)" }
+        do { _ = try ObjectiveList(names: objectives) } catch { return "\(error)" }
         guard latencyPredictor.kind == .meta else { return "its latency predictor is not a meta predictor" }
         if let p = latencyPredictor.problem { return "latency predictor: \(p)" }
         guard referenceArchIndices == latencyPredictor.referenceArchIndices else { return "reference architectures differ from its predictor's" }

@@ -97,9 +97,13 @@ public final class MODNASSearch<Space: SearchSpace> {
     public let devices: [SearchDevice]
     public let accuracy: any AccuracyObjective<Space.Architecture>
     public let configuration: SearchConfiguration
+    /// The objectives, the accuracy objective's error first (the preference vectors' order).
+    public let objectives: ObjectiveList
     public let hypernetwork: Hypernetwork
-    /// Predicted-latency normalisation ranges per device.
-    private(set) var latencyRanges: [String: ClosedRange<Double>] = [:]
+    /// The device-free costs as the search differentiates them, by objective.
+    public let countedCosts: [CostObjective: CountedCost]
+    /// Normalisation ranges of the costs per device (predicted latency; counted device-free costs), in the objectives' order.
+    private(set) var costRanges: [String: [ClosedRange<Double>]] = [:]
     /// Training state, kept between calls of `run` (a search may run in parts) and in checkpoints.
     var adam: Adam
     var rng: SeededGenerator
@@ -108,7 +112,7 @@ public final class MODNASSearch<Space: SearchSpace> {
     public internal(set) var log: [EpochLog] = []
 
     public init(space: Space, devices: [SearchDevice], accuracy: any AccuracyObjective<Space.Architecture>,
-                configuration: SearchConfiguration) throws {
+                configuration: SearchConfiguration, objectives: ObjectiveList = .errorAndLatency) throws {
         guard devices.contains(where: \.isTraining) else { throw SearchError.badConfiguration("the search needs at least one training device") }
         for d in devices where d.latency.encoding.space != space.name {
             throw SearchError.badConfiguration("the latency predictor of '\(d.name)' is of space \(d.latency.encoding.space), the search of \(space.name)")
@@ -118,17 +122,31 @@ public final class MODNASSearch<Space: SearchSpace> {
         self.devices = devices
         self.accuracy = accuracy
         self.configuration = configuration
+        self.objectives = objectives
         rng = SeededGenerator(seed: configuration.seed &+ 101)
-        hypernetwork = Hypernetwork(objectives: 2, deviceInputs: devices[0].input.count, outputs: layout.width,
+        hypernetwork = Hypernetwork(objectives: objectives.count, deviceInputs: devices[0].input.count, outputs: layout.width,
                                     hidden: configuration.hidden, seed: configuration.seed)
         adam = Adam(parameters: hypernetwork.parameters, learningRate: configuration.learningRate ?? 3e-4 * Float(devices.filter(\.isTraining).count),
                     beta1: configuration.beta1, beta2: configuration.beta2, weightDecay: configuration.weightDecay)
         let all = NormalizationSet.architectures(of: space)
         let kept = try accuracy.normalizationSet(all).map { all[$0] }
         guard !kept.isEmpty else { throw SearchError.badConfiguration("no architecture is left to normalise the objectives over") }
+        countedCosts = Dictionary(uniqueKeysWithValues: objectives.extraCosts.map { ($0, CountedCost($0, space: space, architectures: all)) })
+        let counts = Dictionary(uniqueKeysWithValues: objectives.extraCosts.map { cost in (cost, kept.map { cost.count(space.cost(of: $0)) }) })
         for d in devices {
             let ms = d.latency.milliseconds(kept, in: space)
-            latencyRanges[d.name] = ms.min()!...ms.max()!
+            costRanges[d.name] = objectives.costs.map { cost in
+                let values = cost == .latency ? ms : counts[cost]!
+                return values.min()!...values.max()!
+            }
+        }
+    }
+
+    /// The cost objectives' values of `architectures` on `device`: predicted latency, counted device-free costs.
+    func costValues(_ architectures: [Space.Architecture], device: SearchDevice) -> [[Double]] {
+        let ms = device.latency.milliseconds(architectures, in: space)
+        return architectures.indices.map { i in
+            objectives.costs.map { $0 == .latency ? ms[i] : $0.count(space.cost(of: architectures[i])) }
         }
     }
 
@@ -140,7 +158,12 @@ public final class MODNASSearch<Space: SearchSpace> {
     /// A front generator with this search's accuracy estimates.
     public var generator: FrontGenerator<Space> {
         let accuracy = self.accuracy
-        return FrontGenerator(space: space, hypernetwork: hypernetwork) { accuracy.errors($0) }
+        return FrontGenerator(space: space, hypernetwork: hypernetwork, objectives: objectives) { accuracy.errors($0) }
+    }
+
+    /// The device-free costs of `architecture` the search minimises, as the space counts them.
+    func counts(_ architecture: Space.Architecture) -> [CostObjective: Double] {
+        FrontGenerator<Space>.counts(architecture, space: space, objectives: objectives)
     }
 
     /// Runs `epochs` more epochs (default: up to `configuration.epochs`); `onEpoch` gets each
@@ -202,10 +225,17 @@ public final class MODNASSearch<Space: SearchSpace> {
         return log
     }
 
-    /// r = (u, 1 − u) with u uniform: a draw from Dirichlet(1, 1).
+    /// A draw from Dirichlet(1, …, 1) over the M objectives: r = (u, 1 − u) with u uniform for
+    /// two; normalised exponential draws for more.
     private func uniformPreference() -> [Float] {
-        let u = Float(Double(rng.next() >> 11) / Double(1 << 53))
-        return [u, 1 - u]
+        func uniform() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
+        guard objectives.count > 2 else {
+            let u = Float(uniform())
+            return [u, 1 - u]
+        }
+        let e = (0..<objectives.count).map { _ in -Foundation.log(1 - uniform()) }
+        let total = e.reduce(0, +)
+        return e.map { Float($0 / total) }
     }
 
     /// One device's scalarised loss for a fresh r ~ Dirichlet(1, 1) and a ReinMax sample, and the
@@ -218,7 +248,7 @@ public final class MODNASSearch<Space: SearchSpace> {
         var total = 0.0
         let count = preferences.count
         for r in preferences {
-            let alpha = hypernetwork(preference: Variable(Tensor(shape: [2], scalars: r)), device: d)
+            let alpha = hypernetwork(preference: Variable(Tensor(shape: [r.count], scalars: r)), device: d)
             let decisions = layout.matrices(alpha)
             let sample = layout.reinMaxSample(decisions, using: &rng)
             var loss = scalarizedLoss(objectives(sample, device: device, position: position), preference: r, cosineWeight: configuration.cosineWeight)
@@ -231,19 +261,26 @@ public final class MODNASSearch<Space: SearchSpace> {
         return (total, parameters.flatMap { ($0.grad?.scalars ?? [Float](repeating: 0, count: $0.value.count)).map(Double.init) })
     }
 
-    /// The normalised objectives [error, latency] of a (one-hot) sample [Σ choices], both on its
+    /// The normalised objectives [error, costs…] of a (one-hot) sample [Σ choices], all on its
     /// space encoding, differentiable in the sample. `position`: the device's place among the
     /// training devices.
     func objectives(_ sample: Variable, device: SearchDevice, position: Int = 0) -> Variable {
         let encoding = space.relaxedEncoding(sample)
         let error = accuracy.normalizedError(encoding, device: position)
-        let (ms, latencyGradient) = device.latency.evaluate(encoding.value.scalars)
-        let latencyRange = latencyRanges[device.name]!
-        let latencySpan = Float(max(latencyRange.upperBound - latencyRange.lowerBound, 1e-9))
-        let value = Tensor(shape: [2], scalars: [error.value.scalars[0], Float(ms - latencyRange.lowerBound) / latencySpan])
+        let ranges = costRanges[device.name]!
+        // Each cost's normalised value, its gradient with respect to the encoding and its span.
+        let costs = zip(objectives.costs, ranges).map { cost, range -> (value: Float, gradient: [Float], span: Float) in
+            let (value, gradient) = cost == .latency ? device.latency.evaluate(encoding.value.scalars) : countedCosts[cost]!.evaluate(encoding.value.scalars)
+            let span = Float(max(range.upperBound - range.lowerBound, 1e-9))
+            return (Float(value - range.lowerBound) / span, gradient, span)
+        }
+        let value = Tensor(shape: [objectives.count], scalars: [error.value.scalars[0]] + costs.map(\.value))
         return Variable.result(value, parents: [error, encoding]) { g in
-            [Tensor(shape: error.shape, scalars: [g.scalars[0]]),
-             Tensor(shape: encoding.shape, scalars: latencyGradient.map { g.scalars[1] * $0 / latencySpan })]
+            var pulled = [Float](repeating: 0, count: encoding.value.count)
+            for (m, cost) in costs.enumerated() {
+                for k in pulled.indices { pulled[k] += g.scalars[m + 1] * cost.gradient[k] / cost.span }
+            }
+            return [Tensor(shape: error.shape, scalars: [g.scalars[0]]), Tensor(shape: encoding.shape, scalars: pulled)]
         }
     }
 
@@ -256,12 +293,11 @@ public final class MODNASSearch<Space: SearchSpace> {
     public func exhaustiveFront(for device: SearchDevice, preferences count: Int) throws -> [FrontRow]? {
         guard let er = accuracy.errorRange, let all = space.enumeration() else { return nil }
         let tableIndex = try space.tableIndexer()
-        let errors = accuracy.objectiveErrors(all), ms = device.latency.milliseconds(all, in: space)
-        let lr = latencyRanges[device.name]!
-        let best = Fronts.preferences(count: count).map { r in
-            func score(_ i: Int) -> Double {
-                r[0] * (errors[i] - er.lowerBound) / (er.upperBound - er.lowerBound) + r[1] * (ms[i] - lr.lowerBound) / (lr.upperBound - lr.lowerBound)
-            }
+        let errors = accuracy.objectiveErrors(all), costs = costValues(all, device: device)
+        let bounds = ObjectiveBounds([er] + costRanges[device.name]!)
+        let normalized = all.indices.map { bounds.normalized(ObjectivePoint([errors[$0]] + costs[$0])).values }
+        let best = Fronts.preferences(count: count, objectives: objectives.count).map { r in
+            func score(_ i: Int) -> Double { zip(r, normalized[i]).reduce(0) { $0 + $1.0 * $1.1 } }
             return (preference: r, index: all.indices.min { score($0) < score($1) }!)
         }
         let estimates = accuracy.errors(best.map { all[$0.index] })
@@ -269,7 +305,8 @@ public final class MODNASSearch<Space: SearchSpace> {
             let (r, i) = (chosen.preference, chosen.index)
             return FrontRow(device: device.name, preferenceIndex: k, preference: r, archIndex: tableIndex(all[i]),
                             architecture: space.string(of: all[i]), tableValues: space.tableValues(of: all[i]),
-                            predictedLatencyMs: ms[i], estimatedAccuracy: 100 - estimates[k])
+                            predictedLatencyMs: device.latency.milliseconds([all[i]], in: space)[0], counts: counts(all[i]),
+                            estimatedAccuracy: 100 - estimates[k])
         }
     }
 
@@ -277,12 +314,12 @@ public final class MODNASSearch<Space: SearchSpace> {
     /// (the objective's errors, not the fronts' estimates where the two differ: supernet mode).
     func predictedHypervolume(of devices: [SearchDevice]) -> Double? {
         guard let errorRange = accuracy.errorRange else { return nil }
-        let generator = self.generator, preferences = Fronts.preferences(count: configuration.preferences)
+        let generator = self.generator, preferences = Fronts.preferences(count: configuration.preferences, objectives: objectives.count)
         let hvs = devices.map { d -> Double in
             let archs = preferences.map { generator.architecture(preference: $0, deviceInput: d.input) }
-            let errors = accuracy.objectiveErrors(archs), ms = d.latency.milliseconds(archs, in: space)
-            let bounds = ObjectiveBounds(errorRange: errorRange, latencyRange: latencyRanges[d.name]!)
-            return ParetoMetrics.hypervolume(archs.indices.map { bounds.normalized(ObjectivePoint(error: errors[$0], latency: ms[$0])) })
+            let errors = accuracy.objectiveErrors(archs), costs = costValues(archs, device: d)
+            let bounds = ObjectiveBounds([errorRange] + costRanges[d.name]!)
+            return ParetoMetrics.hypervolume(archs.indices.map { bounds.normalized(ObjectivePoint([errors[$0]] + costs[$0])) })
         }
         return hvs.reduce(0, +) / Double(hvs.count)
     }
@@ -294,18 +331,30 @@ public struct FrontGenerator<Space: SearchSpace> {
     public let space: Space
     let layout: DecisionLayout
     public let hypernetwork: Hypernetwork
+    public let objectives: ObjectiveList
     /// Estimated test error (%) per architecture; nil where no estimate exists.
     public let errors: ([Space.Architecture]) -> [Double?]
 
-    public init(space: Space, hypernetwork: Hypernetwork, errors: @escaping ([Space.Architecture]) -> [Double?]) {
+    public init(space: Space, hypernetwork: Hypernetwork, objectives: ObjectiveList = .errorAndLatency,
+                errors: @escaping ([Space.Architecture]) -> [Double?]) {
+        precondition(hypernetwork.objectives == objectives.count, "a hypernetwork of \(hypernetwork.objectives) objectives for \(objectives.count)")
         self.space = space
         layout = DecisionLayout(of: space)
         self.hypernetwork = hypernetwork
+        self.objectives = objectives
         self.errors = errors
     }
 
-    public init(space: Space, hypernetwork: Hypernetwork, surrogate: AccuracySurrogate) {
-        self.init(space: space, hypernetwork: hypernetwork) { surrogate.errors($0, in: space) }
+    public init(space: Space, hypernetwork: Hypernetwork, objectives: ObjectiveList = .errorAndLatency, surrogate: AccuracySurrogate) {
+        self.init(space: space, hypernetwork: hypernetwork, objectives: objectives) { surrogate.errors($0, in: space) }
+    }
+
+    /// The device-free costs among `objectives` of `architecture`, as `space` counts them.
+    static func counts(_ architecture: Space.Architecture, space: Space, objectives: ObjectiveList) -> [CostObjective: Double] {
+        let extra = objectives.extraCosts
+        guard !extra.isEmpty else { return [:] }
+        let counted = space.cost(of: architecture)
+        return Dictionary(uniqueKeysWithValues: extra.map { ($0, $0.count(counted)) })
     }
 
     /// The architecture H chooses for preference `r` (any positive scale) and device input `d`.
@@ -320,14 +369,15 @@ public struct FrontGenerator<Space: SearchSpace> {
 
     /// One device's front: a row per preference vector; `tableIndex` gives `arch_index`.
     public func front(for device: SearchDevice, preferences count: Int, tableIndex: ((Space.Architecture) -> Int?)?) -> [FrontRow] {
-        let preferences = Fronts.preferences(count: count)
+        let preferences = Fronts.preferences(count: count, objectives: objectives.count)
         let archs = preferences.map { architecture(preference: $0, deviceInput: device.input) }
         let ms = device.latency.milliseconds(archs, in: space)
         let errors = self.errors(archs)
         return archs.indices.map { k in
             FrontRow(device: device.name, preferenceIndex: k, preference: preferences[k], archIndex: tableIndex?(archs[k]),
                      architecture: space.string(of: archs[k]), tableValues: space.tableValues(of: archs[k]),
-                     predictedLatencyMs: ms[k], estimatedAccuracy: errors[k].map { 100 - $0 })
+                     predictedLatencyMs: ms[k], counts: Self.counts(archs[k], space: space, objectives: objectives),
+                     estimatedAccuracy: errors[k].map { 100 - $0 })
         }
     }
 }

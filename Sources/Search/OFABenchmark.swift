@@ -95,25 +95,35 @@ public struct OFABenchmark: SearchBenchmark {
             + "\n"
     }
 
-    /// The error bounds of the table, with a device's latency bounds (its table, else `latencies`).
-    func bounds(device: String, latencies: [Double]) -> ObjectiveBounds {
+    /// The bounds of `objectives`: the table's error bounds, a device's latency bounds (its
+    /// table, else `latencies`), the device-free costs' over the table's architectures.
+    func bounds(device: String, latencies: [Double], objectives: ObjectiveList) -> ObjectiveBounds {
         let ms = latency[device] ?? latencies
-        return ObjectiveBounds(errorRange: tableErrorRange, latencyRange: ms.min()!...ms.max()!)
+        return ObjectiveBounds([tableErrorRange] + objectives.costs.map { cost in
+            let values = cost == .latency ? ms : architectures.map { cost.count(space.cost(of: $0)) }
+            return values.min()!...values.max()!
+        })
     }
 
-    public func evaluate(_ rows: [FrontRow], measured: [String: [String: Double]], baselineBudget: Int,
+    public func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudget: Int,
                          seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String]) {
         var results: [DeviceEvaluation] = [], missing: [String: String] = [:]
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let space = self.space
+        /// An architecture with its estimated error and latency (ms) as a point of the objectives.
+        func point(_ a: OFAArchitecture, error: Double, latency: Double) -> ObjectivePoint {
+            let counted = objectives.extraCosts.isEmpty ? ArchitectureCost() : space.cost(of: a)
+            return ObjectivePoint([error] + objectives.costs.map { $0 == .latency ? latency : $0.count(counted) })
+        }
         for device in devices {
             let front = rows.filter { $0.device == device }
             let strings = Array(Set(front.map(\.architecture))).sorted()
             let archs = strings.compactMap { try? space.parse($0) }
             let errors = predictor.topOne(archs).map { 100 * (1 - $0) }
             if let objective = evaluationLatency[device] {
-                let points = zip(errors, objective.milliseconds(archs, in: space)).map { ObjectivePoint(error: $0, latency: $1) }
-                let bounds = bounds(device: device, latencies: [])
+                let ms = objective.milliseconds(archs, in: space)
+                let points = archs.indices.map { point(archs[$0], error: errors[$0], latency: ms[$0]) }
+                let bounds = bounds(device: device, latencies: [], objectives: objectives)
                 var result = DeviceEvaluation(device: device, latencySource: .predicted, rows: front.count, distinct: archs.count, points: points,
                                               hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)), trueHypervolume: nil,
                                               generationalDistance: nil, invertedGenerationalDistance: nil, bounds: bounds,
@@ -123,7 +133,7 @@ public struct OFABenchmark: SearchBenchmark {
                     for (k, name) in Baselines.names.enumerated() {
                         let queried = Baselines.run(name, moves: moves, budget: baselineBudget, seed: seed &+ UInt64(k)) { key in
                             let a = space.architecture(choices: key.choices)
-                            return ObjectivePoint(error: 100 * (1 - predictor.topOne([a])[0]), latency: objective.milliseconds([a], in: space)[0])
+                            return point(a, error: 100 * (1 - predictor.topOne([a])[0]), latency: objective.milliseconds([a], in: space)[0])
                         }
                         result.baselines[name] = ParetoMetrics.hypervolume(queried.map(bounds.normalized))
                         result.baselinePoints[name] = ParetoMetrics.front(queried)
@@ -141,8 +151,8 @@ public struct OFABenchmark: SearchBenchmark {
                         + "measure them with modnas-profile collect --host --space ofa --archs FILE"
                     continue
                 }
-                let bounds = bounds(device: device, latencies: Array(ms.values))
-                let points = zip(errors, strings.map { ms[$0]! }).map { ObjectivePoint(error: $0, latency: $1) }
+                let bounds = bounds(device: device, latencies: Array(ms.values), objectives: objectives)
+                let points = archs.indices.map { point(archs[$0], error: errors[$0], latency: ms[strings[$0]]!) }
                 results.append(DeviceEvaluation(device: device, latencySource: .measured, rows: front.count, distinct: archs.count,
                                                 points: points, hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)),
                                                 trueHypervolume: nil, generationalDistance: nil, invertedGenerationalDistance: nil,

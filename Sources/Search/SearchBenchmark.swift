@@ -14,9 +14,9 @@ public protocol SearchBenchmark {
     func surrogate(queries: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate
     /// The benchmark's own differentiable accuracy objective, where it has one (OFA's predictor).
     func differentiableAccuracy() throws -> (any AccuracyObjective<Space.Architecture>)?
-    /// Scores each device's front: benchmark settings against the benchmark, profiled hosts
-    /// with `measured` latencies (ms by architecture string); the others are in `missing`.
-    func evaluate(_ rows: [FrontRow], measured: [String: [String: Double]], baselineBudget: Int,
+    /// Scores each device's front on `objectives`: benchmark settings against the benchmark,
+    /// profiled hosts with `measured` latencies (ms by architecture string); the others are in `missing`.
+    func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudget: Int,
                   seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String])
     /// Every table architecture of a benchmark setting as (error, latency), for plots; nil without a table.
     func points(device: String) -> [ObjectivePoint]?
@@ -34,8 +34,8 @@ public protocol SearchBenchmark {
 
 extension SearchBenchmark {
     /// Mean HV over the benchmark settings among `rows` (nil when there is none).
-    public func meanBenchmarkHypervolume(_ rows: [FrontRow]) -> Double? {
-        let results = evaluate(rows, measured: [:], baselineBudget: 0, seed: 0).results.filter(\.latencySource.isBenchmark)
+    public func meanBenchmarkHypervolume(_ rows: [FrontRow], objectives: ObjectiveList) -> Double? {
+        let results = evaluate(rows, objectives: objectives, measured: [:], baselineBudget: 0, seed: 0).results.filter(\.latencySource.isBenchmark)
         return results.isEmpty ? nil : results.map(\.hypervolume).reduce(0, +) / Double(results.count)
     }
 }
@@ -45,9 +45,9 @@ extension NB201Benchmark: SearchBenchmark {
 
     public func differentiableAccuracy() throws -> (any AccuracyObjective<NB201Architecture>)? { nil }
 
-    public func evaluate(_ rows: [FrontRow], measured: [String: [String: Double]], baselineBudget: Int,
+    public func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudget: Int,
                          seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String]) {
-        FrontEvaluation.evaluate(rows, benchmark: self, measured: measured, baselineBudget: baselineBudget, seed: seed)
+        FrontEvaluation.evaluate(rows, benchmark: self, objectives: objectives, measured: measured, baselineBudget: baselineBudget, seed: seed)
     }
 
     public var pointsAreTheWholeSpace: Bool { true }

@@ -14,6 +14,9 @@ public struct SearchCheckpoint: Codable {
     public var configuration: SearchConfiguration
     public var devices: [String]
     public var trainingDevices: [String]
+    /// The objectives' names (`ObjectiveList.names`); absent in checkpoints written before the
+    /// list, whose searches all had test error and latency.
+    public var objectives: [String]?
     public var accuracySettings: String
     var hypernetwork: [Data]
     var adamFirstMoment: [Data], adamSecondMoment: [Data]
@@ -77,7 +80,7 @@ extension MODNASSearch {
         let adamState = adam.state
         return SearchCheckpoint(
             format: SearchCheckpoint.formatVersion, configuration: configuration, devices: devices.map(\.name),
-            trainingDevices: trainingDevices.map(\.name), accuracySettings: accuracy.settings,
+            trainingDevices: trainingDevices.map(\.name), objectives: objectives.names, accuracySettings: accuracy.settings,
             hypernetwork: hypernetwork.parameters.map { FloatData.encode($0.value.scalars) },
             adamFirstMoment: adamState.firstMoment.map(FloatData.encode), adamSecondMoment: adamState.secondMoment.map(FloatData.encode),
             adamSteps: adamState.steps, rng: rng.stateWords, step: step, elapsed: elapsed, log: log,
@@ -91,6 +94,9 @@ extension MODNASSearch {
         }
         guard checkpoint.configuration == configuration else { throw differs("settings") }
         guard checkpoint.devices == devices.map(\.name), checkpoint.trainingDevices == trainingDevices.map(\.name) else { throw differs("devices") }
+        guard (checkpoint.objectives ?? ObjectiveList.errorAndLatency.names) == objectives.names else {
+            throw differs("objectives (\((checkpoint.objectives ?? ObjectiveList.errorAndLatency.names).joined(separator: ", ")))")
+        }
         guard checkpoint.accuracySettings == accuracy.settings else { throw differs("accuracy settings (\(checkpoint.accuracySettings))") }
         let parameters = hypernetwork.parameters
         let weights = try checkpoint.hypernetwork.map(FloatData.decode)

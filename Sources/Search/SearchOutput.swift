@@ -10,7 +10,7 @@ public enum SearchOutput {
                                              to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-        try Fronts.write(rows, space: space, to: path("fronts.csv"))
+        try Fronts.write(rows, space: space, objectives: file.objectiveList, to: path("fronts.csv"))
         try file.write(to: path("hypernetwork.json"))
         for (device, predictor) in adapted { try predictor.write(to: path("predictor-\(device).json")) }
         try logCSV(file.log).write(toFile: path("log.csv"), atomically: true, encoding: .utf8)

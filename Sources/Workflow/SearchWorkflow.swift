@@ -60,6 +60,8 @@ public struct SearchRequest: Sendable {
     public var predictors = "Predictors"
     public var metaPredictor: String?
     public var accuracy = AccuracyMode.surrogate
+    /// The costs beside the accuracy objective (`--objectives`).
+    public var objectives = ObjectiveList.errorAndLatency
     public var database: String?
     public var heldOut: [String] = []
     public var dataset: String?
@@ -74,6 +76,7 @@ public struct SearchRequest: Sendable {
     public var combination = GradientCombination.minNorm
     public var constantLearningRate = false
     public var entropyWeight: Float = 0.01
+    public var cosineWeight: Float = 0.01
     public var supernet = SupernetConfiguration()
     /// nil: fitted, or the paper's cross-entropy with `paper`.
     public var supernetObjective: SupernetObjective?
@@ -149,13 +152,14 @@ public struct SearchWorkflow {
 
         let training = catalog.devices.filter(\.isTraining)
         let (c, objective) = try makeObjective(benchmark: benchmark, trainingDevices: training.count, note: note)
-        let search = try MODNASSearch(space: space, devices: catalog.devices, accuracy: objective, configuration: c)
+        let search = try MODNASSearch(space: space, devices: catalog.devices, accuracy: objective, configuration: c, objectives: r.objectives)
         if let checkpoint { try search.restore(checkpoint) }
         let tableIndex = try space.tableIndexer()
         note("modnas search (\(space.name.shortName)): \(training.count) training devices (\(training.map(\.name).joined(separator: ", "))), "
              + "\(catalog.devices.count - training.count) zero-shot; accuracy: \(objective.settings); "
              + "\(c.epochs) epochs × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vector(s); "
-             + "objectives normalised over \(NormalizationSet.description(of: space)); seed \(c.seed)")
+             + "objectives \(r.objectives)" + countedCostsNote(search)
+             + ", normalised over \(NormalizationSet.description(of: space)); seed \(c.seed)")
         if let checkpoint { note("resumed from \(path("checkpoint.json")) after epoch \(checkpoint.epochs) of \(c.epochs)") }
         try output.prepare()
         // The modes whose estimate comes from data, not a benchmark, can collapse onto cells without convolutions.
@@ -165,9 +169,9 @@ public struct SearchWorkflow {
                 // During the warm-up the hypernetwork has not trained: its fronts say nothing yet,
                 // and their HV is left absent rather than scored.
                 guard log.meanLoss != nil else { return note(Self.progressLine(log, epochs: c.epochs, left: left, alarm: nil)) }
-                let rows = training.flatMap { FrontGenerator(space: space, hypernetwork: search.hypernetwork) { $0.map { _ in nil } }
+                let rows = training.flatMap { FrontGenerator(space: space, hypernetwork: search.hypernetwork, objectives: r.objectives) { $0.map { _ in nil } }
                     .front(for: $0, preferences: r.preferences, tableIndex: tableIndex) }
-                log.benchmarkHypervolume = benchmark.meanBenchmarkHypervolume(rows)
+                log.benchmarkHypervolume = benchmark.meanBenchmarkHypervolume(rows, objectives: r.objectives)
                 let collapse = checksCollapse ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)).alarm : nil
                 note(Self.progressLine(log, epochs: c.epochs, left: left, alarm: collapse))
             }
@@ -177,7 +181,7 @@ public struct SearchWorkflow {
         let exhaustiveRows = r.exhaustive ? try training.flatMap { try search.exhaustiveFront(for: $0, preferences: r.preferences) ?? [] } : nil
         if let exhaustiveRows {
             note("exhaustive optimum of the search's objectives, scored on the benchmark:")
-            note(FrontEvaluation.table(benchmark.evaluate(exhaustiveRows, measured: [:], baselineBudget: 0, seed: 0).results, missing: [:]))
+            note(FrontEvaluation.table(benchmark.evaluate(exhaustiveRows, objectives: r.objectives, measured: [:], baselineBudget: 0, seed: 0).results, missing: [:]))
             // Whether the objective's own optimum would raise the alarm: then the estimate, not the hypernetwork, collapses.
             if checksCollapse {
                 let check = CollapseCheck(rows: exhaustiveRows, trainingDevices: training.map(\.name))
@@ -197,7 +201,7 @@ public struct SearchWorkflow {
             try Dictionary(uniqueKeysWithValues: hosts.map { ($0, try db.latencyClock(device: $0, space: r.space.rawValue)) })
         } ?? [:]
         if r.baselineBudget > 0 { note("running the baselines (\(r.baselineBudget) queries per benchmark device) …") }
-        let (results, missing) = benchmark.evaluate(rows, measured: measured, baselineBudget: r.baselineBudget, seed: c.seed)
+        let (results, missing) = benchmark.evaluate(rows, objectives: r.objectives, measured: measured, baselineBudget: r.baselineBudget, seed: c.seed)
         // The alarm (or the passed check) heads the table the command prints.
         let collapse = checksCollapse ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)) : nil
         let table = benchmark.evaluationHeading(searchEstimates: r.isSupernet || r.accuracy == .proxy, baselineBudget: r.baselineBudget)
@@ -206,15 +210,24 @@ public struct SearchWorkflow {
         var settings = RunSettings(search: file, devices: catalog.devices, seconds: searchSeconds, baselineBudget: r.baselineBudget,
                                    command: r.command, benchmark: benchmark)
         if let collapse { settings.items.append(("collapse check", collapse.alarm ?? collapse.summary)) }
-        let report = HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark).render()
+        let report = HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark, objectives: r.objectives).render()
         try output.publish { folder in
             try SearchOutput.write(rows: rows, space: space, file: file, adapted: catalog.adapted, to: folder.path)
-            if let exhaustiveRows { try Fronts.write(exhaustiveRows, space: space, to: folder.file("exhaustive-fronts.csv")) }
+            if let exhaustiveRows { try Fronts.write(exhaustiveRows, space: space, objectives: r.objectives, to: folder.file("exhaustive-fronts.csv")) }
             try (table + "\n").write(toFile: folder.file("evaluation.txt"), atomically: true, encoding: .utf8)
             try report.write(toFile: folder.file("report.html"), atomically: true, encoding: .utf8)
         }
         return SearchOutcome(table: table, seconds: searchSeconds, resumed: checkpoint != nil,
                              files: ["fronts.csv", "hypernetwork.json", "log.csv", "evaluation.txt", "report.html", "checkpoint.json"].map(path))
+    }
+
+    /// How the search differentiates its device-free costs (empty without any).
+    func countedCostsNote<S>(_ search: MODNASSearch<S>) -> String {
+        let fits = search.objectives.extraCosts.map { cost in
+            let worst = search.countedCosts[cost]!.worstRelativeError
+            return "\(cost.rawValue) differentiated as a linear fit to the space's counts (worst relative error \(String(format: "%.1e", worst)))"
+        }
+        return fits.isEmpty ? "" : " (" + fits.joined(separator: "; ") + ")"
     }
 
     /// One epoch's progress line, with the collapse alarm under it.
@@ -241,6 +254,7 @@ public struct SearchWorkflow {
         c.combination = r.combination
         c.cosineSchedule = !r.constantLearningRate
         c.entropyWeight = r.entropyWeight
+        c.cosineWeight = r.cosineWeight
         c.surrogateEnsemble = r.surrogateEnsemble
         c.seed = r.seed
         c.accuracyQueries = r.queries

@@ -32,6 +32,8 @@ extension ModnasCommand {
         @Option(help: "The meta predictor (default: <predictors>/meta.json, OFA meta.ofa.json).") var predictor: String?
         @Option(help: "surrogate (fitted on --queries benchmark queries), benchmark (OFA: the OFA accuracy predictor itself, the upper bound), supernet (NB201: trained with the hypernetwork on --dataset), proxy (a surrogate fitted on the zero-cost proxy vote of --queries sampled architectures on --dataset; no accuracy query) or supernet+proxy (the supernet's estimates of the --queries architectures rank-averaged with their proxy vote).")
         var accuracy = AccuracyMode.surrogate
+        @Option(help: "The costs minimised beside the accuracy objective (always first), comma-separated: latency (each device's predictor), params, flops (the space's counts).")
+        var objectives = "latency"
         @Option(help: "Profile database: devices with enough measurements and no predictor train with an adapted meta predictor.") var db: String?
         @Option(name: .customLong("hold-out"), help: "Treat this device as unseen: fronts only, from its features (repeatable).") var heldOut: [String] = []
         @Option(help: "Surrogate mode: NB201 accuracy column (cifar10, cifar100, imagenet16_120; default cifar10). Supernet and proxy modes: the images (fashion-mnist, cifar10:DIR, idx:DIR or synthetic; default fashion-mnist).")
@@ -49,6 +51,7 @@ extension ModnasCommand {
         @Option(help: "Combine per-device gradients by min-norm (MGD) or mean (ablation).") var combination = GradientCombination.minNorm
         @Flag(help: "Keep the learning rate constant (default: cosine decay to 1 %).") var constantLearningRate = false
         @Option(help: "Entropy bonus on softmax(α) at the start, decaying to 0 (0: off).") var entropyWeight: Float = 0.01
+        @Option(help: "λ of the scalarised loss's cosine term Σ rₘLₘ − λ·cos(L, r) (the paper's 0.01).") var cosineWeight: Float = 0.01
         @Option(help: "Supernet: channels C of the first stage.") var channels = SupernetConfiguration().channels
         @Option(help: "Supernet: cells N per stage.") var cellsPerStage = SupernetConfiguration().cellsPerStage
         @Option(help: "Supernet: images per sampled architecture in a step, for the weight and the architecture step (the paper: 256).") var batchSize = SupernetConfiguration().batchSize
@@ -92,6 +95,7 @@ extension ModnasCommand {
 
         func validate() throws {
             let space = spaceOption.space
+            do { _ = try ObjectiveList(parsing: objectives) } catch { throw ValidationError("\(error)") }
             guard queries >= 10, queries <= space.tableSize else { throw ValidationError("--queries must be in 10…\(space.tableSize) for \(space.shortName)") }
             if isSupernet, space != .nb201 { throw ValidationError("--accuracy \(accuracy.rawValue) trains an NB201 supernet; for --space \(space) use surrogate or benchmark") }
             if accuracy == .benchmark, space != .ofa {
@@ -111,6 +115,7 @@ extension ModnasCommand {
             try requireFinite("--learning-rate", Double(learningRate ?? 0), atLeast: 0)
             try requireFinite("--weight-decay", Double(weightDecay), atLeast: 0)
             try requireFinite("--entropy-weight", Double(entropyWeight), atLeast: 0)
+            try requireFinite("--cosine-weight", Double(cosineWeight), atLeast: 0)
             try requireFinite("--supernet-learning-rate", Double(supernetLearningRate), atLeast: 0)
             if isSupernet, let epochs, epochs <= warmupEpochs { throw ValidationError("--epochs must exceed --warmup-epochs (\(warmupEpochs)): the hypernetwork trains after the warm-up") }
             if isSupernet, stepsPerEpoch != nil { throw ValidationError("in supernet mode an epoch is one pass over the weight images; set --training-images instead of --steps-per-epoch") }
@@ -125,10 +130,11 @@ extension ModnasCommand {
         func run() throws {
             var r = SearchRequest()
             (r.deviceFeatures, r.space, r.predictors, r.metaPredictor, r.accuracy) = (deviceFeatures, spaceOption.space, predictors, predictor, accuracy)
+            r.objectives = try ObjectiveList(parsing: objectives)
             (r.database, r.heldOut, r.dataset, r.queries, r.surrogateEnsemble) = (db, heldOut, dataset, queries, surrogateEnsemble)
             (r.epochs, r.stepsPerEpoch, r.preferences, r.preferencesPerStep) = (epochs, stepsPerEpoch, preferences, preferencesPerStep)
-            (r.learningRate, r.weightDecay, r.combination, r.constantLearningRate, r.entropyWeight) =
-                (learningRate, weightDecay, combination, constantLearningRate, entropyWeight)
+            (r.learningRate, r.weightDecay, r.combination, r.constantLearningRate, r.entropyWeight, r.cosineWeight) =
+                (learningRate, weightDecay, combination, constantLearningRate, entropyWeight, cosineWeight)
             (r.supernet.channels, r.supernet.cellsPerStage, r.supernet.batchSize, r.supernet.learningRate, r.supernet.augment, r.supernet.warmupEpochs) =
                 (channels, cellsPerStage, batchSize, supernetLearningRate, augment, warmupEpochs)
             if sharedKernels { r.supernet.sharedKernels = true }
@@ -245,7 +251,7 @@ extension ModnasCommand {
                 note(String(format: "%@: %d distinct architectures in %.3f s (latency: %@)", device.name, Set(front.map(\.architecture)).count,
                             Date().timeIntervalSince(started), device.latencySource))
             }
-            try Fronts.write(rows, space: space, to: out)
+            try Fronts.write(rows, space: space, objectives: file.objectiveList, to: out)
             return rows
         }
     }
@@ -279,7 +285,8 @@ extension ModnasCommand {
 
         func evaluate<B: SearchBenchmark>(_ table: B) throws {
             let space = table.space
-            let rows = try Fronts.read(fronts, space: space)
+            let csv = try CSVTable(contentsOf: fronts)
+            let rows = try Fronts.rows(of: csv, space: space), objectives = try Fronts.objectives(of: csv)
             guard !rows.isEmpty else { throw ValidationError("\(fronts) has no rows; write fronts with modnas search or modnas fronts") }
             var measured: [String: [String: Double]] = [:], clocks: [String: LatencyClock] = [:]
             if let db {
@@ -291,14 +298,14 @@ extension ModnasCommand {
                     clocks[device] = try database.latencyClock(device: device, space: space.name.rawValue)
                 }
             }
-            let (results, missing) = table.evaluate(rows, measured: measured, baselineBudget: baselineBudget, seed: seed)
+            let (results, missing) = table.evaluate(rows, objectives: objectives, measured: measured, baselineBudget: baselineBudget, seed: seed)
             print(table.evaluationHeading(searchEstimates: false, baselineBudget: baselineBudget) + FrontEvaluation.measuredClocks(clocks)
                   + FrontEvaluation.table(results, missing: missing))
             if let report {
                 let settings = RunSettings(title: "modnas evaluate: \(fronts)", items: [
                     ("command", CommandLine.arguments.joined(separator: " ")), ("fronts", fronts), ("error", table.errorSource),
                     ("baselines", baselineBudget > 0 ? "\(baselineBudget) architectures queried per benchmark device" : "not run")])
-                try HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: table)
+                try HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: table, objectives: objectives)
                     .render().write(toFile: report, atomically: true, encoding: .utf8)
                 print("wrote \(report)")
             }

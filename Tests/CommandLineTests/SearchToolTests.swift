@@ -45,6 +45,44 @@ import Testing
         #expect(again.out == e.out)
     }
 
+    /// Three objectives (test error, latency, parameters): preference vectors on the simplex
+    /// (Das and Dennis, 28 for 24 asked), a parameter column counted as NAS-Bench-201 counts,
+    /// fronts for an unseen device from the file, evaluation and checkpoint carrying the list.
+    @Test func aThreeObjectiveSearchWritesAndReadsItsObjectives() throws {
+        let dir = try scratch()
+        let profiles = try shippedProfiles(["pixel3", "silver_4114", "raspi4"], in: dir)
+        let out = "\(dir)/search"
+        let args = ["search", "--device-features", profiles, "--predictors", repositoryPath("Predictors"), "--objectives", "latency,params",
+                    "--queries", "40", "--epochs", "2", "--steps-per-epoch", "5", "--baseline-budget", "20", "--out", out]
+        let s = try runTool("modnas", args)
+        #expect(s.status == 0, "\(s.err)")
+        #expect(s.err.contains("objectives test error, latency, params") && s.err.contains("params differentiated as a linear fit"), "\(s.err)")
+        let fronts = try String(contentsOfFile: "\(out)/fronts.csv", encoding: .utf8).split(separator: "\n")
+        #expect(fronts.first == "device,preference_index,r_accuracy,r_latency,r_params,arch_index,arch_string,predicted_latency_ms,params,estimated_accuracy")
+        #expect(fronts.count == 1 + 3 * 28)
+        let allConv = fronts.first { $0.contains("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|") }
+        #expect(allConv == nil || allConv!.contains(",1531546,"))
+        let file = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/hypernetwork.json"))) as? [String: Any]
+        #expect(file?["objectives"] as? [String] == ["test_error_percent", "latency_ms", "params"])
+        let report = try String(contentsOfFile: "\(out)/report.html", encoding: .utf8)
+        #expect(report.contains("(error × params)") && report.contains("(latency × params)"))
+        // evaluate reads the objectives from the file's columns and scores in three dimensions.
+        let e = try runTool("modnas", ["evaluate", "--fronts", "\(out)/fronts.csv", "--baseline-budget", "20"])
+        #expect(e.status == 0 && e.out.contains("pixel3"), "\(e.err)")
+        let stored = try String(contentsOfFile: "\(out)/evaluation.txt", encoding: .utf8)
+        #expect(stored.contains(e.out.split(separator: "\n").first { $0.hasPrefix("pixel3") }.map(String.init) ?? "missing"), "\(e.out)\n\(stored)")
+        let f = try runTool("modnas", ["fronts", "--hypernetwork", "\(out)/hypernetwork.json", "--device-features", "\(profiles)/raspi4.json", "--out", "\(dir)/raspi4.csv"])
+        #expect(f.status == 0, "\(f.err)")
+        #expect(try String(contentsOfFile: "\(dir)/raspi4.csv", encoding: .utf8).split(separator: "\n").count == 1 + 28)
+        // A count that does not match the architecture is refused with its line.
+        let damaged = fronts.enumerated().map { $0 == 1 ? $1.replacingOccurrences(of: ",\($1.split(separator: ",")[8]),", with: ",12,") : String($1) }
+        try (damaged.joined(separator: "\n") + "\n").write(toFile: "\(dir)/damaged.csv", atomically: true, encoding: .utf8)
+        try expectOneLineError("modnas", ["evaluate", "--fronts", "\(dir)/damaged.csv"], "line 2: params 12 is not arch_string's")
+        // The checkpoint names the objectives: a resume with another list is refused.
+        try expectOneLineError("modnas", args.map { $0 == "latency,params" ? "latency" : $0 } + ["--resume"], "other objectives")
+        try expectOneLineError("modnas", ["search", "--objectives", "latency,energy2", "--out", "\(dir)/x"], "unknown objective 'energy2'")
+    }
+
     /// The README pipeline in miniature: a profiled host with 20 measurements trains in
     /// `search --db`, its front is measured on it, and `evaluate --db` scores it on those measurements.
     @Test func aProfiledHostTrainsAndIsEvaluatedOnItsMeasurements() throws {

@@ -138,9 +138,90 @@ func relaxedEncoding(seed: UInt64) -> [Float] {
     }
 
     @Test func boundsIgnoreArchitecturesAtChance() {
-        let b = ObjectiveBounds(points: [ObjectivePoint(error: 90, latency: 0.001), ObjectivePoint(error: 10, latency: 2), ObjectivePoint(error: 30, latency: 4)])
+        let b = ObjectiveBounds(points: [ObjectivePoint(error: 90, latency: 0.001), ObjectivePoint(error: 10, latency: 2), ObjectivePoint(error: 30, latency: 4)])!
         #expect(b.errorRange == 10...30 && b.latencyRange == 2...4)
         #expect(b.normalized(ObjectivePoint(error: 20, latency: 3)) == ObjectivePoint(error: 0.5, latency: 0.5))
+        #expect(ObjectiveBounds(points: [ObjectivePoint(error: 95, latency: 1)]) == nil)
+    }
+
+    /// The volume of the union of the boxes [p, 1]: every cell of the grid the points' coordinates
+    /// make is inside when some point is at or below its lower corner (any dimension).
+    static func bruteForceHypervolume(_ points: [ObjectivePoint]) -> Double {
+        let m = points[0].dimension
+        let cuts = (0..<m).map { d in Array(Set(points.map { min($0.values[d], 1) } + [1])).sorted() }
+        var volume = 0.0
+        func visit(_ d: Int, _ corner: [Double], _ size: Double) {
+            guard d < m else {
+                if points.contains(where: { p in zip(p.values, corner).allSatisfy { $0 <= $1 } }) { volume += size }
+                return
+            }
+            for k in 0..<(cuts[d].count - 1) { visit(d + 1, corner + [cuts[d][k]], size * (cuts[d][k + 1] - cuts[d][k])) }
+        }
+        visit(0, [], 1)
+        return volume
+    }
+
+    /// Exact hypervolume in two and three dimensions against the grid count on seeded random sets
+    /// (with duplicates, shared coordinates and points outside the box), and the front in M.
+    @Test(arguments: [2, 3]) func hypervolumeMatchesABruteForceCount(_ m: Int) {
+        var rng = SeededGenerator(seed: UInt64(m))
+        for trial in 0..<40 {
+            let count = 1 + trial % 12
+            // Coordinates on a coarse grid (ties) reaching past the reference point.
+            var points = (0..<count).map { _ in ObjectivePoint((0..<m).map { _ in Double(rng.next() % 12) / 10 }) }
+            points.append(points[0])
+            let exact = ParetoMetrics.hypervolume(points)
+            let inside = points.filter { $0.values.allSatisfy { $0 < 1 } }
+            let brute = inside.isEmpty ? 0 : Self.bruteForceHypervolume(inside)
+            #expect(abs(exact - brute) < 1e-12, "trial \(trial): \(exact) against \(brute) for \(points.map(\.values))")
+            let front = ParetoMetrics.front(points)
+            #expect(front.allSatisfy { p in !points.contains { ParetoMetrics.dominates($0, p) } })
+            #expect(points.allSatisfy { p in front.contains(p) || front.contains { ParetoMetrics.dominates($0, p) } })
+        }
+    }
+
+    @Test func threeDimensionalDistancesAndBounds() {
+        let truth = [ObjectivePoint([0, 0, 1]), ObjectivePoint([1, 0, 0])]
+        #expect(abs(ParetoMetrics.meanNearestDistance(from: [ObjectivePoint([0, 1, 1])], to: truth) - 1) < 1e-12)
+        let b = ObjectiveBounds(points: [ObjectivePoint([10, 1, 100]), ObjectivePoint([30, 3, 300]), ObjectivePoint([95, 0, 0])])!
+        #expect(b.ranges == [10...30, 1...3, 100...300])
+        #expect(b.normalized(ObjectivePoint([20, 2, 150])) == ObjectivePoint([0.5, 0.5, 0.25]))
+    }
+}
+
+@Suite struct ObjectiveListTests {
+    @Test func parsesAndRefusesInOneLine() throws {
+        #expect(try ObjectiveList(parsing: "latency,params").costs == [.latency, .params])
+        #expect(try ObjectiveList(parsing: "latency").names == ["test_error_percent", "latency_ms"])
+        for (text, fragment) in [("latency,latency", "given twice"), ("energy2", "unknown objective 'energy2'"), ("", "unknown objective ''"),
+                                 ("latency,", "unknown objective ''")] {
+            #expect(throws: SearchError.self) { try ObjectiveList(parsing: text) }
+            do { _ = try ObjectiveList(parsing: text) } catch { #expect("\(error)".contains(fragment), "\(error)") }
+        }
+        #expect(try ObjectiveList(names: ["test_error_percent", "latency_ms", "params"]).costs == [.latency, .params])
+        #expect(throws: SearchError.self) { try ObjectiveList(names: ["latency_ms", "test_error_percent"]) }
+        #expect(throws: SearchError.self) { try ObjectiveList(names: ["test_error_percent"]) }
+    }
+
+    /// Two objectives keep the 24 angles; three take Das and Dennis's lattice: H = 6, 28 vectors on the simplex.
+    @Test func preferenceDesigns() {
+        let two = Fronts.preferences(count: 24)
+        #expect(two.count == 24 && two[0] == [1, 0] && abs(two[23][0]) < 1e-12)
+        let three = Fronts.preferences(count: 24, objectives: 3)
+        #expect(three.count == 28 && Set(three).count == 28)
+        #expect(three.allSatisfy { r in abs(r.reduce(0, +) - 1) < 1e-12 && r.allSatisfy { v in abs(v * 6 - (v * 6).rounded()) < 1e-9 } })
+        #expect(three.contains([1, 0, 0]) && three.contains([0, 1, 0]) && three.contains([0, 0, 1]))
+        #expect(Fronts.preferences(count: 10, objectives: 4).count == 10)   // H = 2: C(5, 3)
+    }
+
+    /// NB201's parameter count is a sum over the edges' operations: the linear fit the search
+    /// differentiates is exact on all 15,625 cells, also at the benchmark's 1,531,546 of the all-3×3 cell.
+    @Test func nb201ParametersAreALinearFunctionOfTheEncoding() throws {
+        let space = NB201Space(), all = space.enumeration()!
+        let params = CountedCost(.params, space: space, architectures: all)
+        #expect(params.worstRelativeError < 1e-6)
+        let big = try NB201Architecture(parsing: "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
+        #expect(abs(params.evaluate(space.oneHotEncoding(of: big)).value - 1_531_546) < 1)
     }
 }
 
@@ -170,7 +251,7 @@ func relaxedEncoding(seed: UInt64) -> [Float] {
             return ObjectivePoint(error: 100 - accuracy[index.index(of: a)], latency: Double(space.cost(of: a).parameters))
         }
         let all = (0..<NB201Architecture.spaceSize).map(point)
-        let bounds = ObjectiveBounds(points: all)
+        let bounds = ObjectiveBounds(points: all)!
         func hypervolume(_ points: [ObjectivePoint]) -> Double { ParetoMetrics.hypervolume(points.map(bounds.normalized)) }
         func meanHypervolume(_ name: String) -> Double {
             (0..<10).map { seed in hypervolume(Baselines.run(name, budget: 200, seed: UInt64(seed), objective: point)) }.reduce(0, +) / 10

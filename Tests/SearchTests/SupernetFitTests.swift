@@ -103,13 +103,14 @@ import SearchSpaces
         let fitted = try #require(accuracy.fitted), range = try #require(accuracy.errorRange)
         let device = search.trainingDevices[0], all = NB201Space().enumeration()!
         let errors = fitted.errors(all), ms = device.latency.milliseconds(all, in: NB201Space())
-        let latency = search.latencyRanges[device.name]!
+        let latency: ClosedRange<Double> = search.costRanges[device.name]![0]
         let rows = try #require(try search.exhaustiveFront(for: device, preferences: 8))
         #expect(rows.count == 8)
         for row in rows {
             func score(_ i: Int) -> Double {
-                row.preference[0] * (errors[i] - range.lowerBound) / (range.upperBound - range.lowerBound)
-                    + row.preference[1] * (ms[i] - latency.lowerBound) / (latency.upperBound - latency.lowerBound)
+                let e: Double = (errors[i] - range.lowerBound) / (range.upperBound - range.lowerBound)
+                let l: Double = (ms[i] - latency.lowerBound) / (latency.upperBound - latency.lowerBound)
+                return row.preference[0] * e + row.preference[1] * l
             }
             let chosen = all.firstIndex { NB201Space().string(of: $0) == row.architecture }!
             let best = all.indices.map(score).min()!

@@ -1,0 +1,95 @@
+import Foundation
+import SearchSpaces
+
+/// A cost the search minimises beside the accuracy objective, named as `--objectives` names it.
+public enum CostObjective: String, CaseIterable, Codable, Sendable {
+    /// Per device, from its latency predictor.
+    case latency
+    /// Device-free, from the space's cost counter: trainable scalars.
+    case params
+    /// Device-free, from the space's cost counter: floating-point operations (2 per multiply–accumulate).
+    case flops
+
+    /// Whether each device has its own values (from its predictors); device-free costs are the
+    /// space's counts, the same on every device.
+    public var isPerDevice: Bool { self == .latency }
+
+    /// The objective's name in hypernetwork files and its fronts column's name.
+    public var fileName: String {
+        switch self {
+        case .latency: return "latency_ms"
+        case .params: return "params"
+        case .flops: return "flops"
+        }
+    }
+
+    /// The fronts file's value column (latency is the device predictor's, never measured).
+    public var frontsColumn: String { self == .latency ? "predicted_latency_ms" : fileName }
+
+    /// The axis label of plots.
+    public var label: String {
+        switch self {
+        case .latency: return "latency (ms)"
+        case .params: return "parameters"
+        case .flops: return "FLOPs"
+        }
+    }
+
+    /// The count of a device-free cost.
+    func count(_ cost: ArchitectureCost) -> Double {
+        switch self {
+        case .params: return Double(cost.parameters)
+        case .flops: return Double(cost.floatingPointOperations)
+        case .latency: preconditionFailure("latency is per device")
+        }
+    }
+}
+
+/// The search's objectives in the order of preference vectors: the accuracy objective's loss
+/// first (test error %), then the costs (`--objectives latency,params`; default latency).
+public struct ObjectiveList: Equatable, Codable, Sendable, CustomStringConvertible {
+    public var costs: [CostObjective]
+
+    public static let errorName = "test_error_percent"
+    /// Test error and latency: the default, and the only pair of searches before the list.
+    public static let errorAndLatency = ObjectiveList(costs: [.latency])
+
+    public init(costs: [CostObjective]) { self.costs = costs }
+
+    /// Parses `--objectives`: distinct known costs, comma-separated (the accuracy objective is implied).
+    public init(parsing text: String) throws {
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let known = CostObjective.allCases.map(\.rawValue).joined(separator: ", ")
+        var costs: [CostObjective] = []
+        for name in names {
+            guard let cost = CostObjective(rawValue: name) else {
+                throw SearchError.badConfiguration("--objectives: unknown objective '\(name)'; give a comma-separated list of \(known) (the accuracy objective is always first)")
+            }
+            guard !costs.contains(cost) else { throw SearchError.badConfiguration("--objectives: '\(name)' is given twice") }
+            costs.append(cost)
+        }
+        self.costs = costs
+    }
+
+    /// The list a hypernetwork file names (`objectives`), checked.
+    public init(names: [String]) throws {
+        guard names.first == Self.errorName, names.count >= 2 else {
+            throw SearchError.badFile(reason: "objectives \(names): the first must be \(Self.errorName), followed by at least one cost")
+        }
+        costs = try names.dropFirst().map { name in
+            guard let cost = CostObjective.allCases.first(where: { $0.fileName == name }) else {
+                throw SearchError.badFile(reason: "objectives \(names): unknown objective '\(name)'")
+            }
+            return cost
+        }
+        guard Set(costs).count == costs.count else { throw SearchError.badFile(reason: "objectives \(names): an objective is named twice") }
+    }
+
+    /// M, the number of objectives (the preference vectors' length).
+    public var count: Int { 1 + costs.count }
+    /// The names hypernetwork files store.
+    public var names: [String] { [Self.errorName] + costs.map(\.fileName) }
+    /// The costs that are not the device's predicted latency: the fronts' extra value columns.
+    public var extraCosts: [CostObjective] { costs.filter { $0 != .latency } }
+    public var description: String { (["test error"] + costs.map(\.rawValue)).joined(separator: ", ") }
+}
