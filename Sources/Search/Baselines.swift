@@ -95,6 +95,10 @@ public struct ChoiceMoves<Space: SearchSpace>: BaselineMoves {
 public enum Baselines {
     public static let names = ["random", "local search", "NSGA-II"]
 
+    /// The key of a baseline's result at the `k`-th of the evaluation's budgets: its name at the
+    /// first (`--baseline-budget`), "name @B" at another B.
+    public static func key(_ name: String, budgets: [Int], at k: Int) -> String { k == 0 ? name : "\(name) @\(budgets[k])" }
+
     /// Runs the baseline called `name` on NB201 (architectures by official code).
     public static func run(_ name: String, budget: Int, seed: UInt64, objective: @escaping (Int) -> ObjectivePoint) -> [ObjectivePoint] {
         run(name, moves: NB201Moves(), budget: budget, seed: seed, objective: objective)

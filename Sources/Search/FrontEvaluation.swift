@@ -47,7 +47,7 @@ public enum FrontEvaluation {
     /// returned in `missing` with the reason.
     public static func evaluate(_ rows: [FrontRow], benchmark: NB201Benchmark, objectives: ObjectiveList = .errorAndLatency,
                                 measured: [String: [String: Double]] = [:],
-                                baselineBudget: Int = 0, seed: UInt64 = 0) -> (results: [DeviceEvaluation], missing: [String: String]) {
+                                baselineBudgets: [Int] = [], seed: UInt64 = 0) -> (results: [DeviceEvaluation], missing: [String: String]) {
         var results: [DeviceEvaluation] = [], missing: [String: String] = [:]
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let space = NB201Space()
@@ -73,13 +73,14 @@ public enum FrontEvaluation {
                     generationalDistance: ParetoMetrics.meanNearestDistance(from: found, to: trueFront),
                     invertedGenerationalDistance: ParetoMetrics.meanNearestDistance(from: trueFront, to: found),
                     bounds: bounds, baselines: [:], baselinePoints: [:])
-                if baselineBudget > 0 {
+                for (b, budget) in baselineBudgets.enumerated() where budget > 0 {
                     for (k, name) in Baselines.names.enumerated() {
-                        let queried = Baselines.run(name, budget: baselineBudget, seed: seed &+ UInt64(k)) { code in
+                        let queried = Baselines.run(name, budget: budget, seed: seed &+ UInt64(k)) { code in
                             all[benchmark.index.index(of: NB201Architecture(code: code))]
                         }
-                        result.baselines[name] = ParetoMetrics.hypervolume(queried.map(bounds.normalized))
-                        result.baselinePoints[name] = ParetoMetrics.front(queried)
+                        let key = Baselines.key(name, budgets: baselineBudgets, at: b)
+                        result.baselines[key] = ParetoMetrics.hypervolume(queried.map(bounds.normalized))
+                        if b == 0 { result.baselinePoints[name] = ParetoMetrics.front(queried) }
                     }
                 }
                 results.append(result)
@@ -115,9 +116,15 @@ public enum FrontEvaluation {
         return (results, missing)
     }
 
-    /// The baselines that ran for some device, in table order.
+    /// The baselines that ran for some device, in table order (each at the first budget, then at the others).
     public static func baselineColumns(_ results: [DeviceEvaluation]) -> [String] {
-        Baselines.names.filter { n in results.contains { $0.baselines[n] != nil } }
+        let keys = Set(results.flatMap(\.baselines.keys))
+        let others = keys.filter { !Baselines.names.contains($0) }.sorted { a, b in
+            let budget = { (k: String) in Int(k.split(separator: "@").last ?? "") ?? 0 }
+            let order = { (k: String) in Baselines.names.firstIndex { k.hasPrefix($0 + " @") } ?? 0 }
+            return (-budget(a), order(a)) < (-budget(b), order(b))
+        }
+        return Baselines.names.filter(keys.contains) + others
     }
 
     /// Over the benchmark devices: their count and the mean HV, true HV, ratio, GD, IGD and HV of
@@ -131,7 +138,18 @@ public enum FrontEvaluation {
         return (bench.count, columns.map { column in mean(bench.compactMap(column)) })
     }
 
-    /// A plain-text table of the results with their means.
+    /// What each method's HV cost in accuracy queries (the expensive part: a trained network's
+    /// accuracy); `modnasQueries` nil where the search's are not known (a fronts file alone).
+    public static func budgetLine(modnasQueries: Int?, trainingDevices: Int, baselineBudgets: [Int], benchmarkDevices: Int) -> String {
+        var parts: [String] = []
+        if let q = modnasQueries { parts.append("MODNAS \(q) in all (shared by its \(trainingDevices) training devices)") }
+        for (k, budget) in baselineBudgets.enumerated() where budget > 0 {
+            parts.append((k == 0 ? "each baseline column" : "each '@\(budget)' column") + " \(budget) per benchmark device (\(budget * benchmarkDevices) over the \(benchmarkDevices))"
+                         + (k > 0 && modnasQueries != nil ? ", MODNAS's total" : ""))
+        }
+        return parts.isEmpty ? "" : "accuracy queries: " + parts.joined(separator: "; ") + "\n"
+    }
+
     /// A line naming the clock of each measured host's latencies (empty without any).
     public static func measuredClocks(_ clocks: [String: LatencyClock]) -> String {
         clocks.isEmpty ? "" : "measured latency: " + clocks.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value.label)" }.joined(separator: ", ") + "\n"
@@ -139,7 +157,7 @@ public enum FrontEvaluation {
 
     public static func table(_ results: [DeviceEvaluation], missing: [String: String]) -> String {
         let names = baselineColumns(results)
-        let widths = [16, 9, 5, 7, 7, 6, 7, 7] + names.map { _ in 14 }
+        let widths = [16, 9, 5, 7, 7, 6, 7, 7] + names.map { max(14, $0.count + 3) }
         func line(_ cells: [String]) -> String {
             zip(cells, widths).enumerated().map { k, cell in
                 let (text, width) = cell

@@ -88,11 +88,9 @@ public struct OFABenchmark: SearchBenchmark {
     }
     public var baselineObjectives: String { "the evaluation's estimated error and predicted latency" }
 
-    public func evaluationHeading(searchEstimates: Bool, baselineBudget: Int) -> String {
+    public func evaluationHeading(searchEstimates: Bool) -> String {
         "OFA: error = 100 − \(OFAAccuracyPredictor.label) (an estimate, not a measurement); latency of a benchmark setting predicted by an evaluation MLP trained on all 5,000 table rows; "
-            + "normalised over the 5,000 table architectures; GD and IGD against the best front of the run"
-            + (baselineBudget > 0 ? "; baselines query \(baselineBudget) architectures per device (\(baselineBudget * latency.count) over the \(latency.count) settings)" : "")
-            + "\n"
+            + "normalised over the 5,000 table architectures; GD and IGD against the best front of the run\n"
     }
 
     /// The bounds of `objectives`: the table's error bounds, a device's latency bounds (its
@@ -105,7 +103,7 @@ public struct OFABenchmark: SearchBenchmark {
         })
     }
 
-    public func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudget: Int,
+    public func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudgets: [Int],
                          seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String]) {
         var results: [DeviceEvaluation] = [], missing: [String: String] = [:]
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
@@ -128,15 +126,16 @@ public struct OFABenchmark: SearchBenchmark {
                                               hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)), trueHypervolume: nil,
                                               generationalDistance: nil, invertedGenerationalDistance: nil, bounds: bounds,
                                               baselines: [:], baselinePoints: [:])
-                if baselineBudget > 0 {
-                    let moves = ChoiceMoves(space: space)
+                let moves = ChoiceMoves(space: space)
+                for (b, budget) in baselineBudgets.enumerated() where budget > 0 {
                     for (k, name) in Baselines.names.enumerated() {
-                        let queried = Baselines.run(name, moves: moves, budget: baselineBudget, seed: seed &+ UInt64(k)) { key in
+                        let queried = Baselines.run(name, moves: moves, budget: budget, seed: seed &+ UInt64(k)) { key in
                             let a = space.architecture(choices: key.choices)
                             return point(a, error: 100 * (1 - predictor.topOne([a])[0]), latency: objective.milliseconds([a], in: space)[0])
                         }
-                        result.baselines[name] = ParetoMetrics.hypervolume(queried.map(bounds.normalized))
-                        result.baselinePoints[name] = ParetoMetrics.front(queried)
+                        let key = Baselines.key(name, budgets: baselineBudgets, at: b)
+                        result.baselines[key] = ParetoMetrics.hypervolume(queried.map(bounds.normalized))
+                        if b == 0 { result.baselinePoints[name] = ParetoMetrics.front(queried) }
                     }
                 }
                 // No true front: distances to the best front of every method of the run.

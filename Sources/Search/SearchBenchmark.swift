@@ -16,14 +16,15 @@ public protocol SearchBenchmark {
     func differentiableAccuracy() throws -> (any AccuracyObjective<Space.Architecture>)?
     /// Scores each device's front on `objectives`: benchmark settings against the benchmark,
     /// profiled hosts with `measured` latencies (ms by architecture string); the others are in `missing`.
-    func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudget: Int,
+    /// `baselineBudgets`: the architectures each baseline queries per benchmark device, one run per budget.
+    func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudgets: [Int],
                   seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String])
     /// Every table architecture of a benchmark setting as (error, latency), for plots; nil without a table.
     func points(device: String) -> [ObjectivePoint]?
     /// Whether `points` holds every architecture of the space (then fronts have a true front).
     var pointsAreTheWholeSpace: Bool { get }
     /// Lines printed above the evaluation table (what its numbers are).
-    func evaluationHeading(searchEstimates: Bool, baselineBudget: Int) -> String
+    func evaluationHeading(searchEstimates: Bool) -> String
     /// Where the evaluation's error comes from, for plot axes ("benchmark", "OFA accuracy predictor").
     var errorLabel: String { get }
     /// How the evaluation normalises its objectives, in words.
@@ -35,7 +36,7 @@ public protocol SearchBenchmark {
 extension SearchBenchmark {
     /// Mean HV over the benchmark settings among `rows` (nil when there is none).
     public func meanBenchmarkHypervolume(_ rows: [FrontRow], objectives: ObjectiveList) -> Double? {
-        let results = evaluate(rows, objectives: objectives, measured: [:], baselineBudget: 0, seed: 0).results.filter(\.latencySource.isBenchmark)
+        let results = evaluate(rows, objectives: objectives, measured: [:], baselineBudgets: [], seed: 0).results.filter(\.latencySource.isBenchmark)
         return results.isEmpty ? nil : results.map(\.hypervolume).reduce(0, +) / Double(results.count)
     }
 }
@@ -45,9 +46,9 @@ extension NB201Benchmark: SearchBenchmark {
 
     public func differentiableAccuracy() throws -> (any AccuracyObjective<NB201Architecture>)? { nil }
 
-    public func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudget: Int,
+    public func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudgets: [Int],
                          seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String]) {
-        FrontEvaluation.evaluate(rows, benchmark: self, objectives: objectives, measured: measured, baselineBudget: baselineBudget, seed: seed)
+        FrontEvaluation.evaluate(rows, benchmark: self, objectives: objectives, measured: measured, baselineBudgets: baselineBudgets, seed: seed)
     }
 
     public var pointsAreTheWholeSpace: Bool { true }
@@ -57,7 +58,7 @@ extension NB201Benchmark: SearchBenchmark {
     }
     public var baselineObjectives: String { "benchmark error and latency" }
 
-    public func evaluationHeading(searchEstimates: Bool, baselineBudget: Int) -> String {
+    public func evaluationHeading(searchEstimates: Bool) -> String {
         searchEstimates ? "HV with the NB201 benchmark's \(errorSource) as the error of the fronts' architectures (the search's estimates are in fronts.csv)\n" : ""
     }
 }

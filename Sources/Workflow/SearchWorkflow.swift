@@ -181,7 +181,7 @@ public struct SearchWorkflow {
         let exhaustiveRows = r.exhaustive ? try training.flatMap { try search.exhaustiveFront(for: $0, preferences: r.preferences) ?? [] } : nil
         if let exhaustiveRows {
             note("exhaustive optimum of the search's objectives, scored on the benchmark:")
-            note(FrontEvaluation.table(benchmark.evaluate(exhaustiveRows, objectives: r.objectives, measured: [:], baselineBudget: 0, seed: 0).results, missing: [:]))
+            note(FrontEvaluation.table(benchmark.evaluate(exhaustiveRows, objectives: r.objectives, measured: [:], baselineBudgets: [], seed: 0).results, missing: [:]))
             // Whether the objective's own optimum would raise the alarm: then the estimate, not the hypernetwork, collapses.
             if checksCollapse {
                 let check = CollapseCheck(rows: exhaustiveRows, trainingDevices: training.map(\.name))
@@ -200,16 +200,25 @@ public struct SearchWorkflow {
         let clocks = try database.map { db in
             try Dictionary(uniqueKeysWithValues: hosts.map { ($0, try db.latencyClock(device: $0, space: r.space.rawValue)) })
         } ?? [:]
-        if r.baselineBudget > 0 { note("running the baselines (\(r.baselineBudget) queries per benchmark device) …") }
-        let (results, missing) = benchmark.evaluate(rows, objectives: r.objectives, measured: measured, baselineBudget: r.baselineBudget, seed: c.seed)
+        // The baselines at --baseline-budget per device, and at MODNAS's total accuracy queries shared out over the benchmark devices.
+        let modnasQueries: Int? = r.accuracy == .surrogate ? c.accuracyQueries : r.accuracy == .benchmark ? nil : 0
+        let benchmarkDevices = catalog.devices.filter { benchmark.points(device: $0.name) != nil }.count
+        let share = (modnasQueries ?? 0) / max(benchmarkDevices, 1)
+        let budgets = r.baselineBudget > 0 ? [r.baselineBudget] + (share >= 1 && share != r.baselineBudget ? [share] : []) : []
+        if r.baselineBudget > 0 { note("running the baselines (\(budgets.map(String.init).joined(separator: " and ")) queries per benchmark device) …") }
+        let (results, missing) = benchmark.evaluate(rows, objectives: r.objectives, measured: measured, baselineBudgets: budgets, seed: c.seed)
         // The alarm (or the passed check) heads the table the command prints.
         let collapse = checksCollapse ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)) : nil
-        let table = benchmark.evaluationHeading(searchEstimates: r.isSupernet || r.accuracy == .proxy, baselineBudget: r.baselineBudget)
+        let table = benchmark.evaluationHeading(searchEstimates: r.isSupernet || r.accuracy == .proxy)
+            + FrontEvaluation.budgetLine(modnasQueries: modnasQueries, trainingDevices: training.count, baselineBudgets: budgets, benchmarkDevices: benchmarkDevices)
             + (collapse.map { ($0.alarm ?? $0.summary) + "\n" } ?? "")
             + FrontEvaluation.measuredClocks(clocks) + FrontEvaluation.table(results, missing: missing)
         var settings = RunSettings(search: file, devices: catalog.devices, seconds: searchSeconds, baselineBudget: r.baselineBudget,
                                    command: r.command, benchmark: benchmark)
         if let collapse { settings.items.append(("collapse check", collapse.alarm ?? collapse.summary)) }
+        let budgetLine = FrontEvaluation.budgetLine(modnasQueries: modnasQueries, trainingDevices: training.count, baselineBudgets: budgets,
+                                                    benchmarkDevices: benchmarkDevices)
+        if !budgetLine.isEmpty { settings.items.append(("accuracy queries", String(budgetLine.dropFirst("accuracy queries: ".count).dropLast()))) }
         let report = HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark, objectives: r.objectives).render()
         try output.publish { folder in
             try SearchOutput.write(rows: rows, space: space, file: file, adapted: catalog.adapted, to: folder.path)

@@ -298,8 +298,11 @@ extension ModnasCommand {
                     clocks[device] = try database.latencyClock(device: device, space: space.name.rawValue)
                 }
             }
-            let (results, missing) = table.evaluate(rows, objectives: objectives, measured: measured, baselineBudget: baselineBudget, seed: seed)
-            print(table.evaluationHeading(searchEstimates: false, baselineBudget: baselineBudget) + FrontEvaluation.measuredClocks(clocks)
+            let (results, missing) = table.evaluate(rows, objectives: objectives, measured: measured, baselineBudgets: [baselineBudget], seed: seed)
+            let benchmarkDevices = results.filter(\.latencySource.isBenchmark).count
+            print(table.evaluationHeading(searchEstimates: false)
+                  + FrontEvaluation.budgetLine(modnasQueries: nil, trainingDevices: 0, baselineBudgets: [baselineBudget], benchmarkDevices: benchmarkDevices)
+                  + FrontEvaluation.measuredClocks(clocks)
                   + FrontEvaluation.table(results, missing: missing))
             if let report {
                 let settings = RunSettings(title: "modnas evaluate: \(fronts)", items: [

@@ -53,7 +53,7 @@ import Testing
         let profiles = try shippedProfiles(["pixel3", "silver_4114", "raspi4"], in: dir)
         let out = "\(dir)/search"
         let args = ["search", "--device-features", profiles, "--predictors", repositoryPath("Predictors"), "--objectives", "latency,params",
-                    "--queries", "40", "--epochs", "2", "--steps-per-epoch", "5", "--baseline-budget", "20", "--out", out]
+                    "--queries", "40", "--epochs", "2", "--steps-per-epoch", "5", "--baseline-budget", "30", "--out", out]
         let s = try runTool("modnas", args)
         #expect(s.status == 0, "\(s.err)")
         #expect(s.err.contains("objectives test error, latency, params") && s.err.contains("params differentiated as a linear fit"), "\(s.err)")
@@ -64,13 +64,20 @@ import Testing
         #expect(allConv == nil || allConv!.contains(",1531546,"))
         let file = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/hypernetwork.json"))) as? [String: Any]
         #expect(file?["objectives"] as? [String] == ["test_error_percent", "latency_ms", "params"])
+        // Each method's accuracy queries beside its HV; the baselines also at MODNAS's total (40 over the 2 benchmark devices).
+        #expect(s.out.contains("accuracy queries: MODNAS 40 in all (shared by its 2 training devices); each baseline column 30 per benchmark device (60 over the 2); "
+                               + "each '@20' column 20 per benchmark device (40 over the 2), MODNAS's total"), "\(s.out)")
+        #expect(s.out.contains("HV random @20") && s.out.contains("HV NSGA-II @20"), "\(s.out)")
         let report = try String(contentsOfFile: "\(out)/report.html", encoding: .utf8)
         #expect(report.contains("(error × params)") && report.contains("(latency × params)"))
         // evaluate reads the objectives from the file's columns and scores in three dimensions.
         let e = try runTool("modnas", ["evaluate", "--fronts", "\(out)/fronts.csv", "--baseline-budget", "20"])
-        #expect(e.status == 0 && e.out.contains("pixel3"), "\(e.err)")
+        #expect(e.status == 0 && e.out.contains("accuracy queries: each baseline column 20 per benchmark device (40 over the 2)"), "\(e.err)")
         let stored = try String(contentsOfFile: "\(out)/evaluation.txt", encoding: .utf8)
-        #expect(stored.contains(e.out.split(separator: "\n").first { $0.hasPrefix("pixel3") }.map(String.init) ?? "missing"), "\(e.out)\n\(stored)")
+        func pixel3(_ text: String) -> [Substring] { text.split(separator: "\n").first { $0.hasPrefix("pixel3") }?.split(separator: " ") ?? [] }
+        #expect(pixel3(e.out).prefix(8) == pixel3(stored).prefix(8) && pixel3(stored).count == 8 + 6, "\(e.out)\n\(stored)")
+        // evaluate's baselines at 20 per device are the search's '@20' columns (seeded).
+        #expect(pixel3(e.out).suffix(3) == pixel3(stored).suffix(3), "\(e.out)\n\(stored)")
         let f = try runTool("modnas", ["fronts", "--hypernetwork", "\(out)/hypernetwork.json", "--device-features", "\(profiles)/raspi4.json", "--out", "\(dir)/raspi4.csv"])
         #expect(f.status == 0, "\(f.err)")
         #expect(try String(contentsOfFile: "\(dir)/raspi4.csv", encoding: .utf8).split(separator: "\n").count == 1 + 28)

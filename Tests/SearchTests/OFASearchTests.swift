@@ -160,7 +160,7 @@ enum ShippedOFA {
         let a = bench.architectures[17]
         let row = FrontRow(device: "v100_64", preferenceIndex: 0, preference: [1, 0], archIndex: 17, architecture: a.string,
                            tableValues: space.tableValues(of: a), predictedLatencyMs: 1, estimatedAccuracy: nil)
-        let result = try #require(bench.evaluate([row], objectives: .errorAndLatency, measured: [:], baselineBudget: 0, seed: 0).results.first)
+        let result = try #require(bench.evaluate([row], objectives: .errorAndLatency, measured: [:], baselineBudgets: [], seed: 0).results.first)
         let error = 100 * (1 - bench.predictor.topOne([a])[0])
         let latency = try #require(bench.evaluationLatency["v100_64"]).milliseconds([a], in: space)[0]
         let table = try #require(bench.latency["v100_64"])
@@ -169,11 +169,11 @@ enum ShippedOFA {
         #expect(result.latencySource == .predicted && abs(result.hypervolume - (1 - e) * (1 - l)) < 1e-9)
         #expect(result.generationalDistance == 0 && result.invertedGenerationalDistance == 0 && result.trueHypervolume == nil)
         // Baselines spend their budget on the same objectives.
-        let withBaselines = try #require(bench.evaluate([row], objectives: .errorAndLatency, measured: [:], baselineBudget: 30, seed: 0).results.first)
+        let withBaselines = try #require(bench.evaluate([row], objectives: .errorAndLatency, measured: [:], baselineBudgets: [30], seed: 0).results.first)
         #expect(Set(withBaselines.baselines.keys) == Set(Baselines.names) && withBaselines.baselines.values.allSatisfy { $0 > 0 })
         // A device with neither table nor measurements is named with the reason.
         var unseen = row
         unseen.device = "titan_rtx_64"
-        #expect(bench.evaluate([unseen], objectives: .errorAndLatency, measured: [:], baselineBudget: 0, seed: 0).missing["titan_rtx_64"]?.contains("--space ofa") == true)
+        #expect(bench.evaluate([unseen], objectives: .errorAndLatency, measured: [:], baselineBudgets: [], seed: 0).missing["titan_rtx_64"]?.contains("--space ofa") == true)
     }
 }
