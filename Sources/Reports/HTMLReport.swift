@@ -19,7 +19,7 @@ public struct RunSettings {
                                     benchmark: B) {
         let c = search.configuration
         let training = devices.filter(\.isTraining), zeroShot = devices.filter { !$0.isTraining }
-        title = "MODNAS search (\(benchmark.space.name.shortName), accuracy: \(search.accuracyMode))"
+        title = "MODNAS search (\(benchmark.space.name.shortName), accuracy: \(search.accuracyMode.rawValue))"
         log = search.log
         items = [
             ("command", command),
@@ -39,14 +39,14 @@ public struct RunSettings {
     }
 
     static func accuracyText(_ search: HypernetworkFile) -> String {
-        if let s = search.surrogate, search.accuracyMode == "proxy" {
+        if let s = search.surrogate, search.accuracyMode == .proxy {
             return "surrogate fitted on a \(s.source); fronts' estimated_accuracy is 100 − its pseudo-error, a rank, not an accuracy. The HV table and the "
                 + "plots of benchmark devices score the same architectures with the NB201 benchmark's test error (CIFAR-10), another data set than the proxies saw."
         }
         if let s = search.surrogate {
             return "surrogate fitted on K = \(s.queried.count) queried architectures (\(s.source)); fronts' estimated_accuracy comes from it"
         }
-        if search.accuracyMode == "benchmark" {
+        if search.accuracyMode == .benchmark {
             return "\(OFAAccuracyPredictor.label) itself (an estimate, differentiable); fronts' estimated_accuracy comes from it"
         }
         return "\(search.supernet?.settings ?? "supernet"). Fronts' estimated_accuracy is the trained supernet's accuracy on the test split of that "

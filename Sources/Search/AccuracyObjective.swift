@@ -5,12 +5,30 @@ import Predictors
 import Proxies
 import SearchSpaces
 
+/// Where the search's accuracy comes from (`--accuracy`; stored by these names in hypernetwork files).
+public enum AccuracyMode: String, CaseIterable, Codable, Sendable {
+    /// An accuracy surrogate fitted on K queries of the benchmark (NB201's table, OFA's accuracy predictor).
+    case surrogate
+    /// The benchmark's differentiable accuracy itself (OFA's accuracy predictor): the upper bound.
+    case benchmark
+    /// A weight-sharing supernet trained with the hypernetwork on a data set (NB201).
+    case supernet
+    /// The surrogate fitted on a zero-cost proxy vote of K sampled architectures on a data set:
+    /// no accuracy query (a space with a trainable network builder).
+    case proxy
+    /// The supernet, its estimates of the K architectures rank-averaged with their proxy vote.
+    case supernetProxy = "supernet+proxy"
+
+    /// Whether a supernet trains with the hypernetwork.
+    public var isSupernet: Bool { self == .supernet || self == .supernetProxy }
+}
+
 /// The accuracy side of a search: a differentiable, normalised error of a sampled architecture,
 /// and error estimates (%) for the architectures of fronts.
 public protocol AccuracyObjective<Architecture>: AnyObject {
     associatedtype Architecture: Hashable & Sendable
     /// "surrogate", "proxy", "benchmark", "supernet" or "supernet+proxy".
-    var mode: String { get }
+    var mode: AccuracyMode { get }
     /// What the estimates come from, in words (printed, stored, and compared on resume).
     var settings: String { get }
     /// The range of estimated errors the search normalises by, where one exists for the whole
@@ -71,10 +89,10 @@ public final class SurrogateAccuracy<Space: SearchSpace>: AccuracyObjective {
     public let space: Space
     public let errorRange: ClosedRange<Double>?
     /// "surrogate" (fitted on benchmark queries) or "proxy" (fitted on a proxy vote).
-    public let mode: String
+    public let mode: AccuracyMode
     private let range: ClosedRange<Double>
 
-    public init(_ surrogate: AccuracySurrogate, space: Space, mode: String = "surrogate") throws {
+    public init(_ surrogate: AccuracySurrogate, space: Space, mode: AccuracyMode = .surrogate) throws {
         guard surrogate.features.space == space.name else {
             throw SearchError.badConfiguration("the accuracy surrogate is of space \(surrogate.features.space), the search of \(space.name)")
         }
@@ -131,7 +149,7 @@ public final class OFAPredictorAccuracy: AccuracyObjective {
         errorRange = range
     }
 
-    public var mode: String { "benchmark" }
+    public var mode: AccuracyMode { .benchmark }
     public var settings: String { "\(OFAAccuracyPredictor.label) (every estimate from the predictor itself; no query budget)" }
 
     public func normalizationSet(_ all: [OFAArchitecture]) throws -> [Int] { Array(all.indices) }
@@ -224,7 +242,7 @@ public final class SupernetAccuracy: AccuracyObjective {
         self.fit = fit
     }
 
-    public var mode: String { fit?.proxyMeanRanks != nil ? "supernet+proxy" : "supernet" }
+    public var mode: AccuracyMode { fit?.proxyMeanRanks != nil ? .supernetProxy : .supernet }
     public var errorRange: ClosedRange<Double>? { fitted?.errorRange }
     public var epochTrainingLoss: Double? { lossCount > 0 ? lossSum / Double(lossCount) : nil }
 

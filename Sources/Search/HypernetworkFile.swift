@@ -16,8 +16,8 @@ public struct HypernetworkFile: Codable, Sendable {
     /// The objectives, in the order of preference vectors: "test_error_percent", then the costs
     /// ("latency_ms", "params", "flops"; `ObjectiveList`).
     public var objectives: [String]
-    /// "surrogate", "proxy", "benchmark" (OFA: the OFA accuracy predictor itself), "supernet" or "supernet+proxy".
-    public var accuracyMode: String
+    /// surrogate, proxy, benchmark (OFA: the OFA accuracy predictor itself), supernet or supernet+proxy.
+    public var accuracyMode: AccuracyMode
     public var referenceArchIndices: [Int]
     public var layers: [DenseLayer]
     /// Surrogate mode: estimates the accuracy of any architecture.
@@ -87,7 +87,7 @@ public struct HypernetworkFile: Codable, Sendable {
         let hypernetwork = try hypernetwork()
         let objectives = objectiveList
         if let surrogate { return FrontGenerator(space: space, hypernetwork: hypernetwork, objectives: objectives, surrogate: surrogate) }
-        if accuracyMode == "benchmark" {   // OFA (checked by `problem`): the predictor on the space's encoding
+        if accuracyMode == .benchmark {   // OFA (checked by `problem`): the predictor on the space's encoding
             let predictor = try OFAAccuracyPredictor.shipped()
             return FrontGenerator(space: space, hypernetwork: hypernetwork, objectives: objectives) { archs in
                 guard !archs.isEmpty else { return [] }
@@ -153,19 +153,18 @@ public struct HypernetworkFile: Codable, Sendable {
             }
         }
         switch accuracyMode {
-        case "surrogate", "proxy":
+        case .surrogate, .proxy:
             guard let surrogate else { return "a \(accuracyMode)-mode search without its surrogate" }
             if let p = surrogate.problem { return "surrogate: \(p)" }
             guard surrogate.features.space == spaceName else { return "a surrogate of space \(surrogate.features.space)" }
-        case "benchmark":
+        case .benchmark:
             guard spaceName == .ofa else { return "benchmark accuracy mode outside the OFA space" }
-        case "supernet", "supernet+proxy":
+        case .supernet, .supernetProxy:
             guard spaceName == .nb201 else { return "a supernet outside the NB201 space" }
             guard let supernet else { return "a supernet-mode search without its supernet record" }
             guard supernet.estimatedErrors.allSatisfy({ (try? NB201Architecture(parsing: $0.key)) != nil && $0.value.isFinite && (0...100).contains($0.value) }) else {
                 return "a supernet estimate that is not an architecture's error in 0…100 %"
             }
-        default: return "accuracy mode '\(accuracyMode)'"
         }
         return nil
     }

@@ -169,7 +169,7 @@ public enum SupernetSearchFolder {
     public static func trainer(_ directory: String) throws -> SupernetTrainer {
         let file = try HypernetworkFile.load((directory as NSString).appendingPathComponent("hypernetwork.json"))
         guard let record = file.supernet else {
-            throw SearchError.badConfiguration("\(directory) holds a \(file.accuracyMode)-mode search; run modnas search --accuracy supernet first")
+            throw SearchError.badConfiguration("\(directory) holds a \(file.accuracyMode.rawValue)-mode search; run modnas search --accuracy supernet first")
         }
         let checkpoint = try SearchCheckpoint.load((directory as NSString).appendingPathComponent("checkpoint.json"))
         guard let state = checkpoint.accuracyState, checkpoint.epochs == file.configuration.epochs else {

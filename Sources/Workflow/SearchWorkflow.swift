@@ -10,21 +10,6 @@ import Reports
 import Search
 import SearchSpaces
 
-/// Where the search's accuracy comes from.
-public enum AccuracyMode: String, CaseIterable, Sendable {
-    /// An accuracy surrogate fitted on K queries of the benchmark (NB201's table, OFA's accuracy predictor).
-    case surrogate
-    /// The benchmark's differentiable accuracy itself (OFA's accuracy predictor): the upper bound.
-    case benchmark
-    /// A weight-sharing supernet trained with the hypernetwork on a data set (NB201).
-    case supernet
-    /// The surrogate fitted on a zero-cost proxy vote of K sampled architectures on a data set:
-    /// no accuracy query (a space with a trainable network builder).
-    case proxy
-    /// The supernet, its estimates of the K architectures rank-averaged with their proxy vote.
-    case supernetProxy = "supernet+proxy"
-}
-
 /// What the hypernetwork reads from the supernet after the warm-up.
 public enum SupernetObjective: String, CaseIterable, Sendable {
     /// The accuracy surrogate fitted each epoch on the supernet's estimates of K sampled architectures.
@@ -97,7 +82,7 @@ public struct SearchRequest: Sendable {
 
     public init() {}
 
-    public var isSupernet: Bool { accuracy == .supernet || accuracy == .supernetProxy }
+    public var isSupernet: Bool { accuracy.isSupernet }
     /// The supernet's objective after the warm-up.
     public var resolvedSupernetObjective: SupernetObjective { .resolved(supernetObjective, paper: paper) }
     /// Whether the hypernetwork's accuracy objective is a surrogate (cheap enough for several
@@ -289,7 +274,7 @@ public struct SearchWorkflow {
                                                ensembleSize: r.surrogateEnsemble) { k in
                 if k % 50 == 0 || k == r.queries { note("scored \(k) of \(r.queries) architectures with the proxies") }
             }
-            return (c, try SurrogateAccuracy(surrogate, space: benchmark.space, mode: "proxy"))
+            return (c, try SurrogateAccuracy(surrogate, space: benchmark.space, mode: .proxy))
         case .supernet, .supernetProxy:
             guard let nb201 = benchmark as? NB201Benchmark else {
                 throw SearchError.badConfiguration("--accuracy \(r.accuracy.rawValue) trains an NB201 supernet; for \(benchmark.space.name) use --accuracy surrogate or benchmark")

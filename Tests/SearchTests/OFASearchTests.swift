@@ -129,7 +129,7 @@ enum ShippedOFA {
         let dir = try Scratch.directory("modnas-ofa-fronts")
         try file.write(to: dir + "/h.json")
         let decoded = try HypernetworkFile.load(dir + "/h.json")
-        #expect(decoded.space == "ofa" && decoded.accuracyMode == "benchmark")
+        #expect(decoded.space == "ofa" && decoded.accuracyMode == .benchmark)
         let generator = try decoded.generator(space: space)
         let again = search.devices.flatMap { generator.front(for: $0, preferences: 8, tableIndex: index) }
         #expect(again.map(\.architecture) == rows.map(\.architecture) && again.map(\.estimatedAccuracy) == rows.map(\.estimatedAccuracy))

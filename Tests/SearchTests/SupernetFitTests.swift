@@ -46,7 +46,7 @@ import SearchSpaces
         let targets = fit.targetErrors(accuracies: fit.architectures.map { trainer.accuracy(of: $0, on: trainer.splits.architecture, limit: 48) })
         accuracy.prepareStep(epoch: 2, stepInEpoch: 0, of: search.configuration.stepsPerEpoch, epochs: 3)
         let fitted = try #require(accuracy.fitted)
-        #expect(accuracy.errorRange != nil && accuracy.mode == "supernet" && accuracy.settings.contains("refitted each epoch"))
+        #expect(accuracy.errorRange != nil && accuracy.mode == .supernet && accuracy.settings.contains("refitted each epoch"))
         let estimates = fitted.errors(fit.architectures)
         // The search's own HV reads what the hypernetwork reads, not the fronts' test-split estimates.
         #expect(accuracy.objectiveErrors(fit.architectures) == estimates && accuracy.errors(fit.architectures) != estimates)
@@ -134,6 +134,6 @@ import SearchSpaces
         #expect(resumed.log.map(\.meanLoss) == whole.log.map(\.meanLoss))
         let fronts = { (s: MODNASSearch<NB201Space>) in s.devices.flatMap { s.generator.front(for: $0, preferences: 8) } }
         #expect(fronts(resumed) == fronts(whole))
-        #expect((whole.accuracy as! SupernetAccuracy).mode == "supernet+proxy")
+        #expect((whole.accuracy as! SupernetAccuracy).mode == .supernetProxy)
     }
 }
