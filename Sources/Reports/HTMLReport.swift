@@ -150,11 +150,12 @@ public struct HTMLReport {
             let xs = r.points.map { $0.values[x] }, ys = r.points.map { $0.values[y] }
             let errorAxis = y == 0
             let errorLatency = errorAxis && objectives.costs[x - 1] == .latency
-            let cloud = errorLatency ? benchmark.points(device: device)?.filter { $0.error < 90 } : nil
+            let cloud = errorLatency ? benchmark.points(device: device)?.filter { $0.error < ObjectiveBounds.chanceGate } : nil
             let yRange: ClosedRange<Double>
             if errorAxis {
                 let errors = ys + (r.latencySource == .benchmark ? [r.bounds.errorRange.lowerBound] : [])
-                let ceiling = benchmark.pointsAreTheWholeSpace ? 90 : min(90, max((cloud ?? r.points).map(\.error).max() ?? 90, ys.max() ?? 0) * 1.05)
+                let gate = ObjectiveBounds.chanceGate
+                let ceiling = benchmark.pointsAreTheWholeSpace ? gate : min(gate, max((cloud ?? r.points).map(\.error).max() ?? gate, ys.max() ?? 0) * 1.05)
                 yRange = max(errors.min()! * 0.9, 1)...ceiling
             } else {
                 yRange = r.bounds.ranges[y]

@@ -99,9 +99,9 @@ public final class SurrogateAccuracy<Space: SearchSpace>: AccuracyObjective {
         self.surrogate = surrogate
         self.space = space
         self.mode = mode
-        let errors = surrogate.errors(NormalizationSet.architectures(of: space), in: space).filter { $0 < 90 }
+        let errors = surrogate.errors(NormalizationSet.architectures(of: space), in: space).filter { $0 < ObjectiveBounds.chanceGate }
         guard let low = errors.min(), let high = errors.max() else {
-            throw SearchError.badConfiguration("the accuracy surrogate puts every architecture at ≥ 90 % error")
+            throw SearchError.badConfiguration("the accuracy surrogate puts every architecture at ≥ \(Int(ObjectiveBounds.chanceGate)) % error")
         }
         range = low...high
         errorRange = range
@@ -114,7 +114,7 @@ public final class SurrogateAccuracy<Space: SearchSpace>: AccuracyObjective {
 
     public func normalizationSet(_ all: [Space.Architecture]) throws -> [Int] {
         let errors = surrogate.errors(all, in: space)
-        return errors.indices.filter { errors[$0] < 90 }
+        return errors.indices.filter { errors[$0] < ObjectiveBounds.chanceGate }
     }
 
     public func normalizedError(_ encoding: Variable, device: Int) -> Variable {

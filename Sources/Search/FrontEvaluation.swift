@@ -65,7 +65,7 @@ public enum FrontEvaluation {
                 let all = table.indices.map { point($0, latency: table[$0]) }
                 let bounds = ObjectiveBounds(points: all)!
                 let points = distinct.map { all[$0] }
-                let trueFront = ParetoMetrics.front(all.filter { $0.error < 90 }).map(bounds.normalized)
+                let trueFront = ParetoMetrics.front(all.filter { $0.error < ObjectiveBounds.chanceGate }).map(bounds.normalized)
                 let found = points.map(bounds.normalized)
                 var result = DeviceEvaluation(
                     device: device, latencySource: .benchmark, rows: front.count, distinct: distinct.count, points: points,
@@ -96,9 +96,9 @@ public enum FrontEvaluation {
                     (try? NB201Architecture(parsing: string)).map { point(benchmark.index.index(of: $0), latency: latency) }
                 }
                 let tableBounds = ObjectiveBounds(points: benchmark.testError.indices.map { point($0, latency: 0) })!
-                let latencies = measuredPoints.filter { $0.error < 90 }.map(\.latency)
+                let latencies = measuredPoints.filter { $0.error < ObjectiveBounds.chanceGate }.map(\.latency)
                 guard let fastest = latencies.min(), let slowest = latencies.max() else {
-                    missing[device] = "none of its measured architectures has a benchmark error below 90 %; measure more with modnas-profile collect --host --samples N"
+                    missing[device] = "none of its measured architectures has a benchmark error below \(Int(ObjectiveBounds.chanceGate)) %; measure more with modnas-profile collect --host --samples N"
                     continue
                 }
                 var ranges = tableBounds.ranges

@@ -52,7 +52,7 @@ public struct OFABenchmark: SearchBenchmark {
             }
             evaluation[device] = try LatencyPredictor(file: file).objective(device: nil)
         }
-        let errors = predictor.topOne(archs).map { 100 * (1 - $0) }, kept = errors.filter { $0 < 90 }
+        let errors = predictor.topOne(archs).map { 100 * (1 - $0) }, kept = errors.filter { $0 < ObjectiveBounds.chanceGate }
         return OFABenchmark(predictor: predictor, architectures: archs, tableError: errors, tableErrorRange: kept.min()!...kept.max()!,
                             latency: latency, evaluationLatency: evaluation)
     }

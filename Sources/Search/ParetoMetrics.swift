@@ -13,8 +13,12 @@ public struct ObjectivePoint: Equatable, Hashable, Sendable, Codable {
 }
 
 /// The paper's normalisation: each objective min-max scaled over all benchmark architectures
-/// with error below the chance gate (90 % for NB201's CIFAR-10), so the reference point is (1, …, 1).
+/// with error below the chance gate, so the reference point is (1, …, 1).
 public struct ObjectiveBounds: Equatable, Sendable, Codable {
+    /// The paper's gate (MODNAS.md): architectures at or above 90 % error (NB201's CIFAR-10
+    /// chance) are left out of every normalisation, the search's and the evaluation's.
+    public static let chanceGate = 90.0
+
     /// One range per objective, the error's first.
     public var ranges: [ClosedRange<Double>]
 
@@ -23,7 +27,7 @@ public struct ObjectiveBounds: Equatable, Sendable, Codable {
     public init(errorRange: ClosedRange<Double>, latencyRange: ClosedRange<Double>) { ranges = [errorRange, latencyRange] }
 
     /// Bounds over the points with error below `errorCutoff` (nil when none is).
-    public init?(points: [ObjectivePoint], errorCutoff: Double = 90) {
+    public init?(points: [ObjectivePoint], errorCutoff: Double = chanceGate) {
         let kept = points.filter { $0.error < errorCutoff }
         guard let first = kept.first else { return nil }
         ranges = first.values.indices.map { m in kept.lazy.map { $0.values[m] }.min()!...kept.lazy.map { $0.values[m] }.max()! }

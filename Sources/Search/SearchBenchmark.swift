@@ -54,7 +54,7 @@ extension NB201Benchmark: SearchBenchmark {
     public var pointsAreTheWholeSpace: Bool { true }
     public var errorLabel: String { "benchmark" }
     public var normalization: String {
-        "test error (%) and latency, each min-max over the benchmark's architectures with error < 90 %; reference point (1, 1)"
+        "test error (%) and the costs, each min-max over the benchmark's architectures with error < \(Int(ObjectiveBounds.chanceGate)) %; reference point (1, …, 1)"
     }
     public var baselineObjectives: String { "benchmark error and latency" }
 
