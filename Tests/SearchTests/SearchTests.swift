@@ -8,6 +8,7 @@ import Testing
 import TestSupport
 @testable import Search
 import SearchSpaces
+import Workflow
 
 @Suite struct MinNormSolverTests {
     @Test func orthogonalUnitVectorsMeetHalfway() {

@@ -2,6 +2,7 @@ import DeviceModel
 import Foundation
 import Predictors
 import ProfileStore
+import Search
 import SearchSpaces
 
 /// Decides which devices a search trains on and gives each its latency objective.
