@@ -1,0 +1,93 @@
+import DataFiles
+import Foundation
+@testable import GPTSpace
+import Testing
+
+@Suite struct GPTSpaceTests {
+    static let table = try! CSVTable(contentsOf: ShippedData.path("Devices/hwgpt/architectures.csv.gz"))
+
+    /// Every row of HW-GPT-Bench's table: the string parses to the row's columns and back, and the
+    /// counter gives the table's parameters exactly and its FLOPs for 8 × 1,024 tokens as 2 per
+    /// linear multiply–accumulate plus the element-wise share the README gives (2.00088–2.00184 per MAC).
+    @Test func everyTableRowParsesAndCountsAsTheBenchmark() throws {
+        let t = Self.table
+        let strings = try t.column("arch_string"), embed = try t.numericColumn("embed"), layers = try t.numericColumn("layers")
+        let heads = try t.column("heads"), ratios = try t.column("mlp_ratios"), bias = try t.numericColumn("bias")
+        let params = try t.numericColumn("params"), flops = try t.numericColumn("flops")
+        #expect(strings.count == 10_000)
+        var worst = (low: Double.infinity, high: 0.0)
+        for i in strings.indices {
+            let a = try GPTArchitecture(parsing: strings[i])
+            #expect(a.string == strings[i])
+            #expect(a.embedding == Int(embed[i]) && a.layers == Int(layers[i]) && a.bias == (bias[i] == 1))
+            #expect(a.heads == heads[i].split(separator: " ").map { Int($0)! } && a.mlpRatios == ratios[i].split(separator: " ").map { Int($0)! })
+            let cost = GPTCost(a, batch: 8, sequenceLength: 1024)
+            #expect(Double(cost.parameters) == params[i], "row \(i): \(cost.parameters) against \(params[i])")
+            let perMAC = flops[i] / Double(cost.linearMultiplyAccumulates)
+            worst = (min(worst.low, perMAC), max(worst.high, perMAC))
+        }
+        #expect(worst.low >= 2.00088 - 1e-5 && worst.high <= 2.00184 + 1e-5, "FLOPs per MAC \(worst)")
+    }
+
+    /// The 10 reference architectures are table rows.
+    @Test func referenceArchitecturesAreTableRows() throws {
+        let refs = try CSVTable(contentsOf: ShippedData.path("Devices/hwgpt/reference_archs.csv"))
+        let strings = try Self.table.column("arch_string")
+        let indices = try refs.numericColumn("arch_index").map { Int($0) }
+        #expect(indices.count == 10)
+        for (index, string) in zip(indices, try refs.column("arch_string")) {
+            let parsed = try GPTArchitecture(parsing: string)
+            #expect(strings[index] == string && parsed.string == string)
+        }
+    }
+
+    @Test func malformedAndOutOfSpaceStringsSayWhy() {
+        let cases: [(String, String)] = [
+            ("e384-l10-h4.4.8.12.4.12.8.4.12.8-m3.2.4.4.3.3.4.2.4.3", "it has 4 '-'-separated parts, not 5"),
+            ("e385-l10-h4.4.8.12.4.12.8.4.12.8-m3.2.4.4.3.3.4.2.4.3-b1", "embedding width 385"),
+            ("e384-l9-h4.4.8.12.4.12.8.4.12-m3.2.4.4.3.3.4.2.4-b1", "9 layers"),
+            ("e384-l10-h4.4.8.12.4.12.8.4.12-m3.2.4.4.3.3.4.2.4.3-b1", "needs 10 head counts"),
+            ("e384-l10-h4.4.8.12.4.12.8.4.12.6-m3.2.4.4.3.3.4.2.4.3-b1", "layer 10 has 6 heads"),
+            ("e384-l10-h4.4.8.12.4.12.8.4.12.8-m3.2.4.4.3.3.4.2.4.5-b1", "layer 10 has MLP ratio 5"),
+            ("e384-l10-h4.4.8.12.4.12.8.4.12.8-m3.2.4.4.3.3.4.2.4.3-b2", "the bias 'b2'"),
+            ("e384-l10-h4.4..12.4.12.8.4.12.8-m3.2.4.4.3.3.4.2.4.3-b1", "holds '', not a number"),
+            ("../../etc/passwd", "not a GPT architecture string"),
+        ]
+        for (text, fragment) in cases {
+            do {
+                _ = try GPTArchitecture(parsing: text)
+                Issue.record("\(text) parsed")
+            } catch {
+                #expect("\(error)".contains(fragment) && !"\(error)".contains("\n"), "\(error)")
+            }
+        }
+    }
+
+    /// Seeded and uniform: every choice appears about equally often over 3,000 draws.
+    @Test func theSamplerIsSeededAndUniform() {
+        let a = GPTArchitecture.sample(count: 3000, seed: 7), b = GPTArchitecture.sample(count: 3000, seed: 7)
+        #expect(a == b && a != GPTArchitecture.sample(count: 3000, seed: 8))
+        for width in GPTArchitecture.embeddingWidths {
+            let share = Double(a.filter { $0.embedding == width }.count) / 3000
+            #expect(abs(share - 1.0 / 3) < 0.04, "embedding \(width): \(share)")
+        }
+        let heads: [Int] = a.flatMap(\.heads)
+        for h in GPTArchitecture.headCounts {
+            let share: Double = Double(heads.filter { $0 == h }.count) / Double(heads.count)
+            #expect(abs(share - 1.0 / 3) < 0.02, "heads \(h): \(share)")
+        }
+        let withBias: Double = Double(a.filter(\.bias).count) / 3000
+        #expect(abs(withBias - 0.5) < 0.04)
+    }
+
+    /// The attention products, counted apart: 2 · T² · 64 · Σheads per sequence.
+    @Test func attentionProductsAreCountedApart() throws {
+        let a = try GPTArchitecture(parsing: "e192-l10-h4.4.4.4.4.4.4.4.4.4-m2.2.2.2.2.2.2.2.2.2-b0")
+        let one = GPTCost(a, batch: 1, sequenceLength: 16), two = GPTCost(a, batch: 2, sequenceLength: 16)
+        #expect(one.attentionMultiplyAccumulates == 2 * 16 * 16 * 64 * 40)
+        #expect(two.attentionMultiplyAccumulates == 2 * one.attentionMultiplyAccumulates)
+        #expect(two.linearMultiplyAccumulates == 2 * one.linearMultiplyAccumulates)
+        let perToken: Int = 192 * 50_254 + 256 * 192 * 40 + 3 * 192 * 192 * 20
+        #expect(one.linearMultiplyAccumulates == 16 * perToken)
+    }
+}
