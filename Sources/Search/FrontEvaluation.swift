@@ -142,7 +142,9 @@ public enum FrontEvaluation {
     /// accuracy); `modnasQueries` nil where the search's are not known (a fronts file alone).
     public static func budgetLine(modnasQueries: Int?, trainingDevices: Int, baselineBudgets: [Int], benchmarkDevices: Int) -> String {
         var parts: [String] = []
-        if let q = modnasQueries { parts.append("MODNAS \(q) in all (shared by its \(trainingDevices) training devices)") }
+        if let q = modnasQueries {
+            parts.append(q > 0 ? "MODNAS \(q) in all (shared by its \(trainingDevices) training devices)" : "MODNAS none (no benchmark accuracy queried)")
+        }
         for (k, budget) in baselineBudgets.enumerated() where budget > 0 {
             parts.append((k == 0 ? "each baseline column" : "each '@\(budget)' column") + " \(budget) per benchmark device (\(budget * benchmarkDevices) over the \(benchmarkDevices))"
                          + (k > 0 && modnasQueries != nil ? ", MODNAS's total" : ""))
