@@ -30,7 +30,8 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: v5),
         .target(name: "DataFiles", dependencies: ["CZlib"], swiftSettings: v5),
         .target(name: "SearchSpaces", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
-        // HW-GPT-Bench's GPT-2 "s" space: architectures, strings, sampler, cost counter (not yet in the registry).
+        // HW-GPT-Bench's GPT-2 "s" space: architectures, strings, sampler, encoding, cost counter,
+        // the benchmark's perplexity predictor (not yet in the registry).
         .target(name: "GPTSpace", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
         // Summaries of repeated measurements and rank agreement (no dependencies).
         .target(name: "Statistics", swiftSettings: v5),
@@ -79,7 +80,7 @@ let package = Package(
         .testTarget(name: "DataFilesTests", dependencies: ["TestSupport", "DataFiles"], swiftSettings: v5),
         .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Datasets", "Autodiff"], swiftSettings: v5),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"], swiftSettings: v5),
-        .testTarget(name: "GPTSpaceTests", dependencies: ["GPTSpace", "DataFiles"], swiftSettings: v5),
+        .testTarget(name: "GPTSpaceTests", dependencies: ["GPTSpace", "DataFiles", "Autodiff"], swiftSettings: v5),
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfileStoreTests", dependencies: ["TestSupport", "DeviceModel", "Measurements", "ProfileStore", "SearchSpaces", "Statistics"], swiftSettings: v5),
         .testTarget(name: "PredictorsTests", dependencies: ["TestSupport", "Predictors", "Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "ProfileStore"], swiftSettings: v5),

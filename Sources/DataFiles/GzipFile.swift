@@ -12,6 +12,15 @@ public enum GzipFile {
         return TextLines.droppingByteOrderMark(text)
     }
 
+    /// The JSON file at `path` (gzip or not) decoded as `type`; one that does not decode is a
+    /// corrupt-file error saying it is not `what` (e.g. "an OFA accuracy predictor file").
+    public static func decodeJSON<T: Decodable>(_ type: T.Type, path: String, what: String) throws -> T {
+        let text = try readText(path)
+        do { return try JSONDecoder().decode(type, from: Data(text.utf8)) } catch {
+            throw DataFileError.corrupt(path: path, reason: "not \(what): \(DecodingProblem(error))")
+        }
+    }
+
     /// The decompressed bytes of the file at `path`; a truncated or corrupt stream is an error.
     public static func read(_ path: String) throws -> [UInt8] {
         guard FileManager.default.isReadableFile(atPath: path) else {

@@ -79,6 +79,25 @@ public struct GPTArchitecture: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { string }
 
+    /// Width of `encoding`.
+    public static let encodingWidth = 80
+
+    /// One-hots in HW-GPT-Bench's layout (`convert_config_to_one_hot`): the embedding width (192,
+    /// 384, 768) at 0–2, the layer count (10, 11, 12) at 3–5, per layer i of 12 the MLP ratio
+    /// (2, 3, 4) at 6 + 3i and the heads (4, 8, 12) at 42 + 3i, zeros for layers the
+    /// architecture does not have, and the bias at 78 (b1) or 79 (b0).
+    public var encoding: [Float] {
+        var x = [Float](repeating: 0, count: Self.encodingWidth)
+        x[Self.embeddingWidths.firstIndex(of: embedding)!] = 1
+        x[3 + Self.layerCounts.firstIndex(of: layers)!] = 1
+        for i in 0..<layers {
+            x[6 + 3 * i + Self.mlpRatios.firstIndex(of: mlpRatios[i])!] = 1
+            x[42 + 3 * i + Self.headCounts.firstIndex(of: heads[i])!] = 1
+        }
+        x[bias ? 78 : 79] = 1
+        return x
+    }
+
     static func list(_ values: [Int]) -> String { values.map(String.init).joined(separator: ", ") }
 
     /// `count` architectures drawn as HW-GPT-Bench samples them (each choice uniform: embedding,

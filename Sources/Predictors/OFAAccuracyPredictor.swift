@@ -26,29 +26,18 @@ public struct OFAAccuracyPredictor: Sendable {
         var layers: [Layer]
     }
 
-    /// Weights [out, in] and biases [out] of each layer.
-    let layers: [(weight: Tensor, bias: Tensor)]
+    let network: DenseReLUNetwork
     /// OFASpace encoding [choiceCount] → predictor input [128].
     let inputMap: Tensor
 
     /// Reads and checks the predictor at `path`: format, 4 layers of the widths above, finite weights.
     public init(path: String) throws {
-        let file: File
-        do { file = try JSONDecoder().decode(File.self, from: Data(try GzipFile.readText(path).utf8)) } catch let error as DataFileError {
-            throw error
-        } catch {
-            throw DataFileError.corrupt(path: path, reason: "not an OFA accuracy predictor file: \(DecodingProblem(error))")
-        }
+        let file = try GzipFile.decodeJSON(File.self, path: path, what: "an OFA accuracy predictor file")
         guard file.format == "ofa-accuracy-predictor", file.layers.count == Self.widths.count - 1 else {
             throw DataFileError.corrupt(path: path, reason: "format '\(file.format)' with \(file.layers.count) layers, expected ofa-accuracy-predictor with 4")
         }
-        layers = try file.layers.enumerated().map { k, layer in
-            let (inputs, outputs) = (Self.widths[k], Self.widths[k + 1])
-            guard layer.weight.count == outputs, layer.weight.allSatisfy({ $0.count == inputs }), layer.bias.count == outputs,
-                  layer.weight.joined().allSatisfy(\.isFinite), layer.bias.allSatisfy(\.isFinite) else {
-                throw DataFileError.corrupt(path: path, reason: "layer \(k) is not \(outputs) × \(inputs) finite weights with \(outputs) biases")
-            }
-            return (Tensor(shape: [outputs, inputs], scalars: Array(layer.weight.joined())), Tensor(shape: [outputs], scalars: layer.bias))
+        do { network = try DenseReLUNetwork(widths: Self.widths, weights: file.layers.map(\.weight), biases: file.layers.map(\.bias)) } catch {
+            throw DataFileError.corrupt(path: path, reason: "\(error)")
         }
         inputMap = Self.inputMap()
     }
@@ -71,12 +60,7 @@ public struct OFAAccuracyPredictor: Sendable {
 
     /// Predicted top-1 (a fraction) of OFASpace encodings [n, choiceCount], taped.
     public func topOne(_ encodings: Variable) -> Variable {
-        var h = matmul(encodings, Variable(inputMap))
-        for (k, layer) in layers.enumerated() {
-            h = linear(h, weight: Variable(layer.weight), bias: Variable(layer.bias))
-            if k < layers.count - 1 { h = relu(h) }
-        }
-        return h
+        network(matmul(encodings, Variable(inputMap)))
     }
 
     /// Predicted top-1 (a fraction) of each architecture.

@@ -80,6 +80,24 @@ import Testing
         #expect(abs(withBias - 0.5) < 0.04)
     }
 
+    /// HW-GPT-Bench's perplexity MLP on the encoding gives its shipped outputs for all 10,000
+    /// table architectures (within 1e-4 relative; the README expects ~1e-4 from a float32
+    /// re-implementation), which also checks the encoding's layout; a file of another shape is refused.
+    @Test func thePerplexityPredictorReproducesItsShippedOutputs() throws {
+        let predictor = try GPTPerplexityPredictor.shipped()
+        let outputs = try CSVTable(contentsOf: ShippedData.path("Devices/hwgpt/perplexity_predictor_outputs.csv"))
+        let expected = try outputs.numericColumn("predicted_perplexity"), rows = try outputs.numericColumn("arch_index").map { Int($0) }
+        let strings = try Self.table.column("arch_string")
+        let predicted = predictor.perplexity(try rows.map { try GPTArchitecture(parsing: strings[$0]) })
+        let worst = zip(predicted, expected).map { abs($0 - $1) / $1 }.max()!
+        #expect(rows.count == 10_000 && worst < 1e-4, "worst relative difference \(worst)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gpt-predictor-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(#"{"format": "hwgpt-perplexity-predictor.v1", "input_dim": 79, "layers": []}"#.utf8).write(to: URL(fileURLWithPath: "\(dir)/p.json"))
+        #expect(throws: DataFileError.self) { try GPTPerplexityPredictor(path: "\(dir)/p.json") }
+    }
+
     /// The attention products, counted apart: 2 · T² · 64 · Σheads per sequence.
     @Test func attentionProductsAreCountedApart() throws {
         let a = try GPTArchitecture(parsing: "e192-l10-h4.4.4.4.4.4.4.4.4.4-m2.2.2.2.2.2.2.2.2.2-b0")
