@@ -171,7 +171,7 @@ public func depthwiseMultiplyAccumulates(batch: Int, channels: Int, outHeight: I
 
 /// `value` applied to every element.
 @inline(__always)
-private func elementwise(_ x: Tensor, _ value: (Float) -> Float) -> Tensor {
+func elementwise(_ x: Tensor, _ value: (Float) -> Float) -> Tensor {
     Tensor(shape: x.shape) { out in
         x.scalars.withUnsafeBufferPointer { p in
             for i in p.indices { out[i] = value(p[i]) }
@@ -180,7 +180,7 @@ private func elementwise(_ x: Tensor, _ value: (Float) -> Float) -> Tensor {
 }
 
 /// A taped elementwise op: `forward` on the value, ∂y/∂x = `slope` at each input backward.
-private func elementwise(_ x: Variable, forward: (Tensor) -> Tensor, slope: @escaping (Float) -> Float) -> Variable {
+func elementwise(_ x: Variable, forward: (Tensor) -> Tensor, slope: @escaping (Float) -> Float) -> Variable {
     let xv = x.value
     return .result(forward(xv), parents: [x]) { dy in
         var dx = dy
