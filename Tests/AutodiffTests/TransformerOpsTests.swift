@@ -36,4 +36,58 @@ import Testing
         let expected: [Float] = [-1.5 / a, -0.5 / a, 2 * 0.5 / a, 2 * 1.5 / a + 1, -1, -1, 2, 3]
         for (got, want) in zip(y.scalars, expected) { #expect(abs(got - want) < 1e-5, "\(got) vs \(want)") }
     }
+
+    @Test func embeddingGathersRowsAndScattersTheirGradients() {
+        var rng = SeededGenerator(seed: 7)
+        let table = Tensor.uniform(shape: [5, 3], low: -1, high: 1, using: &rng)
+        #expect(embedding(table, ids: [4, 0]).scalars == Array(table.scalars[12..<15]) + Array(table.scalars[0..<3]))
+        expectGradientsMatch([table], probes: 15) { embedding($0[0], ids: [1, 3, 1, 0]) }   // id 1 twice: its gradient adds up
+    }
+
+    /// Position 0 is left as it is, lengths are kept, the entries past the rotated ones pass
+    /// through, and the gradient is the backwards rotation.
+    @Test func rotaryEmbeddingTurnsPairsByPosition() {
+        var rng = SeededGenerator(seed: 8)
+        let x = Tensor.uniform(shape: [2, 5, 8], low: -1, high: 1, using: &rng)
+        let y = rotaryEmbedding(x, dimensions: 4)
+        #expect(Array(y.scalars[0..<8]) == Array(x.scalars[0..<8]))
+        for row in 0..<10 {
+            let r = (row * 8)..<(row * 8 + 8)
+            #expect(Array(y.scalars[r].suffix(4)) == Array(x.scalars[r].suffix(4)))
+            for k in 0..<2 {
+                let before = x.scalars[r.lowerBound + k] * x.scalars[r.lowerBound + k] + x.scalars[r.lowerBound + k + 2] * x.scalars[r.lowerBound + k + 2]
+                let after = y.scalars[r.lowerBound + k] * y.scalars[r.lowerBound + k] + y.scalars[r.lowerBound + k + 2] * y.scalars[r.lowerBound + k + 2]
+                #expect(abs(before - after) < 1e-5)
+            }
+        }
+        // Position 1, k = 0: angle 1 rad.
+        let (a, b) = (x.scalars[8], x.scalars[10])
+        #expect(abs(y.scalars[8] - (a * Float(cos(1.0)) - b * Float(sin(1.0)))) < 1e-6)
+        expectGradientsMatch([x], probes: 40) { rotaryEmbedding($0[0], dimensions: 4) }
+    }
+
+    @Test func causalAttentionGradients() {
+        var rng = SeededGenerator(seed: 9)
+        let shape = [2, 4, 3]
+        let q = Tensor.uniform(shape: shape, low: -1, high: 1, using: &rng), k = Tensor.uniform(shape: shape, low: -1, high: 1, using: &rng)
+        let v = Tensor.uniform(shape: shape, low: -1, high: 1, using: &rng)
+        expectGradientsMatch([q, k, v], probes: 24, step: 1e-3) { causalAttention($0[0], $0[1], $0[2]) }
+    }
+
+    /// The first position sees only itself; the second, the softmax of its two scores; a later
+    /// key or value never changes an earlier output.
+    @Test func causalAttentionIsCausalAndASoftmax() {
+        var rng = SeededGenerator(seed: 10)
+        let shape = [1, 3, 2]
+        let q = Tensor.uniform(shape: shape, low: -1, high: 1, using: &rng), k = Tensor.uniform(shape: shape, low: -1, high: 1, using: &rng)
+        var v = Tensor.uniform(shape: shape, low: -1, high: 1, using: &rng)
+        let out = causalAttention(q, k, v)
+        #expect(abs(out.scalars[0] - v.scalars[0]) < 1e-6 && abs(out.scalars[1] - v.scalars[1]) < 1e-6)
+        let s0 = (q.scalars[2] * k.scalars[0] + q.scalars[3] * k.scalars[1]) / Float(2).squareRoot()
+        let s1 = (q.scalars[2] * k.scalars[2] + q.scalars[3] * k.scalars[3]) / Float(2).squareRoot()
+        let p0 = 1 / (1 + exp(s1 - s0))
+        #expect(abs(out.scalars[2] - (p0 * v.scalars[0] + (1 - p0) * v.scalars[2])) < 1e-5)
+        v.scalars[4] += 10
+        #expect(Array(causalAttention(q, k, v).scalars[0..<4]) == Array(out.scalars[0..<4]))
+    }
 }
