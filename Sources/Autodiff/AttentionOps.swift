@@ -118,3 +118,43 @@ public func causalAttention(_ q: Variable, _ k: Variable, _ v: Variable) -> Vari
         return [dq, dk, dv]
     }
 }
+
+/// Rows [B·T, H·D] (token-major, heads side by side) as [B·H, T, D] (one group per sequence and head).
+public func splitHeads(_ x: Tensor, batch: Int, heads: Int) -> Tensor { permuteHeads(x, batch: batch, heads: heads, splitting: true) }
+
+/// Taped head split; its gradient is the merge.
+public func splitHeads(_ x: Variable, batch: Int, heads: Int) -> Variable {
+    .result(splitHeads(x.value, batch: batch, heads: heads), parents: [x]) { dy in [mergeHeads(dy, heads: heads)] }
+}
+
+/// Groups [B·H, T, D] back to rows [B·T, H·D].
+public func mergeHeads(_ x: Tensor, heads: Int) -> Tensor { permuteHeads(x, batch: x.shape[0] / heads, heads: heads, splitting: false) }
+
+/// Taped head merge; its gradient is the split.
+public func mergeHeads(_ x: Variable, heads: Int) -> Variable {
+    let batch = x.value.shape[0] / heads
+    return .result(mergeHeads(x.value, heads: heads), parents: [x]) { dy in [splitHeads(dy, batch: batch, heads: heads)] }
+}
+
+/// Moves each D-wide block between (b, t, h) in rows [B·T, H·D] and (b, h, t) in groups [B·H, T, D].
+private func permuteHeads(_ x: Tensor, batch: Int, heads: Int, splitting: Bool) -> Tensor {
+    let length: Int, d: Int
+    if splitting {
+        precondition(x.shape.count == 2 && x.shape[0] % batch == 0 && x.shape[1] % heads == 0, "splitHeads: rows [B·T, H·D]")
+        (length, d) = (x.shape[0] / batch, x.shape[1] / heads)
+    } else {
+        precondition(x.shape.count == 3 && x.shape[0] == batch * heads, "mergeHeads: groups [B·H, T, D]")
+        (length, d) = (x.shape[1], x.shape[2])
+    }
+    var out = Tensor(zeros: splitting ? [batch * heads, length, d] : [batch * length, heads * d])
+    for b in 0..<batch {
+        for t in 0..<length {
+            for h in 0..<heads {
+                let row = ((b * length + t) * heads + h) * d, group = ((b * heads + h) * length + t) * d
+                let (from, to) = splitting ? (row, group) : (group, row)
+                out.scalars.replaceSubrange(to..<(to + d), with: x.scalars[from..<(from + d)])
+            }
+        }
+    }
+    return out
+}

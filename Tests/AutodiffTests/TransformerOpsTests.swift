@@ -90,4 +90,16 @@ import Testing
         v.scalars[4] += 10
         #expect(Array(causalAttention(q, k, v).scalars[0..<4]) == Array(out.scalars[0..<4]))
     }
+
+    /// Splitting rows [B·T, H·D] into heads and merging them back is the identity; both are taped.
+    @Test func headsSplitAndMerge() {
+        var rng = SeededGenerator(seed: 11)
+        let x = Tensor.uniform(shape: [2 * 3, 4 * 2], low: -1, high: 1, using: &rng)   // B 2, T 3, H 4, D 2
+        let split = splitHeads(x, batch: 2, heads: 4)
+        #expect(split.shape == [8, 3, 2] && mergeHeads(split, heads: 4).scalars == x.scalars)
+        // Sequence 1, token 2, head 3 is group 1·4 + 3, row 2.
+        #expect(Array(split.scalars[((7 * 3) + 2) * 2..<((7 * 3) + 2) * 2 + 2]) == Array(x.scalars[(5 * 8 + 6)..<(5 * 8 + 8)]))
+        expectGradientsMatch([x], probes: 48) { splitHeads($0[0], batch: 2, heads: 4) }
+        expectGradientsMatch([split], probes: 48) { mergeHeads($0[0], heads: 4) }
+    }
 }

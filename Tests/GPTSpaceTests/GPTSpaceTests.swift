@@ -1,3 +1,4 @@
+import Autodiff
 import DataFiles
 import Foundation
 @testable import GPTSpace
@@ -107,5 +108,31 @@ import Testing
         #expect(two.linearMultiplyAccumulates == 2 * one.linearMultiplyAccumulates)
         let perToken: Int = 192 * 50_254 + 256 * 192 * 40 + 3 * 192 * 192 * 20
         #expect(one.linearMultiplyAccumulates == 16 * perToken)
+    }
+
+    /// The taped network holds exactly the parameters the counter (and HW-GPT-Bench's table) gives,
+    /// with and without biases, over the real 50,254-token vocabulary.
+    @Test(arguments: ["e192-l10-h4.8.12.4.8.12.4.8.12.4-m2.3.4.2.3.4.2.3.4.2-b0", "e192-l11-h12.4.4.8.8.12.4.4.8.8.12-m4.4.3.3.2.2.4.4.3.3.2-b1"])
+    func theNetworkHasTheCountersParameters(_ string: String) throws {
+        let a = try GPTArchitecture(parsing: string)
+        let network = GPTNetwork(a, seed: 1)
+        #expect(network.parameters.reduce(0) { $0 + $1.value.count } == GPTCost(a).parameters)
+    }
+
+    /// Logits [B·T, V]; a later token never changes an earlier position's logits; the loss's
+    /// gradient reaches every parameter.
+    @Test func theNetworkIsCausalAndTrainable() throws {
+        let a = try GPTArchitecture(parsing: "e192-l10-h4.4.4.4.4.4.4.4.4.4-m2.2.2.2.2.2.2.2.2.2-b1")
+        let network = GPTNetwork(a, vocabulary: 50, seed: 2)
+        let tokens = [[3, 14, 15, 9], [2, 6, 5, 35]]
+        let logits = network.logits(tokens)
+        #expect(logits.value.shape == [8, 50])
+        var changed = tokens
+        changed[0][2] = 49
+        let again = network.logits(changed).value
+        #expect(Array(again.scalars[0..<100]) == Array(logits.value.scalars[0..<100]))   // positions 0 and 1 of sequence 0
+        #expect(Array(again.scalars[100..<150]) != Array(logits.value.scalars[100..<150]))
+        crossEntropy(logits, labels: [14, 15, 9, 26, 6, 5, 35, 8]).backward()
+        #expect(network.parameters.allSatisfy { p in p.grad.map { g in g.scalars.contains { $0 != 0 } } ?? false })
     }
 }

@@ -1,0 +1,82 @@
+import Autodiff
+
+/// HW-GPT-Bench's GPT as its profiler built it (lit-gpt; `Devices/hwgpt/README.md`), taped, with
+/// seeded weights: token embedding; per layer two layer norms feeding, in parallel residual form,
+/// causal self-attention (64-dimensional heads, rotary embedding on 25 % of each head) and the
+/// LLaMA-style MLP silu(fc₁x) · fc₂x → proj; a final layer norm; an untied LM head. The linear
+/// layers carry biases when the architecture has them (`b1`); the layer norms always do.
+public final class GPTNetwork {
+    public let architecture: GPTArchitecture
+    public let vocabulary: Int
+    /// Dimensions of each head that the rotary embedding turns (25 % of 64).
+    public static let rotaryDimensions = GPTArchitecture.headSize / 4
+
+    struct Layer {
+        var attentionNorm: (scale: Variable, shift: Variable), mlpNorm: (scale: Variable, shift: Variable)
+        /// Query, key, value and output projections (weight, optional bias).
+        var query, key, value, output: (weight: Variable, bias: Variable?)
+        var fc1, fc2, projection: (weight: Variable, bias: Variable?)
+        let heads: Int
+    }
+
+    let tokenEmbedding: Variable
+    var layers: [Layer]
+    let finalNorm: (scale: Variable, shift: Variable)
+    let head: Variable
+
+    /// A network of `architecture` over `vocabulary` tokens with weights drawn from N(0, 0.02²)
+    /// (GPT-2's initialisation), biases zero and layer norms the identity; seeded.
+    public init(_ architecture: GPTArchitecture, vocabulary: Int = GPTCost.vocabulary, seed: UInt64) {
+        self.architecture = architecture
+        self.vocabulary = vocabulary
+        var rng = SeededGenerator(seed: seed)
+        let e = architecture.embedding, bias = architecture.bias
+        func weight(_ outputs: Int, _ inputs: Int) -> Variable {
+            Variable(.normal(shape: [outputs, inputs], standardDeviation: 0.02, using: &rng), requiresGrad: true)
+        }
+        func dense(_ outputs: Int, _ inputs: Int) -> (weight: Variable, bias: Variable?) {
+            (weight(outputs, inputs), bias ? Variable(Tensor(zeros: [outputs]), requiresGrad: true) : nil)
+        }
+        func norm() -> (scale: Variable, shift: Variable) {
+            (Variable(Tensor(repeating: 1, shape: [e]), requiresGrad: true), Variable(Tensor(zeros: [e]), requiresGrad: true))
+        }
+        tokenEmbedding = weight(vocabulary, e)
+        layers = zip(architecture.heads, architecture.mlpRatios).map { heads, ratio in
+            let width = GPTArchitecture.headSize * heads, hidden = ratio * e
+            return Layer(attentionNorm: norm(), mlpNorm: norm(), query: dense(width, e), key: dense(width, e), value: dense(width, e),
+                         output: dense(e, width), fc1: dense(hidden, e), fc2: dense(hidden, e), projection: dense(e, hidden), heads: heads)
+        }
+        finalNorm = norm()
+        head = weight(vocabulary, e)
+    }
+
+    /// Every trainable tensor.
+    public var parameters: [Variable] {
+        var all = [tokenEmbedding]
+        for l in layers {
+            all += [l.attentionNorm.scale, l.attentionNorm.shift, l.mlpNorm.scale, l.mlpNorm.shift]
+            for d in [l.query, l.key, l.value, l.output, l.fc1, l.fc2, l.projection] { all += [d.weight] + (d.bias.map { [$0] } ?? []) }
+        }
+        return all + [finalNorm.scale, finalNorm.shift, head]
+    }
+
+    /// Logits [B·T, vocabulary] of `tokens` (B sequences of equal length T; ids below the vocabulary), taped.
+    public func logits(_ tokens: [[Int]]) -> Variable {
+        let batch = tokens.count
+        var x = embedding(tokenEmbedding, ids: tokens.flatMap { $0 })
+        for l in layers {
+            let a = layerNorm(x, scale: l.attentionNorm.scale, shift: l.attentionNorm.shift)
+            func heads(_ d: (weight: Variable, bias: Variable?)) -> Variable {
+                splitHeads(linear(a, weight: d.weight, bias: d.bias), batch: batch, heads: l.heads)
+            }
+            let q = rotaryEmbedding(heads(l.query), dimensions: Self.rotaryDimensions)
+            let k = rotaryEmbedding(heads(l.key), dimensions: Self.rotaryDimensions)
+            let attended = mergeHeads(causalAttention(q, k, heads(l.value)), heads: l.heads)
+            let m = layerNorm(x, scale: l.mlpNorm.scale, shift: l.mlpNorm.shift)
+            let gated = multiply(silu(linear(m, weight: l.fc1.weight, bias: l.fc1.bias)), linear(m, weight: l.fc2.weight, bias: l.fc2.bias))
+            x = add([x, linear(attended, weight: l.output.weight, bias: l.output.bias),
+                     linear(gated, weight: l.projection.weight, bias: l.projection.bias)])
+        }
+        return linear(layerNorm(x, scale: finalNorm.scale, shift: finalNorm.shift), weight: head, bias: nil)
+    }
+}
