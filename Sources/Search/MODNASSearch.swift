@@ -238,7 +238,7 @@ public final class MODNASSearch<Space: SearchSpace> {
         return e.map { Float($0 / total) }
     }
 
-    /// One device's scalarised loss for a fresh r ~ Dirichlet(1, 1) and a ReinMax sample, and the
+    /// One device's mean scalarised loss over `preferences` (each with a ReinMax sample), and the
     /// gradient of the hypernetwork's parameters (flattened).
     func deviceGradient(_ device: SearchDevice, position: Int = 0, preferences: [[Float]], entropyWeight: Float = 0,
                         using rng: inout SeededGenerator) -> (Double, [Double]) {
