@@ -51,12 +51,10 @@ public enum FrontEvaluation {
         var results: [DeviceEvaluation] = [], missing: [String: String] = [:]
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let space = NB201Space()
-        let counted = objectives.extraCosts.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: objectives.extraCosts.map { cost in
-            (cost, (0..<benchmark.testError.count).map { cost.count(space.cost(of: benchmark.index[$0])) })
-        })
+        let counted = benchmark.testError.indices.map { objectives.counts(benchmark.index[$0], in: space) }
         /// Official index `i` with `latency` (ms) as a point of the objectives.
         func point(_ i: Int, latency: Double) -> ObjectivePoint {
-            ObjectivePoint([benchmark.testError[i]] + objectives.costs.map { $0 == .latency ? latency : counted[$0]![i] })
+            objectives.point(error: benchmark.testError[i], latency: latency, counts: counted[i])
         }
         for device in devices {
             let front = rows.filter { $0.device == device }

@@ -72,6 +72,9 @@ public enum Fronts {
             }
             return cost
         }
+        guard Set(costs).count == costs.count else {
+            throw SearchError.badFronts(path: table.path, line: 1, reason: "a preference column is named twice")
+        }
         // Without any: the columns of test error and latency, which the file is then checked for.
         return costs.isEmpty ? .errorAndLatency : ObjectiveList(costs: costs)
     }

@@ -132,11 +132,11 @@ public final class MODNASSearch<Space: SearchSpace> {
         let kept = try accuracy.normalizationSet(all).map { all[$0] }
         guard !kept.isEmpty else { throw SearchError.badConfiguration("no architecture is left to normalise the objectives over") }
         countedCosts = Dictionary(uniqueKeysWithValues: objectives.extraCosts.map { ($0, CountedCost($0, space: space, architectures: all)) })
-        let counts = Dictionary(uniqueKeysWithValues: objectives.extraCosts.map { cost in (cost, kept.map { cost.count(space.cost(of: $0)) }) })
+        let counts = kept.map { objectives.counts($0, in: space) }
         for d in devices {
             let ms = d.latency.milliseconds(kept, in: space)
-            costRanges[d.name] = objectives.costs.map { cost in
-                let values = cost == .latency ? ms : counts[cost]!
+            costRanges[d.name] = objectives.costs.indices.map { m in
+                let values = kept.indices.map { objectives.point(error: 0, latency: ms[$0], counts: counts[$0]).values[m + 1] }
                 return values.min()!...values.max()!
             }
         }
@@ -146,7 +146,7 @@ public final class MODNASSearch<Space: SearchSpace> {
     func costValues(_ architectures: [Space.Architecture], device: SearchDevice) -> [[Double]] {
         let ms = device.latency.milliseconds(architectures, in: space)
         return architectures.indices.map { i in
-            objectives.costs.map { $0 == .latency ? ms[i] : $0.count(space.cost(of: architectures[i])) }
+            Array(objectives.point(error: 0, latency: ms[i], counts: objectives.counts(architectures[i], in: space)).values.dropFirst())
         }
     }
 
@@ -161,10 +161,6 @@ public final class MODNASSearch<Space: SearchSpace> {
         return FrontGenerator(space: space, hypernetwork: hypernetwork, objectives: objectives) { accuracy.errors($0) }
     }
 
-    /// The device-free costs of `architecture` the search minimises, as the space counts them.
-    func counts(_ architecture: Space.Architecture) -> [CostObjective: Double] {
-        FrontGenerator<Space>.counts(architecture, space: space, objectives: objectives)
-    }
 
     /// Runs `epochs` more epochs (default: up to `configuration.epochs`); `onEpoch` gets each
     /// epoch's log (its benchmark HV may be filled in by the caller) and the estimated seconds left.
@@ -305,7 +301,7 @@ public final class MODNASSearch<Space: SearchSpace> {
             let (r, i) = (chosen.preference, chosen.index)
             return FrontRow(device: device.name, preferenceIndex: k, preference: r, archIndex: tableIndex(all[i]),
                             architecture: space.string(of: all[i]), tableValues: space.tableValues(of: all[i]),
-                            predictedLatencyMs: device.latency.milliseconds([all[i]], in: space)[0], counts: counts(all[i]),
+                            predictedLatencyMs: device.latency.milliseconds([all[i]], in: space)[0], counts: objectives.counts(all[i], in: space),
                             estimatedAccuracy: 100 - estimates[k])
         }
     }
@@ -349,13 +345,6 @@ public struct FrontGenerator<Space: SearchSpace> {
         self.init(space: space, hypernetwork: hypernetwork, objectives: objectives) { surrogate.errors($0, in: space) }
     }
 
-    /// The device-free costs among `objectives` of `architecture`, as `space` counts them.
-    static func counts(_ architecture: Space.Architecture, space: Space, objectives: ObjectiveList) -> [CostObjective: Double] {
-        let extra = objectives.extraCosts
-        guard !extra.isEmpty else { return [:] }
-        let counted = space.cost(of: architecture)
-        return Dictionary(uniqueKeysWithValues: extra.map { ($0, $0.count(counted)) })
-    }
 
     /// The architecture H chooses for preference `r` (any positive scale) and device input `d`.
     public func architecture(preference r: [Double], deviceInput d: [Float]) -> Space.Architecture {
@@ -376,7 +365,7 @@ public struct FrontGenerator<Space: SearchSpace> {
         return archs.indices.map { k in
             FrontRow(device: device.name, preferenceIndex: k, preference: preferences[k], archIndex: tableIndex?(archs[k]),
                      architecture: space.string(of: archs[k]), tableValues: space.tableValues(of: archs[k]),
-                     predictedLatencyMs: ms[k], counts: Self.counts(archs[k], space: space, objectives: objectives),
+                     predictedLatencyMs: ms[k], counts: objectives.counts(archs[k], in: space),
                      estimatedAccuracy: errors[k].map { 100 - $0 })
         }
     }

@@ -94,11 +94,11 @@ public struct OFABenchmark: SearchBenchmark {
     }
 
     /// The bounds of `objectives`: the table's error bounds, a device's latency bounds (its
-    /// table, else `latencies`), the device-free costs' over the table's architectures.
-    func bounds(device: String, latencies: [Double], objectives: ObjectiveList) -> ObjectiveBounds {
+    /// table, else `latencies`), the device-free costs' over the table's architectures (`tableCounts`).
+    func bounds(device: String, latencies: [Double], objectives: ObjectiveList, tableCounts: [[CostObjective: Double]]) -> ObjectiveBounds {
         let ms = latency[device] ?? latencies
         return ObjectiveBounds([tableErrorRange] + objectives.costs.map { cost in
-            let values = cost == .latency ? ms : architectures.map { cost.count(space.cost(of: $0)) }
+            let values = cost == .latency ? ms : tableCounts.map { $0[cost]! }
             return values.min()!...values.max()!
         })
     }
@@ -108,10 +108,10 @@ public struct OFABenchmark: SearchBenchmark {
         var results: [DeviceEvaluation] = [], missing: [String: String] = [:]
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let space = self.space
+        let tableCounts = architectures.map { objectives.counts($0, in: space) }
         /// An architecture with its estimated error and latency (ms) as a point of the objectives.
         func point(_ a: OFAArchitecture, error: Double, latency: Double) -> ObjectivePoint {
-            let counted = objectives.extraCosts.isEmpty ? ArchitectureCost() : space.cost(of: a)
-            return ObjectivePoint([error] + objectives.costs.map { $0 == .latency ? latency : $0.count(counted) })
+            objectives.point(error: error, latency: latency, counts: objectives.counts(a, in: space))
         }
         for device in devices {
             let front = rows.filter { $0.device == device }
@@ -121,7 +121,7 @@ public struct OFABenchmark: SearchBenchmark {
             if let objective = evaluationLatency[device] {
                 let ms = objective.milliseconds(archs, in: space)
                 let points = archs.indices.map { point(archs[$0], error: errors[$0], latency: ms[$0]) }
-                let bounds = bounds(device: device, latencies: [], objectives: objectives)
+                let bounds = bounds(device: device, latencies: [], objectives: objectives, tableCounts: tableCounts)
                 var result = DeviceEvaluation(device: device, latencySource: .predicted, rows: front.count, distinct: archs.count, points: points,
                                               hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)), trueHypervolume: nil,
                                               generationalDistance: nil, invertedGenerationalDistance: nil, bounds: bounds,
@@ -150,7 +150,7 @@ public struct OFABenchmark: SearchBenchmark {
                         + "measure them with modnas-profile collect --host --space ofa --archs FILE"
                     continue
                 }
-                let bounds = bounds(device: device, latencies: Array(ms.values), objectives: objectives)
+                let bounds = bounds(device: device, latencies: Array(ms.values), objectives: objectives, tableCounts: tableCounts)
                 let points = archs.indices.map { point(archs[$0], error: errors[$0], latency: ms[strings[$0]]!) }
                 results.append(DeviceEvaluation(device: device, latencySource: .measured, rows: front.count, distinct: archs.count,
                                                 points: points, hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)),

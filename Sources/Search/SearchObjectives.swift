@@ -91,5 +91,18 @@ public struct ObjectiveList: Equatable, Codable, Sendable, CustomStringConvertib
     public var names: [String] { [Self.errorName] + costs.map(\.fileName) }
     /// The costs that are not the device's predicted latency: the fronts' extra value columns.
     public var extraCosts: [CostObjective] { costs.filter { $0 != .latency } }
+
+    /// The device-free costs among these objectives of `architecture`, as `space` counts them
+    /// (empty, and nothing counted, without any).
+    public func counts<S: SearchSpace>(_ architecture: S.Architecture, in space: S) -> [CostObjective: Double] {
+        guard !extraCosts.isEmpty else { return [:] }
+        let counted = space.cost(of: architecture)
+        return Dictionary(uniqueKeysWithValues: extraCosts.map { ($0, $0.count(counted)) })
+    }
+
+    /// A point of these objectives: `error`, then each cost (latency from `latency`, the others from `counts`).
+    public func point(error: Double, latency: Double, counts: [CostObjective: Double]) -> ObjectivePoint {
+        ObjectivePoint([error] + costs.map { $0 == .latency ? latency : counts[$0]! })
+    }
     public var description: String { (["test error"] + costs.map(\.rawValue)).joined(separator: ", ") }
 }
