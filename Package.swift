@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "PredictorsTests", dependencies: ["TestSupport", "Predictors", "Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
         .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Search", "Reports", "Workflow", "Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "Predictors", "ProfileStore", "Datasets", "Statistics"], swiftSettings: v5),
         .testTarget(name: "ProfilingTests", dependencies: [
-            "TestSupport", "DeviceModel", "Measurements", "Profiling", "ProfileStore", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
+            "TestSupport", "DeviceModel", "Measurements", "Predictors", "Profiling", "ProfileStore", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
         .testTarget(name: "ProxiesTests", dependencies: ["Proxies", "Autodiff", "SearchSpaces", "Statistics"], swiftSettings: v5),
         .testTarget(name: "ModelExportTests", dependencies: ["TestSupport", "ModelExport", "Autodiff", "SearchSpaces"], swiftSettings: v5),

@@ -3,8 +3,8 @@ import Foundation
 import SearchSpaces
 import Statistics
 
-/// A device's feature vector: the latencies of the 10 reference architectures
-/// (`Profiles/<device>.json`, format `modnas.device-features.v1`).
+/// A device's feature vectors: the latencies of the 10 reference architectures and, where the
+/// device has energy, their energies (`Profiles/<device>.json`, format `modnas.device-features.v1`).
 public struct DeviceFeatures: Codable, Equatable, Sendable {
     public static let formatVersion = "modnas.device-features.v1"
 
@@ -15,7 +15,13 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
     public var source: DataSource
     public var metric: String
     public var referenceArchIndices: [Int]
+    /// The references' latencies, ms.
     public var values: [Double]
+    /// The references' energies, joules per inference, in the same order; nil when the device
+    /// has none (`energyAbsentReason` says why; files written before energy was read have neither).
+    public var energyValues: [Double]?
+    /// Why the device has no energy vector (no RAPL on the host, a latency-only benchmark).
+    public var energyAbsentReason: String?
     /// The measuring host's fingerprint (nil for benchmark devices).
     public var host: HostFingerprint?
     /// Which clock a measured device's values are medians of (nil for benchmark devices, whose
@@ -28,10 +34,13 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         case format, device, space, source, metric, host, values, repeatability
         case referenceArchIndices = "reference_arch_indices"
         case latencyClock = "latency_clock"
+        case energyValues = "energy_values"
+        case energyAbsentReason = "energy_absent_reason"
     }
 
     public init(device: String, space: String = "nb201", source: DataSource, referenceArchIndices: [Int], values: [Double],
-                host: HostFingerprint?, latencyClock: LatencyClock? = nil, repeatability: Repeatability? = nil) {
+                host: HostFingerprint?, latencyClock: LatencyClock? = nil, repeatability: Repeatability? = nil,
+                energyValues: [Double]? = nil, energyAbsentReason: String? = nil) {
         format = Self.formatVersion
         self.device = device
         self.space = space
@@ -42,6 +51,21 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
         self.host = host
         self.latencyClock = latencyClock
         self.repeatability = repeatability
+        self.energyValues = energyValues
+        self.energyAbsentReason = energyValues == nil ? energyAbsentReason : nil
+    }
+
+    /// The reference values of `metric`; a device without energy is refused in one line with the reason.
+    public func values(of metric: DeviceMetric) throws -> [Double] {
+        switch metric {
+        case .latency: return values
+        case .energy:
+            guard let energyValues else {
+                throw DeviceModelError.noEnergy(device: device, space: space,
+                                                reason: energyAbsentReason ?? "its feature file holds latencies only; write it again with modnas-profile features")
+            }
+            return energyValues
+        }
     }
 
     /// The clock of the values: a measured file without the field was written when wall time was the only one.
@@ -73,7 +97,7 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
     }
 
     /// Plausible latencies, 1 µs to 10⁶ s: outside, a value is a unit mix-up or damage.
-    public static let latencyRangeMs: ClosedRange<Double> = 1e-3...1e9
+    public static let latencyRangeMs = DeviceMetric.latency.plausibleRange
 
     /// What makes the features unusable: an unknown source, references that are not distinct
     /// architectures of the space, or latencies that are not one positive, finite value each.
@@ -88,6 +112,11 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
             return "reference_arch_indices \(referenceArchIndices) are not distinct \(spaceName.shortName) table indices 0…\(tableSize - 1)"
         }
         guard values.allSatisfy(Self.latencyRangeMs.contains) else { return "latencies must be finite milliseconds within 0.001…1e9" }
+        if let energyValues {
+            guard energyValues.count == values.count else { return "\(energyValues.count) energy values for \(values.count) reference architectures" }
+            guard energyValues.allSatisfy(DeviceMetric.energy.plausibleRange.contains) else { return "energies must be finite joules within 1e-9…1e7" }
+            guard energyAbsentReason == nil else { return "energy_values and energy_absent_reason are both given" }
+        }
         guard source == .measured || (latencyClock == nil && repeatability == nil) else {
             return "a benchmark device's file has no latency_clock or repeatability (they describe a measured host)"
         }

@@ -23,7 +23,7 @@ public enum ParserFuzzing {
 
     static let index = try? NB201Index.shipped()
     static let device = try? DeviceFeatures.load(ShippedData.path("Profiles/raspi4.json"))
-    static let meta = try? LatencyPredictor(path: ShippedData.path("Predictors/meta.json"))
+    static let meta = try? DevicePredictor(path: ShippedData.path("Predictors/meta.json"))
 
     /// Runs the parser that the first byte selects on the rest of `data`.
     public static func run(_ data: Data) {
@@ -53,11 +53,11 @@ public enum ParserFuzzing {
             _ = try? CIFAR10Reader.parse(batch: [UInt8](payload), path: "fuzz.bin")
         case .deviceFeatures:
             guard let features = try? DeviceFeatures.decode(payload, path: "fuzz.json"), let meta else { return }
-            _ = (try? meta.objective(device: features))?.milliseconds([NB201Architecture(code: 0)])
+            _ = (try? meta.objective(device: features))?.predictions([NB201Architecture(code: 0)])
         case .predictor:
             guard let file = try? PredictorFile.decode(payload, path: "fuzz.json") else { return }
-            let objective = try? LatencyPredictor(file: file).objective(device: file.kind == .meta ? device : nil)
-            _ = objective?.milliseconds([NB201Architecture(code: 0)])
+            let objective = try? DevicePredictor(file: file).objective(device: file.kind == .meta ? device : nil)
+            _ = objective?.predictions([NB201Architecture(code: 0)])
             _ = objective?.evaluate(NB201Architecture(code: 1).oneHotEncoding)
         case .hypernetwork:
             guard let index, let device, let file = try? HypernetworkFile.decode(payload, path: "fuzz.json"),

@@ -14,7 +14,7 @@ public enum BenchmarkTables {
         let notDevices = Set(["arch_index", "arch_string"] + space.tableColumns)
         return try table.header.filter { !notDevices.contains($0) }.map { device in
             DeviceSamples(device: device, features: features[device], space: space, architectures: archs,
-                          milliseconds: try table.numericColumn(device))
+                          values: try table.numericColumn(device))
         }
     }
 
@@ -71,8 +71,8 @@ public struct PredictorBenchmark {
             let (train, test) = d.split(count: trainSize, seed: configuration.seed)
             let file = try PredictorTraining.mlp(train, configuration: configuration, ensembleSize: ensembleSize,
                                                  referenceArchIndices: [])
-            let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.encodings)
-            let row = Row(device: d.device, metrics: PredictionMetrics(predicted: predicted, truth: test.milliseconds))
+            let predicted = try DevicePredictor(file: file).objective(device: nil).predictions(test.encodings)
+            let row = Row(device: d.device, metrics: PredictionMetrics(predicted: predicted, truth: test.values))
             let fits = file.training.fits.map { "epochs \($0.epochs) best \($0.bestEpoch) val \($0.validationLoss.map { String(format: "%.4f", $0) } ?? "—")" }
             progress("mlp \(d.device): ρ \(String(format: "%.4f", row.metrics.spearman)); \(fits.joined(separator: ", "))")
             return row
@@ -88,10 +88,10 @@ public struct PredictorBenchmark {
             let others = devices.filter { $0.device != held.device }.map { $0.split(count: metaSamplesPerDevice, seed: configuration.seed).0 }
             let file = try PredictorTraining.meta(others, configuration: metaConfiguration, ensembleSize: ensembleSize,
                                                   referenceArchIndices: refs)
-            let predicted = try LatencyPredictor(file: file).objective(device: held.features).milliseconds(held.encodings)
+            let predicted = try DevicePredictor(file: file).objective(device: held.features).predictions(held.encodings)
             let nearest = nearestDevice(to: held, among: devices.filter { $0.device != held.device })
-            let row = Row(device: held.device, metrics: PredictionMetrics(predicted: predicted, truth: held.milliseconds),
-                          baselineSpearman: PredictionMetrics.spearman(nearest.milliseconds, held.milliseconds))
+            let row = Row(device: held.device, metrics: PredictionMetrics(predicted: predicted, truth: held.values),
+                          baselineSpearman: PredictionMetrics.spearman(nearest.values, held.values))
             progress("meta \(held.device): ρ \(String(format: "%.4f", row.metrics.spearman))")
             return row
         }

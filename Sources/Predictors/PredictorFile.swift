@@ -1,4 +1,5 @@
 import DataFiles
+import DeviceModel
 import Foundation
 import SearchSpaces
 
@@ -6,12 +7,12 @@ import SearchSpaces
 public enum PredictorError: Error, CustomStringConvertible, Equatable {
     case wrongFormat(path: String, found: String)
     case unreadable(path: String, reason: String)
-    case badLatency(device: String, reason: String)
+    case unusableFeatures(device: String, reason: String)
     case deviceMismatch(predictor: String, device: String)
     case tooFewSamples(device: String, found: Int, needed: Int)
     case invalid(path: String, reason: String)
     case wrongReferences(device: String, predictor: [Int], features: [Int])
-    case noTrainingData(database: String)
+    case noTrainingData(database: String, metric: DeviceMetric)
 
     public var description: String {
         switch self {
@@ -20,11 +21,12 @@ public enum PredictorError: Error, CustomStringConvertible, Equatable {
         case .unreadable(let path, let reason): return "cannot read predictor \(path): \(reason)"
         case .invalid(let path, let reason):
             return "predictor \(path) is inconsistent (\(reason)); retrain it with modnas-predict train or restore the shipped file"
-        case .noTrainingData(let database):
-            return "no device in \(database) has enough measurements; import or collect first"
+        case .noTrainingData(let database, let metric):
+            return metric == .latency ? "no device in \(database) has enough measurements; import or collect first"
+                : "no device in \(database) has enough \(metric) measurements; collect on a host whose RAPL counters move (the benchmark tables of NB201 and OFA hold latency only)"
         case .wrongReferences(let device, let predictor, let features):
             return "device features of '\(device)' use reference architectures \(features), the predictor \(predictor); measure the predictor's references"
-        case .badLatency(let device, let reason):
+        case .unusableFeatures(let device, let reason):
             return "device features of '\(device)' are unusable: \(reason); re-measure with modnas-profile collect --host"
         case .deviceMismatch(let predictor, let device):
             return "this MLP predictor was trained for '\(predictor)', not '\(device)'; use a meta predictor for other devices"
@@ -41,8 +43,8 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     public var configuration: TrainingConfiguration
     public var fits: [FitReport]
     public var createdAt: Date
-    /// What each device's training latencies are ("median thread CPU time (measured)",
-    /// "benchmark table latency"); nil in files written before it was recorded.
+    /// What each device's training values are ("median thread CPU time (measured)",
+    /// "benchmark table energy"); nil in files written before it was recorded.
     public var latencies: [String: String]? = nil
 }
 
@@ -54,7 +56,7 @@ public enum PredictorKind: String, CaseIterable, Codable, Sendable {
     case meta
 }
 
-/// An exported latency predictor (`Predictors/*.json`, format `modnas.predictor.v1`).
+/// An exported latency or energy predictor (`Predictors/*.json`, format `modnas.predictor.v1`).
 public struct PredictorFile: Codable, Equatable, Sendable {
     public static let formatVersion = "modnas.predictor.v1"
 
@@ -64,9 +66,13 @@ public struct PredictorFile: Codable, Equatable, Sendable {
     public var encoding: String
     /// The device of an MLP predictor.
     public var device: String?
-    /// The reference architectures whose latencies form the device features (meta).
+    /// What it predicts. Files written before energy predictors have no field and predict
+    /// latency, the only metric then (`predictedMetric` reads them so).
+    public var metric: DeviceMetric? = nil
+    /// The reference architectures whose values of the metric form the device features (meta).
     public var referenceArchIndices: [Int]
-    /// Predicts log(milliseconds) for mlp; log(ms) − mean log(reference ms) for meta. Averaged over the ensemble.
+    /// Predicts log(value) for mlp; log(value) − mean log(reference value) for meta, in the
+    /// metric's unit. Averaged over the ensemble.
     public var ensemble: [Regressor]
     public var training: TrainingSummary
     /// Held-out metrics by device (architectures or devices not trained on).
@@ -94,6 +100,9 @@ public struct PredictorFile: Codable, Equatable, Sendable {
         if let problem = file.problem { throw PredictorError.invalid(path: path, reason: problem) }
         return file
     }
+
+    /// What the predictions are: the file's metric, latency for a file from before the field.
+    public var predictedMetric: DeviceMetric { metric ?? .latency }
 
     /// The input width the ensemble must take: the encoding, and for a meta predictor one value
     /// per reference architecture plus the device's scale.
@@ -133,9 +142,10 @@ public struct PredictorFile: Codable, Equatable, Sendable {
         return nil
     }
 
-    /// The shipped file name: `mlp-<device>` or `meta`, named for the space as feature files are.
-    public static func shippedName(device: String?, space: SpaceName) -> String {
-        space.fileName(stem: device.map { "mlp-\($0)" } ?? "meta")
+    /// The shipped file name: `mlp-<device>` or `meta` for latency, `energy-mlp-<device>` or
+    /// `energy-meta` for energy, named for the space as feature files are.
+    public static func shippedName(device: String?, space: SpaceName, metric: DeviceMetric = .latency) -> String {
+        space.fileName(stem: (metric == .energy ? "energy-" : "") + (device.map { "mlp-\($0)" } ?? "meta"))
     }
 
     /// Whether a file name in a predictor folder is named for `space` (see `shippedName`).

@@ -3,7 +3,7 @@ import DeviceModel
 import Foundation
 import SearchSpaces
 
-/// One device's training data: measured (or benchmark) latencies of architectures of one space.
+/// One device's training data: measured (or benchmark) latencies or energies of architectures of one space.
 public struct DeviceSamples: Sendable {
     public var device: String
     /// The device's features (required for meta training).
@@ -13,27 +13,37 @@ public struct DeviceSamples: Sendable {
     public var architectures: [String]
     /// The space's encoding of each architecture.
     public var encodings: [[Float]]
-    public var milliseconds: [Double]
-    /// The clock of a measured device's milliseconds (nil for a benchmark table's).
+    /// What `values` are.
+    public var metric: DeviceMetric
+    /// One value per architecture, in the metric's unit.
+    public var values: [Double]
+    /// The clock of a measured device's latencies (nil for a benchmark table's values).
     public var latencyClock: LatencyClock?
 
-    public init<S: SearchSpace>(device: String, features: DeviceFeatures?, space: S, architectures: [S.Architecture], milliseconds: [Double],
-                                latencyClock: LatencyClock? = nil) {
+    public init<S: SearchSpace>(device: String, features: DeviceFeatures?, space: S, architectures: [S.Architecture],
+                                metric: DeviceMetric = .latency, values: [Double], latencyClock: LatencyClock? = nil) {
         self.device = device
+        self.metric = metric
         self.latencyClock = latencyClock
         self.features = features
         self.space = space.name
         self.architectures = architectures.map(space.string(of:))
         encodings = architectures.map(space.oneHotEncoding(of:))
-        self.milliseconds = milliseconds
+        self.values = values
     }
 
-    /// What the milliseconds are, for labels.
-    public var latencyLabel: String { latencyClock.map { "\($0.label) (measured)" } ?? "benchmark table latency" }
+    /// What the values are, for labels: "median thread CPU time (measured)", "benchmark table energy".
+    public var valueLabel: String {
+        switch (metric, latencyClock) {
+        case (.latency, let clock?): return "\(clock.label) (measured)"
+        case (.energy, _?): return "energy per inference (measured)"
+        default: return "benchmark table \(metric)"
+        }
+    }
 
-    /// NB201 samples.
-    public init(device: String, features: DeviceFeatures?, architectures: [NB201Architecture], milliseconds: [Double]) {
-        self.init(device: device, features: features, space: NB201Space(), architectures: architectures, milliseconds: milliseconds)
+    /// NB201 latencies.
+    public init(device: String, features: DeviceFeatures?, architectures: [NB201Architecture], values: [Double]) {
+        self.init(device: device, features: features, space: NB201Space(), architectures: architectures, values: values)
     }
 
     /// The samples at `positions`, in that order.
@@ -41,7 +51,7 @@ public struct DeviceSamples: Sendable {
         var s = self
         s.architectures = positions.map { architectures[$0] }
         s.encodings = positions.map { encodings[$0] }
-        s.milliseconds = positions.map { milliseconds[$0] }
+        s.values = positions.map { values[$0] }
         return s
     }
 }
@@ -62,52 +72,57 @@ public enum PredictorTraining {
     /// The fewest samples a device needs for training.
     public static let minimumSamples = 10
 
-    /// A per-device MLP ensemble on log latency.
+    /// A per-device MLP ensemble on the log of the samples' metric.
     public static func mlp(_ samples: DeviceSamples, configuration: TrainingConfiguration, ensembleSize: Int = 1,
                            referenceArchIndices: [Int]) throws -> PredictorFile {
         try check(samples)
         let encoding = ArchitectureEncoding.of(samples.space)
         let rows = Tensor(shape: [samples.encodings.count, encoding.featureCount], scalars: samples.encodings.flatMap(encoding.features))
-        let targets = samples.milliseconds.map { Float(Foundation.log($0)) }
+        let targets = samples.values.map { Float(Foundation.log($0)) }
         let fits = fitEnsemble(rows: rows, targets: targets, configuration: configuration, size: ensembleSize)
         return PredictorFile(format: PredictorFile.formatVersion, kind: .mlp, space: samples.space.rawValue, encoding: encoding.name,
-                             device: samples.device, referenceArchIndices: referenceArchIndices, ensemble: fits.map(\.0),
+                             device: samples.device, metric: samples.metric, referenceArchIndices: referenceArchIndices, ensemble: fits.map(\.0),
                              training: TrainingSummary(devices: [samples.device], samplesPerDevice: [samples.device: rows.shape[0]],
                                                        configuration: configuration, fits: fits.map(\.1), createdAt: Date(),
-                                                       latencies: [samples.device: samples.latencyLabel]),
+                                                       latencies: [samples.device: samples.valueLabel]),
                              metrics: [:])
     }
 
-    /// A meta predictor over several devices, conditioned on their features; predicts log latency
-    /// relative to each device's mean log reference latency.
+    /// A meta predictor over several devices, conditioned on their features of the samples'
+    /// metric; predicts its log relative to each device's mean log reference value.
     public static func meta(_ devices: [DeviceSamples], configuration: TrainingConfiguration, ensembleSize: Int = 1,
                             referenceArchIndices: [Int]) throws -> PredictorFile {
-        guard let space = devices.first?.space else { throw PredictorError.noTrainingData(database: "the training set") }
+        guard let space = devices.first?.space, let metric = devices.first?.metric else {
+            throw PredictorError.noTrainingData(database: "the training set", metric: .latency)
+        }
         let encoding = ArchitectureEncoding.of(space)
         var scalars: [Float] = [], targets: [Float] = []
         for d in devices {
             guard d.space == space else {
-                throw PredictorError.badLatency(device: d.device, reason: "its samples are of space \(d.space), the others of \(space)")
+                throw PredictorError.unusableFeatures(device: d.device, reason: "its samples are of space \(d.space), the others of \(space)")
+            }
+            guard d.metric == metric else {
+                throw PredictorError.unusableFeatures(device: d.device, reason: "its samples are \(d.metric), the others \(metric)")
             }
             try check(d)
             guard let features = d.features else {
-                throw PredictorError.badLatency(device: d.device, reason: "no device features (measure the 10 references)")
+                throw PredictorError.unusableFeatures(device: d.device, reason: "no device features (measure the 10 references)")
             }
-            let input = try DeviceInput(features, space: space.rawValue, length: referenceArchIndices.count)
-            for (x, ms) in zip(d.encodings, d.milliseconds) {
+            let input = try DeviceInput(features, space: space.rawValue, length: referenceArchIndices.count, metric: metric)
+            for (x, value) in zip(d.encodings, d.values) {
                 scalars += encoding.features(x) + input.values
-                targets.append(Float(Foundation.log(ms)) - input.logScale)
+                targets.append(Float(Foundation.log(value)) - input.logScale)
             }
         }
         let width = encoding.featureCount + referenceArchIndices.count + 1
         let rows = Tensor(shape: [targets.count, width], scalars: scalars)
         let fits = fitEnsemble(rows: rows, targets: targets, configuration: configuration, size: ensembleSize)
         return PredictorFile(format: PredictorFile.formatVersion, kind: .meta, space: space.rawValue, encoding: encoding.name,
-                             device: nil, referenceArchIndices: referenceArchIndices, ensemble: fits.map(\.0),
+                             device: nil, metric: metric, referenceArchIndices: referenceArchIndices, ensemble: fits.map(\.0),
                              training: TrainingSummary(devices: devices.map(\.device),
                                                        samplesPerDevice: Dictionary(uniqueKeysWithValues: devices.map { ($0.device, $0.architectures.count) }),
                                                        configuration: configuration, fits: fits.map(\.1), createdAt: Date(),
-                                                       latencies: Dictionary(uniqueKeysWithValues: devices.map { ($0.device, $0.latencyLabel) })),
+                                                       latencies: Dictionary(uniqueKeysWithValues: devices.map { ($0.device, $0.valueLabel) })),
                              metrics: [:])
     }
 
@@ -119,16 +134,16 @@ public enum PredictorTraining {
         }
         try check(samples)
         guard let features = samples.features else {
-            throw PredictorError.badLatency(device: samples.device, reason: "no device features (measure the 10 references)")
+            throw PredictorError.unusableFeatures(device: samples.device, reason: "no device features (measure the 10 references)")
         }
-        guard samples.space.rawValue == meta.space else {
-            throw PredictorError.badLatency(device: samples.device, reason: "its samples are of space \(samples.space), the predictor's of \(meta.space)")
+        guard samples.space.rawValue == meta.space, samples.metric == meta.predictedMetric else {
+            throw PredictorError.unusableFeatures(device: samples.device, reason: "its samples are \(samples.metric) of space \(samples.space), the predictor's \(meta.predictedMetric) of \(meta.space)")
         }
-        let input = try DeviceInput(features, space: meta.space, length: meta.referenceArchIndices.count)
+        let input = try DeviceInput(features, space: meta.space, length: meta.referenceArchIndices.count, metric: samples.metric)
         let encoding = ArchitectureEncoding.of(samples.space)
         let rows = Tensor(shape: [samples.encodings.count, encoding.featureCount + input.values.count],
                           scalars: samples.encodings.flatMap { encoding.features($0) + input.values })
-        let targets = samples.milliseconds.map { Float(Foundation.log($0)) - input.logScale }
+        let targets = samples.values.map { Float(Foundation.log($0)) - input.logScale }
         var c = meta.training.configuration
         c.maxEpochs = epochs
         c.batchSize = min(c.batchSize, 32)
@@ -141,9 +156,9 @@ public enum PredictorTraining {
         adapted.device = samples.device
         adapted.training.fits += fits.map(\.1)
         adapted.training.samplesPerDevice[samples.device + " (adaptation)"] = samples.architectures.count
-        adapted.training.latencies = (adapted.training.latencies ?? [:]).merging([samples.device + " (adaptation)": samples.latencyLabel]) { $1 }
-        let predicted = try LatencyPredictor(file: adapted).objective(device: features).milliseconds(samples.encodings)
-        adapted.metrics["\(samples.device) (adaptation samples)"] = PredictionMetrics(predicted: predicted, truth: samples.milliseconds)
+        adapted.training.latencies = (adapted.training.latencies ?? [:]).merging([samples.device + " (adaptation)": samples.valueLabel]) { $1 }
+        let predicted = try DevicePredictor(file: adapted).objective(device: features).predictions(samples.encodings)
+        adapted.metrics["\(samples.device) (adaptation samples)"] = PredictionMetrics(predicted: predicted, truth: samples.values)
         return adapted
     }
 
@@ -161,8 +176,8 @@ public enum PredictorTraining {
         guard d.architectures.count >= minimumSamples else {
             throw PredictorError.tooFewSamples(device: d.device, found: d.architectures.count, needed: minimumSamples)
         }
-        guard d.milliseconds.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw PredictorError.badLatency(device: d.device, reason: "latencies must be finite and positive")
+        guard d.values.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw PredictorError.unusableFeatures(device: d.device, reason: "its \(d.metric) values must be finite and positive")
         }
     }
 }

@@ -8,7 +8,7 @@ public struct PredictionMetrics: Codable, Equatable, Sendable {
     public var kendall: Double
     /// Mean absolute percentage error, in percent.
     public var mape: Double
-    /// Root mean squared error, in milliseconds.
+    /// Root mean squared error, in the metric's unit.
     public var rmse: Double
     /// Share of predictions within ±10 % of the truth, in percent.
     public var within10: Double

@@ -49,9 +49,10 @@ extension ProfileDatabase {
         }
     }
 
-    /// The feature vector of `device`: reference latencies (medians on the session's clock, ms)
+    /// The feature vectors of `device`: reference latencies (medians on the session's clock, ms)
     /// from its latest session holding all references, in reference order, with that session's
-    /// repeatability check.
+    /// repeatability check; and their energies (J per inference) when the session has them all,
+    /// else the reason they are absent.
     public func features(device name: String, space: String,
                          references: [(index: Int, string: String)]) throws -> DeviceFeatures {
         let device = try device(named: name)
@@ -61,12 +62,17 @@ extension ProfileDatabase {
             var fewestMissing = references.count
             for session in sessions {
                 let column = Self.medianColumn(session.latencyClock)
-                var values: [Double] = []
+                var values: [Double] = [], energies: [Double] = [], energyAbsence: String?
                 for ref in references {
-                    if let v = try Double.fetchOne(db, sql: """
-                        SELECT m.\(column) FROM measurement m JOIN architecture a ON a.id = m.architectureId
+                    guard let row = try Row.fetchOne(db, sql: """
+                        SELECT m.\(column) AS latency, e.joulesPerInference AS joules, e.absentReason AS absent
+                        FROM measurement m JOIN architecture a ON a.id = m.architectureId LEFT JOIN energy e ON e.measurementId = m.id
                         WHERE m.sessionId = ? AND a.space = ? AND a.archString = ?
-                        """, arguments: [session.id!, space, ref.string]) { values.append(v) }
+                        """, arguments: [session.id!, space, ref.string]), let latency = row["latency"] as Double? else { continue }
+                    values.append(latency)
+                    if let joules = row["joules"] as Double? { energies.append(joules) } else {
+                        energyAbsence = energyAbsence ?? (row["absent"] as String?)
+                    }
                 }
                 guard values.count == references.count else {
                     fewestMissing = min(fewestMissing, references.count - values.count)
@@ -76,10 +82,15 @@ extension ProfileDatabase {
                 let host = try (session.host ?? device.fingerprint).map { try JSONDecoder().decode(HostFingerprint.self, from: Data($0.utf8)) }
                 let check = try String.fetchOne(db, sql: "SELECT repeatability FROM session WHERE id = ?", arguments: [session.id!])
                     .map { try self.decodeRepeatability($0, session: session.uuid) }
+                let hasEnergy = energies.count == references.count
                 return DeviceFeatures(device: name, space: space, source: device.source,
                                       referenceArchIndices: references.map(\.index), values: values,
                                       host: measured ? host : nil, latencyClock: measured ? session.latencyClock : nil,
-                                      repeatability: measured ? check : nil)
+                                      repeatability: measured ? check : nil,
+                                      energyValues: hasEnergy ? energies : nil,
+                                      energyAbsentReason: hasEnergy ? nil : energyAbsence.map { "not measured: \($0)" }
+                                          ?? (measured ? "the session stored no energy for \(references.count - energies.count) references"
+                                                       : "its benchmark table holds no energy"))
             }
             throw StoreError.incompleteReferences(device: name, missing: fewestMissing)
         }
@@ -100,17 +111,24 @@ extension ProfileDatabase {
 }
 
 extension ProfileDatabase {
-    /// A device's latency per architecture string: the median over its sessions of their
-    /// median milliseconds on the device's clock (`latencyClock(device:space:)`; rows without
-    /// CPU time are left out when that is CPU time), measured hosts and benchmark devices alike.
+    /// A device's latency per architecture string: `values(device:space:metric: .latency)`.
     public func latencies(device name: String, space: String) throws -> [String: Double] {
+        try values(device: name, space: space, metric: .latency)
+    }
+
+    /// A device's values of `metric` per architecture string, measured hosts and benchmark devices
+    /// alike: the median over its sessions of each session's value. Latency is the median
+    /// milliseconds on the device's clock (`latencyClock(device:space:)`; rows without CPU time
+    /// are left out when that is CPU time); energy the joules per inference where measured.
+    public func values(device name: String, space: String, metric: DeviceMetric) throws -> [String: Double] {
         let device = try device(named: name)
-        let column = Self.medianColumn(try latencyClock(device: name, space: space))
+        let value = metric == .latency ? "m.\(Self.medianColumn(try latencyClock(device: name, space: space)))" : "e.joulesPerInference"
         return try writer.read { db in
             var byArch: [String: [Double]] = [:]
             for row in try Row.fetchAll(db, sql: """
-                SELECT a.archString, m.\(column) FROM measurement m JOIN session s ON s.id = m.sessionId
-                JOIN architecture a ON a.id = m.architectureId WHERE s.deviceId = ? AND a.space = ? AND m.\(column) IS NOT NULL
+                SELECT a.archString, \(value) FROM measurement m JOIN session s ON s.id = m.sessionId
+                JOIN architecture a ON a.id = m.architectureId LEFT JOIN energy e ON e.measurementId = m.id
+                WHERE s.deviceId = ? AND a.space = ? AND \(value) IS NOT NULL
                 """, arguments: [device.id!, space]) {
                 byArch[row[0], default: []].append(row[1])
             }
@@ -118,6 +136,19 @@ extension ProfileDatabase {
                 let s = v.sorted()
                 return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
             }
+        }
+    }
+
+    /// Why a device has no energy in `space`: the first stored reason, or that none was stored.
+    public func energyAbsence(device name: String, space: String) throws -> String {
+        let device = try device(named: name)
+        return try writer.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT e.absentReason FROM measurement m JOIN session s ON s.id = m.sessionId
+                JOIN architecture a ON a.id = m.architectureId JOIN energy e ON e.measurementId = m.id
+                WHERE s.deviceId = ? AND a.space = ? AND e.absentReason IS NOT NULL LIMIT 1
+                """, arguments: [device.id!, space]).map { "not measured: \($0)" }
+                ?? (device.source == .measured ? "no energy stored for it" : "its benchmark table holds no energy")
         }
     }
 

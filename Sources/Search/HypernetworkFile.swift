@@ -107,7 +107,7 @@ public struct HypernetworkFile: Codable, Sendable {
         guard features.referenceArchIndices == referenceArchIndices else {
             throw SearchError.badConfiguration("device features of '\(features.device)' use reference architectures \(features.referenceArchIndices), this hypernetwork \(referenceArchIndices)")
         }
-        return try SearchDevice(features: features, predictor: LatencyPredictor(file: latencyPredictor),
+        return try SearchDevice(features: features, predictor: DevicePredictor(file: latencyPredictor),
                                 latencySource: "meta (zero-shot)", isTraining: trainingDevices.contains(features.device))
     }
 

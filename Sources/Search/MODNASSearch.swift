@@ -11,7 +11,7 @@ public struct SearchDevice: Sendable {
     public var input: [Float] { deviceInput.values }
     /// The normalised features, shared with the meta predictor's objective.
     public let deviceInput: DeviceInput
-    public var latency: LatencyObjective
+    public var latency: DeviceObjective
     /// Which predictor gives its latency (a file name, or "meta (zero-shot)").
     public var latencySource: String
     /// Training devices take part in the search; the others only get fronts.
@@ -21,7 +21,7 @@ public struct SearchDevice: Sendable {
 
     /// A device whose latency `predictor` gives: the features are normalised once, for the
     /// hypernetwork and, when it is a meta predictor, for its objective.
-    public init(features: DeviceFeatures, predictor: LatencyPredictor, latencySource: String, isTraining: Bool) throws {
+    public init(features: DeviceFeatures, predictor: DevicePredictor, latencySource: String, isTraining: Bool) throws {
         self.features = features
         deviceInput = try DeviceInput(features, space: predictor.file.space, length: features.referenceArchIndices.count)
         latency = try predictor.objective(device: features, input: deviceInput)
@@ -134,7 +134,7 @@ public final class MODNASSearch<Space: SearchSpace> {
         countedCosts = Dictionary(uniqueKeysWithValues: objectives.extraCosts.map { ($0, CountedCost($0, space: space, architectures: all)) })
         let counts = kept.map { objectives.counts($0, in: space) }
         for d in devices {
-            let ms = d.latency.milliseconds(kept, in: space)
+            let ms = d.latency.predictions(kept, in: space)
             costRanges[d.name] = objectives.costs.indices.map { m in
                 let values = kept.indices.map { objectives.point(error: 0, latency: ms[$0], counts: counts[$0]).values[m + 1] }
                 return values.min()!...values.max()!
@@ -144,7 +144,7 @@ public final class MODNASSearch<Space: SearchSpace> {
 
     /// The cost objectives' values of `architectures` on `device`: predicted latency, counted device-free costs.
     func costValues(_ architectures: [Space.Architecture], device: SearchDevice) -> [[Double]] {
-        let ms = device.latency.milliseconds(architectures, in: space)
+        let ms = device.latency.predictions(architectures, in: space)
         return architectures.indices.map { i in
             Array(objectives.point(error: 0, latency: ms[i], counts: objectives.counts(architectures[i], in: space)).values.dropFirst())
         }
@@ -301,7 +301,7 @@ public final class MODNASSearch<Space: SearchSpace> {
             let (r, i) = (chosen.preference, chosen.index)
             return FrontRow(device: device.name, preferenceIndex: k, preference: r, archIndex: tableIndex(all[i]),
                             architecture: space.string(of: all[i]), tableValues: space.tableValues(of: all[i]),
-                            predictedLatencyMs: device.latency.milliseconds([all[i]], in: space)[0], counts: objectives.counts(all[i], in: space),
+                            predictedLatencyMs: device.latency.predictions([all[i]], in: space)[0], counts: objectives.counts(all[i], in: space),
                             estimatedAccuracy: 100 - estimates[k])
         }
     }
@@ -360,7 +360,7 @@ public struct FrontGenerator<Space: SearchSpace> {
     public func front(for device: SearchDevice, preferences count: Int, tableIndex: ((Space.Architecture) -> Int?)?) -> [FrontRow] {
         let preferences = Fronts.preferences(count: count, objectives: objectives.count)
         let archs = preferences.map { architecture(preference: $0, deviceInput: device.input) }
-        let ms = device.latency.milliseconds(archs, in: space)
+        let ms = device.latency.predictions(archs, in: space)
         let errors = self.errors(archs)
         return archs.indices.map { k in
             FrontRow(device: device.name, preferenceIndex: k, preference: preferences[k], archIndex: tableIndex?(archs[k]),

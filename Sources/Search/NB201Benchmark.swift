@@ -23,7 +23,7 @@ public struct NB201Benchmark: Sendable {
         }
         let accuracy = try CSVTable(contentsOf: ShippedData.path(NB201Index.shippedTable)).numericColumn(dataset)
         var latency: [String: [Double]] = [:]
-        for d in try BenchmarkTables.trainingDevices(space: NB201Space()) { latency[d.device] = d.milliseconds }
+        for d in try BenchmarkTables.trainingDevices(space: NB201Space()) { latency[d.device] = d.values }
         return NB201Benchmark(index: index, dataset: dataset, testError: accuracy.map { 100 - $0 }, latency: latency)
     }
 

@@ -25,7 +25,7 @@ public struct OFABenchmark: SearchBenchmark {
     /// Table latency (ms) by setting and row.
     public let latency: [String: [Double]]
     /// Latency of any architecture by setting, from predictors trained on all the setting's rows.
-    public let evaluationLatency: [String: LatencyObjective]
+    public let evaluationLatency: [String: DeviceObjective]
 
     public var space: OFASpace { OFASpace() }
     public var dataset: String { "imagenet" }
@@ -37,9 +37,9 @@ public struct OFABenchmark: SearchBenchmark {
         let space = OFASpace()
         let archs = try BenchmarkTables.architectures(space: space)
         var latency: [String: [Double]] = [:]
-        for d in try BenchmarkTables.trainingDevices(space: space) { latency[d.device] = d.milliseconds }
+        for d in try BenchmarkTables.trainingDevices(space: space) { latency[d.device] = d.values }
         let directory = try evaluationDirectory ?? ShippedData.path(evaluationPredictors)
-        var evaluation: [String: LatencyObjective] = [:]
+        var evaluation: [String: DeviceObjective] = [:]
         for device in latency.keys.sorted() {
             let path = (directory as NSString).appendingPathComponent(PredictorFile.shippedName(device: device, space: .ofa))
             guard FileManager.default.fileExists(atPath: path) else {
@@ -50,7 +50,7 @@ public struct OFABenchmark: SearchBenchmark {
             guard file.kind == .mlp, file.device == device else {
                 throw SearchError.badFile(reason: "\(path) is not an MLP of \(device); regenerate it with scripts/train-default-predictors ofa")
             }
-            evaluation[device] = try LatencyPredictor(file: file).objective(device: nil)
+            evaluation[device] = try DevicePredictor(file: file).objective(device: nil)
         }
         let errors = predictor.topOne(archs).map { 100 * (1 - $0) }, kept = errors.filter { $0 < ObjectiveBounds.chanceGate }
         return OFABenchmark(predictor: predictor, architectures: archs, tableError: errors, tableErrorRange: kept.min()!...kept.max()!,
@@ -119,7 +119,7 @@ public struct OFABenchmark: SearchBenchmark {
             let archs = strings.compactMap { try? space.parse($0) }
             let errors = predictor.topOne(archs).map { 100 * (1 - $0) }
             if let objective = evaluationLatency[device] {
-                let ms = objective.milliseconds(archs, in: space)
+                let ms = objective.predictions(archs, in: space)
                 let points = archs.indices.map { point(archs[$0], error: errors[$0], latency: ms[$0]) }
                 let bounds = bounds(device: device, latencies: [], objectives: objectives, tableCounts: tableCounts)
                 var result = DeviceEvaluation(device: device, latencySource: .predicted, rows: front.count, distinct: archs.count, points: points,
@@ -131,7 +131,7 @@ public struct OFABenchmark: SearchBenchmark {
                     for (k, name) in Baselines.names.enumerated() {
                         let queried = Baselines.run(name, moves: moves, budget: budget, seed: seed &+ UInt64(k)) { key in
                             let a = space.architecture(choices: key.choices)
-                            return point(a, error: 100 * (1 - predictor.topOne([a])[0]), latency: objective.milliseconds([a], in: space)[0])
+                            return point(a, error: 100 * (1 - predictor.topOne([a])[0]), latency: objective.predictions([a], in: space)[0])
                         }
                         let key = Baselines.key(name, budgets: baselineBudgets, at: b)
                         result.baselines[key] = ParetoMetrics.hypervolume(queried.map(bounds.normalized))

@@ -45,19 +45,19 @@ public struct DeviceCatalog {
                 throw SearchError.badConfiguration("device features of '\(f.device)' use reference architectures \(f.referenceArchIndices), the predictors \(meta.referenceArchIndices)")
             }
             if heldOut.contains(f.device) {
-                devices.append(try SearchDevice(features: f, predictor: LatencyPredictor(file: meta),
+                devices.append(try SearchDevice(features: f, predictor: DevicePredictor(file: meta),
                                                 latencySource: "meta (zero-shot, held out)", isTraining: false))
                 continue
             }
             if let (file, name) = own[f.device] {
-                devices.append(try SearchDevice(features: f, predictor: LatencyPredictor(file: file),
+                devices.append(try SearchDevice(features: f, predictor: DevicePredictor(file: file),
                                                 latencySource: name, isTraining: true))
                 continue
             }
             if let database, stored.contains(f.device) {
                 let samples = try DatabaseSamples.device(f.device, database: database, space: space.space)
                 guard samples.latencyClock == f.clock else {
-                    throw SearchError.badConfiguration("the feature file of '\(f.device)' holds \(f.latencyLabel), its measurements in the database \(samples.latencyLabel); write the features again with modnas-profile features --device \(f.device)")
+                    throw SearchError.badConfiguration("the feature file of '\(f.device)' holds \(f.latencyLabel), its measurements in the database \(samples.valueLabel); write the features again with modnas-profile features --device \(f.device)")
                 }
                 if samples.architectures.count >= Self.minimumMeasurements {
                     progress("adapting the meta predictor to \(f.device) on \(samples.architectures.count) measured architectures")
@@ -65,13 +65,13 @@ public struct DeviceCatalog {
                     withFeatures.features = f
                     let file = try PredictorTraining.adapt(meta, to: withFeatures, epochs: adaptEpochs)
                     adapted[f.device] = file
-                    devices.append(try SearchDevice(features: f, predictor: LatencyPredictor(file: file),
-                                                    latencySource: "meta adapted to \(samples.architectures.count) measured architectures (\(samples.latencyLabel))",
+                    devices.append(try SearchDevice(features: f, predictor: DevicePredictor(file: file),
+                                                    latencySource: "meta adapted to \(samples.architectures.count) measured architectures (\(samples.valueLabel))",
                                                     isTraining: true))
                     continue
                 }
             }
-            devices.append(try SearchDevice(features: f, predictor: LatencyPredictor(file: meta),
+            devices.append(try SearchDevice(features: f, predictor: DevicePredictor(file: meta),
                                             latencySource: "meta (zero-shot)", isTraining: false))
         }
         devices.sort { $0.name < $1.name }

@@ -11,6 +11,7 @@ import SearchSpaces
 import Workflow
 
 extension PredictorKind: ExpressibleByArgument {}
+extension DeviceMetric: ExpressibleByArgument {}
 
 /// Reads a device feature file; a malformed one is a one-line error.
 func loadFeatures(_ path: String) throws -> DeviceFeatures { try DeviceFeatures.load(path) }
@@ -18,9 +19,11 @@ func loadFeatures(_ path: String) throws -> DeviceFeatures { try DeviceFeatures.
 extension PredictCommand {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train per-device MLPs (--kind mlp) or one device-conditioned meta predictor (--kind meta) from a profile database.")
+            abstract: "Train per-device MLPs (--kind mlp) or one device-conditioned meta predictor (--kind meta) of latency or energy from a profile database.")
 
         @Option(help: "mlp or meta.") var kind: PredictorKind
+        @Option(help: "latency (ms) or energy (J per inference; devices without energy are skipped, or refused when named).")
+        var metric = DeviceMetric.latency
         @OptionGroup var dbOption: DatabaseOption
         @Option(name: .customLong("device"), help: "Devices to train on (repeatable; default: every device with enough data).")
         var devices: [String] = []
@@ -44,14 +47,14 @@ extension PredictCommand {
             var r = TrainingRequest()
             (r.kind, r.space, r.database, r.devices, r.trainSize, r.ensemble, r.seed, r.maxEpochs, r.out) =
                 (kind, spaceOption.space, dbOption.db, devices, trainSize, ensemble, seed, maxEpochs, out)
-            r.allRows = allRows
+            (r.allRows, r.metric) = (allRows, metric)
             try PredictorWorkflow.train(r) { print($0) }
         }
     }
 
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Predict latencies for a device given by its feature file; writes arch_index,arch_string,<the space's columns>,predicted_ms.")
+            abstract: "Predict a device's latencies or energies (the predictor's metric); writes arch_index,arch_string,<the space's columns>,predicted_latency_ms or predicted_energy_j.")
 
         @Option(help: "Predictor file.") var predictor: String
         @Option(help: "Device feature file (Profiles/<device>.json, or <device>.ofa.json).") var deviceFeatures: String
@@ -66,9 +69,9 @@ extension PredictCommand {
         }
 
         func run() throws {
-            let latency = try LatencyPredictor(path: predictor)
-            try latency.file.require(space: spaceOption.space, path: predictor)
-            let objective = try latency.objective(device: try loadFeatures(deviceFeatures))
+            let loaded = try DevicePredictor(path: predictor)
+            try loaded.file.require(space: spaceOption.space, path: predictor)
+            let objective = try loaded.objective(device: try loadFeatures(deviceFeatures))
             let text = try PredictionTable.csv(objective: objective, space: spaceOption.space, listPath: archs)
             if let out { try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } else { print(text, terminator: "") }
         }
@@ -83,16 +86,16 @@ extension PredictCommand {
 
         func run() throws {
             let database = try ProfileDatabase(path: dbOption.db, readOnly: true)
-            let p = try LatencyPredictor(path: predictor)
+            let p = try DevicePredictor(path: predictor)
             let space = try SpaceName(parsing: p.file.space).space
-            let d = try DatabaseSamples.device(device, database: database, space: space)
+            let d = try DatabaseSamples.device(device, database: database, space: space, metric: p.file.predictedMetric)
             // A meta predictor needs the features; asking the store again gives its exact error.
             let features = p.file.kind == .meta && d.features == nil
                 ? try database.features(device: device, space: p.file.space, references: try space.referenceStrings()) : d.features
             let objective = try p.objective(device: features)
-            let m = PredictionMetrics(predicted: objective.milliseconds(d.encodings), truth: d.milliseconds)
-            print(String(format: "%@ (%d architectures, predicted vs measured/benchmark medians): Spearman %.4f, Kendall %.4f, MAPE %.2f %%, RMSE %.3f ms, within ±10 %% %.1f %%",
-                         device, m.count, m.spearman, m.kendall, m.mape, m.rmse, m.within10))
+            let m = PredictionMetrics(predicted: objective.predictions(d.encodings), truth: d.values)
+            print(String(format: "%@ %@ (%d architectures, predicted vs measured/benchmark medians): Spearman %.4f, Kendall %.4f, MAPE %.2f %%, RMSE %.4g %@, within ±10 %% %.1f %%",
+                         device, p.file.predictedMetric.rawValue, m.count, m.spearman, m.kendall, m.mape, m.rmse, p.file.predictedMetric.unit, m.within10))
         }
     }
 
@@ -108,8 +111,9 @@ extension PredictCommand {
 
         func run() throws {
             let database = try ProfileDatabase(path: dbOption.db, readOnly: true)
-            let base = try LatencyPredictor(path: predictor)
-            let d = try DatabaseSamples.device(device, database: database, space: try SpaceName(parsing: base.file.space).space)
+            let base = try DevicePredictor(path: predictor)
+            let d = try DatabaseSamples.device(device, database: database, space: try SpaceName(parsing: base.file.space).space,
+                                               metric: base.file.predictedMetric)
             guard base.file.kind == .meta else { throw ValidationError("adapt needs a meta predictor, \(predictor) is \(base.file.kind)") }
             let adapted = try PredictorTraining.adapt(base.file, to: d, epochs: epochs)
             try adapted.write(to: out)

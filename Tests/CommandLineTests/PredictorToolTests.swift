@@ -22,7 +22,7 @@ func repositoryPath(_ relative: String) -> String {
                                                "--archs", archs])
         #expect(r.status == 0, "\(r.err)")
         let lines = r.out.split(separator: "\n")
-        #expect(lines.first == "arch_index,arch_string,predicted_ms" && lines.count == 3)
+        #expect(lines.first == "arch_index,arch_string,predicted_latency_ms" && lines.count == 3)
         let ms = lines.dropFirst().compactMap { $0.split(separator: ",").last.flatMap { Double($0) } }
         #expect(ms.count == 2 && ms.allSatisfy { $0 > 0 && $0.isFinite } && ms[0] > ms[1], "\(ms)")
     }

@@ -59,11 +59,19 @@ import Testing
         let predictor = "\(dir)/P/mlp-v100_64.ofa.json", features = repositoryPath("Profiles/v100_64.ofa.json")
         let all = try runTool("modnas-predict", ["predict", "--space", "ofa", "--predictor", predictor, "--device-features", features, "--all"])
         let rows = all.out.split(separator: "\n")
-        #expect(all.status == 0 && rows.first == "arch_index,arch_string,ks,e,d,r,predicted_ms" && rows.count == 5_001, "\(all.err)")
+        #expect(all.status == 0 && rows.first == "arch_index,arch_string,ks,e,d,r,predicted_latency_ms" && rows.count == 5_001, "\(all.err)")
         #expect(rows[1].hasPrefix("0,r204_k7e6-k5e4_"), "\(rows[1])")
         let fromList = try runTool("modnas-predict", ["predict", "--space", "ofa", "--predictor", predictor, "--device-features", features,
                                                     "--archs", "\(dir)/list.csv"])
         #expect(fromList.out.split(separator: "\n").last?.hasPrefix(",r160_k5e4-k5e4-k5e4_") == true, "\(fromList.out)\(fromList.err)")
+        // Energy for a latency-only benchmark device is refused by name and reason; without
+        // --device no device has energy here (the e2e host has no RAPL), and that is one line too.
+        let energy = try runTool("modnas-predict", ["train", "--space", "ofa", "--metric", "energy", "--kind", "mlp", "--db", "\(dir)/p.sqlite",
+                                                    "--device", "v100_64", "--out", "\(dir)/P"])
+        #expect(energy.status != 0 && energy.err.contains("device 'v100_64' has no energy in space ofa (its benchmark table holds no energy)")
+                && energy.err.split(separator: "\n").count == 1, "\(energy.err)")
+        let anyEnergy = try runTool("modnas-predict", ["train", "--space", "ofa", "--metric", "energy", "--kind", "meta", "--db", "\(dir)/p.sqlite"])
+        #expect(anyEnergy.status != 0 && anyEnergy.err.contains("no device") && anyEnergy.err.split(separator: "\n").count == 1, "\(anyEnergy.err)")
         // The OFA predictor in an NB201 run is one line that names the flag.
         let wrongSpace = try runTool("modnas-predict", ["predict", "--predictor", predictor, "--device-features", features, "--all"])
         #expect(wrongSpace.status != 0 && wrongSpace.err.contains("--space ofa") && wrongSpace.err.split(separator: "\n").count == 1, "\(wrongSpace.err)")

@@ -30,8 +30,8 @@ import SearchSpaces
             cpuByString[string] = cpu
         }
         let samples = try DatabaseSamples.device("lab", database: store, space: NB201Space())
-        #expect(samples.latencyClock == .cpu && samples.latencyLabel == "median thread CPU time (measured)")
-        #expect(Dictionary(uniqueKeysWithValues: zip(samples.architectures, samples.milliseconds)) == cpuByString)
+        #expect(samples.latencyClock == .cpu && samples.valueLabel == "median thread CPU time (measured)")
+        #expect(Dictionary(uniqueKeysWithValues: zip(samples.architectures, samples.values)) == cpuByString)
         let file = try PredictorTraining.mlp(samples, configuration: quickConfiguration(), referenceArchIndices: Array(0..<10))
         #expect(file.training.latencies == ["lab": "median thread CPU time (measured)"])
     }

@@ -20,20 +20,20 @@ func syntheticDevice(_ name: String, scale: Double, count: Int, seed: UInt64) ->
     let refs = (0..<10).map { NB201Architecture(code: $0 * 1500 + 7) }
     let features = DeviceFeatures(device: name, source: .benchmark, referenceArchIndices: Array(0..<10),
                                   values: refs.map(latency), host: nil)
-    return DeviceSamples(device: name, features: features, architectures: archs, milliseconds: archs.map(latency))
+    return DeviceSamples(device: name, features: features, architectures: archs, values: archs.map(latency))
 }
 
 /// The objective's value and gradient at `x` against central differences on `entries`.
-func expectGradientMatchesFiniteDifferences(_ objective: LatencyObjective, at x: [Float], entries: [Int]) {
+func expectGradientMatchesFiniteDifferences(_ objective: DeviceObjective, at x: [Float], entries: [Int]) {
     let (value, gradient) = objective.evaluate(x)
-    #expect(abs(value - objective.milliseconds([x])[0]) < 1e-4 * value)
+    #expect(abs(value - objective.predictions([x])[0]) < 1e-4 * value)
     // A small step: the MLP is piecewise linear, and a large one straddles ReLU kinks.
     let h: Float = 1e-3
     for k in entries {
         var plus = x, minus = x
         plus[k] += h
         minus[k] -= h
-        let numeric = (objective.milliseconds([plus])[0] - objective.milliseconds([minus])[0]) / Double(2 * h)
+        let numeric = (objective.predictions([plus])[0] - objective.predictions([minus])[0]) / Double(2 * h)
         #expect(abs(numeric - Double(gradient[k])) <= 2e-2 * (abs(numeric) + 0.05 * value), "∂/∂x[\(k)]: \(gradient[k]) vs \(numeric)")
     }
 }
@@ -82,8 +82,8 @@ func quickConfiguration() -> TrainingConfiguration {
         let d = syntheticDevice("synthetic", scale: 1, count: 600, seed: 1)
         let (train, test) = d.split(count: 400, seed: 0)
         let file = try PredictorTraining.mlp(train, configuration: quickConfiguration(), referenceArchIndices: Array(0..<10))
-        let predicted = try LatencyPredictor(file: file).objective(device: nil).milliseconds(test.encodings)
-        let m = PredictionMetrics(predicted: predicted, truth: test.milliseconds)
+        let predicted = try DevicePredictor(file: file).objective(device: nil).predictions(test.encodings)
+        let m = PredictionMetrics(predicted: predicted, truth: test.values)
         #expect(m.spearman > 0.95, "ρ \(m.spearman)")
     }
 
@@ -91,7 +91,7 @@ func quickConfiguration() -> TrainingConfiguration {
         let devices = [syntheticDevice("a", scale: 1, count: 300, seed: 2), syntheticDevice("b", scale: 3, count: 300, seed: 3)]
         let meta = try PredictorTraining.meta(devices, configuration: quickConfiguration(), ensembleSize: 2,
                                               referenceArchIndices: Array(0..<10))
-        let objective = try LatencyPredictor(file: meta).objective(device: devices[1].features)
+        let objective = try DevicePredictor(file: meta).objective(device: devices[1].features)
         // A relaxed encoding: softmax weights per edge.
         var rng = SeededGenerator(seed: 4)
         var x = [Float]()
@@ -144,7 +144,7 @@ func quickConfiguration() -> TrainingConfiguration {
             try PredictorTraining.mlp(tiny, configuration: quickConfiguration(), referenceArchIndices: [])
         }
         var negative = good
-        negative.milliseconds[0] = -1
+        negative.values[0] = -1
         #expect(throws: PredictorError.self) {
             try PredictorTraining.mlp(negative, configuration: quickConfiguration(), referenceArchIndices: [])
         }
@@ -153,7 +153,7 @@ func quickConfiguration() -> TrainingConfiguration {
         var elsewhere = good.features!
         elsewhere.device = "b"
         #expect(throws: PredictorError.deviceMismatch(predictor: "a", device: "b")) {
-            try LatencyPredictor(file: file).objective(device: elsewhere)
+            try DevicePredictor(file: file).objective(device: elsewhere)
         }
     }
 
@@ -163,14 +163,14 @@ func quickConfiguration() -> TrainingConfiguration {
         // A device whose op costs differ in kind (pooling expensive), seen through 40 samples and
         // judged on 200 others.
         var unseen = syntheticDevice("c", scale: 1.5, count: 240, seed: 9)
-        unseen.milliseconds = try zip(unseen.architectures, unseen.milliseconds).map { a, ms in
+        unseen.values = try zip(unseen.architectures, unseen.values).map { a, ms in
             ms + 1.5 * Double(try NB201Architecture(parsing: a).operations.filter { $0 == .averagePool3x3 }.count)
         }
         let seen = unseen.subset(0..<40), heldOut = unseen.subset(40..<240)
         #expect(Set(heldOut.architectures).isDisjoint(with: seen.architectures))
         func metrics(_ file: PredictorFile) throws -> PredictionMetrics {
-            PredictionMetrics(predicted: try LatencyPredictor(file: file).objective(device: unseen.features).milliseconds(heldOut.encodings),
-                              truth: heldOut.milliseconds)
+            PredictionMetrics(predicted: try DevicePredictor(file: file).objective(device: unseen.features).predictions(heldOut.encodings),
+                              truth: heldOut.values)
         }
         let adapted = try PredictorTraining.adapt(meta, to: seen, epochs: 60)
         let (before, after) = (try metrics(meta), try metrics(adapted))
@@ -221,7 +221,7 @@ func quickConfiguration() -> TrainingConfiguration {
     }
 
     @Test func featuresMustMatchThePredictorsReferencesInOrder() throws {
-        let meta = try LatencyPredictor(path: try ShippedData.path("Predictors/meta.json"))
+        let meta = try DevicePredictor(path: try ShippedData.path("Predictors/meta.json"))
         var features = try DeviceFeatures.load(try ShippedData.path("Profiles/raspi4.json"))
         _ = try meta.objective(device: features)
         features.referenceArchIndices.reverse()
@@ -248,7 +248,7 @@ func syntheticOFADevice(_ name: String, count: Int, seed: UInt64) -> DeviceSampl
         return total
     }
     let archs = space.sample(count: count, seed: seed)
-    return DeviceSamples(device: name, features: nil, space: space, architectures: archs, milliseconds: archs.map(latency))
+    return DeviceSamples(device: name, features: nil, space: space, architectures: archs, values: archs.map(latency))
 }
 
 @Suite struct OFALatencyPredictorTests {
@@ -278,8 +278,8 @@ func syntheticOFADevice(_ name: String, count: Int, seed: UInt64) -> DeviceSampl
         (c.weightDecay, c.maxEpochs, c.patience) = (5e-2, 300, 40)   // 400 rows for 178 inputs: strong decay keeps the MLP near the additive part
         let file = try PredictorTraining.mlp(train, configuration: c, referenceArchIndices: [])
         #expect(file.space == "ofa" && file.encoding == encoding.name)
-        let objective = try LatencyPredictor(file: file).objective(device: nil)
-        let m = PredictionMetrics(predicted: objective.milliseconds(test.encodings), truth: test.milliseconds)
+        let objective = try DevicePredictor(file: file).objective(device: nil)
+        let m = PredictionMetrics(predicted: objective.predictions(test.encodings), truth: test.values)
         #expect(m.spearman > 0.95, "ρ \(m.spearman)")
         // A relaxed point: skipped-slot entries weighted by the depth probabilities.
         var rng = SeededGenerator(seed: 3)
@@ -292,7 +292,7 @@ func syntheticOFADevice(_ name: String, count: Int, seed: UInt64) -> DeviceSampl
                                             referenceArchIndices: [])
         let nb201Features = syntheticDevice("ofa_synthetic", scale: 1, count: 20, seed: 5).features!
         #expect(throws: DeviceModelError.wrongSpace(device: "ofa_synthetic", expected: "ofa", found: "nb201")) {
-            try LatencyPredictor(file: ofa).objective(device: nb201Features)
+            try DevicePredictor(file: ofa).objective(device: nb201Features)
         }
         #expect { try ofa.require(space: .nb201, path: "p.json") } throws: { error in
             "\(error)".contains("--space ofa") && !"\(error)".contains(where: \.isNewline)
@@ -301,7 +301,7 @@ func syntheticOFADevice(_ name: String, count: Int, seed: UInt64) -> DeviceSampl
                                               referenceArchIndices: [])
         var ofaFeatures = nb201Features
         (ofaFeatures.device, ofaFeatures.space) = ("a", "ofa")
-        #expect(throws: DeviceModelError.self) { try LatencyPredictor(file: nb201).objective(device: ofaFeatures) }
+        #expect(throws: DeviceModelError.self) { try DevicePredictor(file: nb201).objective(device: ofaFeatures) }
         // Samples of two spaces do not train one meta predictor.
         var mixed = syntheticOFADevice("o", count: 60, seed: 7)
         mixed.features = DeviceFeatures(device: "o", space: "ofa", source: .benchmark, referenceArchIndices: Array(0..<10),

@@ -14,7 +14,7 @@ enum ShippedOFA {
 
     static func device(_ name: String) throws -> SearchDevice {
         let features = try DeviceFeatures.load(ShippedData.path("Profiles/\(name).ofa.json"))
-        let predictor = try LatencyPredictor(path: ShippedData.path("Predictors/mlp-\(name).ofa.json"))
+        let predictor = try DevicePredictor(path: ShippedData.path("Predictors/mlp-\(name).ofa.json"))
         return try SearchDevice(features: features, predictor: predictor, latencySource: "mlp-\(name).ofa.json", isTraining: true)
     }
 }
@@ -162,7 +162,7 @@ enum ShippedOFA {
                            tableValues: space.tableValues(of: a), predictedLatencyMs: 1, estimatedAccuracy: nil)
         let result = try #require(bench.evaluate([row], objectives: .errorAndLatency, measured: [:], baselineBudgets: [], seed: 0).results.first)
         let error = 100 * (1 - bench.predictor.topOne([a])[0])
-        let latency = try #require(bench.evaluationLatency["v100_64"]).milliseconds([a], in: space)[0]
+        let latency = try #require(bench.evaluationLatency["v100_64"]).predictions([a], in: space)[0]
         let table = try #require(bench.latency["v100_64"])
         let errors = bench.tableError
         let e = (error - errors.min()!) / (errors.max()! - errors.min()!), l = (latency - table.min()!) / (table.max()! - table.min()!)

@@ -17,7 +17,7 @@ enum Shipped {
 
     static func device(_ name: String) throws -> SearchDevice {
         let features = try DeviceFeatures.load(ShippedData.path("Profiles/\(name).json"))
-        let predictor = try LatencyPredictor(path: ShippedData.path("Predictors/mlp-\(name).json"))
+        let predictor = try DevicePredictor(path: ShippedData.path("Predictors/mlp-\(name).json"))
         return try SearchDevice(features: features, predictor: predictor, latencySource: "mlp-\(name).json", isTraining: true)
     }
 }

@@ -102,7 +102,7 @@ import SearchSpaces
         let accuracy = search.accuracy as! SupernetAccuracy
         let fitted = try #require(accuracy.fitted), range = try #require(accuracy.errorRange)
         let device = search.trainingDevices[0], all = NB201Space().enumeration()!
-        let errors = fitted.errors(all), ms = device.latency.milliseconds(all, in: NB201Space())
+        let errors = fitted.errors(all), ms = device.latency.predictions(all, in: NB201Space())
         let latency: ClosedRange<Double> = search.costRanges[device.name]![0]
         let rows = try #require(try search.exhaustiveFront(for: device, preferences: 8))
         #expect(rows.count == 8)

@@ -3,8 +3,8 @@ import DeviceModel
 import Foundation
 import SearchSpaces
 
-/// A latency predictor loaded from a predictor file.
-public final class LatencyPredictor {
+/// A device's latency or energy predictor loaded from a predictor file.
+public final class DevicePredictor {
     public let file: PredictorFile
 
     public init(file: PredictorFile) { self.file = file }
@@ -13,9 +13,9 @@ public final class LatencyPredictor {
     public convenience init(path: String) throws { self.init(file: try PredictorFile.load(path)) }
 
     /// The objective for one device: an MLP predictor accepts only its own device (or none); a
-    /// meta predictor needs the device's features (`input`: their normalised form when the
-    /// caller has it already).
-    public func objective(device: DeviceFeatures?, input: DeviceInput? = nil) throws -> LatencyObjective {
+    /// meta predictor needs the device's features, with a vector of the predictor's metric
+    /// (`input`: their normalised form when the caller has it already).
+    public func objective(device: DeviceFeatures?, input: DeviceInput? = nil) throws -> DeviceObjective {
         let encoding = file.architectureEncoding
         switch file.kind {
         case .mlp:
@@ -25,29 +25,31 @@ public final class LatencyPredictor {
                 }
                 if let own = file.device, device.device != own { throw PredictorError.deviceMismatch(predictor: own, device: device.device) }
             }
-            return LatencyObjective(ensemble: file.ensemble, encoding: encoding, device: nil)
+            return DeviceObjective(ensemble: file.ensemble, encoding: encoding, metric: file.predictedMetric, device: nil)
         case .meta:
             guard let device else {
-                throw PredictorError.badLatency(device: "?", reason: "a meta predictor needs --device-features")
+                throw PredictorError.unusableFeatures(device: "?", reason: "a meta predictor needs --device-features")
             }
             // The space first: features of another space also have other references.
-            let normalised = try input ?? DeviceInput(device, space: file.space, length: file.referenceArchIndices.count)
+            let normalised = try input ?? DeviceInput(device, space: file.space, length: file.referenceArchIndices.count, metric: file.predictedMetric)
             guard device.referenceArchIndices == file.referenceArchIndices else {
                 throw PredictorError.wrongReferences(device: device.device, predictor: file.referenceArchIndices, features: device.referenceArchIndices)
             }
-            return LatencyObjective(ensemble: file.ensemble, encoding: encoding, device: normalised)
+            return DeviceObjective(ensemble: file.ensemble, encoding: encoding, metric: file.predictedMetric, device: normalised)
         }
     }
 }
 
-/// A device's latency as a differentiable function of the space's (relaxed) encoding.
-public struct LatencyObjective: Sendable {
+/// A device's latency (ms) or energy (J) as a differentiable function of the space's (relaxed) encoding.
+public struct DeviceObjective: Sendable {
     let ensemble: [Regressor]
     public let encoding: ArchitectureEncoding
+    /// What the predictions are, in its unit.
+    public let metric: DeviceMetric
     let device: DeviceInput?
 
-    /// Predicted milliseconds for each encoding (rows of `encoding.inputCount` values).
-    public func milliseconds(_ encodings: [[Float]]) -> [Double] {
+    /// The predicted values for each encoding (rows of `encoding.inputCount` values).
+    public func predictions(_ encodings: [[Float]]) -> [Double] {
         guard !encodings.isEmpty else { return [] }
         let extra = device?.values ?? []
         let width = encoding.featureCount + extra.count
@@ -55,21 +57,21 @@ public struct LatencyObjective: Sendable {
         return ensemble.meanPrediction(rows).map { Foundation.exp($0 + Double(device?.logScale ?? 0)) }
     }
 
-    /// Predicted milliseconds for architectures of `space` (the predictor's space).
-    public func milliseconds<S: SearchSpace>(_ architectures: [S.Architecture], in space: S) -> [Double] {
+    /// The predicted values for architectures of `space` (the predictor's space).
+    public func predictions<S: SearchSpace>(_ architectures: [S.Architecture], in space: S) -> [Double] {
         precondition(space.name == encoding.space, "a \(encoding.space) predictor asked about \(space.name) architectures")
-        return milliseconds(architectures.map(space.oneHotEncoding(of:)))
+        return predictions(architectures.map(space.oneHotEncoding(of:)))
     }
 
-    /// Predicted milliseconds for NB201 architectures.
-    public func milliseconds(_ architectures: [NB201Architecture]) -> [Double] { milliseconds(architectures, in: NB201Space()) }
+    /// The predicted values for NB201 architectures.
+    public func predictions(_ architectures: [NB201Architecture]) -> [Double] { predictions(architectures, in: NB201Space()) }
 
-    /// The predicted milliseconds at one encoding and their gradient with respect to it.
-    public func evaluate(_ encoding: [Float]) -> (milliseconds: Double, gradient: [Float]) {
+    /// The predicted value at one encoding and its gradient with respect to it.
+    public func evaluate(_ encoding: [Float]) -> (value: Double, gradient: [Float]) {
         let extra = device?.values ?? []
         let (log, gradient) = ensemble.meanValueAndGradient(self.encoding.features(encoding) + extra)
-        let ms = Foundation.exp(Double(log + (device?.logScale ?? 0)))
+        let value = Foundation.exp(Double(log + (device?.logScale ?? 0)))
         // Only the architecture part of the input gradient pulls back to the encoding.
-        return (ms, self.encoding.pullback(Array(gradient.prefix(self.encoding.featureCount))).map { $0 * Float(ms) })
+        return (value, self.encoding.pullback(Array(gradient.prefix(self.encoding.featureCount))).map { $0 * Float(value) })
     }
 }
