@@ -177,7 +177,7 @@ public struct HTMLReport {
         }
         // A zero-shot device: the front's predicted latency, counted costs and estimated error.
         func value(_ row: FrontRow, _ m: Int) -> Double? {
-            m == 0 ? row.estimatedAccuracy.map { 100 - $0 } : objectives.costs[m - 1] == .latency ? row.predictedLatencyMs : row.counts[objectives.costs[m - 1]]
+            m == 0 ? row.estimatedAccuracy.map { 100 - $0 } : objectives.costs[m - 1] == .latency ? row.predictedLatencyMs : row.extraCosts[objectives.costs[m - 1]]
         }
         let points = front.compactMap { row in value(row, x).flatMap { vx in value(row, y).map { (vx, $0) } } }
         guard !points.isEmpty else { return "<h3>\(escapeHTML(device + pairName)) — zero-shot: no accuracy estimates for its front</h3>" }

@@ -50,11 +50,12 @@ public enum FrontEvaluation {
                                 baselineBudgets: [Int] = [], seed: UInt64 = 0) -> (results: [DeviceEvaluation], missing: [String: String]) {
         var results: [DeviceEvaluation] = [], missing: [String: String] = [:]
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        if let reason = objectives.unscoredByLatencyOnlyBenchmark(space: "NB201") { return ([], devices.reduce(into: [:]) { $0[$1] = reason }) }
         let space = NB201Space()
         let counted = benchmark.testError.indices.map { objectives.counts(benchmark.index[$0], in: space) }
         /// Official index `i` with `latency` (ms) as a point of the objectives.
         func point(_ i: Int, latency: Double) -> ObjectivePoint {
-            objectives.point(error: benchmark.testError[i], latency: latency, counts: counted[i])
+            objectives.point(error: benchmark.testError[i], latency: latency, extraCosts: counted[i])
         }
         for device in devices {
             let front = rows.filter { $0.device == device }

@@ -19,11 +19,12 @@ public struct FrontRow: Equatable, Sendable {
     /// From the search's accuracy objective (%: surrogate, benchmark predictor or supernet),
     /// never a table's value; nil where the search has no estimate (written as an empty cell).
     public var estimatedAccuracy: Double?
-    /// The device-free costs the search minimised (parameters, FLOPs), as the space's cost counter counts them.
-    public var counts: [CostObjective: Double]
+    /// The costs the search minimised beside latency: the device's predicted energy (J, never
+    /// measured), the device-free counts (parameters, FLOPs) as the space's cost counter counts them.
+    public var extraCosts: [CostObjective: Double]
 
     public init(device: String, preferenceIndex: Int, preference: [Double], archIndex: Int?, architecture: String, tableValues: [String] = [],
-                predictedLatencyMs: Double, counts: [CostObjective: Double] = [:], estimatedAccuracy: Double?) {
+                predictedLatencyMs: Double, extraCosts: [CostObjective: Double] = [:], estimatedAccuracy: Double?) {
         self.device = device
         self.preferenceIndex = preferenceIndex
         self.preference = preference
@@ -31,7 +32,7 @@ public struct FrontRow: Equatable, Sendable {
         self.architecture = architecture
         self.tableValues = tableValues
         self.predictedLatencyMs = predictedLatencyMs
-        self.counts = counts
+        self.extraCosts = extraCosts
         self.estimatedAccuracy = estimatedAccuracy
     }
 
@@ -46,7 +47,7 @@ public struct FrontRow: Equatable, Sendable {
     func csvLine(_ objectives: ObjectiveList) -> String {
         CSVTable.record([device, String(preferenceIndex)] + preference.map { String(format: "%.6f", $0) }
                         + [archIndex.map(String.init) ?? "", architecture] + tableValues + [String(format: "%.6f", predictedLatencyMs)]
-                        + objectives.extraCosts.map { String(format: "%.0f", counts[$0]!) }
+                        + objectives.extraCosts.map { $0.text(extraCosts[$0]!) }
                         + [estimatedAccuracy.map { String(format: "%.4f", $0) } ?? ""])
     }
 }
@@ -54,8 +55,8 @@ public struct FrontRow: Equatable, Sendable {
 /// The evaluation's preference vectors and the fronts file.
 public enum Fronts {
     /// The columns of a fronts file of `space` and `objectives`: a preference column per
-    /// objective, the space's table columns after `arch_string`, the device-free costs after the
-    /// predicted latency.
+    /// objective, the space's table columns after `arch_string`, the predicted energy and the
+    /// device-free costs after the predicted latency.
     public static func columns<S: SearchSpace>(of space: S, objectives: ObjectiveList = .errorAndLatency) -> [String] {
         ["device", "preference_index"] + preferenceColumns(objectives) + ["arch_index", "arch_string"] + space.tableColumns
             + ["predicted_latency_ms"] + objectives.extraCosts.map(\.frontsColumn) + ["estimated_accuracy"]
@@ -173,7 +174,10 @@ public enum Fronts {
             for (column, value) in zip(space.tableColumns, values) where row[at[column]!] != value {
                 throw SearchError.badFronts(path: path, line: line, reason: "\(column) '\(row[at[column]!])' does not match arch_string (\(value))")
             }
-            let counts = try objectives.extraCosts.map { cost -> (CostObjective, Double) in
+            let extraCosts = try objectives.extraCosts.map { cost -> (CostObjective, Double) in
+                if let metric = cost.deviceMetric {
+                    return (cost, try number(cost.frontsColumn, in: metric.plausibleRange))
+                }
                 let counted = space.cost(of: architecture)
                 let value = try number(cost.frontsColumn, in: 0...1e18)
                 guard value == cost.count(counted) else {
@@ -184,7 +188,7 @@ public enum Fronts {
             return FrontRow(device: row[at["device"]!], preferenceIndex: preferenceIndex,
                             preference: try preferenceColumns(objectives).map { try number($0, in: 0...1) }, archIndex: archIndex,
                             architecture: string, tableValues: values, predictedLatencyMs: try number("predicted_latency_ms", in: 0...1e9),
-                            counts: Dictionary(uniqueKeysWithValues: counts),
+                            extraCosts: Dictionary(uniqueKeysWithValues: extraCosts),
                             estimatedAccuracy: row[at["estimated_accuracy"]!].isEmpty ? nil : try number("estimated_accuracy", in: 0...100))
         }
     }

@@ -14,7 +14,7 @@ public struct HypernetworkFile: Codable, Sendable {
     /// The search space (`SpaceName`): the width of the output heads and the latency predictor's space.
     public var space: String
     /// The objectives, in the order of preference vectors: "test_error_percent", then the costs
-    /// ("latency_ms", "params", "flops"; `ObjectiveList`).
+    /// ("latency_ms", "energy_j", "params", "flops"; `ObjectiveList`).
     public var objectives: [String]
     /// surrogate, proxy, benchmark (OFA: the OFA accuracy predictor itself), supernet or supernet+proxy.
     public var accuracyMode: AccuracyMode
@@ -28,9 +28,13 @@ public struct HypernetworkFile: Codable, Sendable {
     public var supernet: SupernetRecord?
     /// Latency of devices that have no predictor of their own.
     public var latencyPredictor: PredictorFile
+    /// Energy of devices that have no predictor of their own (searches with an energy objective only).
+    public var energyPredictor: PredictorFile?
     public var trainingDevices: [String]
     /// Which predictor gave each device's latency during the search.
     public var latencySources: [String: String]
+    /// Which predictor gave each device's energy (searches with an energy objective only).
+    public var energySources: [String: String]?
     public var configuration: SearchConfiguration
     public var log: [EpochLog]
     public var createdAt: Date
@@ -46,7 +50,7 @@ public struct HypernetworkFile: Codable, Sendable {
     }
 
     /// `rows` are the search's fronts (their estimates are stored in supernet mode).
-    public init<S>(search: MODNASSearch<S>, latencyPredictor: PredictorFile, log: [EpochLog], rows: [FrontRow]) {
+    public init<S>(search: MODNASSearch<S>, latencyPredictor: PredictorFile, energyPredictor: PredictorFile? = nil, log: [EpochLog], rows: [FrontRow]) {
         format = Self.formatVersion
         space = search.space.name.rawValue
         objectives = search.objectives.names
@@ -62,8 +66,12 @@ public struct HypernetworkFile: Codable, Sendable {
                 rows.compactMap { row in row.estimatedAccuracy.map { (row.architecture, 100 - $0) } }, uniquingKeysWith: { a, _ in a }))
         }
         self.latencyPredictor = latencyPredictor
+        self.energyPredictor = search.objectives.needsEnergy ? energyPredictor : nil
         trainingDevices = search.trainingDevices.map(\.name)
         latencySources = Dictionary(uniqueKeysWithValues: search.devices.map { ($0.name, $0.latencySource) })
+        if search.objectives.needsEnergy {
+            energySources = Dictionary(uniqueKeysWithValues: search.devices.compactMap { d in d.energySource.map { (d.name, $0) } })
+        }
         configuration = search.configuration
         self.log = log
         createdAt = Date()
@@ -102,13 +110,15 @@ public struct HypernetworkFile: Codable, Sendable {
     /// An NB201 front generator.
     public func generator() throws -> FrontGenerator<NB201Space> { try generator(space: NB201Space()) }
 
-    /// A device for fronts: latency from the stored meta predictor (zero-shot).
+    /// A device for fronts: latency (and energy, for an energy objective) from the stored meta
+    /// predictors (zero-shot); a device without energy is refused then by name and reason.
     public func device(_ features: DeviceFeatures) throws -> SearchDevice {
         guard features.referenceArchIndices == referenceArchIndices else {
             throw SearchError.badConfiguration("device features of '\(features.device)' use reference architectures \(features.referenceArchIndices), this hypernetwork \(referenceArchIndices)")
         }
         return try SearchDevice(features: features, predictor: DevicePredictor(file: latencyPredictor),
-                                latencySource: "meta (zero-shot)", isTraining: trainingDevices.contains(features.device))
+                                latencySource: "meta (zero-shot)", isTraining: trainingDevices.contains(features.device),
+                                energyPredictor: energyPredictor.map { (DevicePredictor(file: $0), "energy meta (zero-shot)") })
     }
 
     public static func load(_ path: String) throws -> HypernetworkFile {
@@ -141,8 +151,15 @@ public struct HypernetworkFile: Codable, Sendable {
         }
         guard latencyPredictor.space == space else { return "its latency predictor is of space '\(latencyPredictor.space)'" }
         do { _ = try ObjectiveList(names: objectives) } catch { return "\(error)" }
-        guard latencyPredictor.kind == .meta else { return "its latency predictor is not a meta predictor" }
+        guard latencyPredictor.kind == .meta, latencyPredictor.predictedMetric == .latency else { return "its latency predictor is not a latency meta predictor" }
         if let p = latencyPredictor.problem { return "latency predictor: \(p)" }
+        if objectiveList.needsEnergy {
+            guard let energyPredictor, energyPredictor.kind == .meta, energyPredictor.predictedMetric == .energy, energyPredictor.space == space else {
+                return "an energy objective without an energy meta predictor of space \(space)"
+            }
+            if let p = energyPredictor.problem { return "energy predictor: \(p)" }
+            guard energyPredictor.referenceArchIndices == referenceArchIndices else { return "the energy predictor's reference architectures differ" }
+        }
         guard referenceArchIndices == latencyPredictor.referenceArchIndices else { return "reference architectures differ from its predictor's" }
         let ops = spaceName.space.choiceCount
         guard layers.count == 3, let hidden = layers.first?.outputs, (1...4096).contains(hidden) else { return "the hypernetwork needs 3 layers of at most 4096 units" }

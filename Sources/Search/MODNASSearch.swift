@@ -4,7 +4,8 @@ import Foundation
 import Predictors
 import SearchSpaces
 
-/// A device the search knows: its features (the hypernetwork's input) and a latency objective.
+/// A device the search knows: its features (the hypernetwork's input), a latency objective and,
+/// where it has energy, an energy objective.
 public struct SearchDevice: Sendable {
     public var features: DeviceFeatures
     /// The hypernetwork's device input: centred log reference latencies and their mean.
@@ -14,19 +15,54 @@ public struct SearchDevice: Sendable {
     public var latency: DeviceObjective
     /// Which predictor gives its latency (a file name, or "meta (zero-shot)").
     public var latencySource: String
+    /// Its energy objective, for searches with an energy objective (nil otherwise).
+    public var energy: DeviceObjective?
+    /// Which predictor gives its energy.
+    public var energySource: String?
     /// Training devices take part in the search; the others only get fronts.
     public var isTraining: Bool
 
     public var name: String { features.device }
 
-    /// A device whose latency `predictor` gives: the features are normalised once, for the
-    /// hypernetwork and, when it is a meta predictor, for its objective.
-    public init(features: DeviceFeatures, predictor: DevicePredictor, latencySource: String, isTraining: Bool) throws {
+    /// A device whose latency `predictor` gives (and energy `energyPredictor`): the features are
+    /// normalised once, for the hypernetwork and, when it is a meta predictor, for its objective.
+    public init(features: DeviceFeatures, predictor: DevicePredictor, latencySource: String, isTraining: Bool,
+                energyPredictor: (predictor: DevicePredictor, source: String)? = nil) throws {
         self.features = features
         deviceInput = try DeviceInput(features, space: predictor.file.space, length: features.referenceArchIndices.count)
         latency = try predictor.objective(device: features, input: deviceInput)
         self.latencySource = latencySource
+        if let (file, source) = energyPredictor {
+            guard file.file.predictedMetric == .energy, predictor.file.predictedMetric == .latency else {
+                throw SearchError.badConfiguration("the predictors of '\(features.device)' are \(predictor.file.predictedMetric) and \(file.file.predictedMetric), expected latency and energy")
+            }
+            energy = try file.objective(device: features)
+            energySource = source
+        }
         self.isTraining = isTraining
+    }
+
+    /// The device's objective of a per-device cost; a device without energy is refused by name and reason.
+    public func objective(_ metric: DeviceMetric) throws -> DeviceObjective {
+        switch metric {
+        case .latency: return latency
+        case .energy:
+            guard let energy else {
+                _ = try features.values(of: .energy)   // names the reason when the features have none
+                throw SearchError.badConfiguration("device '\(name)' has no energy predictor; train one with modnas-predict train --metric energy")
+            }
+            return energy
+        }
+    }
+
+    /// The extra costs of `objectives` (a predicted energy, the counts) for `architectures` of `space`.
+    public func extraCosts<S: SearchSpace>(_ architectures: [S.Architecture], in space: S, objectives: ObjectiveList) -> [[CostObjective: Double]] {
+        let energies = objectives.needsEnergy ? energy.map { $0.predictions(architectures, in: space) } : nil
+        return architectures.indices.map { i in
+            var costs = objectives.counts(architectures[i], in: space)
+            if let energies { costs[.energy] = energies[i] }
+            return costs
+        }
     }
 }
 
@@ -89,8 +125,8 @@ public struct EpochLog: Codable, Equatable, Sendable {
 
 /// The MODNAS search over `Space`: a hypernetwork H(r, d) trained by multiple-gradient descent
 /// across the training devices, with ReinMax samples (one choice per decision) scored by an
-/// accuracy objective (a surrogate, the benchmark's predictor, or a supernet trained alongside)
-/// and each device's latency predictor, both on the sample's space encoding.
+/// accuracy objective (a surrogate, the benchmark's predictor, or a supernet trained alongside),
+/// each device's latency (and energy) predictor and the space's counts, all on the sample's space encoding.
 public final class MODNASSearch<Space: SearchSpace> {
     public let space: Space
     public let layout: DecisionLayout
@@ -114,8 +150,10 @@ public final class MODNASSearch<Space: SearchSpace> {
     public init(space: Space, devices: [SearchDevice], accuracy: any AccuracyObjective<Space.Architecture>,
                 configuration: SearchConfiguration, objectives: ObjectiveList = .errorAndLatency) throws {
         guard devices.contains(where: \.isTraining) else { throw SearchError.badConfiguration("the search needs at least one training device") }
-        for d in devices where d.latency.encoding.space != space.name {
-            throw SearchError.badConfiguration("the latency predictor of '\(d.name)' is of space \(d.latency.encoding.space), the search of \(space.name)")
+        for d in devices {
+            for metric in objectives.costs.compactMap(\.deviceMetric) where try d.objective(metric).encoding.space != space.name {
+                throw SearchError.badConfiguration("the \(metric) predictor of '\(d.name)' is of space \(try d.objective(metric).encoding.space), the search of \(space.name)")
+            }
         }
         self.space = space
         layout = DecisionLayout(of: space)
@@ -131,22 +169,23 @@ public final class MODNASSearch<Space: SearchSpace> {
         let all = NormalizationSet.architectures(of: space)
         let kept = try accuracy.normalizationSet(all).map { all[$0] }
         guard !kept.isEmpty else { throw SearchError.badConfiguration("no architecture is left to normalise the objectives over") }
-        countedCosts = Dictionary(uniqueKeysWithValues: objectives.extraCosts.map { ($0, CountedCost($0, space: space, architectures: all)) })
-        let counts = kept.map { objectives.counts($0, in: space) }
+        countedCosts = Dictionary(uniqueKeysWithValues: objectives.countedCosts.map { ($0, CountedCost($0, space: space, architectures: all)) })
         for d in devices {
-            let ms = d.latency.predictions(kept, in: space)
+            let values = costValues(kept, device: d)
             costRanges[d.name] = objectives.costs.indices.map { m in
-                let values = kept.indices.map { objectives.point(error: 0, latency: ms[$0], counts: counts[$0]).values[m + 1] }
-                return values.min()!...values.max()!
+                let column = values.map { $0[m] }
+                return column.min()!...column.max()!
             }
         }
     }
 
-    /// The cost objectives' values of `architectures` on `device`: predicted latency, counted device-free costs.
+    /// The cost objectives' values of `architectures` on `device`: predicted latency (and
+    /// energy), counted device-free costs.
     func costValues(_ architectures: [Space.Architecture], device: SearchDevice) -> [[Double]] {
         let ms = device.latency.predictions(architectures, in: space)
+        let extra = device.extraCosts(architectures, in: space, objectives: objectives)
         return architectures.indices.map { i in
-            Array(objectives.point(error: 0, latency: ms[i], counts: objectives.counts(architectures[i], in: space)).values.dropFirst())
+            Array(objectives.point(error: 0, latency: ms[i], extraCosts: extra[i]).values.dropFirst())
         }
     }
 
@@ -266,7 +305,8 @@ public final class MODNASSearch<Space: SearchSpace> {
         let ranges = costRanges[device.name]!
         // Each cost's normalised value, its gradient with respect to the encoding and its span.
         let costs = zip(objectives.costs, ranges).map { cost, range -> (value: Float, gradient: [Float], span: Float) in
-            let (value, gradient) = cost == .latency ? device.latency.evaluate(encoding.value.scalars) : countedCosts[cost]!.evaluate(encoding.value.scalars)
+            let (value, gradient) = cost.deviceMetric.map { (try! device.objective($0)).evaluate(encoding.value.scalars) }
+                ?? countedCosts[cost]!.evaluate(encoding.value.scalars)
             let span = Float(max(range.upperBound - range.lowerBound, 1e-9))
             return (Float(value - range.lowerBound) / span, gradient, span)
         }
@@ -296,13 +336,13 @@ public final class MODNASSearch<Space: SearchSpace> {
             func score(_ i: Int) -> Double { zip(r, normalized[i]).reduce(0) { $0 + $1.0 * $1.1 } }
             return (preference: r, index: all.indices.min { score($0) < score($1) }!)
         }
-        let estimates = accuracy.errors(best.map { all[$0.index] })
-        return best.enumerated().map { k, chosen in
-            let (r, i) = (chosen.preference, chosen.index)
-            return FrontRow(device: device.name, preferenceIndex: k, preference: r, archIndex: tableIndex(all[i]),
-                            architecture: space.string(of: all[i]), tableValues: space.tableValues(of: all[i]),
-                            predictedLatencyMs: device.latency.predictions([all[i]], in: space)[0], counts: objectives.counts(all[i], in: space),
-                            estimatedAccuracy: 100 - estimates[k])
+        let chosen = best.map { all[$0.index] }
+        let estimates = accuracy.errors(chosen), ms = device.latency.predictions(chosen, in: space)
+        let extra = device.extraCosts(chosen, in: space, objectives: objectives)
+        return chosen.enumerated().map { k, a in
+            FrontRow(device: device.name, preferenceIndex: k, preference: best[k].preference, archIndex: tableIndex(a),
+                     architecture: space.string(of: a), tableValues: space.tableValues(of: a),
+                     predictedLatencyMs: ms[k], extraCosts: extra[k], estimatedAccuracy: 100 - estimates[k])
         }
     }
 
@@ -361,12 +401,12 @@ public struct FrontGenerator<Space: SearchSpace> {
         let preferences = Fronts.preferences(count: count, objectives: objectives.count)
         let archs = preferences.map { architecture(preference: $0, deviceInput: device.input) }
         let ms = device.latency.predictions(archs, in: space)
+        let extra = device.extraCosts(archs, in: space, objectives: objectives)
         let errors = self.errors(archs)
         return archs.indices.map { k in
             FrontRow(device: device.name, preferenceIndex: k, preference: preferences[k], archIndex: tableIndex?(archs[k]),
                      architecture: space.string(of: archs[k]), tableValues: space.tableValues(of: archs[k]),
-                     predictedLatencyMs: ms[k], counts: objectives.counts(archs[k], in: space),
-                     estimatedAccuracy: errors[k].map { 100 - $0 })
+                     predictedLatencyMs: ms[k], extraCosts: extra[k], estimatedAccuracy: errors[k].map { 100 - $0 })
         }
     }
 }

@@ -107,11 +107,12 @@ public struct OFABenchmark: SearchBenchmark {
                          seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String]) {
         var results: [DeviceEvaluation] = [], missing: [String: String] = [:]
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        if let reason = objectives.unscoredByLatencyOnlyBenchmark(space: "OFA") { return ([], devices.reduce(into: [:]) { $0[$1] = reason }) }
         let space = self.space
         let tableCounts = architectures.map { objectives.counts($0, in: space) }
         /// An architecture with its estimated error and latency (ms) as a point of the objectives.
         func point(_ a: OFAArchitecture, error: Double, latency: Double) -> ObjectivePoint {
-            objectives.point(error: error, latency: latency, counts: objectives.counts(a, in: space))
+            objectives.point(error: error, latency: latency, extraCosts: objectives.counts(a, in: space))
         }
         for device in devices {
             let front = rows.filter { $0.device == device }

@@ -1,37 +1,47 @@
+import DeviceModel
 import Foundation
 import SearchSpaces
 
 /// A cost the search minimises beside the accuracy objective, named as `--objectives` names it.
 public enum CostObjective: String, CaseIterable, Codable, Sendable {
-    /// Per device, from its latency predictor.
+    /// Per device, from its latency predictor (ms).
     case latency
+    /// Per device, from its energy predictor (J per inference); refused for devices without energy.
+    case energy
     /// Device-free, from the space's cost counter: trainable scalars.
     case params
     /// Device-free, from the space's cost counter: floating-point operations (2 per multiply–accumulate).
     case flops
 
-    /// Whether each device has its own values (from its predictors); device-free costs are the
-    /// space's counts, the same on every device.
-    public var isPerDevice: Bool { self == .latency }
-
-    /// The objective's name in hypernetwork files and its fronts column's name.
-    public var fileName: String {
+    /// The device metric a per-device cost is (its predictors'); nil for device-free costs.
+    public var deviceMetric: DeviceMetric? {
         switch self {
-        case .latency: return "latency_ms"
-        case .params: return "params"
-        case .flops: return "flops"
+        case .latency: return .latency
+        case .energy: return .energy
+        case .params, .flops: return nil
         }
     }
 
-    /// The fronts file's value column (latency is the device predictor's, never measured).
-    public var frontsColumn: String { self == .latency ? "predicted_latency_ms" : fileName }
+    /// Whether each device has its own values (from its predictors); device-free costs are the
+    /// space's counts, the same on every device.
+    public var isPerDevice: Bool { deviceMetric != nil }
+
+    /// The objective's name in hypernetwork files and its fronts column's name.
+    public var fileName: String { deviceMetric?.fileName ?? rawValue }
+
+    /// The fronts file's value column (a per-device cost is its predictor's, never measured).
+    public var frontsColumn: String { isPerDevice ? "predicted_" + fileName : fileName }
 
     /// The axis label of plots.
-    public var label: String {
+    public var label: String { deviceMetric?.label ?? (self == .params ? "parameters" : "FLOPs") }
+
+    /// A value as the fronts file writes it: counts whole, predictions to six decimals (latency)
+    /// or six significant digits (energy).
+    func text(_ value: Double) -> String {
         switch self {
-        case .latency: return "latency (ms)"
-        case .params: return "parameters"
-        case .flops: return "FLOPs"
+        case .latency: return String(format: "%.6f", value)
+        case .energy: return String(format: "%.6g", value)
+        case .params, .flops: return String(format: "%.0f", value)
         }
     }
 
@@ -40,7 +50,7 @@ public enum CostObjective: String, CaseIterable, Codable, Sendable {
         switch self {
         case .params: return Double(cost.parameters)
         case .flops: return Double(cost.floatingPointOperations)
-        case .latency: preconditionFailure("latency is per device")
+        case .latency, .energy: preconditionFailure("\(self) is per device")
         }
     }
 }
@@ -89,20 +99,31 @@ public struct ObjectiveList: Equatable, Codable, Sendable, CustomStringConvertib
     public var count: Int { 1 + costs.count }
     /// The names hypernetwork files store.
     public var names: [String] { [Self.errorName] + costs.map(\.fileName) }
-    /// The costs that are not the device's predicted latency: the fronts' extra value columns.
+    /// The costs that are not the device's predicted latency (a predicted energy, the counts):
+    /// the fronts' extra value columns.
     public var extraCosts: [CostObjective] { costs.filter { $0 != .latency } }
+    /// The device-free costs among these objectives.
+    public var countedCosts: [CostObjective] { costs.filter { !$0.isPerDevice } }
+    /// Whether a device must have energy for these objectives.
+    public var needsEnergy: Bool { costs.contains(.energy) }
+
+    /// Why a benchmark of latency only (NB201's, OFA's) cannot score fronts of these objectives; nil when it can.
+    func unscoredByLatencyOnlyBenchmark(space: String) -> String? {
+        needsEnergy ? "the \(space) benchmark holds no energy, so fronts with an energy objective are not scored on it" : nil
+    }
 
     /// The device-free costs among these objectives of `architecture`, as `space` counts them
     /// (empty, and nothing counted, without any).
     public func counts<S: SearchSpace>(_ architecture: S.Architecture, in space: S) -> [CostObjective: Double] {
-        guard !extraCosts.isEmpty else { return [:] }
+        guard !countedCosts.isEmpty else { return [:] }
         let counted = space.cost(of: architecture)
-        return Dictionary(uniqueKeysWithValues: extraCosts.map { ($0, $0.count(counted)) })
+        return Dictionary(uniqueKeysWithValues: countedCosts.map { ($0, $0.count(counted)) })
     }
 
-    /// A point of these objectives: `error`, then each cost (latency from `latency`, the others from `counts`).
-    public func point(error: Double, latency: Double, counts: [CostObjective: Double]) -> ObjectivePoint {
-        ObjectivePoint([error] + costs.map { $0 == .latency ? latency : counts[$0]! })
+    /// A point of these objectives: `error`, then each cost (latency from `latency`, the others
+    /// from `extraCosts`: a predicted energy, the counts).
+    public func point(error: Double, latency: Double, extraCosts: [CostObjective: Double]) -> ObjectivePoint {
+        ObjectivePoint([error] + costs.map { $0 == .latency ? latency : extraCosts[$0]! })
     }
     public var description: String { (["test error"] + costs.map(\.rawValue)).joined(separator: ", ") }
 }

@@ -5,11 +5,14 @@ import ProfileStore
 import Search
 import SearchSpaces
 
-/// Decides which devices a search trains on and gives each its latency objective.
+/// Decides which devices a search trains on and gives each its latency objective (and energy
+/// objective, for searches with an energy objective).
 public struct DeviceCatalog {
     public var devices: [SearchDevice]
     /// The device-conditioned predictor: latency for devices without their own predictor.
     public var meta: PredictorFile
+    /// The device-conditioned energy predictor, when energy is asked for.
+    public var energyMeta: PredictorFile?
     /// Predictors fine-tuned from `meta` on a device's measurements, by device.
     public var adapted: [String: PredictorFile]
 
@@ -19,23 +22,36 @@ public struct DeviceCatalog {
     /// A device is a training device when a predictor file in `predictorDirectory` names it, or
     /// when `database` holds at least `minimumMeasurements` architectures for it (then the meta
     /// predictor is fine-tuned on them). Every other device, and every device in `heldOut`, gets
-    /// fronts zero-shot, with latency from the meta predictor.
+    /// fronts zero-shot, with latency from the meta predictor. With `energy`, each device gets
+    /// its energy the same way (`energy-mlp-<device>`, adaptation, `energy-meta`), and a device
+    /// without energy is refused by name and reason.
     public init(features: [DeviceFeatures], predictorDirectory: String, metaPredictor: String? = nil, space: SpaceName = .nb201,
-                database: ProfileDatabase? = nil, heldOut: Set<String> = [], adaptEpochs: Int = 60,
+                database: ProfileDatabase? = nil, heldOut: Set<String> = [], adaptEpochs: Int = 60, energy: Bool = false,
                 progress: (String) -> Void = { _ in }) throws {
         for name in heldOut where !features.contains(where: { $0.device == name }) {
             throw SearchError.badConfiguration("cannot hold out '\(name)': no device features for it")
         }
-        let metaPath = metaPredictor ?? (predictorDirectory as NSString).appendingPathComponent(PredictorFile.shippedName(device: nil, space: space))
-        meta = try PredictorFile.load(metaPath)
-        guard meta.kind == .meta else { throw SearchError.badConfiguration("\(metaPath) is a '\(meta.kind)' predictor; the search needs a meta predictor there") }
-        try meta.require(space: space, path: metaPath)
-        var own: [String: (file: PredictorFile, name: String)] = [:]
+        func loadMeta(_ path: String, metric: DeviceMetric) throws -> PredictorFile {
+            guard FileManager.default.fileExists(atPath: path) || metric == .latency else {
+                throw SearchError.badConfiguration("no energy meta predictor at \(path); train one with modnas-predict train --metric energy --kind meta")
+            }
+            let file = try PredictorFile.load(path)
+            guard file.kind == .meta, file.predictedMetric == metric else {
+                throw SearchError.badConfiguration("\(path) is a \(file.predictedMetric) '\(file.kind)' predictor; the search needs a \(metric) meta predictor there")
+            }
+            try file.require(space: space, path: path)
+            return file
+        }
+        func inDirectory(_ name: String) -> String { (predictorDirectory as NSString).appendingPathComponent(name) }
+        meta = try loadMeta(metaPredictor ?? inDirectory(PredictorFile.shippedName(device: nil, space: space)), metric: .latency)
+        energyMeta = energy ? try loadMeta(inDirectory(PredictorFile.shippedName(device: nil, space: space, metric: .energy)), metric: .energy) : nil
+        // Each device's own predictor file of each metric, by device.
+        var own: [DeviceMetric: [String: (file: PredictorFile, name: String)]] = [:]
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: predictorDirectory)) ?? [])
             .filter { PredictorFile.isNamed($0, for: space) }.sorted()
-        for name in names where (predictorDirectory as NSString).appendingPathComponent(name) != metaPath {
-            let file = try PredictorFile.load((predictorDirectory as NSString).appendingPathComponent(name))
-            if let device = file.device, file.space == meta.space { own[device] = (file, name) }
+        for name in names {
+            let file = try PredictorFile.load(inDirectory(name))
+            if let device = file.device, file.space == meta.space { own[file.predictedMetric, default: [:]][device] = (file, name) }
         }
         adapted = [:]
         devices = []
@@ -44,35 +60,33 @@ public struct DeviceCatalog {
             guard f.referenceArchIndices == meta.referenceArchIndices else {
                 throw SearchError.badConfiguration("device features of '\(f.device)' use reference architectures \(f.referenceArchIndices), the predictors \(meta.referenceArchIndices)")
             }
-            if heldOut.contains(f.device) {
-                devices.append(try SearchDevice(features: f, predictor: DevicePredictor(file: meta),
-                                                latencySource: "meta (zero-shot, held out)", isTraining: false))
-                continue
-            }
-            if let (file, name) = own[f.device] {
-                devices.append(try SearchDevice(features: f, predictor: DevicePredictor(file: file),
-                                                latencySource: name, isTraining: true))
-                continue
-            }
-            if let database, stored.contains(f.device) {
-                let samples = try DatabaseSamples.device(f.device, database: database, space: space.space)
-                guard samples.latencyClock == f.clock else {
+            if energy { _ = try f.values(of: .energy) }
+            /// The device's predictor of `metric` from `base` and how it was chosen; nil: zero-shot.
+            func trained(_ metric: DeviceMetric, base: PredictorFile) throws -> (file: PredictorFile, source: String)? {
+                if heldOut.contains(f.device) { return nil }
+                if let (file, name) = own[metric]?[f.device] { return (file, name) }
+                guard let database, stored.contains(f.device) else { return nil }
+                let samples = try DatabaseSamples.device(f.device, database: database, space: space.space, metric: metric)
+                guard metric == .energy || samples.latencyClock == f.clock else {
                     throw SearchError.badConfiguration("the feature file of '\(f.device)' holds \(f.latencyLabel), its measurements in the database \(samples.valueLabel); write the features again with modnas-profile features --device \(f.device)")
                 }
-                if samples.architectures.count >= Self.minimumMeasurements {
-                    progress("adapting the meta predictor to \(f.device) on \(samples.architectures.count) measured architectures")
-                    var withFeatures = samples
-                    withFeatures.features = f
-                    let file = try PredictorTraining.adapt(meta, to: withFeatures, epochs: adaptEpochs)
-                    adapted[f.device] = file
-                    devices.append(try SearchDevice(features: f, predictor: DevicePredictor(file: file),
-                                                    latencySource: "meta adapted to \(samples.architectures.count) measured architectures (\(samples.valueLabel))",
-                                                    isTraining: true))
-                    continue
-                }
+                guard samples.architectures.count >= Self.minimumMeasurements else { return nil }
+                progress("adapting the \(metric == .energy ? "energy " : "")meta predictor to \(f.device) on \(samples.architectures.count) measured architectures")
+                var withFeatures = samples
+                withFeatures.features = f
+                let file = try PredictorTraining.adapt(base, to: withFeatures, epochs: adaptEpochs)
+                if metric == .latency { adapted[f.device] = file }
+                return (file, "meta adapted to \(samples.architectures.count) measured architectures (\(samples.valueLabel))")
             }
-            devices.append(try SearchDevice(features: f, predictor: DevicePredictor(file: meta),
-                                            latencySource: "meta (zero-shot)", isTraining: false))
+            let zeroShot = heldOut.contains(f.device) ? "meta (zero-shot, held out)" : "meta (zero-shot)"
+            let latency = try trained(.latency, base: meta)
+            let energyPredictor = try energyMeta.map { base in
+                try trained(.energy, base: base).map { (DevicePredictor(file: $0.file), $0.source) }
+                    ?? (DevicePredictor(file: base), "energy " + zeroShot)
+            }
+            devices.append(try SearchDevice(features: f, predictor: DevicePredictor(file: latency?.file ?? meta),
+                                            latencySource: latency?.source ?? zeroShot, isTraining: latency != nil,
+                                            energyPredictor: energyPredictor))
         }
         devices.sort { $0.name < $1.name }
     }

@@ -127,7 +127,7 @@ public struct SearchWorkflow {
         let database = try r.database.map { try ProfileDatabase(path: $0, readOnly: true) }
         let catalog = try DeviceCatalog(features: features, predictorDirectory: ShippedData.existingOrShipped(r.predictors),
                                         metaPredictor: r.metaPredictor, space: r.space, database: database,
-                                        heldOut: Set(r.heldOut), progress: note)
+                                        heldOut: Set(r.heldOut), energy: r.objectives.needsEnergy, progress: note)
         guard catalog.devices.contains(where: \.isTraining) else { throw SearchError.noTrainingDevices(directory: r.deviceFeatures) }
         func path(_ name: String) -> String { output.file(name) }
         let checkpoint = r.resume ? try SearchCheckpoint.load(output.checkpointPath) : nil
@@ -175,7 +175,7 @@ public struct SearchWorkflow {
         }
         if r.isSupernet { note("scoring the fronts' architectures with the trained supernet on the test split …") }
         let rows = catalog.devices.flatMap { search.generator.front(for: $0, preferences: r.preferences, tableIndex: tableIndex) }
-        let file = HypernetworkFile(search: search, latencyPredictor: catalog.meta, log: log, rows: rows)
+        let file = HypernetworkFile(search: search, latencyPredictor: catalog.meta, energyPredictor: catalog.energyMeta, log: log, rows: rows)
         let searchSeconds = Date().timeIntervalSince(started)
 
         let hosts = catalog.devices.filter { $0.features.source == .measured }.map(\.name)
@@ -217,7 +217,7 @@ public struct SearchWorkflow {
 
     /// How the search differentiates its device-free costs (empty without any).
     func countedCostsNote<S>(_ search: MODNASSearch<S>) -> String {
-        let fits = search.objectives.extraCosts.map { cost in
+        let fits = search.objectives.countedCosts.map { cost in
             let worst = search.countedCosts[cost]!.worstRelativeError
             return "\(cost.rawValue) differentiated as a linear fit to the space's counts (worst relative error \(String(format: "%.1e", worst)))"
         }

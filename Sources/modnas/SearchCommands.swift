@@ -32,7 +32,7 @@ extension ModnasCommand {
         @Option(help: "The meta predictor (default: <predictors>/meta.json, OFA meta.ofa.json).") var predictor: String?
         @Option(help: "surrogate (fitted on --queries benchmark queries), benchmark (OFA: the OFA accuracy predictor itself, the upper bound), supernet (NB201: trained with the hypernetwork on --dataset), proxy (a surrogate fitted on the zero-cost proxy vote of --queries sampled architectures on --dataset; no accuracy query) or supernet+proxy (the supernet's estimates of the --queries architectures rank-averaged with their proxy vote).")
         var accuracy = AccuracyMode.surrogate
-        @Option(help: "The costs minimised beside the accuracy objective (always first), comma-separated: latency (each device's predictor), params, flops (the space's counts).")
+        @Option(help: "The costs minimised beside the accuracy objective (always first), comma-separated: latency, energy (each device's predictors; energy needs devices with energy and Predictors/energy-meta*.json), params, flops (the space's counts).")
         var objectives = "latency"
         @Option(help: "Profile database: devices with enough measurements and no predictor train with an adapted meta predictor.") var db: String?
         @Option(name: .customLong("hold-out"), help: "Treat this device as unseen: fronts only, from its features (repeatable).") var heldOut: [String] = []
