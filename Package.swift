@@ -89,7 +89,7 @@ let package = Package(
             "TestSupport", "DeviceModel", "Measurements", "Predictors", "Profiling", "ProfileStore", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
         .testTarget(name: "ProxiesTests", dependencies: ["Proxies", "Autodiff", "SearchSpaces", "Statistics"], swiftSettings: v5),
-        .testTarget(name: "ModelExportTests", dependencies: ["TestSupport", "ModelExport", "Autodiff", "SearchSpaces"], swiftSettings: v5),
+        .testTarget(name: "ModelExportTests", dependencies: ["TestSupport", "ModelExport", "Autodiff", "GPTSpace", "SearchSpaces"], swiftSettings: v5),
         .testTarget(name: "ParserFuzzingTests", dependencies: ["ParserFuzzing"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [
             "TestSupport", "CommandSupport", "Autodiff", "ProfileStore", "modnas", "modnas-profile", "modnas-predict",

@@ -32,6 +32,18 @@ public struct InferenceGraph: Sendable {
         case channelSlice(start: Int, count: Int)
         /// A constant (a node whose inputs are all dead is a zero tensor).
         case constant(Tensor)
+        /// Token ids [B, T] (as floats, each below the table's V) → rows [B·T, E] of the table [V, E].
+        case embedding(table: Tensor)
+        /// Each row [.., d] to zero mean and unit variance (+ epsilon), then · scale + shift.
+        case layerNorm(scale: Tensor, shift: Tensor, epsilon: Float)
+        /// x · sigmoid(x).
+        case silu
+        /// The elementwise product of two values of one shape.
+        case product
+        /// Causal self-attention of the rows q, k, v [B·T, H·D] (three inputs) of `batch`
+        /// sequences: rotary embedding on the first `rotaryDimensions` of each head of q and k,
+        /// softmax(q·kᵀ/√D) over the earlier positions, times v; → [B·T, H·D].
+        case causalSelfAttention(batch: Int, heads: Int, rotaryDimensions: Int)
     }
 
     public struct Node: Sendable {
@@ -47,7 +59,7 @@ public struct InferenceGraph: Sendable {
         var appliedByReaders = false
     }
 
-    /// The input shape [batch, channels, height, width].
+    /// The input shape: [batch, channels, height, width] for images, [batch, tokens] for token ids.
     public let inputShape: [Int]
     public private(set) var nodes: [Node] = []
     /// The value that is the graph's output.
@@ -129,7 +141,9 @@ public struct InferenceGraph: Sendable {
             case .convolution(let weight, _, let stride, let padding):
                 shapes.append([x[0], weight.shape[0]] + (2...3).map { (x[$0] + 2 * padding - weight.shape[$0]) / stride + 1 })
             case .depthwiseConvolution(_, _, let stride): shapes.append([x[0], x[1], (x[2] - 1) / stride + 1, (x[3] - 1) / stride + 1])
-            case .relu, .hardSwish, .hardSigmoid, .scaleChannels, .averagePool3x3, .sum, .channelAffine: shapes.append(x)
+            case .relu, .hardSwish, .hardSigmoid, .scaleChannels, .averagePool3x3, .sum, .channelAffine, .layerNorm, .silu, .product,
+                 .causalSelfAttention: shapes.append(x)
+            case .embedding(let table): shapes.append([x[0] * x[1], table.shape[1]])
             case .averagePool2x2: shapes.append([x[0], x[1], x[2] / 2, x[3] / 2])
             case .globalAveragePool: shapes.append([x[0], x[1]])
             case .linear(let weight, _): shapes.append([x[0], weight.shape[0]])
@@ -179,6 +193,13 @@ public struct InferenceGraph: Sendable {
                 values.append(batchNorm(x[0], statistics: RunningStatistics(channels: factor.count), scale: factor, shift: offset, epsilon: 0))
             case .channelSlice(let start, let count): values.append(sliceChannels(x[0], start..<(start + count)))
             case .constant(let value): values.append(value)
+            case .embedding(let table): values.append(Autodiff.embedding(table, ids: x[0].scalars.map { Int($0) }))
+            case .layerNorm(let scale, let shift, let epsilon): values.append(Autodiff.layerNorm(x[0], scale: scale, shift: shift, epsilon: epsilon))
+            case .silu: values.append(Autodiff.silu(x[0]))
+            case .product: values.append(Autodiff.multiply(x[0], x[1]))
+            case .causalSelfAttention(let batch, let heads, let rotaryDimensions):
+                values.append(Autodiff.causalSelfAttention(query: x[0], key: x[1], value: x[2], batch: batch, heads: heads,
+                                                           rotaryDimensions: rotaryDimensions))
             }
         }
         return values[output]!
@@ -203,6 +224,11 @@ extension InferenceGraph.Operation {
         case .channelAffine: "channelAffine"
         case .channelSlice: "channelSlice"
         case .constant: "constant"
+        case .embedding: "embedding"
+        case .layerNorm: "layerNorm"
+        case .silu: "silu"
+        case .product: "product"
+        case .causalSelfAttention: "causalSelfAttention"
         }
     }
 }

@@ -79,4 +79,29 @@ public final class GPTNetwork {
         }
         return linear(layerNorm(x, scale: finalNorm.scale, shift: finalNorm.shift), weight: head, bias: nil)
     }
+
+    /// The deployed network for `batch` sequences of `sequenceLength` tokens: a tape-free graph
+    /// of the same weights (sgemm for every projection and the head, attention without a mask;
+    /// a linear layer without bias gets a zero one). Input: token ids as floats [B, T]; output:
+    /// logits [B·T, vocabulary].
+    public func deployedGraph(batch: Int, sequenceLength: Int) -> InferenceGraph {
+        var g = InferenceGraph(inputShape: [batch, sequenceLength])
+        func dense(_ input: Int, _ d: (weight: Variable, bias: Variable?)) -> Int {
+            g.add(.linear(weight: d.weight.value, bias: d.bias?.value ?? Tensor(zeros: [d.weight.value.shape[0]])), [input])
+        }
+        func norm(_ input: Int, _ n: (scale: Variable, shift: Variable)) -> Int {
+            g.add(.layerNorm(scale: n.scale.value, shift: n.shift.value, epsilon: 1e-5), [input])
+        }
+        var x = g.add(.embedding(table: tokenEmbedding.value), [0])
+        for l in layers {
+            let a = norm(x, l.attentionNorm)
+            let attended = g.add(.causalSelfAttention(batch: batch, heads: l.heads, rotaryDimensions: Self.rotaryDimensions),
+                                 [dense(a, l.query), dense(a, l.key), dense(a, l.value)])
+            let m = norm(x, l.mlpNorm)
+            let gated = g.add(.product, [g.add(.silu, [dense(m, l.fc1)]), dense(m, l.fc2)])
+            x = g.add(.sum, [x, dense(attended, l.output), dense(gated, l.projection)])
+        }
+        g.finish(output: dense(norm(x, finalNorm), (head, nil)))
+        return g
+    }
 }

@@ -82,6 +82,42 @@ public enum ONNXModel {
                 g.message(1) { encodeNode(&$0, "Slice", inputs + ["s\(k)", "e\(k)", "a\(k)"], out) }
             case .constant(let tensor):
                 initializers.append((out, tensor))
+            case .embedding(let table):
+                initializers.append(("w\(k)", table))
+                integerInitializers.append(("r\(k)", [-1, table.shape[1]]))
+                g.message(1) { encodeNode(&$0, "Cast", inputs, out + "_ids", attributes: [.int("to", 7)]) }   // INT64
+                g.message(1) { encodeNode(&$0, "Gather", ["w\(k)", out + "_ids"], out + "_btd") }
+                g.message(1) { encodeNode(&$0, "Reshape", [out + "_btd", "r\(k)"], out) }
+            case .layerNorm(let scale, let shift, let epsilon):
+                // Opset 13 has no LayerNormalization: the mean and variance over the last axis of the rows.
+                initializers += [("g\(k)", scale), ("h\(k)", shift), ("eps\(k)", Tensor(shape: [1], scalars: [epsilon]))]
+                let last = shapes[node.inputs[0]].count - 1
+                for (op, ins, name, attributes) in [
+                    ("ReduceMean", inputs, "_mean", [Attribute.ints("axes", [last]), .int("keepdims", 1)]),
+                    ("Sub", inputs + [out + "_mean"], "_centred", []),
+                    ("Mul", [out + "_centred", out + "_centred"], "_squared", []),
+                    ("ReduceMean", [out + "_squared"], "_variance", [.ints("axes", [last]), .int("keepdims", 1)]),
+                    ("Add", [out + "_variance", "eps\(k)"], "_shifted", []),
+                    ("Sqrt", [out + "_shifted"], "_std", []),
+                    ("Div", [out + "_centred", out + "_std"], "_normalized", []),
+                    ("Mul", [out + "_normalized", "g\(k)"], "_scaled", []),
+                ] as [(String, [String], String, [Attribute])] {
+                    g.message(1) { encodeNode(&$0, op, ins, out + name, attributes: attributes) }
+                }
+                g.message(1) { encodeNode(&$0, "Add", [out + "_scaled", "h\(k)"], out) }
+            case .silu:
+                g.message(1) { encodeNode(&$0, "Sigmoid", inputs, out + "_gate") }
+                g.message(1) { encodeNode(&$0, "Mul", inputs + [out + "_gate"], out) }
+            case .product: g.message(1) { encodeNode(&$0, "Mul", inputs, out) }
+            case .causalSelfAttention(let batch, let heads, let rotary):
+                let (rows, width) = (shapes[node.inputs[0]][0], shapes[node.inputs[0]][1])
+                let (length, d) = (rows / batch, width / heads)
+                let attention = CausalAttentionONNX(name: out, batch: batch, length: length, heads: heads, headSize: d, rotary: rotary)
+                initializers += attention.constants
+                integerInitializers += attention.integerConstants
+                for step in attention.nodes(query: inputs[0], key: inputs[1], value: inputs[2], output: out) {
+                    g.message(1) { encodeNode(&$0, step.op, step.inputs, step.output, attributes: step.attributes) }
+                }
             }
         }
         g.string(2, name)                                                           // name
@@ -97,6 +133,14 @@ public enum ONNXModel {
         case float(String, Float)
         case int(String, Int)
         case ints(String, [Int])
+    }
+
+    /// One ONNX node: operator, inputs, output and attributes.
+    struct Step {
+        var op: String
+        var inputs: [String]
+        var output: String
+        var attributes: [Attribute] = []
     }
 
     /// relu6(x + 3) / 6 as ONNX's HardSigmoid: max(0, min(1, αx + β)) with α = 1/6, β = 1/2.

@@ -135,4 +135,29 @@ import Testing
         crossEntropy(logits, labels: [14, 15, 9, 26, 6, 5, 35, 8]).backward()
         #expect(network.parameters.allSatisfy { p in p.grad.map { g in g.scalars.contains { $0 != 0 } } ?? false })
     }
+
+    /// A seeded network with every weight, bias and layer norm drawn at random (so a dropped
+    /// bias, shift or scale shows), over a small vocabulary.
+    static func randomized(_ string: String, vocabulary: Int = 97, seed: UInt64) throws -> GPTNetwork {
+        let network = GPTNetwork(try GPTArchitecture(parsing: string), vocabulary: vocabulary, seed: seed)
+        var rng = SeededGenerator(seed: seed &+ 1)
+        for p in network.parameters { p.value = .normal(shape: p.value.shape, standardDeviation: 0.3, using: &rng) }
+        return network
+    }
+
+    /// The deployed graph (sgemm projections, attention without a mask) gives the taped network's
+    /// logits, with and without biases, for two sequences.
+    @Test(arguments: ["e192-l10-h4.8.12.4.8.12.4.8.12.4-m2.3.4.2.3.4.2.3.4.2-b0", "e384-l11-h12.4.4.8.8.12.4.4.8.8.12-m4.4.3.3.2.2.4.4.3.3.2-b1"])
+    func theDeployedGraphComputesWhatTheTapedNetworkComputes(_ string: String) throws {
+        let network = try Self.randomized(string, seed: 5)
+        let tokens = [[3, 14, 15, 92, 65, 35, 89], [79, 32, 38, 46, 26, 43, 38]]
+        let taped = withoutTape { network.logits(tokens).value }
+        let graph = network.deployedGraph(batch: 2, sequenceLength: 7)
+        let deployed = graph.run(Tensor(shape: [2, 7], scalars: tokens.flatMap { $0.map(Float.init) }))
+        #expect(deployed.shape == taped.shape && graph.valueShapes[graph.output] == [14, 97])
+        let scale = taped.scalars.map(abs).max()!
+        let worst = zip(deployed.scalars, taped.scalars).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-4 * scale, "worst difference \(worst) of \(scale)")
+        #expect(graph.operationCounts["causalSelfAttention"] == network.architecture.layers)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GPTSpace
 import Testing
 import TestSupport
 @testable import Autodiff
@@ -176,6 +177,33 @@ func ofaExportNetworks() -> [MobileNetV3Network] {
         let runtime = try runWithONNXRuntime(models, input: input, in: dir)
         for (k, (a, b)) in zip(runtime, engine).enumerated() {
             #expect(a.shape == b.shape && relativeDifference(a, b) < 1e-4, "architecture \(k): \(relativeDifference(a, b))")
+        }
+    }
+
+    /// The GPT space's deployed graph (embedding, layer norms, rotary causal attention, SiLU-gated
+    /// MLP, head) passes the onnx checker, and ONNX Runtime's logits agree with the engine's to
+    /// 1e-4 relative: 4 seeded architectures with every weight random, over a vocabulary of 97.
+    @Test func onnxRuntimeComputesWhatTheEngineComputesOnGPT() throws {
+        let dir = try Scratch.directory("modnas-onnx-gpt")
+        let tokens: [Float] = [3, 14, 15, 92, 65, 35, 89, 79, 32, 38]
+        let input = Tensor(shape: [1, tokens.count], scalars: tokens)
+        var engine: [Tensor] = [], models: [String] = []
+        for (k, architecture) in GPTArchitecture.sample(count: 4, seed: 11).enumerated() {
+            let small = try GPTArchitecture(embedding: k < 3 ? 192 : 384, heads: architecture.heads, mlpRatios: architecture.mlpRatios,
+                                            bias: architecture.bias)
+            let network = GPTNetwork(small, vocabulary: 97, seed: UInt64(k))
+            var rng = SeededGenerator(seed: UInt64(50 + k))
+            for p in network.parameters { p.value = .normal(shape: p.value.shape, standardDeviation: 0.3, using: &rng) }
+            let graph = network.deployedGraph(batch: 1, sequenceLength: tokens.count)
+            let path = dir + "/\(k).onnx"
+            try ONNXModel.write(graph, graphName: "gpt", docString: small.string, to: path)
+            models.append(path)
+            engine.append(graph.run(input))
+        }
+        let runtime = try runWithONNXRuntime(models, input: input, in: dir)
+        for (k, (a, b)) in zip(runtime, engine).enumerated() {
+            let difference = relativeDifference(Tensor(shape: b.shape, scalars: a.scalars), b)
+            #expect(a.count == b.count && difference < 1e-4, "architecture \(k): \(difference)")
         }
     }
 }

@@ -1,0 +1,75 @@
+import Foundation
+
+/// The deployed graph's causal self-attention on token rows: q, k, v [B·T, H·D] (heads side by
+/// side, as the projections give them) → [B·T, H·D]. The rotary embedding turns the first
+/// `rotaryDimensions` of each head of q and k; per sequence and head, the scores Q·Kᵀ/√D and the
+/// output P·V are `sgemm` products read in place with the rows' stride, and the softmax runs over
+/// j ≤ i only (no mask is materialised; the upper triangle of P is zero). Equals `splitHeads`,
+/// `rotaryEmbedding`, `causalAttention` and `mergeHeads` in turn.
+public func causalSelfAttention(query: Tensor, key: Tensor, value: Tensor, batch: Int, heads: Int, rotaryDimensions: Int,
+                                base: Double = 10_000) -> Tensor {
+    let rows = query.shape[0], width = query.shape[1], length = rows / batch, d = width / heads
+    precondition(query.shape.count == 2 && key.shape == query.shape && value.shape == query.shape && rows == batch * length
+                 && width == heads * d && rotaryDimensions % 2 == 0 && rotaryDimensions <= d,
+                 "causalSelfAttention: q, k, v [B·T, H·D] with an even rotary width ≤ D")
+    let q = rotateHeads(query, length: length, heads: heads, dimensions: rotaryDimensions, base: base)
+    let k = rotateHeads(key, length: length, heads: heads, dimensions: rotaryDimensions, base: base)
+    var output = Tensor(zeros: query.shape)
+    var scores = [Float](repeating: 0, count: length * length)
+    let scale = 1 / Float(d).squareRoot()
+    q.scalars.withUnsafeBufferPointer { qp in
+        k.scalars.withUnsafeBufferPointer { kp in
+            value.scalars.withUnsafeBufferPointer { vp in
+                output.scalars.withUnsafeMutableBufferPointer { op in
+                    scores.withUnsafeMutableBufferPointer { sp in
+                        for b in 0..<batch {
+                            for h in 0..<heads {
+                                let offset = b * length * width + h * d
+                                sgemm(transposeB: true, m: length, n: length, k: d, alpha: scale, a: qp.baseAddress! + offset, lda: width,
+                                      b: kp.baseAddress! + offset, ldb: width, c: sp.baseAddress!, ldc: length)
+                                for i in 0..<length {
+                                    let row = sp.baseAddress! + i * length
+                                    var largest = -Float.infinity
+                                    for j in 0...i { largest = max(largest, row[j]) }
+                                    var total: Float = 0
+                                    for j in 0...i { row[j] = Foundation.exp(row[j] - largest); total += row[j] }
+                                    let inverse = 1 / total
+                                    for j in 0...i { row[j] *= inverse }
+                                    for j in (i + 1)..<length { row[j] = 0 }
+                                }
+                                sgemm(m: length, n: d, k: length, a: sp.baseAddress!, lda: length, b: vp.baseAddress! + offset, ldb: width,
+                                      c: op.baseAddress! + offset, ldc: width)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return output
+}
+
+/// Rows [B·T, H·D] with the rotary embedding applied to the first `n` dimensions of every head
+/// (position t = row mod T), in lit-gpt's rotate-half form.
+private func rotateHeads(_ x: Tensor, length: Int, heads: Int, dimensions n: Int, base: Double) -> Tensor {
+    guard n > 0 else { return x }
+    let width = x.shape[1], d = width / heads, half = n / 2
+    var out = x
+    for t in 0..<length {
+        let turns = (0..<half).map { k -> (Float, Float) in
+            let angle = Double(t) * Foundation.pow(base, -2 * Double(k) / Double(n))
+            return (Float(Foundation.cos(angle)), Float(Foundation.sin(angle)))
+        }
+        for r in stride(from: t, to: x.shape[0], by: length) {
+            for h in 0..<heads {
+                let start = r * width + h * d
+                for (k, (c, s)) in turns.enumerated() {
+                    let (a, b) = (x.scalars[start + k], x.scalars[start + k + half])
+                    out.scalars[start + k] = a * c - b * s
+                    out.scalars[start + k + half] = b * c + a * s
+                }
+            }
+        }
+    }
+    return out
+}
