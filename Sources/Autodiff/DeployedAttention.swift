@@ -12,8 +12,8 @@ public func causalSelfAttention(query: Tensor, key: Tensor, value: Tensor, batch
     precondition(query.shape.count == 2 && key.shape == query.shape && value.shape == query.shape && rows == batch * length
                  && width == heads * d && rotaryDimensions % 2 == 0 && rotaryDimensions <= d,
                  "causalSelfAttention: q, k, v [B·T, H·D] with an even rotary width ≤ D")
-    let q = rotateHeads(query, length: length, heads: heads, dimensions: rotaryDimensions, base: base)
-    let k = rotateHeads(key, length: length, heads: heads, dimensions: rotaryDimensions, base: base)
+    let q = rotaryEmbedding(rows: query, sequenceLength: length, heads: heads, dimensions: rotaryDimensions, base: base)
+    let k = rotaryEmbedding(rows: key, sequenceLength: length, heads: heads, dimensions: rotaryDimensions, base: base)
     var output = Tensor(zeros: query.shape)
     var scores = [Float](repeating: 0, count: length * length)
     let scale = 1 / Float(d).squareRoot()
@@ -49,15 +49,65 @@ public func causalSelfAttention(query: Tensor, key: Tensor, value: Tensor, batch
     return output
 }
 
-/// Rows [B·T, H·D] with the rotary embedding applied to the first `n` dimensions of every head
-/// (position t = row mod T), in lit-gpt's rotate-half form.
-private func rotateHeads(_ x: Tensor, length: Int, heads: Int, dimensions n: Int, base: Double) -> Tensor {
+/// One decoding step of causal self-attention: the new token's rows q, k, v [B, H·D] at position
+/// P (one per sequence) attend to the P cached positions of their sequence (`cachedKeys`, already
+/// rotated, and `cachedValues`, [B·P, H·D]) and to themselves. Per sequence and head the scores
+/// and the weighted sum are `sgemm` products of one row read in place from the caches.
+public func cachedSelfAttention(query: Tensor, key: Tensor, value: Tensor, cachedKeys: Tensor, cachedValues: Tensor,
+                                heads: Int, rotaryDimensions: Int, base: Double = 10_000) -> Tensor {
+    let (batch, width) = (query.shape[0], query.shape[1]), d = width / heads, past = cachedKeys.shape[0] / batch
+    precondition(query.shape.count == 2 && key.shape == query.shape && value.shape == query.shape && width == heads * d
+                 && cachedKeys.shape == [batch * past, width] && cachedValues.shape == cachedKeys.shape,
+                 "cachedSelfAttention: q, k, v [B, H·D] and caches [B·P, H·D]")
+    let q = rotaryEmbedding(rows: query, sequenceLength: 1, heads: heads, dimensions: rotaryDimensions, firstPosition: past, base: base)
+    let k = rotaryEmbedding(rows: key, sequenceLength: 1, heads: heads, dimensions: rotaryDimensions, firstPosition: past, base: base)
+    var output = Tensor(zeros: query.shape)
+    var scores = [Float](repeating: 0, count: past + 1)
+    let scale = 1 / Float(d).squareRoot()
+    q.scalars.withUnsafeBufferPointer { qp in
+        cachedKeys.scalars.withUnsafeBufferPointer { kp in
+            cachedValues.scalars.withUnsafeBufferPointer { vp in
+                output.scalars.withUnsafeMutableBufferPointer { op in
+                    scores.withUnsafeMutableBufferPointer { sp in
+                        for b in 0..<batch {
+                            for h in 0..<heads {
+                                let row = b * width + h * d, cache = b * past * width + h * d
+                                if past > 0 {
+                                    sgemm(transposeB: true, m: 1, n: past, k: d, alpha: scale, a: qp.baseAddress! + row, lda: width,
+                                          b: kp.baseAddress! + cache, ldb: width, c: sp.baseAddress!, ldc: past + 1)
+                                }
+                                var own: Float = 0
+                                for c in 0..<d { own += qp[row + c] * k.scalars[row + c] }
+                                sp[past] = own * scale
+                                let largest = sp.max()!
+                                var total: Float = 0
+                                for j in 0...past { sp[j] = Foundation.exp(sp[j] - largest); total += sp[j] }
+                                for j in 0...past { sp[j] /= total }
+                                if past > 0 {
+                                    sgemm(m: 1, n: d, k: past, a: sp.baseAddress!, lda: past + 1, b: vp.baseAddress! + cache, ldb: width,
+                                          c: op.baseAddress! + row, ldc: width)
+                                }
+                                for c in 0..<d { op[row + c] += sp[past] * value.scalars[row + c] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return output
+}
+
+/// Rows [B·T, H·D] with the rotary embedding applied to the first `n` dimensions of every head,
+/// in lit-gpt's rotate-half form; row r is at position `firstPosition` + r mod T.
+public func rotaryEmbedding(rows x: Tensor, sequenceLength length: Int, heads: Int, dimensions n: Int, firstPosition: Int = 0,
+                            base: Double = 10_000) -> Tensor {
     guard n > 0 else { return x }
     let width = x.shape[1], d = width / heads, half = n / 2
     var out = x
     for t in 0..<length {
         let turns = (0..<half).map { k -> (Float, Float) in
-            let angle = Double(t) * Foundation.pow(base, -2 * Double(k) / Double(n))
+            let angle = Double(firstPosition + t) * Foundation.pow(base, -2 * Double(k) / Double(n))
             return (Float(Foundation.cos(angle)), Float(Foundation.sin(angle)))
         }
         for r in stride(from: t, to: x.shape[0], by: length) {

@@ -44,6 +44,10 @@ public struct InferenceGraph: Sendable {
         /// sequences: rotary embedding on the first `rotaryDimensions` of each head of q and k,
         /// softmax(q·kᵀ/√D) over the earlier positions, times v; → [B·T, H·D].
         case causalSelfAttention(batch: Int, heads: Int, rotaryDimensions: Int)
+        /// One decoding step: the rows q, k, v [B, H·D] (three inputs) of each sequence's new token
+        /// at position P attend to the P cached positions (`keys`, rotated already, and `values`,
+        /// [B·P, H·D]) and to themselves; → [B, H·D].
+        case cachedSelfAttention(heads: Int, rotaryDimensions: Int, keys: Tensor, values: Tensor)
     }
 
     public struct Node: Sendable {
@@ -83,11 +87,16 @@ public struct InferenceGraph: Sendable {
     }
 
     /// Sets the output and removes every node it does not depend on (renumbering the rest).
-    public mutating func finish(output value: Int) {
-        var needed = Set([value])
+    public mutating func finish(output value: Int) { finish(output: value, keeping: []) }
+
+    /// `finish(output:)` that also keeps the values `kept` (for `run(_:keeping:)`), returning their new indices.
+    @discardableResult
+    public mutating func finish(output value: Int, keeping kept: [Int]) -> [Int] {
+        var needed = Set([value] + kept)
         for k in stride(from: nodes.count - 1, through: 0, by: -1) where needed.contains(k + 1) {
             needed.formUnion(nodes[k].inputs)
         }
+        let keptValues = kept
         var renumbered = [0: 0]
         var kept: [Node] = []
         for (k, node) in nodes.enumerated() where needed.contains(k + 1) {
@@ -100,6 +109,7 @@ public struct InferenceGraph: Sendable {
         output = renumbered[value]!
         fuseActivations()
         fuseInputReLUs()
+        return keptValues.map { renumbered[$0]! }
     }
 
     /// Lets the direct kernel of a convolution apply the ReLU or h-swish that alone reads its
@@ -142,7 +152,7 @@ public struct InferenceGraph: Sendable {
                 shapes.append([x[0], weight.shape[0]] + (2...3).map { (x[$0] + 2 * padding - weight.shape[$0]) / stride + 1 })
             case .depthwiseConvolution(_, _, let stride): shapes.append([x[0], x[1], (x[2] - 1) / stride + 1, (x[3] - 1) / stride + 1])
             case .relu, .hardSwish, .hardSigmoid, .scaleChannels, .averagePool3x3, .sum, .channelAffine, .layerNorm, .silu, .product,
-                 .causalSelfAttention: shapes.append(x)
+                 .causalSelfAttention, .cachedSelfAttention: shapes.append(x)
             case .embedding(let table): shapes.append([x[0] * x[1], table.shape[1]])
             case .averagePool2x2: shapes.append([x[0], x[1], x[2] / 2, x[3] / 2])
             case .globalAveragePool: shapes.append([x[0], x[1]])
@@ -162,10 +172,14 @@ public struct InferenceGraph: Sendable {
     /// Runs the graph on `input` with the engine's kernels (convolutions and depthwise ones with
     /// the direct kernels of `kernels`, where it is not portable). A value is released after its last use, so no more activations
     /// are alive at once than in the network as built.
-    public func run(_ input: Tensor) -> Tensor {
+    public func run(_ input: Tensor) -> Tensor { run(input, keeping: []).output }
+
+    /// `run` that also returns the values `kept` (indices as `finish(output:keeping:)` returned them).
+    public func run(_ input: Tensor, keeping kept: [Int]) -> (output: Tensor, kept: [Tensor]) {
         precondition(input.shape == inputShape, "InferenceGraph: input \(input.shape), expected \(inputShape)")
         var lastUse = [Int](repeating: -1, count: nodes.count + 1)
         for (k, node) in nodes.enumerated() where !node.appliedByReaders { for v in node.inputs { lastUse[runSource(v)] = k } }
+        for v in kept { lastUse[v] = -2 }   // never released
         var values: [Tensor?] = [input]
         values.reserveCapacity(nodes.count + 1)
         for (k, node) in nodes.enumerated() {
@@ -200,9 +214,12 @@ public struct InferenceGraph: Sendable {
             case .causalSelfAttention(let batch, let heads, let rotaryDimensions):
                 values.append(Autodiff.causalSelfAttention(query: x[0], key: x[1], value: x[2], batch: batch, heads: heads,
                                                            rotaryDimensions: rotaryDimensions))
+            case .cachedSelfAttention(let heads, let rotaryDimensions, let cachedKeys, let cachedValues):
+                values.append(Autodiff.cachedSelfAttention(query: x[0], key: x[1], value: x[2], cachedKeys: cachedKeys, cachedValues: cachedValues,
+                                                           heads: heads, rotaryDimensions: rotaryDimensions))
             }
         }
-        return values[output]!
+        return (values[output]!, kept.map { values[$0]! })
     }
 }
 
@@ -229,6 +246,7 @@ extension InferenceGraph.Operation {
         case .silu: "silu"
         case .product: "product"
         case .causalSelfAttention: "causalSelfAttention"
+        case .cachedSelfAttention: "cachedSelfAttention"
         }
     }
 }

@@ -80,12 +80,61 @@ public final class GPTNetwork {
         return linear(layerNorm(x, scale: finalNorm.scale, shift: finalNorm.shift), weight: head, bias: nil)
     }
 
-    /// The deployed network for `batch` sequences of `sequenceLength` tokens: a tape-free graph
-    /// of the same weights (sgemm for every projection and the head, attention without a mask;
-    /// a linear layer without bias gets a zero one). Input: token ids as floats [B, T]; output:
-    /// logits [B·T, vocabulary].
+    /// The deployed network for `batch` sequences of `sequenceLength` tokens (the prefill): a
+    /// tape-free graph of the same weights (sgemm for every projection and the head, attention
+    /// without a mask; a linear layer without bias gets a zero one). Input: token ids as floats
+    /// [B, T]; output: logits [B·T, vocabulary].
     public func deployedGraph(batch: Int, sequenceLength: Int) -> InferenceGraph {
-        var g = InferenceGraph(inputShape: [batch, sequenceLength])
+        prefill(batch: batch, sequenceLength: sequenceLength).graph
+    }
+
+    /// One decoding step after the cached positions of `caches` (one per layer, as `caches(after:)`
+    /// or `randomCaches` give them): input the new token of each sequence as floats [B, 1];
+    /// output its logits [B, vocabulary]. Each layer's new query attends to the P cached keys and
+    /// values and to its own (`cachedSelfAttention`), so the work is that of one generated token.
+    public func decodeGraph(caches: [KeyValueCache]) -> InferenceGraph {
+        precondition(caches.count == layers.count, "decodeGraph: one cache per layer")
+        let batch = caches[0].batch
+        return build(batch: batch, inputLength: 1) { k, _ in
+            .cachedSelfAttention(heads: layers[k].heads, rotaryDimensions: Self.rotaryDimensions, keys: caches[k].keys, values: caches[k].values)
+        }.graph
+    }
+
+    /// The keys (rotated) and values each layer caches for `tokens` (B sequences of equal length):
+    /// what decoding the next token reads.
+    public func caches(after tokens: [[Int]]) -> [KeyValueCache] {
+        let (batch, length) = (tokens.count, tokens[0].count)
+        let (graph, kept) = prefill(batch: batch, sequenceLength: length)
+        let values = graph.run(Tensor(shape: [batch, length], scalars: tokens.flatMap { $0.map(Float.init) }), keeping: kept).kept
+        return layers.indices.map { k in
+            KeyValueCache(batch: batch,
+                          keys: rotaryEmbedding(rows: values[2 * k], sequenceLength: length, heads: layers[k].heads, dimensions: Self.rotaryDimensions),
+                          values: values[2 * k + 1])
+        }
+    }
+
+    /// Seeded caches of `length` positions for `batch` sequences: what profiling a decoding step
+    /// needs (the values do not change the work).
+    public func randomCaches(batch: Int, length: Int, seed: UInt64) -> [KeyValueCache] {
+        var rng = SeededGenerator(seed: seed)
+        return layers.map { l in
+            let shape = [batch * length, GPTArchitecture.headSize * l.heads]
+            return KeyValueCache(batch: batch, keys: .normal(shape: shape, standardDeviation: 1, using: &rng),
+                                 values: .normal(shape: shape, standardDeviation: 1, using: &rng))
+        }
+    }
+
+    /// The prefill graph and, per layer, the values of its key and value projections.
+    private func prefill(batch: Int, sequenceLength: Int) -> (graph: InferenceGraph, kept: [Int]) {
+        build(batch: batch, inputLength: sequenceLength) { k, _ in
+            .causalSelfAttention(batch: batch, heads: layers[k].heads, rotaryDimensions: Self.rotaryDimensions)
+        }
+    }
+
+    /// The deployed graph over an input [batch, inputLength] with each layer's attention operation
+    /// from `attention` (layer, rows); keeps every layer's key and value projections.
+    private func build(batch: Int, inputLength: Int, attention: (Int, Int) -> InferenceGraph.Operation) -> (graph: InferenceGraph, kept: [Int]) {
+        var g = InferenceGraph(inputShape: [batch, inputLength])
         func dense(_ input: Int, _ d: (weight: Variable, bias: Variable?)) -> Int {
             g.add(.linear(weight: d.weight.value, bias: d.bias?.value ?? Tensor(zeros: [d.weight.value.shape[0]])), [input])
         }
@@ -93,15 +142,31 @@ public final class GPTNetwork {
             g.add(.layerNorm(scale: n.scale.value, shift: n.shift.value, epsilon: 1e-5), [input])
         }
         var x = g.add(.embedding(table: tokenEmbedding.value), [0])
-        for l in layers {
+        var projections: [Int] = []
+        for (k, l) in layers.enumerated() {
             let a = norm(x, l.attentionNorm)
-            let attended = g.add(.causalSelfAttention(batch: batch, heads: l.heads, rotaryDimensions: Self.rotaryDimensions),
-                                 [dense(a, l.query), dense(a, l.key), dense(a, l.value)])
+            let (query, key, value) = (dense(a, l.query), dense(a, l.key), dense(a, l.value))
+            projections += [key, value]
+            let attended = g.add(attention(k, batch * inputLength), [query, key, value])
             let m = norm(x, l.mlpNorm)
             let gated = g.add(.product, [g.add(.silu, [dense(m, l.fc1)]), dense(m, l.fc2)])
             x = g.add(.sum, [x, dense(attended, l.output), dense(gated, l.projection)])
         }
-        g.finish(output: dense(norm(x, finalNorm), (head, nil)))
-        return g
+        let kept = g.finish(output: dense(norm(x, finalNorm), (head, nil)), keeping: projections)
+        return (g, kept)
     }
+}
+
+/// A layer's key–value cache for decoding: rotated keys and values [B·P, H·D] of P positions.
+public struct KeyValueCache: Sendable {
+    public var batch: Int
+    public var keys: Tensor
+    public var values: Tensor
+
+    public init(batch: Int, keys: Tensor, values: Tensor) {
+        (self.batch, self.keys, self.values) = (batch, keys, values)
+    }
+
+    /// Cached positions per sequence.
+    public var length: Int { keys.shape[0] / batch }
 }

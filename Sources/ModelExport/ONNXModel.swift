@@ -111,8 +111,16 @@ public enum ONNXModel {
             case .product: g.message(1) { encodeNode(&$0, "Mul", inputs, out) }
             case .causalSelfAttention(let batch, let heads, let rotary):
                 let (rows, width) = (shapes[node.inputs[0]][0], shapes[node.inputs[0]][1])
-                let (length, d) = (rows / batch, width / heads)
-                let attention = CausalAttentionONNX(name: out, batch: batch, length: length, heads: heads, headSize: d, rotary: rotary)
+                let attention = AttentionONNX(name: out, batch: batch, length: rows / batch, heads: heads, headSize: width / heads, rotary: rotary)
+                initializers += attention.constants
+                integerInitializers += attention.integerConstants
+                for step in attention.nodes(query: inputs[0], key: inputs[1], value: inputs[2], output: out) {
+                    g.message(1) { encodeNode(&$0, step.op, step.inputs, step.output, attributes: step.attributes) }
+                }
+            case .cachedSelfAttention(let heads, let rotary, let keys, let values):
+                let (batch, width) = (shapes[node.inputs[0]][0], shapes[node.inputs[0]][1])
+                let attention = AttentionONNX(name: out, batch: batch, length: 1, heads: heads, headSize: width / heads, rotary: rotary,
+                                              cache: (keys, values))
                 initializers += attention.constants
                 integerInitializers += attention.integerConstants
                 for step in attention.nodes(query: inputs[0], key: inputs[1], value: inputs[2], output: out) {

@@ -160,4 +160,22 @@ import Testing
         #expect(worst <= 1e-4 * scale, "worst difference \(worst) of \(scale)")
         #expect(graph.operationCounts["causalSelfAttention"] == network.architecture.layers)
     }
+
+    /// A decoding step on the key–value caches of 7 tokens gives the logits the prefill of all 8
+    /// gives at the last position, for both sequences.
+    @Test func aDecodingStepOnTheCacheEqualsThePrefillsLastPosition() throws {
+        let network = try Self.randomized("e192-l10-h4.8.12.4.8.12.4.8.12.4-m2.3.4.2.3.4.2.3.4.2-b1", seed: 6)
+        let tokens = [[3, 14, 15, 92, 65, 35, 89, 7], [79, 32, 38, 46, 26, 43, 38, 96]]
+        let full = network.deployedGraph(batch: 2, sequenceLength: 8).run(Tensor(shape: [2, 8], scalars: tokens.flatMap { $0.map(Float.init) }))
+        let caches = network.caches(after: tokens.map { Array($0.prefix(7)) })
+        #expect(caches.count == 10 && caches.allSatisfy { $0.length == 7 })
+        let step = network.decodeGraph(caches: caches)
+        let next = step.run(Tensor(shape: [2, 1], scalars: tokens.map { Float($0[7]) }))
+        #expect(next.shape == [2, 97] && step.operationCounts["cachedSelfAttention"] == 10)
+        let rows = [7, 15].map { (row: Int) -> ArraySlice<Float> in full.scalars[(row * 97)..<((row + 1) * 97)] }
+        let last: [Float] = Array(rows[0]) + Array(rows[1])
+        let scale = last.map(abs).max()!
+        let worst = zip(next.scalars, last).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-4 * scale, "worst difference \(worst) of \(scale)")
+    }
 }

@@ -180,14 +180,16 @@ func ofaExportNetworks() -> [MobileNetV3Network] {
         }
     }
 
-    /// The GPT space's deployed graph (embedding, layer norms, rotary causal attention, SiLU-gated
-    /// MLP, head) passes the onnx checker, and ONNX Runtime's logits agree with the engine's to
-    /// 1e-4 relative: 4 seeded architectures with every weight random, over a vocabulary of 97.
+    /// The GPT space's deployed graphs (embedding, layer norms, rotary causal attention, SiLU-gated
+    /// MLP, head; a decoding step on a key–value cache) pass the onnx checker, and ONNX Runtime's
+    /// logits agree with the engine's to 1e-4 relative: 4 seeded architectures with every weight
+    /// random, over a vocabulary of 97, prefill of 10 tokens and one decoding step each.
     @Test func onnxRuntimeComputesWhatTheEngineComputesOnGPT() throws {
         let dir = try Scratch.directory("modnas-onnx-gpt")
         let tokens: [Float] = [3, 14, 15, 92, 65, 35, 89, 79, 32, 38]
         let input = Tensor(shape: [1, tokens.count], scalars: tokens)
         var engine: [Tensor] = [], models: [String] = []
+        var steps: [(graph: InferenceGraph, path: String)] = []
         for (k, architecture) in GPTArchitecture.sample(count: 4, seed: 11).enumerated() {
             let small = try GPTArchitecture(embedding: k < 3 ? 192 : 384, heads: architecture.heads, mlpRatios: architecture.mlpRatios,
                                             bias: architecture.bias)
@@ -199,11 +201,20 @@ func ofaExportNetworks() -> [MobileNetV3Network] {
             try ONNXModel.write(graph, graphName: "gpt", docString: small.string, to: path)
             models.append(path)
             engine.append(graph.run(input))
+            // A decoding step after 5 random cached positions, with its caches as constants.
+            let step = network.decodeGraph(caches: network.randomCaches(batch: 1, length: 5, seed: UInt64(k)))
+            try ONNXModel.write(step, graphName: "gpt-decode", docString: small.string, to: path + ".decode.onnx")
+            steps.append((step, path + ".decode.onnx"))
         }
         let runtime = try runWithONNXRuntime(models, input: input, in: dir)
         for (k, (a, b)) in zip(runtime, engine).enumerated() {
             let difference = relativeDifference(Tensor(shape: b.shape, scalars: a.scalars), b)
             #expect(a.count == b.count && difference < 1e-4, "architecture \(k): \(difference)")
+        }
+        let token = Tensor(shape: [1, 1], scalars: [42])
+        for (k, (a, step)) in zip(try runWithONNXRuntime(steps.map(\.path), input: token, in: dir), steps).enumerated() {
+            let b = step.graph.run(token)
+            #expect(a.count == b.count && relativeDifference(Tensor(shape: b.shape, scalars: a.scalars), b) < 1e-4, "decoding step \(k)")
         }
     }
 }
