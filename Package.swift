@@ -29,10 +29,13 @@ let package = Package(
         .target(name: "CKernels"),
         .target(name: "Autodiff", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: v5),
         .target(name: "DataFiles", dependencies: ["CZlib"], swiftSettings: v5),
-        .target(name: "SearchSpaces", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
-        // HW-GPT-Bench's GPT-2 "s" space: architectures, strings, sampler, encoding, cost counter,
-        // the benchmark's perplexity predictor (not yet in the registry).
-        .target(name: "GPTSpace", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
+        // The seam every stage uses: the SearchSpace protocol, space names, costs, networks.
+        .target(name: "SpaceCore", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
+        // HW-GPT-Bench's GPT-2 "s" space: architectures, strings, sampler, encodings, cost counter,
+        // the benchmark's perplexity predictor, the network (taped and deployed, with a KV cache).
+        .target(name: "GPTSpace", dependencies: ["Autodiff", "DataFiles", "SpaceCore"], swiftSettings: v5),
+        // NB201 and OFA, and the registry of spaces (re-exports SpaceCore).
+        .target(name: "SearchSpaces", dependencies: ["Autodiff", "DataFiles", "GPTSpace", "SpaceCore"], swiftSettings: v5),
         // Summaries of repeated measurements and rank agreement (no dependencies).
         .target(name: "Statistics", swiftSettings: v5),
         .target(name: "DeviceModel", dependencies: ["DataFiles", "SearchSpaces", "Statistics"], swiftSettings: v5),
@@ -80,7 +83,7 @@ let package = Package(
         .testTarget(name: "DataFilesTests", dependencies: ["TestSupport", "DataFiles"], swiftSettings: v5),
         .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Datasets", "Autodiff"], swiftSettings: v5),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"], swiftSettings: v5),
-        .testTarget(name: "GPTSpaceTests", dependencies: ["GPTSpace", "DataFiles", "Autodiff"], swiftSettings: v5),
+        .testTarget(name: "GPTSpaceTests", dependencies: ["GPTSpace", "DataFiles", "Autodiff", "SearchSpaces"], swiftSettings: v5),
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfileStoreTests", dependencies: ["TestSupport", "DeviceModel", "Measurements", "ProfileStore", "SearchSpaces", "Statistics"], swiftSettings: v5),
         .testTarget(name: "PredictorsTests", dependencies: ["TestSupport", "Predictors", "Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "ProfileStore"], swiftSettings: v5),

@@ -23,8 +23,8 @@ public struct InferenceGraph: Sendable {
         case sum
         /// NCHW → [N, C].
         case globalAveragePool
-        /// [N, in] → [N, out] with weight [out, in].
-        case linear(weight: Tensor, bias: Tensor)
+        /// [N, in] → [N, out] with weight [out, in] and a bias (nil: none).
+        case linear(weight: Tensor, bias: Tensor?)
         /// Per channel y = factor · x + offset: an inference batch norm that follows no convolution.
         case channelAffine(factor: Tensor, offset: Tensor)
         /// Channels `start..<start + count` of an NCHW value (the share of one edge of a convolution

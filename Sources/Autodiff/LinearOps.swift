@@ -11,18 +11,17 @@ func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Ten
     let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
     let (k2, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
     precondition(k == k2, "matmul: inner sizes differ in \(a.shape) and \(b.shape)")
-    var out = Tensor(zeros: [m, n])
-    if m == 0 || n == 0 || k == 0 { return out }
-    a.scalars.withUnsafeBufferPointer { pa in
-        b.scalars.withUnsafeBufferPointer { pb in
-            out.scalars.withUnsafeMutableBufferPointer { pc in
+    if m == 0 || n == 0 || k == 0 { return Tensor(zeros: [m, n]) }
+    // sgemm with β = 0 writes every entry: no zero-fill first.
+    return Tensor(shape: [m, n]) { pc in
+        a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
                 sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                       a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
                       c: pc.baseAddress!, ldc: n)
             }
         }
     }
-    return out
 }
 
 /// A fully connected layer: `x · weightᵀ + bias` for x of shape [batch, in], weight [out, in].

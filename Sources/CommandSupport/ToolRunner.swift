@@ -22,6 +22,7 @@ extension ParsableCommand {
     public static func runAsTool(_ arguments: [String]? = nil) -> Never {
         OpenBLASCoreSelection.ensureBestCore()
         OpenBLAS.setThreadCount(1)
+        AllocatorTuning.reuseLargeBlocks()
         do {
             _ = try CPUKernels.requested()
             var command = try parseAsRoot(arguments)

@@ -107,7 +107,7 @@ public struct DeviceFeatures: Codable, Equatable, Sendable {
             return "\(values.count) values for \(referenceArchIndices.count) reference architectures"
         }
         guard let spaceName = SpaceName(rawValue: space) else { return "\(UnknownSpaceError(name: space))" }
-        let tableSize = spaceName == .nb201 ? NB201Architecture.spaceSize : OFASpace.tableSize
+        let tableSize = spaceName.tableSize
         guard referenceArchIndices.allSatisfy((0..<tableSize).contains), Set(referenceArchIndices).count == referenceArchIndices.count else {
             return "reference_arch_indices \(referenceArchIndices) are not distinct \(spaceName.shortName) table indices 0…\(tableSize - 1)"
         }

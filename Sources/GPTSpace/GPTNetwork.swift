@@ -82,7 +82,7 @@ public final class GPTNetwork {
 
     /// The deployed network for `batch` sequences of `sequenceLength` tokens (the prefill): a
     /// tape-free graph of the same weights (sgemm for every projection and the head, attention
-    /// without a mask; a linear layer without bias gets a zero one). Input: token ids as floats
+    /// without a mask). Input: token ids as floats
     /// [B, T]; output: logits [B·T, vocabulary].
     public func deployedGraph(batch: Int, sequenceLength: Int) -> InferenceGraph {
         prefill(batch: batch, sequenceLength: sequenceLength).graph
@@ -136,7 +136,7 @@ public final class GPTNetwork {
     private func build(batch: Int, inputLength: Int, attention: (Int, Int) -> InferenceGraph.Operation) -> (graph: InferenceGraph, kept: [Int]) {
         var g = InferenceGraph(inputShape: [batch, inputLength])
         func dense(_ input: Int, _ d: (weight: Variable, bias: Variable?)) -> Int {
-            g.add(.linear(weight: d.weight.value, bias: d.bias?.value ?? Tensor(zeros: [d.weight.value.shape[0]])), [input])
+            g.add(.linear(weight: d.weight.value, bias: d.bias?.value), [input])
         }
         func norm(_ input: Int, _ n: (scale: Variable, shift: Variable)) -> Int {
             g.add(.layerNorm(scale: n.scale.value, shift: n.shift.value, epsilon: 1e-5), [input])

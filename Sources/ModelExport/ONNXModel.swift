@@ -70,8 +70,9 @@ public enum ONNXModel {
                 g.message(1) { encodeNode(&$0, "GlobalAveragePool", inputs, out + "_nchw") }
                 g.message(1) { encodeNode(&$0, "Flatten", [out + "_nchw"], out, attributes: [.int("axis", 1)]) }
             case .linear(let weight, let bias):
-                initializers += [("w\(k)", weight), ("b\(k)", bias)]
-                g.message(1) { encodeNode(&$0, "Gemm", inputs + ["w\(k)", "b\(k)"], out, attributes: [.int("transB", 1)]) }
+                initializers.append(("w\(k)", weight))
+                if let bias { initializers.append(("b\(k)", bias)) }
+                g.message(1) { encodeNode(&$0, "Gemm", inputs + ["w\(k)"] + (bias == nil ? [] : ["b\(k)"]), out, attributes: [.int("transB", 1)]) }
             case .channelAffine(let factor, let offset):
                 let c = factor.count
                 initializers += [("f\(k)", Tensor(shape: [c, 1, 1], scalars: factor.scalars)), ("o\(k)", Tensor(shape: [c, 1, 1], scalars: offset.scalars))]

@@ -90,7 +90,7 @@ public final class LatencyBenchmark {
     /// Measures `network` in the engine: warm-up, timed passes, and one more attempt when unstable.
     public func measure(_ network: InferenceNetwork) throws -> ArchitectureMeasurement {
         var rng = SeededGenerator(seed: 0)
-        let input = Tensor.uniform(shape: network.inputShape(batch: settings.batch), low: -1, high: 1, using: &rng)
+        let input = network.sampleInput(batch: settings.batch, using: &rng)
         return try measure(EngineSubject(network: network, input: input))
     }
 

@@ -164,6 +164,9 @@ public final class Collector {
 
     private func run<S: SearchSpace>(in space: S, warn: (String) -> Void, progress: (CollectProgress) -> Void) throws -> CollectSummary {
         // Everything that can be wrong with the input fails before anything is measured.
+        guard options.space != .gpt else {
+            throw ProfilingError.runtimeUnavailable("collect does not profile the GPT space yet (its sessions need --batch, --sequence-length and --phase in the device's identity); use modnas benchmark --space gpt to time its references")
+        }
         let events = try EventEncoder.encode(options.events)
         let listed = try options.architectureFile.map { try CollectionPlan.readArchitectureList($0, space: space) } ?? []
         // A runtime is part of the device: this host in ONNX Runtime is <host>-onnxruntime.
@@ -354,7 +357,7 @@ public final class Collector {
             guard let worker else {
                 var rng = SeededGenerator(seed: 0)
                 let network = DeployedNetwork(space.makeNetwork(architecture, seed: 0).inferenceGraph(batch: batch))
-                return EngineSubject(network: network, input: Tensor.uniform(shape: network.inputShape(batch: batch), low: -1, high: 1, using: &rng))
+                return EngineSubject(network: network, input: network.sampleInput(batch: batch, using: &rng))
             }
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("modnas-collect-\(UUID().uuidString).onnx").path
             defer { try? FileManager.default.removeItem(atPath: path) }

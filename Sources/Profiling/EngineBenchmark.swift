@@ -27,8 +27,9 @@ public struct EngineBenchmark {
         public var position: Int
         public var index: Int
         public var architecture: String
-        /// Input side (OFA architectures carry their own resolution).
-        public var resolution: Int
+        /// The input's last dimension: the image side (OFA architectures carry their own
+        /// resolution) or the tokens per sequence.
+        public var inputSide: Int
         public var cost: ArchitectureCost
         public var latency: SampleStatistics
         /// 2·MACs / median latency.
@@ -80,7 +81,7 @@ public struct EngineBenchmark {
             configuration.onlyIndices.isEmpty || configuration.onlyIndices.contains($0.index)
         }
         let networks = references.map { space.makeNetwork($0.architecture, seed: 1) }
-        let inputs = networks.map { Tensor.uniform(shape: $0.inputShape(batch: 1), low: -1, high: 1, using: &rng) }
+        let inputs = networks.map { $0.sampleInput(batch: 1, using: &rng) }
         let depthwiseCases = space.name == .ofa ? Self.depthwiseCases(using: &rng) : []
         for _ in 0..<configuration.warmup {
             _ = matmul(a, b)
@@ -108,7 +109,7 @@ public struct EngineBenchmark {
             let cost = space.cost(of: ref.architecture)
             let gflops = Double(cost.floatingPointOperations) / (latency.median * 1e6)
             return NetworkResult(position: ref.position, index: ref.index, architecture: space.string(of: ref.architecture),
-                                 resolution: input.shape[2], cost: cost, latency: latency, gflops: gflops,
+                                 inputSide: input.shape.last!, cost: cost, latency: latency, gflops: gflops,
                                  ratioToSgemm: gflops / sgemm.median)
         }
         let depthwise = zip(depthwiseCases, depthwiseSamples).map { c, samples in
@@ -147,7 +148,7 @@ extension EngineBenchmark.Report {
         ]
         for r in networks {
             lines.append([
-                String(r.position).leftPadded(3), String(r.index).leftPadded(6), String(r.resolution).leftPadded(6),
+                String(r.position).leftPadded(3), String(r.index).leftPadded(6), String(r.inputSide).leftPadded(6),
                 format(Double(r.cost.floatingPointOperations) / 1e6, digits: 1).leftPadded(8),
                 String(r.cost.parameters).leftPadded(8),
                 format(r.latency.median, digits: 3).leftPadded(10), format(r.latency.p10, digits: 3).leftPadded(8),

@@ -64,7 +64,7 @@ public struct RuntimeComparison {
             let graph = NetworkExport.graph(reference.architecture, space: space, seed: 1, batch: 1)
             let model = dir + "/\(k).onnx"
             try ONNXModel.write(graph, graphName: "reference-\(reference.index)", docString: space.string(of: reference.architecture), to: model)
-            cases.append((network, graph, Tensor.uniform(shape: network.inputShape(batch: 1), low: -1, high: 1, using: &rng), model))
+            cases.append((network, graph, network.sampleInput(batch: 1, using: &rng), model))
         }
         var built = [[Double]](repeating: [], count: cases.count), deployed = built, runtime = built
         for round in 1...c.rounds {

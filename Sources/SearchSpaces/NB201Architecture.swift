@@ -51,7 +51,7 @@ public struct NB201Architecture: Hashable, Codable, Sendable, CustomStringConver
     /// Parses an NB201 string such as `|nor_conv_3x3~0|+|none~0|skip_connect~1|+|…~0|…~1|…~2|`.
     public init(parsing text: String) throws {
         let s = text.trimmingCharacters(in: .whitespaces)
-        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .nb201, input: text, problem: problem) }
+        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .nb201, input: text, problem: problem, expected: NB201Space().formatHelp) }
         guard s.hasPrefix("|"), s.hasSuffix("|"), s.count > 2 else { throw fail("it must start and end with '|'") }
         let nodes = s.dropFirst().dropLast().components(separatedBy: "|+|")
         guard nodes.count == 3 else { throw fail("found \(nodes.count) node groups separated by '|+|', need 3") }

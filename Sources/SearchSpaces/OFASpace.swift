@@ -42,7 +42,7 @@ public struct OFAArchitecture: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses the canonical string, e.g. `r224_k3e4-k5e6_k3e3-k3e3-k7e6_…`.
     public init(parsing text: String) throws {
-        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .ofa, input: text, problem: problem) }
+        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .ofa, input: text, problem: problem, expected: OFASpace().formatHelp) }
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "_", omittingEmptySubsequences: false)
         guard parts.count == Self.stageCount + 1 else { throw fail("found \(parts.count) '_'-separated parts, need 6") }
         guard parts[0].hasPrefix("r"), let r = Int(parts[0].dropFirst()) else { throw fail("'\(parts[0])' is not r<resolution>") }
@@ -69,7 +69,7 @@ public struct OFAArchitecture: Hashable, Sendable, CustomStringConvertible {
     /// slot, skipped slots included and ignored), `d` with 5, and `r`.
     public init(kernels ks: String, expands e: String, depths d: String, resolution r: String) throws {
         let shown = "ks=\(ks) e=\(e) d=\(d) r=\(r)"
-        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .ofa, input: shown, problem: problem) }
+        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .ofa, input: shown, problem: problem, expected: OFASpace().formatHelp) }
         func numbers(_ text: String, _ column: String, count: Int, allowed: [Int]) throws -> [Int] {
             let values = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { Int($0) }
             guard values.count == count, values.allSatisfy({ $0 != nil }) else {
@@ -263,15 +263,7 @@ public struct OFASpace: SearchSpace {
     }
 
     public func referenceArchitectures() throws -> [ReferenceArchitecture<OFAArchitecture>] {
-        let table = try CSVTable(contentsOf: ShippedData.path(Self.shippedReferences))
-        let all = try Self.shippedArchitectures()
-        return try zip(try table.column("position"), try table.column("arch_index")).enumerated().map { row, item in
-            guard let p = Int(item.0), let i = Int(item.1), all.indices.contains(i) else {
-                throw DataFileError.badValue(path: table.path, line: row + 2, column: "arch_index", value: item.1,
-                                             expected: "a position and a row 0…\(all.count - 1) of \(Self.shippedTable)")
-            }
-            return ReferenceArchitecture(position: p, index: i, architecture: all[i])
-        }
+        try ReferenceArchitecture.read(Self.shippedReferences, table: try Self.shippedArchitectures(), tableFile: Self.shippedTable)
     }
 
     public func tableIndexer() throws -> (OFAArchitecture) -> Int? {

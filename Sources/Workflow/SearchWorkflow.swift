@@ -114,6 +114,8 @@ public struct SearchWorkflow {
             return try run(benchmark: benchmark, note: note)
         case .ofa:
             return try run(benchmark: try OFABenchmark.shipped(), note: note)
+        case .gpt:
+            throw SearchError.badConfiguration("modnas search does not search the GPT space yet (its perplexity objectives are to come); profile, predict and export it with --space gpt")
         }
     }
 

@@ -231,11 +231,7 @@ extension ModnasCommand {
 
         func run() throws {
             let file = try HypernetworkFile.load(hypernetwork)
-            let rows: [FrontRow]
-            switch file.spaceName {
-            case .nb201: rows = try fronts(file, space: NB201Space())
-            case .ofa: rows = try fronts(file, space: OFASpace())
-            }
+            let rows = try fronts(file, space: file.spaceName.space)
             print("wrote \(rows.count) rows for \(Set(rows.map(\.device)).count) devices to \(out)")
         }
 
@@ -280,6 +276,7 @@ extension ModnasCommand {
             switch space {
             case .nb201: try evaluate(try NB201Benchmark.shipped(index: try NB201Index.shipped(), dataset: dataset ?? "cifar10"))
             case .ofa: try evaluate(try OFABenchmark.shipped())
+            case .gpt: throw ValidationError("modnas evaluate has no GPT benchmark yet; it scores NB201 and OFA fronts")
             }
         }
 

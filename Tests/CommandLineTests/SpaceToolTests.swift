@@ -80,6 +80,12 @@ import Testing
     @Test func spacesAreRefusedInOneLine() throws {
         let unknown = try runTool("modnas-profile", ["collect", "--host", "--space", "mobilenet"])
         #expect(unknown.status != 0 && unknown.err.contains("mobilenet"), "\(unknown.err)")
+        // The GPT space is known, and what does not take it yet says so in one line.
+        for (tool, args, fragment) in [("modnas-profile", ["collect", "--host", "--space", "gpt"], "does not profile the GPT space yet"),
+                                       ("modnas", ["search", "--space", "gpt"], "does not search the GPT space yet")] {
+            let r = try runTool(tool, args)
+            #expect(r.status != 0 && r.err.contains(fragment) && r.err.split(separator: "\n").count == 1, "\(r.err)")
+        }
         // Accuracy modes a space does not have are refused before anything loads.
         let supernet = try runTool("modnas", ["search", "--space", "ofa", "--accuracy", "supernet"])
         #expect(supernet.status != 0 && supernet.err.contains("NB201 supernet") && supernet.err.split(separator: "\n").count == 1, "\(supernet.err)")

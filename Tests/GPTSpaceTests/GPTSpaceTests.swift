@@ -2,6 +2,7 @@ import Autodiff
 import DataFiles
 import Foundation
 @testable import GPTSpace
+import SearchSpaces
 import Testing
 
 @Suite struct GPTSpaceTests {
@@ -177,5 +178,30 @@ import Testing
         let scale = last.map(abs).max()!
         let worst = zip(next.scalars, last).map { abs($0 - $1) }.max()!
         #expect(worst <= 1e-4 * scale, "worst difference \(worst) of \(scale)")
+    }
+
+}
+
+/// The GPT space behind `--space gpt` (its decisions and encodings are checked with the other
+/// spaces' in SearchSpacesTests): table lookups, the registry, its networks and inputs.
+@Suite struct GPTSearchSpaceTests {
+    let space = GPTSearchSpace()
+
+    /// References are table rows; the indexer finds every one; sampled inputs are token ids.
+    @Test func theTableAndTheRegistryKnowTheSpace() throws {
+        let references = try space.referenceArchitectures()
+        let index = try space.tableIndexer()
+        #expect(references.count == 10 && references.allSatisfy { index($0.architecture) == $0.index })
+        #expect(SpaceName.gpt.space.name == .gpt && SpaceName.gpt.tableSize == 10_000 && SpaceName(fileName: "v100.gpt.json") == .gpt)
+        let small = GPTSearchSpace(shape: GPTNetworkShape(sequenceLength: 12, vocabulary: 97))
+        let network = small.makeNetwork(references[0].architecture, seed: 0)
+        var rng = SeededGenerator(seed: 2)
+        let tokens = network.sampleInput(batch: 2, using: &rng)
+        #expect(tokens.shape == [2, 12] && tokens.scalars.allSatisfy { $0 >= 0 && $0 < 97 && $0 == $0.rounded() })
+        #expect(network.infer(tokens).shape == [24, 97])
+        let decode = GPTSearchSpace(shape: GPTNetworkShape(sequenceLength: 12, phase: .decode, vocabulary: 97)).makeNetwork(references[0].architecture, seed: 0)
+        #expect(decode.inputShape(batch: 2) == [2, 1] && decode.inferenceGraph(batch: 2).operationCounts["cachedSelfAttention"] == references[0].architecture.layers)
+        // The cost: the table's parameters, and linear MACs of one pass of the shape's input.
+        #expect(space.cost(of: references[0].architecture).parameters == GPTCost(references[0].architecture).parameters)
     }
 }

@@ -40,6 +40,17 @@ import Testing
         #expect(OFASpace().decisions.map(\.choices.count) == Array(repeating: 3, count: 45) + [25])
     }
 
+    /// GPT's unused layer slots are weighted by P(l ≥ 11) and P(l = 12); the gradient, layer-count
+    /// probabilities included, matches finite differences.
+    @Test func gptBehindTheSeam() throws {
+        let space = SpaceName.gpt.space
+        try checkSeam(space)
+        #expect(space.enumeration() == nil && space.decisions.count == 27)
+        let (p, y) = checkRelaxedEncodingGradient(space)
+        #expect(abs(y.scalars[6 + 3 * 11] - p[6 + 3 * 11] * p[5]) < 1e-6)                    // slot 12's first MLP entry × P(l = 12)
+        #expect(abs(y.scalars[42 + 3 * 10 + 1] - p[42 + 3 * 10 + 1] * (p[4] + p[5])) < 1e-6)   // slot 11's heads × P(l ≥ 11)
+    }
+
     @Test func registryNamesEverySpaceAndRefusesOthers() throws {
         for name in SpaceName.allCases { #expect(name.space.name == name) }
         #expect(throws: UnknownSpaceError.self) { try SpaceName(parsing: "mobilenet") }
@@ -119,25 +130,8 @@ import Testing
     /// The relaxed encoding weights a slot by P(stage deep enough); its gradient, depth
     /// probabilities included, matches finite differences.
     @Test func relaxedEncodingGradient() {
-        let space = OFASpace()
-        var rng = SeededGenerator(seed: 4)
-        let p = space.randomRelaxation(using: &rng)
-        let x = Variable(Tensor(shape: [space.choiceCount], scalars: p), requiresGrad: true)
-        let seed = Tensor.uniform(shape: [space.encodingWidth], low: -1, high: 1, using: &rng)
-        space.relaxedEncoding(x).backward(seed: seed)
-        func loss(_ v: [Float]) -> Double {
-            let y = space.relaxedEncoding(Variable(Tensor(shape: [v.count], scalars: v))).value
-            return zip(y.scalars, seed.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
-        }
-        for i in 0..<p.count {
-            var plus = p, minus = p
-            plus[i] += 1e-2
-            minus[i] -= 1e-2
-            let numeric = (loss(plus) - loss(minus)) / 2e-2
-            #expect(abs(numeric - Double(x.grad!.scalars[i])) < 1e-3, "entry \(i)")
-        }
+        let (p, y) = checkRelaxedEncodingGradient(OFASpace())
         // A third-layer kernel entry of stage 0 is weighted by P(d ≥ 3) = 1 − P(d = 2).
-        let y = space.relaxedEncoding(Variable(x.value)).value
         #expect(abs(y.scalars[6] - p[6] * (1 - p[120])) < 1e-6)
     }
 
@@ -186,4 +180,26 @@ import Testing
         #expect(space.cost(of: large).multiplyAccumulates > 4 * space.cost(of: small).multiplyAccumulates)
         #expect(space.cost(of: large).parameters > space.cost(of: small).parameters)
     }
+}
+
+/// A seeded relaxation, and the relaxed encoding's gradient against central finite differences
+/// for a random seed vector; returns the relaxation and its encoding for spot checks.
+func checkRelaxedEncodingGradient<S: SearchSpace>(_ space: S) -> (p: [Float], encoding: Tensor) {
+    var rng = SeededGenerator(seed: 4)
+    let p = space.randomRelaxation(using: &rng)
+    let x = Variable(Tensor(shape: [space.choiceCount], scalars: p), requiresGrad: true)
+    let seed = Tensor.uniform(shape: [space.encodingWidth], low: -1, high: 1, using: &rng)
+    space.relaxedEncoding(x).backward(seed: seed)
+    func loss(_ v: [Float]) -> Double {
+        let y = space.relaxedEncoding(Variable(Tensor(shape: [v.count], scalars: v))).value
+        return zip(y.scalars, seed.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+    }
+    for i in 0..<p.count {
+        var plus = p, minus = p
+        plus[i] += 1e-2
+        minus[i] -= 1e-2
+        let numeric = (loss(plus) - loss(minus)) / 2e-2
+        #expect(abs(numeric - Double(x.grad!.scalars[i])) < 1e-3, "\(space.name) entry \(i)")
+    }
+    return (p, space.relaxedEncoding(Variable(x.value)).value)
 }

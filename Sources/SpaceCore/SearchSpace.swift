@@ -27,12 +27,36 @@ public struct ReferenceArchitecture<Architecture: Sendable>: Sendable {
     }
 }
 
+extension ReferenceArchitecture {
+    /// The references a shipped CSV (`position`, `arch_index`) names, as rows of the space's
+    /// shipped table `table` (file `tableFile`, for errors).
+    public static func read(_ file: String, table: [Architecture], tableFile: String) throws -> [ReferenceArchitecture] {
+        let csv = try CSVTable(contentsOf: ShippedData.path(file))
+        return try zip(try csv.column("position"), try csv.column("arch_index")).enumerated().map { row, item in
+            guard let p = Int(item.0), let i = Int(item.1), table.indices.contains(i) else {
+                throw DataFileError.badValue(path: csv.path, line: row + 2, column: "arch_index", value: item.1,
+                                             expected: "a position and a row 0…\(table.count - 1) of \(tableFile)")
+            }
+            return ReferenceArchitecture(position: p, index: i, architecture: table[i])
+        }
+    }
+}
+
 /// A network built for inference (batch norm folded where the space does so).
 public protocol InferenceNetwork: AnyObject {
-    /// The input shape [batch, channels, height, width].
+    /// The input shape: [batch, channels, height, width] for images, [batch, tokens] for token ids.
     func inputShape(batch: Int) -> [Int]
-    /// Logits [batch, classes], recording no tape.
-    func infer(_ images: Tensor) -> Tensor
+    /// Logits ([batch, classes]; [batch · tokens, vocabulary] for a language model), recording no tape.
+    func infer(_ input: Tensor) -> Tensor
+    /// A seeded input of `batch` samples for timing: images uniform in [−1, 1] (the default),
+    /// token ids below the vocabulary for a language model.
+    func sampleInput(batch: Int, using rng: inout SeededGenerator) -> Tensor
+}
+
+extension InferenceNetwork {
+    public func sampleInput(batch: Int, using rng: inout SeededGenerator) -> Tensor {
+        Tensor.uniform(shape: inputShape(batch: batch), low: -1, high: 1, using: &rng)
+    }
 }
 
 /// A network that can be written as deployed: an `InferenceGraph` with batch norm folded and
@@ -157,38 +181,9 @@ extension SearchSpace {
 
 /// The spaces modnas knows, by the name the command line and files use.
 public enum SpaceName: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
-    case nb201, ofa
+    case nb201, ofa, gpt
 
     public var description: String { rawValue }
-
-    /// The space with this name (NB201 at its benchmark shape).
-    public var space: any SearchSpace {
-        switch self {
-        case .nb201: return NB201Space()
-        case .ofa: return OFASpace()
-        }
-    }
-
-    /// The space, with NB201 built at `nb201Shape` (other spaces fix their own shape).
-    public func searchSpace(nb201Shape: NB201NetworkShape) -> any SearchSpace {
-        self == .nb201 ? NB201Space(shape: nb201Shape) : space
-    }
-
-    /// What the space is, for help texts and tables.
-    public var title: String {
-        switch self {
-        case .nb201: return "NAS-Bench-201 cell (CIFAR layout)"
-        case .ofa: return "Once-for-All MobileNetV3, width 1.2 (ImageNet layout)"
-        }
-    }
-
-    /// Rows of the space's benchmark table (the range of `arch_index`).
-    public var tableSize: Int {
-        switch self {
-        case .nb201: return NB201Architecture.spaceSize
-        case .ofa: return OFASpace.tableSize
-        }
-    }
 
     /// The file of `stem` for this space: `<stem>.json` for NB201, `<stem>.<space>.json` for the
     /// others (device feature files and shipped predictors are named so).
@@ -223,11 +218,17 @@ public struct ArchitectureFormatError: Error, CustomStringConvertible, Equatable
     public let space: SpaceName
     public let input: String
     public let problem: String
+    /// The space's grammar (`SearchSpace.formatHelp`).
+    public let expected: String
+
+    public init(space: SpaceName, input: String, problem: String, expected: String) {
+        (self.space, self.input, self.problem, self.expected) = (space, input, problem, expected)
+    }
 
     public var description: String {
         // The input as one escaped line, cut short: a whole file given by mistake stays one line.
         let shown = input.count > 120 ? String(input.prefix(120)) + "…" : input
-        return "malformed \(space.shortName) architecture \(String(reflecting: shown)): \(problem); expected \(space.space.formatHelp)"
+        return "malformed \(space.shortName) architecture \(String(reflecting: shown)): \(problem); expected \(expected)"
     }
 }
 

@@ -12,7 +12,7 @@ public enum NormalizationMode: Sendable {
 
 extension BatchNorm2D {
     /// The layer in `mode` (identity for `.none`).
-    func callAsFunction(_ x: Variable, _ mode: NormalizationMode) -> Variable {
+    public func callAsFunction(_ x: Variable, _ mode: NormalizationMode) -> Variable {
         switch mode {
         case .batch: return self(x, training: true)
         case .running: return self(x, training: false)

@@ -1,0 +1,37 @@
+import GPTSpace
+@_exported import SpaceCore
+
+/// The registry: the one place that maps a space's name to its module's space.
+extension SpaceName {
+    /// The space with this name (NB201 at its benchmark shape).
+    public var space: any SearchSpace {
+        switch self {
+        case .nb201: return NB201Space()
+        case .ofa: return OFASpace()
+        case .gpt: return GPTSearchSpace()
+        }
+    }
+
+    /// The space, with NB201 built at `nb201Shape` (other spaces fix their own shape).
+    public func searchSpace(nb201Shape: NB201NetworkShape) -> any SearchSpace {
+        self == .nb201 ? NB201Space(shape: nb201Shape) : space
+    }
+
+    /// What the space is, for help texts and tables.
+    public var title: String {
+        switch self {
+        case .nb201: return "NAS-Bench-201 cell (CIFAR layout)"
+        case .ofa: return "Once-for-All MobileNetV3, width 1.2 (ImageNet layout)"
+        case .gpt: return "HW-GPT-Bench GPT-2 \"s\" (decoder-only Transformer)"
+        }
+    }
+
+    /// Rows of the space's benchmark table (the range of `arch_index`).
+    public var tableSize: Int {
+        switch self {
+        case .nb201: return NB201Architecture.spaceSize
+        case .ofa: return OFASpace.tableSize
+        case .gpt: return GPTSearchSpace.tableSize
+        }
+    }
+}
