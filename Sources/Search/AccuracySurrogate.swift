@@ -70,24 +70,37 @@ public enum SurrogateFeatures: String, CaseIterable, Sendable {
     case nb201Paths = "nb201-onehot30+paths12"
     /// OFA: the latency predictors' linear encoding (`ArchitectureEncoding.ofa`); never gated.
     case ofaStructure = "ofa-onehot160+structure18"
+    /// GPT: the latency predictors' linear encoding (`ArchitectureEncoding.gpt`); never gated.
+    case gptStructure = "gpt-onehot80+structure5"
 
-    public init(space: SpaceName) { self = space == .nb201 ? .nb201Paths : .ofaStructure }
-
-    public var space: SpaceName { self == .nb201Paths ? .nb201 : .ofa }
-    public var inputCount: Int { self == .nb201Paths ? 30 : ArchitectureEncoding.ofa.inputCount }
-    public var featureCount: Int { self == .nb201Paths ? PathEncoding.featureCount : ArchitectureEncoding.ofa.featureCount }
-
-    /// The features of encoding `x` and their Jacobian [featureCount × inputCount], row-major.
-    public func featuresAndJacobian(_ x: [Float]) -> (features: [Float], jacobian: [Float]) {
-        switch self {
-        case .nb201Paths: return PathEncoding.featuresAndJacobian(x)
-        case .ofaStructure: return (ArchitectureEncoding.ofa.features(x), ArchitectureEncoding.ofa.matrix)
+    public init(space: SpaceName) {
+        switch space {
+        case .nb201: self = .nb201Paths
+        case .ofa: self = .ofaStructure
+        case .gpt: self = .gptStructure
         }
     }
 
-    public func features(_ x: [Float]) -> [Float] {
-        self == .nb201Paths ? PathEncoding.features(x) : ArchitectureEncoding.ofa.features(x)
+    public var space: SpaceName {
+        switch self {
+        case .nb201Paths: return .nb201
+        case .ofaStructure: return .ofa
+        case .gptStructure: return .gpt
+        }
     }
+
+    /// The linear encoding of a structure-feature space (nil for NB201's paths, which are not linear).
+    private var linear: ArchitectureEncoding? { self == .nb201Paths ? nil : ArchitectureEncoding.of(space) }
+
+    public var inputCount: Int { linear?.inputCount ?? 30 }
+    public var featureCount: Int { linear?.featureCount ?? PathEncoding.featureCount }
+
+    /// The features of encoding `x` and their Jacobian [featureCount × inputCount], row-major.
+    public func featuresAndJacobian(_ x: [Float]) -> (features: [Float], jacobian: [Float]) {
+        linear.map { ($0.features(x), $0.matrix) } ?? PathEncoding.featuresAndJacobian(x)
+    }
+
+    public func features(_ x: [Float]) -> [Float] { linear?.features(x) ?? PathEncoding.features(x) }
 
     /// Whether the network computes something other than a constant (0…1 in a relaxed encoding),
     /// with its gradient.
