@@ -17,32 +17,23 @@ public func causalSelfAttention(query: Tensor, key: Tensor, value: Tensor, batch
     var output = Tensor(zeros: query.shape)
     var scores = [Float](repeating: 0, count: length * length)
     let scale = 1 / Float(d).squareRoot()
-    q.scalars.withUnsafeBufferPointer { qp in
-        k.scalars.withUnsafeBufferPointer { kp in
-            value.scalars.withUnsafeBufferPointer { vp in
-                output.scalars.withUnsafeMutableBufferPointer { op in
-                    scores.withUnsafeMutableBufferPointer { sp in
-                        for b in 0..<batch {
-                            for h in 0..<heads {
-                                let offset = b * length * width + h * d
-                                sgemm(transposeB: true, m: length, n: length, k: d, alpha: scale, a: qp.baseAddress! + offset, lda: width,
-                                      b: kp.baseAddress! + offset, ldb: width, c: sp.baseAddress!, ldc: length)
-                                for i in 0..<length {
-                                    let row = sp.baseAddress! + i * length
-                                    var largest = -Float.infinity
-                                    for j in 0...i { largest = max(largest, row[j]) }
-                                    var total: Float = 0
-                                    for j in 0...i { row[j] = Foundation.exp(row[j] - largest); total += row[j] }
-                                    let inverse = 1 / total
-                                    for j in 0...i { row[j] *= inverse }
-                                    for j in (i + 1)..<length { row[j] = 0 }
-                                }
-                                sgemm(m: length, n: d, k: length, a: sp.baseAddress!, lda: length, b: vp.baseAddress! + offset, ldb: width,
-                                      c: op.baseAddress! + offset, ldc: width)
-                            }
-                        }
-                    }
+    withBuffers(q, k, value, &output, &scores) { qp, kp, vp, op, sp in
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let offset = b * length * width + h * d
+                sgemm(transposeB: true, m: length, n: length, k: d, alpha: scale, a: qp + offset, lda: width,
+                      b: kp + offset, ldb: width, c: sp, ldc: length)
+                for i in 0..<length {
+                    let row = sp + i * length
+                    var largest = -Float.infinity
+                    for j in 0...i { largest = max(largest, row[j]) }
+                    var total: Float = 0
+                    for j in 0...i { row[j] = Foundation.exp(row[j] - largest); total += row[j] }
+                    let inverse = 1 / total
+                    for j in 0...i { row[j] *= inverse }
+                    for j in (i + 1)..<length { row[j] = 0 }
                 }
+                sgemm(m: length, n: d, k: length, a: sp, lda: length, b: vp + offset, ldb: width, c: op + offset, ldc: width)
             }
         }
     }
@@ -64,34 +55,24 @@ public func cachedSelfAttention(query: Tensor, key: Tensor, value: Tensor, cache
     var output = Tensor(zeros: query.shape)
     var scores = [Float](repeating: 0, count: past + 1)
     let scale = 1 / Float(d).squareRoot()
-    q.scalars.withUnsafeBufferPointer { qp in
-        cachedKeys.scalars.withUnsafeBufferPointer { kp in
-            cachedValues.scalars.withUnsafeBufferPointer { vp in
-                output.scalars.withUnsafeMutableBufferPointer { op in
-                    scores.withUnsafeMutableBufferPointer { sp in
-                        for b in 0..<batch {
-                            for h in 0..<heads {
-                                let row = b * width + h * d, cache = b * past * width + h * d
-                                if past > 0 {
-                                    sgemm(transposeB: true, m: 1, n: past, k: d, alpha: scale, a: qp.baseAddress! + row, lda: width,
-                                          b: kp.baseAddress! + cache, ldb: width, c: sp.baseAddress!, ldc: past + 1)
-                                }
-                                var own: Float = 0
-                                for c in 0..<d { own += qp[row + c] * k.scalars[row + c] }
-                                sp[past] = own * scale
-                                let largest = sp.max()!
-                                var total: Float = 0
-                                for j in 0...past { sp[j] = Foundation.exp(sp[j] - largest); total += sp[j] }
-                                for j in 0...past { sp[j] /= total }
-                                if past > 0 {
-                                    sgemm(m: 1, n: d, k: past, a: sp.baseAddress!, lda: past + 1, b: vp.baseAddress! + cache, ldb: width,
-                                          c: op.baseAddress! + row, ldc: width)
-                                }
-                                for c in 0..<d { op[row + c] += sp[past] * value.scalars[row + c] }
-                            }
-                        }
-                    }
+    withBuffers(q, cachedKeys, cachedValues, &output, &scores) { qp, kp, vp, op, sp in
+        for b in 0..<batch {
+            for h in 0..<heads {
+                let row = b * width + h * d, cache = b * past * width + h * d
+                if past > 0 {
+                    sgemm(transposeB: true, m: 1, n: past, k: d, alpha: scale, a: qp + row, lda: width, b: kp + cache, ldb: width,
+                          c: sp, ldc: past + 1)
                 }
+                var own: Float = 0
+                for c in 0..<d { own += qp[row + c] * k.scalars[row + c] }
+                sp[past] = own * scale
+                var largest = -Float.infinity
+                for j in 0...past { largest = max(largest, sp[j]) }
+                var total: Float = 0
+                for j in 0...past { sp[j] = Foundation.exp(sp[j] - largest); total += sp[j] }
+                for j in 0...past { sp[j] /= total }
+                if past > 0 { sgemm(m: 1, n: d, k: past, a: sp, lda: past + 1, b: vp + cache, ldb: width, c: op + row, ldc: width) }
+                for c in 0..<d { op[row + c] += sp[past] * value.scalars[row + c] }
             }
         }
     }
@@ -122,4 +103,22 @@ public func rotaryEmbedding(rows x: Tensor, sequenceLength length: Int, heads: I
         }
     }
     return out
+}
+
+/// Runs `body` with the base addresses of three tensors read (queries, keys, values) and of the
+/// output and the scores written.
+private func withBuffers(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ output: inout Tensor, _ scores: inout [Float],
+                         _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                                  UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+    q.scalars.withUnsafeBufferPointer { qp in
+        k.scalars.withUnsafeBufferPointer { kp in
+            v.scalars.withUnsafeBufferPointer { vp in
+                output.scalars.withUnsafeMutableBufferPointer { op in
+                    scores.withUnsafeMutableBufferPointer { sp in
+                        body(qp.baseAddress!, kp.baseAddress!, vp.baseAddress!, op.baseAddress!, sp.baseAddress!)
+                    }
+                }
+            }
+        }
+    }
 }
