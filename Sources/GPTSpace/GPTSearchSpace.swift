@@ -40,6 +40,9 @@ public struct GPTSearchSpace: SearchSpace {
     public init(shape: GPTNetworkShape = GPTNetworkShape()) { self.shape = shape }
 
     public var name: SpaceName { .gpt }
+    public var shippedBenchmark: (deviceTable: String, featureTable: String) {
+        ("Devices/hwgpt/latency_energy_train_devices.csv.gz", "Devices/hwgpt/device_features.csv")
+    }
     public var formatHelp: String {
         "e<embedding 192|384|768>-l<layers 10|11|12>-h<heads of each layer, 4|8|12, joined by .>-m<MLP ratio of each layer, 2|3|4, joined by .>-b<bias 1|0>, e.g. e384-l10-h4.4.8.12.4.12.8.4.12.8-m3.2.4.4.3.3.4.2.4.3-b1"
     }
@@ -154,6 +157,19 @@ public struct GPTSearchSpace: SearchSpace {
     }
 
     public func enumeration() -> [GPTArchitecture]? { nil }
+
+    /// A table's `arch_string` column, or (HW-GPT-Bench's device table has none) its `arch_index`
+    /// rows of the shipped architecture table.
+    public func architectures(in table: CSVTable) throws -> [GPTArchitecture] {
+        if table.header.contains("arch_string") { return try architectures(inStringColumnOf: table) }
+        let all = try Self.shippedArchitectures()
+        return try table.column("arch_index").enumerated().map { row, text in
+            guard let i = Int(text), all.indices.contains(i) else {
+                throw DataFileError.badValue(path: table.path, line: row + 2, column: "arch_index", value: text, expected: "a row 0…\(all.count - 1) of \(Self.shippedTable)")
+            }
+            return all[i]
+        }
+    }
 
     public var shapeDescription: [String] {
         ["sequence=\(shape.sequenceLength)", "phase=\(shape.phase.rawValue)", "vocabulary=\(shape.vocabulary)"]

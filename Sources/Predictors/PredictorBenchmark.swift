@@ -6,44 +6,33 @@ import SearchSpaces
 
 /// The shipped benchmark tables of a space (`Devices/<space>/`) as training data.
 public enum BenchmarkTables {
-    /// Every device column of the space's latency table, with its features from the feature table.
-    public static func trainingDevices<S: SearchSpace>(space: S) throws -> [DeviceSamples] {
-        let table = try latencyTable(space.name)
+    /// Every device of the space's shipped device table with its values of `metric` and its
+    /// features from the feature table; for energy, the devices whose table has it.
+    public static func trainingDevices<S: SearchSpace>(space: S, metric: DeviceMetric = .latency) throws -> [DeviceSamples] {
+        let (table, _) = try BenchmarkTable.shipped(space.name)
         let features = try featureFiles(space: space)
         let archs = try space.architectures(in: table)
-        let notDevices = Set(["arch_index", "arch_string"] + space.tableColumns)
-        return try table.header.filter { !notDevices.contains($0) }.map { device in
-            DeviceSamples(device: device, features: features[device], space: space, architectures: archs,
-                          values: try table.numericColumn(device))
+        return try BenchmarkTable.devices(in: table, notDevices: Set(["arch_index", "arch_string"] + space.tableColumns)).compactMap { device in
+            guard let values = metric == .latency ? device.latencies : device.energies else { return nil }
+            return DeviceSamples(device: device.name, features: features[device.name], space: space, architectures: archs, metric: metric, values: values)
         }
     }
 
-    /// The architectures of the space's latency table, in its row order.
+    /// The architectures of the space's device table, in its row order.
     public static func architectures<S: SearchSpace>(space: S) throws -> [S.Architecture] {
-        try space.architectures(in: try latencyTable(space.name))
+        try space.architectures(in: try BenchmarkTable.shipped(space.name).devices)
     }
 
-    static func latencyTable(_ space: SpaceName) throws -> CSVTable {
-        try CSVTable(contentsOf: ShippedData.path("Devices/\(space)/latency_ms_train_devices.csv.gz"))
-    }
-
-    /// Feature vectors of all benchmark devices of the space, by name.
+    /// Feature vectors of all benchmark devices of the space, by name (with their reference
+    /// energies where the benchmark has them).
     public static func featureFiles<S: SearchSpace>(space: S) throws -> [String: DeviceFeatures] {
-        let table = try CSVTable(contentsOf: ShippedData.path("Devices/\(space.name)/device_features_ms.csv"))
         let refs = try space.referenceArchitectures().map(\.index)
-        var out: [String: DeviceFeatures] = [:]
-        for (row, device) in try table.column("device").enumerated() {
-            let values = try (0..<refs.count).map { k -> Double in
-                let raw = table.rows[row][try table.columnIndex("ref\(k)_ms")]
-                guard let v = Double(raw) else {
-                    throw DataFileError.badValue(path: table.path, line: row + 2, column: "ref\(k)_ms", value: raw, expected: "a number")
-                }
-                return v
-            }
-            out[device] = DeviceFeatures(device: device, space: space.name.rawValue, source: .benchmark, referenceArchIndices: refs,
-                                         values: values, host: nil)
-        }
-        return out
+        let devices = try BenchmarkTable.references(in: try BenchmarkTable.shipped(space.name).features, count: refs.count)
+        return Dictionary(uniqueKeysWithValues: devices.map { device in
+            (device.name, DeviceFeatures(device: device.name, space: space.name.rawValue, source: .benchmark, referenceArchIndices: refs,
+                                         values: device.latencies, host: nil, energyValues: device.energies,
+                                         energyAbsentReason: "its benchmark table holds no energy"))
+        })
     }
 }
 

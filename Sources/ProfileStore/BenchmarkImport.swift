@@ -1,4 +1,5 @@
 import DataFiles
+import DeviceModel
 import Foundation
 import GRDB
 import SearchSpaces
@@ -13,11 +14,12 @@ public struct TransferCounts: Equatable, Sendable {
 }
 
 extension ProfileDatabase {
-    /// Imports benchmark latency tables as `benchmark` devices of `space`: every device column of
-    /// `latencyTable` (arch_index, the space's architecture columns, one column per device), and
-    /// the devices of `featureTable` (device, split, ref0_ms…) that have no full table, with their
-    /// reference latencies only. Table rows that name one architecture (OFA rows differing only
-    /// in skipped layers) keep the first row's latency. Importing twice adds nothing.
+    /// Imports a benchmark's tables as `benchmark` devices of `space` (`BenchmarkTable`'s layouts):
+    /// every device of `latencyTable` (arch_index, the space's architecture columns, each device's
+    /// latency and, where the benchmark has it, energy), and the devices of `featureTable` that
+    /// have no full table, with their reference values only. Energy is stored as the energy of
+    /// each measurement (source `benchmark`). Table rows that name one architecture (OFA rows
+    /// differing only in skipped layers) keep the first row's values. Importing twice adds nothing.
     public func importBenchmark<S: SearchSpace>(space: S, latencyTable: CSVTable, featureTable: CSVTable) throws -> TransferCounts {
         try importBenchmark(space: space.name.rawValue, latencyTable: latencyTable, featureTable: featureTable,
                             references: try space.referenceArchitectures().map { ($0.index, space.string(of: $0.architecture)) },
@@ -37,27 +39,18 @@ extension ProfileDatabase {
             }
             return i
         }
-        let deviceColumns = latencyTable.header.filter { !architectureColumns.contains($0) }
-        var tables: [(device: String, role: (Int) -> String, rows: [(index: Int, string: String, ms: Double)], file: String)] = []
+        typealias Values = (index: Int, string: String, ms: Double, joules: Double?)
+        var tables: [(device: String, role: (Int) -> String, rows: [Values], file: String)] = []
         let referenceSet = Set(references.map(\.string))
-        for device in deviceColumns {
-            let values = try Self.positiveLatencies(latencyTable, column: device)
-            tables.append((device, { referenceSet.contains(strings[$0]) ? "reference" : "table" },
-                           (0..<strings.count).map { (indices[$0], strings[$0], values[$0]) },
+        let full = try BenchmarkTable.devices(in: latencyTable, notDevices: architectureColumns)
+        for device in full {
+            tables.append((device.name, { referenceSet.contains(strings[$0]) ? "reference" : "table" },
+                           (0..<strings.count).map { (indices[$0], strings[$0], device.latencies[$0], device.energies?[$0]) },
                            (latencyTable.path as NSString).lastPathComponent))
         }
-        let featureDevices = try featureTable.column("device")
-        for (row, device) in featureDevices.enumerated() where !deviceColumns.contains(device) {
-            var rows: [(index: Int, string: String, ms: Double)] = []
-            for (k, ref) in references.enumerated() {
-                let column = "ref\(k)_ms"
-                let raw = featureTable.rows[row][try featureTable.columnIndex(column)]
-                guard let ms = Double(raw), ms.isFinite, ms > 0 else {
-                    throw DataFileError.badValue(path: featureTable.path, line: row + 2, column: column, value: raw, expected: "a positive latency in ms")
-                }
-                rows.append((ref.index, ref.string, ms))
-            }
-            tables.append((device, { _ in "reference" }, rows, (featureTable.path as NSString).lastPathComponent))
+        for device in try BenchmarkTable.references(in: featureTable, count: references.count) where !full.contains(where: { $0.name == device.name }) {
+            let rows = references.enumerated().map { k, ref in (ref.index, ref.string, device.latencies[k], device.energies?[k]) }
+            tables.append((device.name, { _ in "reference" }, rows, (featureTable.path as NSString).lastPathComponent))
         }
 
         // Architecture ids once, rather than a look-up per row.
@@ -99,24 +92,15 @@ extension ProfileDatabase {
                     INSERT OR IGNORE INTO measurement (sessionId, architectureId, role, label, medianMs, attempts, unstable)
                     VALUES (?, ?, ?, 'benchmark', ?, 1, 0)
                     """)
+                let energy = try db.makeStatement(sql: "INSERT INTO energy (measurementId, joulesPerInference, source) VALUES (?, ?, 'benchmark')")
                 for (k, row) in table.rows.enumerated() {
                     try insert.execute(arguments: [session.id!, architectureIds[row.string]!, table.role(k), row.ms])
-                    counts.measurements += db.changesCount
+                    guard db.changesCount == 1 else { continue }
+                    counts.measurements += 1
+                    if let joules = row.joules { try energy.execute(arguments: [db.lastInsertedRowID, joules]) }
                 }
             }
         }
         return counts
-    }
-
-    /// A latency column whose every value is a finite positive number.
-    static func positiveLatencies(_ table: CSVTable, column: String) throws -> [Double] {
-        let i = try table.columnIndex(column)
-        return try table.rows.enumerated().map { line, row in
-            guard let v = Double(row[i]), v.isFinite, v > 0 else {
-                throw DataFileError.badValue(path: table.path, line: line + 2, column: column, value: row[i],
-                                             expected: "a positive latency in ms")
-            }
-            return v
-        }
     }
 }

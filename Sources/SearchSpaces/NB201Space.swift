@@ -9,6 +9,9 @@ public struct NB201Space: SearchSpace {
     public init(shape: NB201NetworkShape = .benchmark) { self.shape = shape }
 
     public var name: SpaceName { .nb201 }
+    public var shippedBenchmark: (deviceTable: String, featureTable: String) {
+        ("Devices/nb201/latency_ms_train_devices.csv.gz", "Devices/nb201/device_features_ms.csv")
+    }
     public var formatHelp: String { NB201Architecture.formatHelp }
 
     public var decisions: [Decision] {

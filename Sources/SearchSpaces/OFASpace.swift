@@ -135,6 +135,9 @@ public struct OFASpace: SearchSpace {
     public init() {}
 
     public var name: SpaceName { .ofa }
+    public var shippedBenchmark: (deviceTable: String, featureTable: String) {
+        ("Devices/ofa/latency_ms_train_devices.csv.gz", "Devices/ofa/device_features_ms.csv")
+    }
     public var formatHelp: String { OFAArchitecture.formatHelp }
 
     /// 20 kernel sizes, 20 expand ratios (slot = 4·stage + layer), 5 depths, the resolution.

@@ -124,6 +124,10 @@ public protocol SearchSpace: Sendable {
     /// The fixed network shape as `key=value` items, for configuration keys.
     var shapeDescription: [String] { get }
 
+    /// The shipped benchmark's device table (latency, and energy where it has it, per device and
+    /// architecture) and feature table (each device's reference values), relative to the package.
+    var shippedBenchmark: (deviceTable: String, featureTable: String) { get }
+
     /// CSV columns written beside `arch_string` (OFA: ks, e, d, r), and their values.
     var tableColumns: [String] { get }
     func tableValues(of architecture: Architecture) -> [String]

@@ -131,23 +131,23 @@ extension ProfileCommand {
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import the shipped benchmark latency tables (Devices/<space>) as benchmark devices.")
+            abstract: "Import the shipped benchmark tables (Devices/) as benchmark devices: latency, and energy where the benchmark has it (GPT).")
 
         @OptionGroup var dbOption: DatabaseOption
         @OptionGroup var spaceOption: SpaceOption
-        @Option(help: "Latency table (arch_index, the space's architecture columns, one column per device; default Devices/<space>/latency_ms_train_devices.csv.gz).")
+        @Option(help: "Device table (arch_index, the space's architecture columns, per device <device> in ms or <device>_latency_ms and <device>_energy_j; default: the space's shipped table).")
         var table: String?
-        @Option(help: "Device feature table (device, split, ref0_ms…ref9_ms; default Devices/<space>/device_features_ms.csv).") var features: String?
+        @Option(help: "Device feature table (device, ref<k>_ms or ref<k>_latency_ms and ref<k>_energy_j; default: the space's shipped table).") var features: String?
 
         func run() throws {
             let space = spaceOption.space
             let database = try ProfileDatabase(path: dbOption.db)
-            func read(_ path: String?, _ shipped: String) throws -> CSVTable {
-                let path = path ?? "Devices/\(space)/\(shipped)"
-                return try CSVTable(contentsOf: FileManager.default.fileExists(atPath: path) ? path : ShippedData.path(path))
+            let shipped = space.space.shippedBenchmark
+            func read(_ path: String?, _ shippedPath: String) throws -> CSVTable {
+                try CSVTable(contentsOf: path ?? ShippedData.path(shippedPath))
             }
-            let counts = try database.importBenchmark(space: space.space, latencyTable: try read(table, "latency_ms_train_devices.csv.gz"),
-                                                      featureTable: try read(features, "device_features_ms.csv"))
+            let counts = try database.importBenchmark(space: space.space, latencyTable: try read(table, shipped.deviceTable),
+                                                      featureTable: try read(features, shipped.featureTable))
             print("imported \(counts.devices) new benchmark devices, \(counts.sessions) sessions, \(counts.measurements) measurements of space \(space) into \(dbOption.db)")
         }
     }

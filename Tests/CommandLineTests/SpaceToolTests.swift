@@ -77,6 +77,22 @@ import Testing
         #expect(wrongSpace.status != 0 && wrongSpace.err.contains("--space ofa") && wrongSpace.err.split(separator: "\n").count == 1, "\(wrongSpace.err)")
     }
 
+    /// HW-GPT-Bench's 7 training devices (latency and energy of 10,000 architectures) and 5 test
+    /// devices (10 reference latencies and energies); their feature files carry both vectors.
+    @Test func theGPTBenchmarkImportsWithEnergy() throws {
+        let dir = try scratch()
+        let imported = try runTool("modnas-profile", ["import", "--space", "gpt", "--db", "\(dir)/g.sqlite"])
+        #expect(imported.status == 0 && imported.out.contains("imported 12 new benchmark devices, 12 sessions, 70050 measurements"), "\(imported.out)\(imported.err)")
+        let features = try runTool("modnas-profile", ["features", "--space", "gpt", "--db", "\(dir)/g.sqlite", "--device", "v100", "--out", dir])
+        #expect(features.status == 0, "\(features.err)")
+        let v100 = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir)/v100.gpt.json"))) as! [String: Any]
+        // The shipped feature table's v100 row: ref0 46.7315 ms and 2.853233 J.
+        #expect((v100["values"] as? [Double])?.first == 46.7315 && (v100["energy_values"] as? [Double])?.first == 2.853233)
+        let train = try runTool("modnas-predict", ["train", "--space", "gpt", "--metric", "energy", "--kind", "mlp", "--db", "\(dir)/g.sqlite",
+                                                   "--device", "a6000", "--train-size", "500", "--max-epochs", "20", "--out", "\(dir)/P"])
+        #expect(train.status == 0 && train.out.contains("energy-mlp-a6000.gpt.json"), "\(train.err)")
+    }
+
     @Test func spacesAreRefusedInOneLine() throws {
         let unknown = try runTool("modnas-profile", ["collect", "--host", "--space", "mobilenet"])
         #expect(unknown.status != 0 && unknown.err.contains("mobilenet"), "\(unknown.err)")

@@ -229,6 +229,34 @@ struct Fixture {
         #expect(try db.features(device: "dev_b", space: "nb201", references: refs).values == [3, 4])
     }
 
+    /// HW-GPT-Bench's layout: a latency and an energy column per device, reference latencies and
+    /// energies per feature row; energy lands as each measurement's energy, labelled benchmark.
+    @Test func energyColumnsBecomeEnergyRows() throws {
+        let db = try ProfileDatabase(path: try temporaryDirectory() + "/p.sqlite")
+        let l = try CSVTable(text: "arch_index,gpu_latency_ms,gpu_energy_j\n0,1.5,0.25\n1,2.5,0.5\n2,7,2\n", path: "lat.csv")
+        let f = try CSVTable(text: "device,split,kind,ref0_latency_ms,ref1_latency_ms,ref0_energy_j,ref1_energy_j\n"
+                             + "gpu,train,gpu,1.5,2.5,0.25,0.5\nnew,test,gpu,3,4,0.125,0.75\n", path: "feat.csv")
+        #expect(try db.importBenchmark(space: "gpt", latencyTable: l, featureTable: f, references: refs, architectureStrings: ["r0", "r1", "s"])
+                == TransferCounts(devices: 2, sessions: 2, measurements: 5))
+        #expect(try db.values(device: "gpu", space: "gpt", metric: .energy) == ["r0": 0.25, "r1": 0.5, "s": 2])
+        #expect(try db.values(device: "gpu", space: "gpt", metric: .latency) == ["r0": 1.5, "r1": 2.5, "s": 7])
+        let t = try db.features(device: "new", space: "gpt", references: refs)
+        #expect(t.values == [3, 4] && t.energyValues == [0.125, 0.75] && t.energyAbsentReason == nil)
+        #expect(try db.exportRows(device: "gpu").allSatisfy { $0.energy_source == "benchmark" && $0.energy_j_per_inference != nil })
+        // A latency-only table leaves the energy absent, with the reason.
+        let plain = try ProfileDatabase(path: try temporaryDirectory() + "/q.sqlite")
+        _ = try plain.importBenchmark(space: "nb201", latencyTable: try CSVTable(text: latency, path: "lat.csv"),
+                                      featureTable: try CSVTable(text: features, path: "feat.csv"), references: refs)
+        let a = try plain.features(device: "dev_a", space: "nb201", references: refs)
+        #expect(a.energyValues == nil && a.energyAbsentReason == "its benchmark table holds no energy")
+        #expect(try plain.energyAbsence(device: "dev_a", space: "nb201") == "its benchmark table holds no energy")
+        // A bad energy cell is refused with its line and column.
+        let bad = try CSVTable(text: "arch_index,gpu_latency_ms,gpu_energy_j\n0,1.5,-1\n", path: "bad.csv")
+        #expect(throws: DataFileError.badValue(path: "bad.csv", line: 2, column: "gpu_energy_j", value: "-1", expected: "a positive energy in J")) {
+            try db.importBenchmark(space: "gpt", latencyTable: bad, featureTable: f, references: refs, architectureStrings: ["r0"])
+        }
+    }
+
     @Test func nonPositiveLatencyIsRefusedWithItsLine() throws {
         let db = try ProfileDatabase(path: try temporaryDirectory() + "/p.sqlite")
         let bad = try CSVTable(text: "arch_index,arch_string,dev\n0,r0,1\n1,r1,0\n", path: "lat.csv")
