@@ -210,7 +210,8 @@ func quickConfiguration() -> TrainingConfiguration {
             ("meta.json", "damaged predictor", { j in self.member(&j) { r in r["targetStd"] = 1e300 } }),
             ("meta.json", "kind", { $0["kind"] = "oracle" }),
             ("meta.json", "expected 'ofa-onehot160+structure18' for space ofa", { $0["space"] = "ofa" }),
-            ("meta.json", "space 'gpt'", { $0["space"] = "gpt" }),
+            ("meta.json", "expected 'gpt-onehot80+structure5' for space gpt", { $0["space"] = "gpt" }),
+            ("meta.json", "space 'mobilenet'", { $0["space"] = "mobilenet" }),
         ]
         for (file, fragment, edit) in cases {
             let path = try edited(file, edit)
