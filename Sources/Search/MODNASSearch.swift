@@ -55,11 +55,14 @@ public struct SearchDevice: Sendable {
         }
     }
 
-    /// The extra costs of `objectives` (a predicted energy, the counts) for `architectures` of `space`.
-    public func extraCosts<S: SearchSpace>(_ architectures: [S.Architecture], in space: S, objectives: ObjectiveList) -> [[CostObjective: Double]] {
+    /// The extra costs of `objectives` (a predicted energy, the counts) for `architectures` of
+    /// `space`; `counts`: their device-free counts when the caller has them already.
+    public func extraCosts<S: SearchSpace>(_ architectures: [S.Architecture], in space: S, objectives: ObjectiveList,
+                                           counts: [[CostObjective: Double]]? = nil) -> [[CostObjective: Double]] {
         let energies = objectives.needsEnergy ? energy.map { $0.predictions(architectures, in: space) } : nil
+        let counted = counts ?? architectures.map { objectives.counts($0, in: space) }
         return architectures.indices.map { i in
-            var costs = objectives.counts(architectures[i], in: space)
+            var costs = counted[i]
             if let energies { costs[.energy] = energies[i] }
             return costs
         }
@@ -170,8 +173,9 @@ public final class MODNASSearch<Space: SearchSpace> {
         let kept = try accuracy.normalizationSet(all).map { all[$0] }
         guard !kept.isEmpty else { throw SearchError.badConfiguration("no architecture is left to normalise the objectives over") }
         countedCosts = Dictionary(uniqueKeysWithValues: objectives.countedCosts.map { ($0, CountedCost($0, space: space, architectures: all)) })
+        let counts = kept.map { objectives.counts($0, in: space) }   // once, not per device
         for d in devices {
-            let values = costValues(kept, device: d)
+            let values = costValues(kept, device: d, counts: counts)
             costRanges[d.name] = objectives.costs.indices.map { m in
                 let column = values.map { $0[m] }
                 return column.min()!...column.max()!
@@ -181,9 +185,9 @@ public final class MODNASSearch<Space: SearchSpace> {
 
     /// The cost objectives' values of `architectures` on `device`: predicted latency (and
     /// energy), counted device-free costs.
-    func costValues(_ architectures: [Space.Architecture], device: SearchDevice) -> [[Double]] {
+    func costValues(_ architectures: [Space.Architecture], device: SearchDevice, counts: [[CostObjective: Double]]? = nil) -> [[Double]] {
         let ms = device.latency.predictions(architectures, in: space)
-        let extra = device.extraCosts(architectures, in: space, objectives: objectives)
+        let extra = device.extraCosts(architectures, in: space, objectives: objectives, counts: counts)
         return architectures.indices.map { i in
             Array(objectives.point(error: 0, latency: ms[i], extraCosts: extra[i]).values.dropFirst())
         }
