@@ -15,9 +15,10 @@ public struct GPTCost: Equatable, Sendable {
     /// (a causal kernel may skip half); the table's profiler does not count them.
     public let attentionMultiplyAccumulates: Int
 
-    /// The cost of one forward pass over `batch` sequences of `sequenceLength` tokens.
-    public init(_ a: GPTArchitecture, batch: Int = 1, sequenceLength: Int = 1) {
-        let e = a.embedding, v = Self.vocabulary, l = a.layers
+    /// The cost of one forward pass over `batch` sequences of `sequenceLength` tokens, with a
+    /// vocabulary of `vocabulary` tokens (HW-GPT-Bench's by default).
+    public init(_ a: GPTArchitecture, batch: Int = 1, sequenceLength: Int = 1, vocabulary v: Int = Self.vocabulary) {
+        let e = a.embedding, l = a.layers
         let heads = a.heads.reduce(0, +), ratios = a.mlpRatios.reduce(0, +)
         let width = GPTArchitecture.headSize * heads              // Σ attention widths
         let perToken = e * v + 4 * e * width + 3 * e * e * ratios  // LM head, qkv + output projections, MLP

@@ -13,12 +13,28 @@ public struct GPTNetworkShape: Equatable, Sendable {
     public var phase: Phase
     public var vocabulary: Int
 
-    public init(sequenceLength: Int = 256, phase: Phase = .prefill, vocabulary: Int = GPTCost.vocabulary) {
+    public init(sequenceLength: Int = 64, phase: Phase = .prefill, vocabulary: Int = GPTCost.vocabulary) {
         (self.sequenceLength, self.phase, self.vocabulary) = (sequenceLength, phase, vocabulary)
     }
 
     /// Tokens of one sequence that a pass feeds in.
     public var inputLength: Int { phase == .prefill ? sequenceLength : 1 }
+
+    /// The settable parameters: `sequence-length`, `phase`, `vocabulary`.
+    public static let parameterNames = ["sequence-length", "phase", "vocabulary"]
+
+    /// The shape `setting` names (the defaults for unset parameters).
+    public init(_ setting: NetworkShape) throws {
+        try setting.check(known: Self.parameterNames, space: .gpt)
+        let d = GPTNetworkShape()
+        self.init(sequenceLength: try setting.integer("sequence-length", default: d.sequenceLength, in: 1...1 << 20),
+                  phase: try setting.choice("phase", default: d.phase),
+                  vocabulary: try setting.integer("vocabulary", default: d.vocabulary, in: 2...1 << 24))
+    }
+
+    public var parameters: NetworkShape {
+        NetworkShape(["sequence-length": "\(sequenceLength)", "phase": phase.rawValue, "vocabulary": "\(vocabulary)"])
+    }
 }
 
 /// HW-GPT-Bench's GPT-2 "s" space as a `SearchSpace`. Decisions, in the order of the encoding
@@ -127,6 +143,21 @@ public struct GPTSearchSpace: SearchSpace {
         return { rows[$0] }
     }
 
+    /// HW-GPT-Bench's and MODNAS's split: the architectures at `hw_order` < 8,000 (the order of the
+    /// benchmark's latency and energy files) train, the other 2,000 are held out.
+    public func benchmarkTrainingRows() throws -> Set<Int>? {
+        let table = try CSVTable(contentsOf: ShippedData.path(Self.shippedTable))
+        let rows = try zip(try table.column("arch_index"), try table.column("hw_order")).enumerated().map { line, item in
+            guard let index = Int(item.0), let order = Int(item.1), (0..<Self.tableSize).contains(order) else {
+                throw DataFileError.badValue(path: table.path, line: line + 2, column: "hw_order", value: item.1, expected: "a position 0…\(Self.tableSize - 1)")
+            }
+            return (index, order)
+        }
+        return Set(rows.filter { $0.1 < Self.trainingOrderLimit }.map(\.0))
+    }
+    /// `hw_order` below this trains (HW-GPT-Bench's predictors/hwmetric/utils.py; `Devices/hwgpt/README.md`).
+    static let trainingOrderLimit = 8_000
+
     /// The table's architectures by `arch_index` (checked in order).
     public static func shippedArchitectures() throws -> [GPTArchitecture] { try cachedArchitectures.get() }
 
@@ -148,9 +179,26 @@ public struct GPTSearchSpace: SearchSpace {
     /// Parameters exactly; multiply–accumulates of the linear layers and the head for one pass of
     /// the shape's input (batch 1), the attention products apart (`GPTCost`).
     public func cost(of a: GPTArchitecture) -> ArchitectureCost {
-        let counted = GPTCost(a, batch: 1, sequenceLength: shape.inputLength)
+        let counted = GPTCost(a, batch: 1, sequenceLength: shape.inputLength, vocabulary: shape.vocabulary)
         return ArchitectureCost(multiplyAccumulates: counted.linearMultiplyAccumulates, parameters: counted.parameters)
     }
+
+    /// Bytes (float32) the deployed network of `a` needs at `batch`: its weights, a decoding step's
+    /// key–value caches, the largest set of values live at once (the logits beside a layer's
+    /// input, projections and MLP values) and one head's score matrix.
+    public func deployedMemoryBytes(of a: GPTArchitecture, batch: Int) -> Double? {
+        let e = Double(a.embedding), rows = Double(batch) * Double(shape.inputLength)
+        let widest = Double(GPTArchitecture.headSize * a.heads.max()!), hidden = e * Double(a.mlpRatios.max()!)
+        let weights = Double(GPTCost(a, vocabulary: shape.vocabulary).parameters)
+        let width = Double(GPTArchitecture.headSize * a.heads.reduce(0, +))
+        let caches = shape.phase == .decode ? 2 * Double(batch) * Double(shape.sequenceLength) * width : 0
+        let live = rows * (Double(shape.vocabulary) + 4 * e + 3 * widest + 3 * hidden)
+        let scores = Double(shape.sequenceLength) * Double(shape.inputLength)
+        return 4 * (weights + caches + live + scores)
+    }
+
+    /// A measured device's name carries the phase and sequence length (`<host>-prefill256`).
+    public var deviceNameSuffix: String { "-\(shape.phase.rawValue)\(shape.sequenceLength)" }
 
     public func makeNetwork(_ a: GPTArchitecture, seed: UInt64) -> DeployableNetwork {
         GPTDeployable(GPTNetwork(a, vocabulary: shape.vocabulary, seed: seed), shape: shape, seed: seed)
@@ -174,6 +222,7 @@ public struct GPTSearchSpace: SearchSpace {
     public var shapeDescription: [String] {
         ["sequence=\(shape.sequenceLength)", "phase=\(shape.phase.rawValue)", "vocabulary=\(shape.vocabulary)"]
     }
+    public var networkShape: NetworkShape { shape.parameters }
 }
 
 /// A GPT network as the profiler times it: its deployed graph for the shape's phase (a decoding

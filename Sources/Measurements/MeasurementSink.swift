@@ -113,10 +113,14 @@ public struct SessionRequest: Sendable {
     public var energyMode: String
     /// Which clock the device's latency is read from (a resumed session takes the latest run's choice).
     public var latencyClock: LatencyClock
+    /// Items of `configurationKey` that are part of what the device is (the batch, the network
+    /// shape): all of a device's sessions of one space share them.
+    public var identity: [String]
 
     public init(device: String, host: HostFingerprint, space: String, configurationKey: String, configuration: [String: String],
                 batch: Int, threads: Int, repeats: Int, warmup: Int, channels: Int?, cells: Int?, resolution: Int?,
-                events: [String], energyMode: String, latencyClock: LatencyClock = .wall) {
+                events: [String], energyMode: String, latencyClock: LatencyClock = .wall, identity: [String] = []) {
+        self.identity = identity
         self.device = device
         self.host = host
         self.space = space

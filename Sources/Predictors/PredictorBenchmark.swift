@@ -18,6 +18,13 @@ public enum BenchmarkTables {
         }
     }
 
+    /// Positions of the device table's rows in the benchmark's own training split (nil: it has none).
+    public static func trainingPositions<S: SearchSpace>(space: S) throws -> Set<Int>? {
+        guard let rows = try space.benchmarkTrainingRows() else { return nil }
+        let indices = try BenchmarkTable.shipped(space.name).devices.column("arch_index")
+        return Set(indices.indices.filter { Int(indices[$0]).map(rows.contains) ?? false })
+    }
+
     /// The architectures of the space's device table, in its row order.
     public static func architectures<S: SearchSpace>(space: S) throws -> [S.Architecture] {
         try space.architectures(in: try BenchmarkTable.shipped(space.name).devices)
@@ -40,12 +47,16 @@ public enum BenchmarkTables {
 public struct PredictorBenchmark {
     public struct Row: Sendable {
         public var device: String
+        public var metric: DeviceMetric
         public var metrics: PredictionMetrics
         /// For the meta predictor: the nearest-device copy baseline's Spearman ρ.
         public var baselineSpearman: Double?
     }
 
     public var trainSize = 1000
+    /// The benchmark's own split (positions of the samples to train on): when set, it replaces
+    /// the seeded `trainSize` split, and the meta predictor is judged on the held-out positions.
+    public var trainingPositions: Set<Int>?
     public var ensembleSize = 1
     /// Architectures per training device for the meta predictor.
     public var metaSamplesPerDevice = 3000
@@ -57,11 +68,11 @@ public struct PredictorBenchmark {
     /// Per-device MLPs trained on `trainSize` seeded architectures, judged on all the others.
     public func perDeviceMLP(_ devices: [DeviceSamples], progress: (String) -> Void = { _ in }) throws -> [Row] {
         try devices.map { d in
-            let (train, test) = d.split(count: trainSize, seed: configuration.seed)
+            let (train, test) = split(d)
             let file = try PredictorTraining.mlp(train, configuration: configuration, ensembleSize: ensembleSize,
                                                  referenceArchIndices: [])
             let predicted = try DevicePredictor(file: file).objective(device: nil).predictions(test.encodings)
-            let row = Row(device: d.device, metrics: PredictionMetrics(predicted: predicted, truth: test.values))
+            let row = Row(device: d.device, metric: d.metric, metrics: PredictionMetrics(predicted: predicted, truth: test.values))
             let fits = file.training.fits.map { "epochs \($0.epochs) best \($0.bestEpoch) val \($0.validationLoss.map { String(format: "%.4f", $0) } ?? "—")" }
             progress("mlp \(d.device): ρ \(String(format: "%.4f", row.metrics.spearman)); \(fits.joined(separator: ", "))")
             return row
@@ -69,21 +80,30 @@ public struct PredictorBenchmark {
     }
 
     /// Leave-one-device-out: a meta predictor trained on all other devices predicts the held-out
-    /// device from its feature vector alone.
+    /// device from its feature vector alone (with the benchmark's split: trained on the other
+    /// devices' training architectures, judged on the held-out ones).
     public func metaLeaveOneOut(_ devices: [DeviceSamples], heldOut: Set<String> = [],
                                 progress: (String) -> Void = { _ in }) throws -> [Row] {
         let refs = devices.first?.features?.referenceArchIndices ?? []
-        return try devices.filter { heldOut.isEmpty || heldOut.contains($0.device) }.map { held in
-            let others = devices.filter { $0.device != held.device }.map { $0.split(count: metaSamplesPerDevice, seed: configuration.seed).0 }
+        return try devices.filter { heldOut.isEmpty || heldOut.contains($0.device) }.map { device in
+            let others = devices.filter { $0.device != device.device }
+                .map { (trainingPositions == nil ? $0 : split($0).0).split(count: metaSamplesPerDevice, seed: configuration.seed).0 }
+            let held = trainingPositions == nil ? device : split(device).1
             let file = try PredictorTraining.meta(others, configuration: metaConfiguration, ensembleSize: ensembleSize,
                                                   referenceArchIndices: refs)
             let predicted = try DevicePredictor(file: file).objective(device: held.features).predictions(held.encodings)
             let nearest = nearestDevice(to: held, among: devices.filter { $0.device != held.device })
-            let row = Row(device: held.device, metrics: PredictionMetrics(predicted: predicted, truth: held.values),
-                          baselineSpearman: PredictionMetrics.spearman(nearest.values, held.values))
+            let nearestValues = trainingPositions == nil ? nearest.values : split(nearest).1.values
+            let row = Row(device: held.device, metric: held.metric, metrics: PredictionMetrics(predicted: predicted, truth: held.values),
+                          baselineSpearman: PredictionMetrics.spearman(nearestValues, held.values))
             progress("meta \(held.device): ρ \(String(format: "%.4f", row.metrics.spearman))")
             return row
         }
+    }
+
+    /// The benchmark's split where it has one, else `trainSize` seeded samples and the rest.
+    func split(_ d: DeviceSamples) -> (DeviceSamples, DeviceSamples) {
+        trainingPositions.map { d.split(training: $0) } ?? d.split(count: trainSize, seed: configuration.seed)
     }
 
     /// The device whose log reference latencies, centred, are closest (the copy baseline).
@@ -103,13 +123,13 @@ public struct PredictorBenchmark {
 }
 
 extension PredictorBenchmark.Row {
-    static let header = "device            ρ        τ        MAPE %   RMSE ms   ±10 %"
+    static let header = "device            metric   ρ        τ        MAPE %   RMSE      ±10 %"
 
     var line: String {
         let m = metrics
-        return [device.padding(toLength: 16, withPad: " ", startingAt: 0),
+        return [device.padding(toLength: 16, withPad: " ", startingAt: 0), metric.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0),
                 String(format: "%.4f", m.spearman), String(format: "%.4f", m.kendall), String(format: "%7.2f", m.mape),
-                String(format: "%8.3f", m.rmse), String(format: "%6.1f", m.within10)]
+                String(format: "%8.3f", m.rmse) + " " + metric.unit.padding(toLength: 2, withPad: " ", startingAt: 0), String(format: "%6.1f", m.within10)]
             .joined(separator: "  ") + (baselineSpearman.map { String(format: "   (nearest-device copy ρ %.4f)", $0) } ?? "")
     }
 }

@@ -57,6 +57,11 @@ public struct DeviceSamples: Sendable {
 }
 
 extension DeviceSamples {
+    /// The samples at `positions` to train on, and the rest.
+    public func split(training positions: Set<Int>) -> (DeviceSamples, DeviceSamples) {
+        return (subset(architectures.indices.filter(positions.contains)), subset(architectures.indices.filter { !positions.contains($0) }))
+    }
+
     /// A seeded split: `count` samples to train on and the rest.
     public func split(count: Int, seed: UInt64) -> (DeviceSamples, DeviceSamples) {
         var rng = SeededGenerator(seed: seed &+ 17)

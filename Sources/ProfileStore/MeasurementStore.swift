@@ -7,6 +7,7 @@ import Statistics
 /// The store as the profiler's sink: sessions, rounds combined into measurement rows, features.
 extension ProfileDatabase: MeasurementSink {
     public func openSession(_ r: SessionRequest, events: [EventStatus], rounds: Int) throws -> MeasurementSession {
+        try checkSetting(of: r)
         let device = try upsertDevice(name: r.device, source: .measured, fingerprint: r.host)
         let session = try self.session(matching: SessionRecord(
             id: nil, uuid: UUID().uuidString.lowercased(), deviceId: device.id!, kind: .measured, space: r.space,
@@ -30,6 +31,31 @@ extension ProfileDatabase: MeasurementSink {
         var done = try storedRounds(sessionId: session.id!)
         for (arch, n) in try storedRounds(deviceId: device.id!, configKey: r.configurationKey) where n >= rounds { done[arch] = rounds }
         return MeasurementSession(id: session.id!, uuid: session.uuid, space: r.space, storedRounds: done, events: stored)
+    }
+
+    /// Refuses a request whose identity items differ from those of the device's stored sessions in
+    /// its space (an item a stored key lacks, as keys of older versions may, is not compared).
+    private func checkSetting(of r: SessionRequest) throws {
+        func items(_ key: String) -> [String: String] {
+            Dictionary(key.split(separator: ";").map { item -> (String, String) in
+                let parts = item.split(separator: "=", maxSplits: 1)
+                return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+            }) { first, _ in first }
+        }
+        let requested = items(r.identity.joined(separator: ";"))
+        let keys = try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT s.configKey FROM session s JOIN device d ON d.id = s.deviceId WHERE d.name = ? AND s.space = ?",
+                                arguments: [r.device, r.space])
+        }
+        for key in keys {
+            let stored = items(key)
+            let differing = requested.keys.sorted().filter { stored[$0] != nil && stored[$0] != requested[$0] }
+            if !differing.isEmpty {
+                throw StoreError.otherSetting(device: r.device, space: r.space,
+                                              stored: differing.map { "\($0)=\(stored[$0]!)" }.joined(separator: ", "),
+                                              requested: differing.map { "\($0)=\(requested[$0]!)" }.joined(separator: ", "))
+            }
+        }
     }
 
     @discardableResult

@@ -11,6 +11,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case notSQLite(path: String)
     case missingDatabase(path: String)
     case emptyDatabase(path: String)
+    case otherSetting(device: String, space: String, stored: String, requested: String)
 
     public var description: String {
         switch self {
@@ -34,6 +35,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "no device '\(name)' in the database (devices: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
         case .incompleteReferences(let device, let missing):
             return "device '\(device)' lacks \(missing) of the 10 reference architectures; run modnas-profile collect --host --device \(device) to measure them"
+        case .otherSetting(let device, let space, let stored, let requested):
+            return "device '\(device)' was measured in space \(space) at \(stored), not \(requested); the setting is part of a device, so give another --device (or leave it out for a name that carries the setting)"
         case .conflictingDevice(let name, let existing, let incoming):
             return "device '\(name)' is \(existing) in the target but \(incoming) in the input; rename one with --device before merging"
         }

@@ -9,8 +9,8 @@ public struct MeasurementSettings: Codable, Equatable, Sendable {
     public var repeats: Int
     public var warmup: Int
     public var batch: Int
-    /// The NB201 network shape (other spaces fix their own).
-    public var shape: NB201NetworkShape
+    /// The network shape's parameters (the space's defaults where unset).
+    public var shape: NetworkShape
     /// An architecture whose coefficient of variation exceeds this is measured once more, and
     /// flagged unstable if it still does.
     public var unstableCV: Double
@@ -18,7 +18,7 @@ public struct MeasurementSettings: Codable, Equatable, Sendable {
     /// millisecond; 100 ms keeps the quantisation error near 1 %).
     public var minimumEnergyWindowMs: Double
 
-    public init(repeats: Int = 20, warmup: Int = 3, batch: Int = 1, shape: NB201NetworkShape = .benchmark,
+    public init(repeats: Int = 20, warmup: Int = 3, batch: Int = 1, shape: NetworkShape = NetworkShape(),
                 unstableCV: Double = 0.1, minimumEnergyWindowMs: Double = 100) {
         self.repeats = repeats
         self.warmup = warmup

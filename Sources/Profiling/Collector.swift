@@ -52,14 +52,15 @@ public struct CollectOptions: Sendable {
 
     public init() {}
 
-    /// The space measured: NB201 at `settings.shape`, or another space with its fixed shape.
-    public var searchSpace: any SearchSpace { space.searchSpace(nb201Shape: settings.shape) }
+    /// The space measured, at the network shape `settings.shape` names.
+    public func searchSpace() throws -> any SearchSpace { try space.searchSpace(shape: settings.shape) }
 
     /// What makes two runs measure the same thing: resume and session matching use it. The
     /// sample count, seed, shard and list file only choose *which* architectures, so they are not part of it.
     /// The engine's kernel path is part of it where `MODNAS_KERNELS` lowered it (`kernels=avx2`).
-    public var configurationKey: String {
-        (["space=\(space)", "batch=\(settings.batch)", "threads=\(threads)", "repeats=\(settings.repeats)",
+    public func configurationKey() throws -> String {
+        let searchSpace = try searchSpace()
+        return (["space=\(space)", "batch=\(settings.batch)", "threads=\(threads)", "repeats=\(settings.repeats)",
           "warmup=\(settings.warmup)", "rounds=\(rounds)"]
          + (targetCI > 0 ? ["targetCI=\(targetCI)", "budgetMs=\(budgetMs)"] : [])
          + (runtime == .engine ? (CPUKernels.path < CPUKernels.best ? ["kernels=\(CPUKernels.path)"] : []) : ["runtime=\(runtime)"])
@@ -159,19 +160,19 @@ public final class Collector {
     /// Measures what the plan holds and the database lacks. `warn` receives host warnings before
     /// measuring; `progress` one report per architecture.
     public func run(warn: (String) -> Void = { _ in }, progress: (CollectProgress) -> Void = { _ in }) throws -> CollectSummary {
-        try run(in: options.searchSpace, warn: warn, progress: progress)
+        try run(in: try options.searchSpace(), warn: warn, progress: progress)
     }
 
     private func run<S: SearchSpace>(in space: S, warn: (String) -> Void, progress: (CollectProgress) -> Void) throws -> CollectSummary {
         // Everything that can be wrong with the input fails before anything is measured.
-        guard options.space != .gpt else {
-            throw ProfilingError.runtimeUnavailable("collect does not profile the GPT space yet (its sessions need --batch, --sequence-length and --phase in the device's identity); use modnas benchmark --space gpt to time its references")
-        }
         let events = try EventEncoder.encode(options.events)
         let listed = try options.architectureFile.map { try CollectionPlan.readArchitectureList($0, space: space) } ?? []
-        // A runtime is part of the device: this host in ONNX Runtime is <host>-onnxruntime.
-        let name = options.device ?? Self.defaultDeviceName() + (options.runtime == .engine ? "" : "-\(options.runtime)")
+        // A runtime is part of the device, and so is a shape a space names it by: this host in
+        // ONNX Runtime is <host>-onnxruntime; timing GPT decoding after 256 tokens, <host>-decode256.
+        let name = options.device ?? Self.defaultDeviceName() + (options.runtime == .engine ? "" : "-\(options.runtime)") + space.deviceNameSuffix
         try DeviceName.checkMeasured(name, space: options.space, profilesDirectory: options.profilesDirectory, force: options.force)
+        let plan = try CollectionPlan.make(space: space, samples: options.samples, seed: options.seed, listed: listed, shard: options.shard)
+        try checkMemory(plan.map(\.architecture), in: space)
         if options.runtime != .engine && options.pinnedCPUs != nil {
             throw ProfilingError.runtimeUnavailable("--pin pins the agent's thread, not a runtime's worker; leave it out with --runtime \(options.runtime)")
         }
@@ -189,7 +190,7 @@ public final class Collector {
         host.warnings.forEach(warn)
 
         let s = options.settings
-        let nb201 = options.space == .nb201
+        let shape = space.networkShape
         let rounds = max(options.rounds, 1)
         let counters = CounterGroups(events: events, kernel: kernel, pid: worker?.processIdentifier ?? 0)
         let runtimeConfiguration = worker.map { w -> [String: String] in
@@ -197,19 +198,22 @@ public final class Collector {
              "executionProvider": "CPUExecutionProvider, intra-op threads \(options.threads), inter-op threads 1, sequential, all graph optimisations",
              "graph": "deployed: batch norm folded, dead branches removed (the exported ONNX model)"]
         } ?? ["runtime": "engine", "graph": "deployed: batch norm folded, dead branches removed", "kernels": CPUKernels.description()]
+        let configurationKey = try options.configurationKey()
         let session = try sink.openSession(SessionRequest(
-            device: name, host: host, space: options.space.rawValue, configurationKey: options.configurationKey,
-            configuration: ["configKey": options.configurationKey, "samples": "\(options.samples)", "seed": "\(options.seed)",
+            device: name, host: host, space: options.space.rawValue, configurationKey: configurationKey,
+            configuration: ["configKey": configurationKey, "samples": "\(options.samples)", "seed": "\(options.seed)",
+                            "networkShape": shape.description,
                             "shard": options.shard.description, "archsFile": options.architectureFile ?? "",
                             "unstableCV": "\(s.unstableCV)",
                             "counterScope": worker.map { "the ONNX Runtime worker (pid \($0.processIdentifier), cpu −1)" } ?? "measuring thread (pid 0, cpu −1)"]
                 .merging(runtimeConfiguration) { $1 },
             batch: s.batch, threads: options.threads, repeats: s.repeats, warmup: s.warmup,
-            channels: nb201 ? s.shape.channels : nil, cells: nb201 ? s.shape.cellsPerStage : nil, resolution: nb201 ? s.shape.resolution : nil,
-            events: options.events, energyMode: options.energy.rawValue, latencyClock: options.latency), events: counters.statuses, rounds: rounds)
+            channels: shape["channels"].flatMap { Int($0) }, cells: shape["cells"].flatMap { Int($0) },
+            resolution: shape["resolution"].flatMap { Int($0) },
+            events: options.events, energyMode: options.energy.rawValue, latencyClock: options.latency,
+            identity: ["batch=\(s.batch)"] + space.shapeDescription), events: counters.statuses, rounds: rounds)
         let unsupported = Dictionary(uniqueKeysWithValues: session.events.filter { !$0.supported }.map { ($0.name, $0.reason ?? "unsupported") })
 
-        let plan = try CollectionPlan.make(space: space, samples: options.samples, seed: options.seed, listed: listed, shard: options.shard)
         var done = session.storedRounds
         let complete = plan.filter { done[$0.planned.string, default: 0] >= rounds }.count
         let continued = plan.filter { (1..<rounds).contains(done[$0.planned.string, default: 0]) }.count
@@ -263,6 +267,18 @@ public final class Collector {
                               withinTarget: adaptive.within, inSession: adaptive.inSession,
                               clockDifference: difference,
                               clockWarning: HostCheck.isShared(host) ? difference.map(clockWarning) : nil)
+    }
+
+    /// Refuses a plan whose largest network (by the space's estimate) needs more memory than the
+    /// host has available, before anything is measured.
+    private func checkMemory<S: SearchSpace>(_ architectures: [S.Architecture], in space: S) throws {
+        guard let available = HostCheck.availableMemoryBytes(kernel: kernel) else { return }
+        // ONNX Runtime holds the weights again in its worker, beside the engine's copy it was exported from.
+        let factor = options.runtime == .engine ? 1.0 : 2.0
+        let needs = architectures.compactMap { a in space.deployedMemoryBytes(of: a, batch: options.settings.batch).map { (a, factor * $0) } }
+        guard let largest = needs.max(by: { $0.1 < $1.1 }), largest.1 > available else { return }
+        throw ProfilingError.tooLargeForHost(architecture: space.string(of: largest.0), neededBytes: largest.1, availableBytes: available,
+                                             setting: "batch \(options.settings.batch), " + space.shapeDescription.joined(separator: ", "))
     }
 
     /// What the clocks' `difference` means for the latency stored on a shared or virtualised host.

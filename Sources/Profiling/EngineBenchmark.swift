@@ -16,8 +16,8 @@ public struct EngineBenchmark {
         public var threads = 1
         public var sgemmSize = 1024
         public var space = SpaceName.nb201
-        /// The NB201 network shape (other spaces fix theirs).
-        public var shape = NB201NetworkShape.benchmark
+        /// The network shape's parameters (the space's defaults where unset).
+        public var shape = NetworkShape()
         /// Official indices of the reference networks to time (empty: all ten).
         public var onlyIndices: Set<Int> = []
         public init() {}
@@ -59,14 +59,12 @@ public struct EngineBenchmark {
     public let configuration: Configuration
     public init(configuration: Configuration = .init()) { self.configuration = configuration }
 
-    /// The space measured: NB201 at `configuration.shape`, or another space with its fixed shape.
-    var searchSpace: any SearchSpace { configuration.space.searchSpace(nb201Shape: configuration.shape) }
 
     /// Runs the whole benchmark. Samples are taken round-robin: each round times one sgemm and one
     /// forward pass of every network, so drift in a shared machine's speed affects all alike.
     /// `progress` receives one line per finished round.
     public func run(progress: (String) -> Void = { _ in }) throws -> Report {
-        try run(searchSpace, progress: progress)
+        try run(try configuration.space.searchSpace(shape: configuration.shape), progress: progress)
     }
 
     private func run<S: SearchSpace>(_ space: S, progress: (String) -> Void) throws -> Report {

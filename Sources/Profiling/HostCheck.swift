@@ -78,4 +78,20 @@ public enum HostCheck {
         if threads > cpus { w.append("\(threads) threads on \(cpus) usable CPU(s): threads will compete") }
         return w
     }
+
+    /// Bytes the kernel reports available for new work (`MemAvailable`, lowered to a cgroup v2
+    /// limit's headroom where one is set); nil when neither can be read.
+    public static func availableMemoryBytes(kernel: KernelInterface) -> Double? {
+        let meminfo = (try? kernel.readFile("/proc/meminfo")) ?? ""
+        let available = meminfo.split(separator: "\n").first { $0.hasPrefix("MemAvailable:") }
+            .flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Double($0) } }.map { $0 * 1024 }
+        func cgroup(_ file: String) -> Double? {
+            (try? kernel.readFile("/sys/fs/cgroup/\(file)")).flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        let headroom = cgroup("memory.max").map { $0 - (cgroup("memory.current") ?? 0) }
+        switch (available, headroom) {
+        case let (a?, h?): return min(a, h)
+        case let (a, h): return a ?? h
+        }
+    }
 }

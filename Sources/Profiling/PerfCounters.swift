@@ -36,6 +36,8 @@ public enum ProfilingError: Error, CustomStringConvertible, Equatable {
     case runtimeUnavailable(String)
     /// The ONNX Runtime worker refused a request or died.
     case runtimeFailed(String)
+    /// A network of the plan would need more memory than the host has available.
+    case tooLargeForHost(architecture: String, neededBytes: Double, availableBytes: Double, setting: String)
 
     public var description: String {
         switch self {
@@ -52,6 +54,9 @@ public enum ProfilingError: Error, CustomStringConvertible, Equatable {
             return "--shard \(text) is not i/n; use i/n with 0 ≤ i < n (e.g. 0/4)"
         case .badCPUList(let text):
             return "--pin \(text) is not a CPU list this process may use; give e.g. 1 or 0-3,6"
+        case let .tooLargeForHost(architecture, needed, available, setting):
+            return String(format: "%@ needs about %.1f GiB at %@ and this host has %.1f GiB available; lower --batch or --sequence-length (nothing was measured)",
+                          architecture, needed / 1_073_741_824, setting, available / 1_073_741_824)
         case .runtimeUnavailable(let reason):
             return "ONNX Runtime is not available: \(reason); run scripts/install-python-deps (a .venv with onnx and onnxruntime from PyPI) or set MODNAS_PYTHON"
         case .runtimeFailed(let reason): return "the ONNX Runtime worker failed: \(reason)"

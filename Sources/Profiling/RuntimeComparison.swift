@@ -15,7 +15,8 @@ public struct RuntimeComparison {
         public var warmup = 5
         public var threads = 1
         public var space = SpaceName.nb201
-        public var shape = NB201NetworkShape.benchmark
+        /// The network shape's parameters (the space's defaults where unset).
+        public var shape = NetworkShape()
         public init() {}
     }
 
@@ -45,7 +46,7 @@ public struct RuntimeComparison {
     public init(configuration: Configuration) { self.configuration = configuration }
 
     public func run(progress: (String) -> Void = { _ in }) throws -> Report {
-        try run(configuration.space.searchSpace(nb201Shape: configuration.shape), progress: progress)
+        try run(configuration.space.searchSpace(shape: configuration.shape), progress: progress)
     }
 
     private func run<S: SearchSpace>(_ space: S, progress: (String) -> Void) throws -> Report {

@@ -69,6 +69,23 @@ public struct NB201Space: SearchSpace {
         ["channels=\(shape.channels)", "cells=\(shape.cellsPerStage)", "resolution=\(shape.resolution)",
          "inputChannels=\(shape.inputChannels)", "classes=\(shape.classes)"]
     }
+    public var networkShape: NetworkShape {
+        NetworkShape(["channels": "\(shape.channels)", "cells": "\(shape.cellsPerStage)", "resolution": "\(shape.resolution)"])
+    }
+}
+
+extension NB201NetworkShape {
+    /// The shape's settable parameters: `channels`, `cells` (per stage), `resolution`.
+    public static let parameterNames = ["channels", "cells", "resolution"]
+
+    /// The CIFAR-layout shape `setting` names (the benchmark's for unset parameters).
+    public init(_ setting: NetworkShape) throws {
+        try setting.check(known: Self.parameterNames, space: .nb201)
+        let b = NB201NetworkShape.benchmark
+        self.init(channels: try setting.integer("channels", default: b.channels, in: 1...4096),
+                  cellsPerStage: try setting.integer("cells", default: b.cellsPerStage, in: 0...64),
+                  resolution: try setting.integer("resolution", default: b.resolution, in: 4...4096))
+    }
 }
 
 extension NB201Network: InferenceNetwork {

@@ -298,6 +298,8 @@ public struct OFASpace: SearchSpace {
     /// About 10¹⁹ architectures: too many to list.
     public func enumeration() -> [OFAArchitecture]? { nil }
     public var shapeDescription: [String] { ["width=\(Self.width)", "classes=1000"] }
+    /// None: the width is fixed and each architecture carries its resolution.
+    public var networkShape: NetworkShape { NetworkShape() }
 
     public var tableColumns: [String] { ["ks", "e", "d", "r"] }
     public func tableValues(of a: OFAArchitecture) -> [String] {

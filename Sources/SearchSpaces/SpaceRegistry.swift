@@ -12,9 +12,16 @@ extension SpaceName {
         }
     }
 
-    /// The space, with NB201 built at `nb201Shape` (other spaces fix their own shape).
-    public func searchSpace(nb201Shape: NB201NetworkShape) -> any SearchSpace {
-        self == .nb201 ? NB201Space(shape: nb201Shape) : space
+    /// The space at the network shape `setting` names (its defaults for unset parameters); a
+    /// parameter of another space, or a bad value, is refused in one line.
+    public func searchSpace(shape setting: NetworkShape) throws -> any SearchSpace {
+        switch self {
+        case .nb201: return NB201Space(shape: try NB201NetworkShape(setting))
+        case .ofa:
+            try setting.check(known: [], space: self)
+            return OFASpace()
+        case .gpt: return GPTSearchSpace(shape: try GPTNetworkShape(setting))
+        }
     }
 
     /// What the space is, for help texts and tables.

@@ -123,10 +123,22 @@ public protocol SearchSpace: Sendable {
     func enumeration() -> [Architecture]?
     /// The fixed network shape as `key=value` items, for configuration keys.
     var shapeDescription: [String] { get }
+    /// The shape's settable parameters with their values (the command line's names).
+    var networkShape: NetworkShape { get }
+    /// What a measured device's default name adds for this shape ("" where the shape is not
+    /// part of the name).
+    var deviceNameSuffix: String { get }
+    /// An estimate of the bytes the deployed network of `architecture` needs at `batch`, for
+    /// refusing sizes beyond a host's memory before measuring (nil: the space gives none).
+    func deployedMemoryBytes(of architecture: Architecture, batch: Int) -> Double?
 
     /// The shipped benchmark's device table (latency, and energy where it has it, per device and
     /// architecture) and feature table (each device's reference values), relative to the package.
     var shippedBenchmark: (deviceTable: String, featureTable: String) { get }
+
+    /// The benchmark's own split of its architectures for judging predictors: the `arch_index`
+    /// rows it trains on (nil: it defines none, and predictors are judged on a seeded split).
+    func benchmarkTrainingRows() throws -> Set<Int>?
 
     /// CSV columns written beside `arch_string` (OFA: ks, e, d, r), and their values.
     var tableColumns: [String] { get }
@@ -139,6 +151,9 @@ public protocol SearchSpace: Sendable {
 extension SearchSpace {
 
     public var tableColumns: [String] { [] }
+    public var deviceNameSuffix: String { "" }
+    public func benchmarkTrainingRows() throws -> Set<Int>? { nil }
+    public func deployedMemoryBytes(of architecture: Architecture, batch: Int) -> Double? { nil }
     public func makeTrainableNetwork(_ architecture: Architecture, input: [Int], classes: Int, seed: UInt64) -> TrainableNetwork? { nil }
     public func tableValues(of architecture: Architecture) -> [String] { [] }
 

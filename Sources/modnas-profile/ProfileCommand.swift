@@ -38,7 +38,7 @@ extension ProfileCommand {
         @Option(help: "Timed forward passes per architecture, in total over all rounds.") var repeats = 20
         @Option(help: "Visits of the whole plan that share the repetitions (spreads each architecture over the run).") var rounds = 4
         @Option(help: "Untimed passes before timing.") var warmup = 3
-        @Option(help: "Images per forward pass.") var batch = 1
+        @Option(help: "Inputs per forward pass (images, or GPT sequences).") var batch = 1
         @OptionGroup var threadsOption: ThreadsOption
         @Option(help: "Comma-separated libpfm4/perf event names.") var events = EventEncoder.defaultEvents.joined(separator: ",")
         @Option(help: "Energy source: auto, rapl, perf or off.") var energy = EnergyMode.auto
@@ -48,9 +48,7 @@ extension ProfileCommand {
         @Option(help: "Measure only shard i of n of the sampled/listed architectures (e.g. 0/4).") var shard = "0/1"
         @Option(help: "Seed of the sample.") var seed: UInt64 = 0
         @Option(help: "Pin the measuring thread to these CPUs (e.g. 1 or 0-3,6).") var pin: String?
-        @Option(help: "NB201 network channels C.") var channels = 16
-        @Option(help: "NB201 cells per stage N.") var cells = 5
-        @Option(help: "NB201 input resolution (an OFA architecture carries its own).") var resolution = 32
+        @OptionGroup(title: "Network shape (part of the device's identity, like the runtime)") var shapeOption: ShapeOption
         @Option(help: "Coefficient of variation above which an architecture is measured again.") var unstableCv = 0.1
         @Option(help: "Percent of the plan measured again at the end, in a fresh order, for the session's repeatability (at least 10 architectures; 0: off).")
         var recheck = 10.0
@@ -68,7 +66,7 @@ extension ProfileCommand {
             guard samples >= 0, repeats >= 1, warmup >= 0, batch >= 1, rounds >= 1, rounds <= repeats else {
                 throw ValidationError("--samples and --warmup must be ≥ 0; --repeats, --rounds and --batch ≥ 1; --rounds ≤ --repeats")
             }
-            guard channels >= 1, cells >= 0, resolution >= 4 else { throw ValidationError("--channels ≥ 1, --cells ≥ 0, --resolution ≥ 4") }
+            _ = try shapeOption.searchSpace(spaceOption.space)
             try requireFinite("--unstable-cv", unstableCv, atLeast: 0)
             try requireFinite("--recheck", recheck, atLeast: 0)
             guard recheck <= 100 else { throw ValidationError("--recheck is a percentage of the plan: 0…100") }
@@ -82,7 +80,7 @@ extension ProfileCommand {
             o.samples = samples
             o.architectureFile = archs
             o.settings = MeasurementSettings(repeats: repeats, warmup: warmup, batch: batch,
-                                             shape: NB201NetworkShape(channels: channels, cellsPerStage: cells, resolution: resolution),
+                                             shape: shapeOption.shape,
                                              unstableCV: unstableCv)
             o.rounds = rounds
             o.threads = threadsOption.threads

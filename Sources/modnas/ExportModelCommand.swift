@@ -19,19 +19,17 @@ extension ModnasCommand {
         @Option(help: "Output folder for several architectures (arch-<k>.onnx, k from 0 over the distinct architectures in list order).") var outDir: String?
         @Option(help: "Seed of the weights (the profiler builds networks with seed 0).") var seed: UInt64 = 0
         @Option(help: "Batch size of the model's input.") var batch = 1
-        @Option(help: "NB201 network channels C.") var channels = 16
-        @Option(help: "NB201 cells per stage N.") var cells = 5
-        @Option(help: "NB201 input resolution.") var resolution = 32
+        @OptionGroup(title: "Network shape") var shapeOption: ShapeOption
 
         func validate() throws {
             guard (arch.isEmpty) != (archs == nil) else { throw ValidationError("give --arch (repeatable) or --archs FILE, not both") }
             guard (out == nil) != (outDir == nil) else { throw ValidationError("give --out FILE for one architecture or --out-dir DIR for several") }
-            guard batch >= 1, channels >= 1, cells >= 0, resolution >= 4 else { throw ValidationError("--batch, --channels ≥ 1, --cells ≥ 0, --resolution ≥ 4") }
+            guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1") }
+            _ = try shapeOption.searchSpace(spaceOption.space)
         }
 
         func run() throws {
-            let space = spaceOption.space.searchSpace(nb201Shape: NB201NetworkShape(channels: channels, cellsPerStage: cells, resolution: resolution))
-            try export(in: space)
+            try export(in: try shapeOption.searchSpace(spaceOption.space))
         }
 
         func export<S: SearchSpace>(in space: S) throws {

@@ -23,6 +23,7 @@ extension ModnasCommand {
             abstract: "Measure 1-thread sgemm GFLOP/s and the batch-1 latency of a space's 10 reference networks.")
 
         @OptionGroup var spaceOption: SpaceOption
+        @OptionGroup(title: "Network shape") var shapeOption: ShapeOption
         @Option(help: "Timed forward passes per network.") var repeats = 30
         @Option(help: "Untimed forward passes before timing.") var warmup = 5
         @OptionGroup var threadsOption: ThreadsOption
@@ -41,6 +42,7 @@ extension ModnasCommand {
             guard repeats >= 1, warmup >= 0, sgemmSize >= 16, steps >= 1, architectures >= 1 else {
                 throw ValidationError("--repeats, --steps and --architectures must be ≥ 1, --warmup ≥ 0, --sgemm-size ≥ 16")
             }
+            _ = try shapeOption.searchSpace(spaceOption.space)
         }
 
         func run() throws {
@@ -49,6 +51,7 @@ extension ModnasCommand {
                 guard compare == "onnxruntime" else { throw ValidationError("--compare takes onnxruntime (the only other runtime so far), not '\(compare)'") }
                 var c = RuntimeComparison.Configuration()
                 c.space = spaceOption.space
+                c.shape = shapeOption.shape
                 c.threads = threadsOption.threads
                 c.rounds = rounds
                 c.repeatsPerRound = max(repeats / rounds, 1)
@@ -63,6 +66,7 @@ extension ModnasCommand {
             c.threads = threadsOption.threads
             c.sgemmSize = sgemmSize
             c.space = spaceOption.space
+            c.shape = shapeOption.shape
             c.onlyIndices = Set(indices)
             let interactive = standardErrorIsTerminal
             let report = try EngineBenchmark(configuration: c).run { line in

@@ -96,12 +96,19 @@ import Testing
     @Test func spacesAreRefusedInOneLine() throws {
         let unknown = try runTool("modnas-profile", ["collect", "--host", "--space", "mobilenet"])
         #expect(unknown.status != 0 && unknown.err.contains("mobilenet"), "\(unknown.err)")
-        // The GPT space is known, and what does not take it yet says so in one line.
-        for (tool, args, fragment) in [("modnas-profile", ["collect", "--host", "--space", "gpt"], "does not profile the GPT space yet"),
-                                       ("modnas", ["search", "--space", "gpt"], "does not search the GPT space yet")] {
+        // The GPT space is known, and what does not take it yet says so in one line; so do a
+        // network too large for this host (before a database is created) and another space's shape flag.
+        let scratchDir = try scratch()
+        for (tool, args, fragment) in [("modnas", ["search", "--space", "gpt"], "does not search the GPT space yet"),
+                                       ("modnas-profile", ["collect", "--host", "--space", "gpt", "--batch", "4096", "--sequence-length", "1000000",
+                                                           "--db", "\(scratchDir)/big.sqlite"], "lower --batch or --sequence-length"),
+                                       ("modnas-profile", ["collect", "--host", "--phase", "decode"], "--phase is not a network shape parameter of space nb201"),
+                                       ("modnas", ["export-model", "--space", "ofa", "--channels", "8", "--arch", "x", "--out", "x.onnx"],
+                                        "--channels is not a network shape parameter of space ofa")] {
             let r = try runTool(tool, args)
             #expect(r.status != 0 && r.err.contains(fragment) && r.err.split(separator: "\n").count == 1, "\(r.err)")
         }
+        #expect(!FileManager.default.fileExists(atPath: "\(scratchDir)/big.sqlite"))
         // Accuracy modes a space does not have are refused before anything loads.
         let supernet = try runTool("modnas", ["search", "--space", "ofa", "--accuracy", "supernet"])
         #expect(supernet.status != 0 && supernet.err.contains("NB201 supernet") && supernet.err.split(separator: "\n").count == 1, "\(supernet.err)")

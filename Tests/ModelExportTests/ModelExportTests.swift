@@ -180,6 +180,34 @@ func ofaExportNetworks() -> [MobileNetV3Network] {
         }
     }
 
+    /// The 10 reference architectures (HW-GPT-Bench's widths and depths, up to 12 layers of 768)
+    /// exported as deployed: ONNX Runtime's logits agree with the engine's to 1e-4 relative on a
+    /// prefill of 10 tokens, over a vocabulary of 97 (the head and embedding are the only parts
+    /// the vocabulary sizes), with random layer norms and biases.
+    @Test func onnxRuntimeComputesWhatTheEngineComputesOnTheGPTReferences() throws {
+        let dir = try Scratch.directory("modnas-onnx-gpt-references")
+        let tokens: [Float] = [2, 71, 82, 81, 82, 84, 59, 4, 52, 35]
+        let input = Tensor(shape: [1, tokens.count], scalars: tokens)
+        var engine: [Tensor] = [], models: [String] = []
+        for reference in try GPTSearchSpace().referenceArchitectures() {
+            let network = GPTNetwork(reference.architecture, vocabulary: 97, seed: UInt64(reference.index))
+            var rng = SeededGenerator(seed: UInt64(reference.index))
+            for p in network.parameters where p.value.rank == 1 {
+                p.value = .uniform(shape: p.value.shape, low: 0.5, high: 1.5, using: &rng)
+            }
+            let graph = network.deployedGraph(batch: 1, sequenceLength: tokens.count)
+            let path = dir + "/\(reference.index).onnx"
+            try ONNXModel.write(graph, graphName: "gpt", docString: reference.architecture.string, to: path)
+            models.append(path)
+            engine.append(graph.run(input))
+        }
+        #expect(models.count == 10)
+        for (k, (a, b)) in zip(try runWithONNXRuntime(models, input: input, in: dir), engine).enumerated() {
+            let difference = relativeDifference(Tensor(shape: b.shape, scalars: a.scalars), b)
+            #expect(a.count == b.count && difference < 1e-4, "reference \(k): \(difference)")
+        }
+    }
+
     /// The GPT space's deployed graphs (embedding, layer norms, rotary causal attention, SiLU-gated
     /// MLP, head; a decoding step on a key–value cache) pass the onnx checker, and ONNX Runtime's
     /// logits agree with the engine's to 1e-4 relative: 4 seeded architectures with every weight

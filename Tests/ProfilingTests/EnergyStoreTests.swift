@@ -43,7 +43,7 @@ import TestSupport
     /// The references and 20 samples, measured on a tiny network with `meter` (nil: energy absent for `reason`).
     func collect(_ device: String, into store: ProfileDatabase, meter: EnergyMeter?, reason: String?) throws {
         let space = NB201Space(shape: NB201NetworkShape(channels: 4, cellsPerStage: 1, resolution: 8))
-        let settings = MeasurementSettings(repeats: 3, warmup: 1, shape: space.shape, minimumEnergyWindowMs: 20)
+        let settings = MeasurementSettings(repeats: 3, warmup: 1, shape: space.networkShape, minimumEnergyWindowMs: 20)
         let bench = LatencyBenchmark(settings: settings, counters: nil, energyMeter: meter, energyAbsentReason: reason)
         let session = try store.openSession(request(device, energyMode: meter == nil ? "off" : "rapl"), events: [], rounds: 1)
         let archs = try space.referenceStrings().map { try space.parse($0.string) } + NB201Sampler.distinct(count: 20, seed: 5)

@@ -182,10 +182,10 @@ func write(_ text: String, to path: String) throws {
     }
 
     @Test func aCounterThatDoesNotMoveIsNotAMeasurement() throws {
-        let settings = MeasurementSettings(repeats: 3, warmup: 0, shape: NB201NetworkShape(channels: 2, cellsPerStage: 1, resolution: 8),
-                                           minimumEnergyWindowMs: 20)
+        let space = NB201Space(shape: NB201NetworkShape(channels: 2, cellsPerStage: 1, resolution: 8))
+        let settings = MeasurementSettings(repeats: 3, warmup: 0, shape: space.networkShape, minimumEnergyWindowMs: 20)
         let bench = LatencyBenchmark(settings: settings, counters: nil, energyMeter: FrozenMeter(), energyAbsentReason: nil)
-        let m = try bench.measure(NB201Space(shape: settings.shape).makeNetwork(NB201Architecture(code: 777), seed: 0))
+        let m = try bench.measure(space.makeNetwork(NB201Architecture(code: 777), seed: 0))
         guard case .absent(let reason) = m.energy else { Issue.record("energy stored as \(m.energy)"); return }
         #expect(reason.contains("did not move"))
         // The window was extended to the minimum with extra passes.
