@@ -40,16 +40,16 @@ public struct RunSettings {
 
     static func accuracyText(_ search: HypernetworkFile) -> String {
         if let s = search.surrogate, search.accuracyMode == .proxy {
-            return "surrogate fitted on a \(s.source); fronts' estimated_accuracy is 100 − its pseudo-error, a rank, not an accuracy. The HV table and the "
+            return "surrogate fitted on a \(s.source); fronts' \(Fronts.estimatedLossColumn) is its pseudo-error, a rank, not an error. The HV table and the "
                 + "plots of benchmark devices score the same architectures with the NB201 benchmark's test error (CIFAR-10), another data set than the proxies saw."
         }
         if let s = search.surrogate {
-            return "surrogate fitted on K = \(s.queried.count) queried architectures (\(s.source)); fronts' estimated_accuracy comes from it"
+            return "surrogate fitted on K = \(s.queried.count) queried architectures (\(s.source)); fronts' \(Fronts.estimatedLossColumn) comes from it"
         }
         if search.accuracyMode == .benchmark {
-            return "\(OFAAccuracyPredictor.label) itself (an estimate, differentiable); fronts' estimated_accuracy comes from it"
+            return "\(OFAAccuracyPredictor.label) itself (an estimate, differentiable); fronts' \(Fronts.estimatedLossColumn) comes from it"
         }
-        return "\(search.supernet?.settings ?? "supernet"). Fronts' estimated_accuracy is the trained supernet's accuracy on the test split of that "
+        return "\(search.supernet?.settings ?? "supernet"). Fronts' \(Fronts.estimatedLossColumn) is the trained supernet's error on the test split of that "
             + "data. The HV table and the plots of benchmark devices score the same architectures with the NB201 benchmark's test error "
             + "(CIFAR-10 unless stated), which is another data set when the search ran on other data."
     }
@@ -150,12 +150,12 @@ public struct HTMLReport {
             let xs = r.points.map { $0.values[x] }, ys = r.points.map { $0.values[y] }
             let errorAxis = y == 0
             let errorLatency = errorAxis && objectives.costs[x - 1] == .latency
-            let cloud = errorLatency ? benchmark.points(device: device)?.filter { $0.error < ObjectiveBounds.chanceGate } : nil
+            let cloud = errorLatency ? benchmark.points(device: device)?.filter { $0.isBelow(benchmark.chanceGate) } : nil
             let yRange: ClosedRange<Double>
             if errorAxis {
                 let errors = ys + (r.latencySource == .benchmark ? [r.bounds.errorRange.lowerBound] : [])
-                let gate = ObjectiveBounds.chanceGate
-                let ceiling = benchmark.pointsAreTheWholeSpace ? gate : min(gate, max((cloud ?? r.points).map(\.error).max() ?? gate, ys.max() ?? 0) * 1.05)
+                let top = max((cloud ?? r.points).map(\.error).max() ?? benchmark.chanceGate ?? 100, ys.max() ?? 0) * 1.05
+                let ceiling = benchmark.chanceGate.map { benchmark.pointsAreTheWholeSpace ? $0 : min($0, top) } ?? top
                 yRange = max(errors.min()! * 0.9, 1)...ceiling
             } else {
                 yRange = r.bounds.ranges[y]
@@ -177,7 +177,7 @@ public struct HTMLReport {
         }
         // A zero-shot device: the front's predicted latency, counted costs and estimated error.
         func value(_ row: FrontRow, _ m: Int) -> Double? {
-            m == 0 ? row.estimatedAccuracy.map { 100 - $0 } : objectives.costs[m - 1] == .latency ? row.predictedLatencyMs : row.extraCosts[objectives.costs[m - 1]]
+            m == 0 ? row.estimatedLoss : objectives.costs[m - 1] == .latency ? row.predictedLatencyMs : row.extraCosts[objectives.costs[m - 1]]
         }
         let points = front.compactMap { row in value(row, x).flatMap { vx in value(row, y).map { (vx, $0) } } }
         guard !points.isEmpty else { return "<h3>\(escapeHTML(device + pairName)) — zero-shot: no accuracy estimates for its front</h3>" }

@@ -83,25 +83,29 @@ public enum NormalizationSet {
 }
 
 /// Surrogate mode: the fitted accuracy surrogate, min-max normalised over the architectures of
-/// the normalisation set it puts below 90 % error (NB201's extremes sit on degenerate cells).
+/// the normalisation set it puts below the benchmark's chance gate (NB201's extremes sit on
+/// degenerate cells).
 public final class SurrogateAccuracy<Space: SearchSpace>: AccuracyObjective {
     public let surrogate: AccuracySurrogate
     public let space: Space
     public let errorRange: ClosedRange<Double>?
     /// "surrogate" (fitted on benchmark queries) or "proxy" (fitted on a proxy vote).
     public let mode: AccuracyMode
+    /// The benchmark's chance gate (`SearchBenchmark.chanceGate`).
+    public let chanceGate: Double?
     private let range: ClosedRange<Double>
 
-    public init(_ surrogate: AccuracySurrogate, space: Space, mode: AccuracyMode = .surrogate) throws {
+    public init(_ surrogate: AccuracySurrogate, space: Space, mode: AccuracyMode = .surrogate, chanceGate: Double?) throws {
         guard surrogate.features.space == space.name else {
             throw SearchError.badConfiguration("the accuracy surrogate is of space \(surrogate.features.space), the search of \(space.name)")
         }
         self.surrogate = surrogate
         self.space = space
         self.mode = mode
-        let errors = surrogate.errors(NormalizationSet.architectures(of: space), in: space).filter { $0 < ObjectiveBounds.chanceGate }
+        self.chanceGate = chanceGate
+        let errors = surrogate.errors(NormalizationSet.architectures(of: space), in: space).filter { ObjectiveBounds.isBelow($0, gate: chanceGate) }
         guard let low = errors.min(), let high = errors.max() else {
-            throw SearchError.badConfiguration("the accuracy surrogate puts every architecture at ≥ \(Int(ObjectiveBounds.chanceGate)) % error")
+            throw SearchError.badConfiguration("the accuracy surrogate puts every architecture at or above the chance gate, \(chanceGate.map { "\($0)" } ?? "none")")
         }
         range = low...high
         errorRange = range
@@ -114,7 +118,7 @@ public final class SurrogateAccuracy<Space: SearchSpace>: AccuracyObjective {
 
     public func normalizationSet(_ all: [Space.Architecture]) throws -> [Int] {
         let errors = surrogate.errors(all, in: space)
-        return errors.indices.filter { errors[$0] < ObjectiveBounds.chanceGate }
+        return errors.indices.filter { ObjectiveBounds.isBelow(errors[$0], gate: chanceGate) }
     }
 
     public func normalizedError(_ encoding: Variable, device: Int) -> Variable {
@@ -129,8 +133,10 @@ public final class SurrogateAccuracy<Space: SearchSpace>: AccuracyObjective {
 }
 
 extension SurrogateAccuracy where Space == NB201Space {
-    /// An NB201 surrogate objective.
-    public convenience init(_ surrogate: AccuracySurrogate) throws { try self.init(surrogate, space: NB201Space()) }
+    /// An NB201 surrogate objective, gated at NB201's chance gate.
+    public convenience init(_ surrogate: AccuracySurrogate, mode: AccuracyMode = .surrogate) throws {
+        try self.init(surrogate, space: NB201Space(), mode: mode, chanceGate: NB201Benchmark.chanceGate)
+    }
 }
 
 /// Benchmark mode on OFA: the error is 100·(1 − top-1) of Once-for-All's ImageNet accuracy
@@ -275,7 +281,7 @@ public final class SupernetAccuracy: AccuracyObjective {
                                               ensembleSize: fit.ensembleSize, seed: trainer.configuration.seed)
         // Errors are clamped below chance, so the fit cannot put every architecture at chance;
         // should it fail all the same, the previous epoch's surrogate stays.
-        fitted = (try? SurrogateAccuracy(surrogate, space: NB201Space(), mode: mode)) ?? fitted
+        fitted = (try? SurrogateAccuracy(surrogate, mode: mode)) ?? fitted
     }
 
     /// Steps per epoch: one pass over the weight images.

@@ -40,7 +40,7 @@ public struct DeviceEvaluation: Codable, Equatable, Sendable {
 }
 
 /// Scores fronts with the paper's normalisation: test error (%) and latency, each min-max scaled
-/// over the benchmark's architectures with error below 90 %, reference point (1, 1).
+/// over the benchmark's architectures with error below its chance gate, reference point (1, 1).
 public enum FrontEvaluation {
     /// Evaluates every device of `rows` that has a benchmark table or measurements on
     /// `objectives` (the device-free costs counted as NAS-Bench-201 counts them); others are
@@ -52,6 +52,7 @@ public enum FrontEvaluation {
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         if let reason = objectives.unscoredByLatencyOnlyBenchmark(space: "NB201") { return ([], devices.reduce(into: [:]) { $0[$1] = reason }) }
         let space = NB201Space()
+        let gate = NB201Benchmark.chanceGate
         let counted = benchmark.testError.indices.map { objectives.counts(benchmark.index[$0], in: space) }
         /// Official index `i` with `latency` (ms) as a point of the objectives.
         func point(_ i: Int, latency: Double) -> ObjectivePoint {
@@ -62,9 +63,9 @@ public enum FrontEvaluation {
             let distinct = Array(Set(front.compactMap(\.archIndex))).sorted()
             if let table = benchmark.latency[device] {
                 let all = table.indices.map { point($0, latency: table[$0]) }
-                let bounds = ObjectiveBounds(points: all)!
+                let bounds = ObjectiveBounds(points: all, gate: gate)!
                 let points = distinct.map { all[$0] }
-                let trueFront = ParetoMetrics.front(all.filter { $0.error < ObjectiveBounds.chanceGate }).map(bounds.normalized)
+                let trueFront = ParetoMetrics.front(all.filter { $0.isBelow(gate) }).map(bounds.normalized)
                 let found = points.map(bounds.normalized)
                 var result = DeviceEvaluation(
                     device: device, latencySource: .benchmark, rows: front.count, distinct: distinct.count, points: points,
@@ -94,10 +95,10 @@ public enum FrontEvaluation {
                 let measuredPoints = ms.compactMap { string, latency in
                     (try? NB201Architecture(parsing: string)).map { point(benchmark.index.index(of: $0), latency: latency) }
                 }
-                let tableBounds = ObjectiveBounds(points: benchmark.testError.indices.map { point($0, latency: 0) })!
-                let latencies = measuredPoints.filter { $0.error < ObjectiveBounds.chanceGate }.map(\.latency)
+                let tableBounds = ObjectiveBounds(points: benchmark.testError.indices.map { point($0, latency: 0) }, gate: gate)!
+                let latencies = measuredPoints.filter { $0.isBelow(gate) }.map(\.latency)
                 guard let fastest = latencies.min(), let slowest = latencies.max() else {
-                    missing[device] = "none of its measured architectures has a benchmark error below \(Int(ObjectiveBounds.chanceGate)) %; measure more with modnas-profile collect --host --samples N"
+                    missing[device] = "none of its measured architectures has a benchmark error below \(Int(gate)) %; measure more with modnas-profile collect --host --samples N"
                     continue
                 }
                 var ranges = tableBounds.ranges

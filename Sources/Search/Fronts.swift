@@ -16,15 +16,16 @@ public struct FrontRow: Equatable, Sendable {
     public var tableValues: [String]
     /// From the latency predictor, never measured.
     public var predictedLatencyMs: Double
-    /// From the search's accuracy objective (%: surrogate, benchmark predictor or supernet),
-    /// never a table's value; nil where the search has no estimate (written as an empty cell).
-    public var estimatedAccuracy: Double?
+    /// The accuracy objective's loss (test error %) from the search's estimate (surrogate,
+    /// benchmark predictor or supernet), never a table's value; nil where the search has no
+    /// estimate (written as an empty cell).
+    public var estimatedLoss: Double?
     /// The costs the search minimised beside latency: the device's predicted energy (J, never
     /// measured), the device-free counts (parameters, FLOPs) as the space's cost counter counts them.
     public var extraCosts: [CostObjective: Double]
 
     public init(device: String, preferenceIndex: Int, preference: [Double], archIndex: Int?, architecture: String, tableValues: [String] = [],
-                predictedLatencyMs: Double, extraCosts: [CostObjective: Double] = [:], estimatedAccuracy: Double?) {
+                predictedLatencyMs: Double, extraCosts: [CostObjective: Double] = [:], estimatedLoss: Double?) {
         self.device = device
         self.preferenceIndex = preferenceIndex
         self.preference = preference
@@ -33,14 +34,14 @@ public struct FrontRow: Equatable, Sendable {
         self.tableValues = tableValues
         self.predictedLatencyMs = predictedLatencyMs
         self.extraCosts = extraCosts
-        self.estimatedAccuracy = estimatedAccuracy
+        self.estimatedLoss = estimatedLoss
     }
 
     /// An NB201 row (the official index is always known).
     public init(device: String, preferenceIndex: Int, preference: [Double], archIndex: Int, architecture: NB201Architecture,
-                predictedLatencyMs: Double, estimatedAccuracy: Double?) {
+                predictedLatencyMs: Double, estimatedLoss: Double?) {
         self.init(device: device, preferenceIndex: preferenceIndex, preference: preference, archIndex: archIndex,
-                  architecture: architecture.string, predictedLatencyMs: predictedLatencyMs, estimatedAccuracy: estimatedAccuracy)
+                  architecture: architecture.string, predictedLatencyMs: predictedLatencyMs, estimatedLoss: estimatedLoss)
     }
 
     /// The row as a line of a fronts file of `objectives`.
@@ -48,7 +49,7 @@ public struct FrontRow: Equatable, Sendable {
         CSVTable.record([device, String(preferenceIndex)] + preference.map { String(format: "%.6f", $0) }
                         + [archIndex.map(String.init) ?? "", architecture] + tableValues + [String(format: "%.6f", predictedLatencyMs)]
                         + objectives.extraCosts.map { $0.text(extraCosts[$0]!) }
-                        + [estimatedAccuracy.map { String(format: "%.4f", $0) } ?? ""])
+                        + [estimatedLoss.map { String(format: "%.4f", $0) } ?? ""])
     }
 }
 
@@ -59,8 +60,14 @@ public enum Fronts {
     /// device-free costs after the predicted latency.
     public static func columns<S: SearchSpace>(of space: S, objectives: ObjectiveList = .errorAndLatency) -> [String] {
         ["device", "preference_index"] + preferenceColumns(objectives) + ["arch_index", "arch_string"] + space.tableColumns
-            + ["predicted_latency_ms"] + objectives.extraCosts.map(\.frontsColumn) + ["estimated_accuracy"]
+            + ["predicted_latency_ms"] + objectives.extraCosts.map(\.frontsColumn) + [estimatedLossColumn]
     }
+
+    /// The column of the search's estimated loss: `estimated_test_error_percent`.
+    public static let estimatedLossColumn = "estimated_" + ObjectiveList.errorName
+    /// The column files written before the loss convention hold instead: the estimated accuracy
+    /// (%), read as the loss 100 − accuracy.
+    static let legacyAccuracyColumn = "estimated_accuracy"
 
     static func preferenceColumns(_ objectives: ObjectiveList) -> [String] { ["r_accuracy"] + objectives.costs.map { "r_\($0.rawValue)" } }
 
@@ -137,7 +144,9 @@ public enum Fronts {
     public static func rows<S: SearchSpace>(of table: CSVTable, space: S) throws -> [FrontRow] {
         let path = table.path
         let objectives = try self.objectives(of: table)
-        let needed = columns(of: space, objectives: objectives)
+        // A file of before the loss convention: its accuracy column stands for the loss column.
+        let legacy = !table.header.contains(estimatedLossColumn) && table.header.contains(legacyAccuracyColumn)
+        let needed = columns(of: space, objectives: objectives).map { legacy && $0 == estimatedLossColumn ? legacyAccuracyColumn : $0 }
         for column in needed where !table.header.contains(column) {
             throw SearchError.badFronts(path: path, line: 1, reason: "no column '\(column)'"
                                         + (space.tableColumns.contains(column) ? " (is this a fronts file of another space than \(space.name)?)" : ""))
@@ -185,11 +194,18 @@ public enum Fronts {
                 }
                 return (cost, value)
             }
+            /// The row's estimated loss: the loss column, or in an older file 100 − the accuracy column.
+            func estimatedLoss() throws -> Double? {
+                let column = legacy ? legacyAccuracyColumn : estimatedLossColumn
+                guard !row[at[column]!].isEmpty else { return nil }
+                let value = try number(column, in: 0...100)
+                return legacy ? 100 - value : value
+            }
             return FrontRow(device: row[at["device"]!], preferenceIndex: preferenceIndex,
                             preference: try preferenceColumns(objectives).map { try number($0, in: 0...1) }, archIndex: archIndex,
                             architecture: string, tableValues: values, predictedLatencyMs: try number("predicted_latency_ms", in: 0...1e9),
                             extraCosts: Dictionary(uniqueKeysWithValues: extraCosts),
-                            estimatedAccuracy: row[at["estimated_accuracy"]!].isEmpty ? nil : try number("estimated_accuracy", in: 0...100))
+                            estimatedLoss: try estimatedLoss())
         }
     }
 }

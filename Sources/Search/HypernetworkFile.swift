@@ -63,7 +63,7 @@ public struct HypernetworkFile: Codable, Sendable {
             supernet = SupernetRecord(settings: s.settings, configuration: s.trainer.configuration, dataset: search.configuration.dataset,
                                       trainingImages: splits.weights.count + splits.architecture.count, testImages: splits.test.count,
                                       estimatedErrors: Dictionary(
-                rows.compactMap { row in row.estimatedAccuracy.map { (row.architecture, 100 - $0) } }, uniquingKeysWith: { a, _ in a }))
+                rows.compactMap { row in row.estimatedLoss.map { (row.architecture, $0) } }, uniquingKeysWith: { a, _ in a }))
         }
         self.latencyPredictor = latencyPredictor
         self.energyPredictor = search.objectives.needsEnergy ? energyPredictor : nil

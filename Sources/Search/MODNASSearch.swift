@@ -346,7 +346,7 @@ public final class MODNASSearch<Space: SearchSpace> {
         return chosen.enumerated().map { k, a in
             FrontRow(device: device.name, preferenceIndex: k, preference: best[k].preference, archIndex: tableIndex(a),
                      architecture: space.string(of: a), tableValues: space.tableValues(of: a),
-                     predictedLatencyMs: ms[k], extraCosts: extra[k], estimatedAccuracy: 100 - estimates[k])
+                     predictedLatencyMs: ms[k], extraCosts: extra[k], estimatedLoss: estimates[k])
         }
     }
 
@@ -410,7 +410,7 @@ public struct FrontGenerator<Space: SearchSpace> {
         return archs.indices.map { k in
             FrontRow(device: device.name, preferenceIndex: k, preference: preferences[k], archIndex: tableIndex?(archs[k]),
                      architecture: space.string(of: archs[k]), tableValues: space.tableValues(of: archs[k]),
-                     predictedLatencyMs: ms[k], extraCosts: extra[k], estimatedAccuracy: errors[k].map { 100 - $0 })
+                     predictedLatencyMs: ms[k], extraCosts: extra[k], estimatedLoss: errors[k])
         }
     }
 }

@@ -10,25 +10,27 @@ public struct ObjectivePoint: Equatable, Hashable, Sendable, Codable {
     /// The second objective (the first cost: latency in the default search).
     public var latency: Double { values[1] }
     public var dimension: Int { values.count }
+    /// Whether the loss is below `gate` (always, without a gate).
+    public func isBelow(_ gate: Double?) -> Bool { ObjectiveBounds.isBelow(error, gate: gate) }
 }
 
 /// The paper's normalisation: each objective min-max scaled over all benchmark architectures
-/// with error below the chance gate, so the reference point is (1, …, 1).
+/// with a loss below the benchmark's chance gate (`SearchBenchmark.chanceGate`), so the
+/// reference point is (1, …, 1).
 public struct ObjectiveBounds: Equatable, Sendable, Codable {
-    /// The paper's gate (MODNAS.md): architectures at or above 90 % error (NB201's CIFAR-10
-    /// chance) are left out of every normalisation, the search's and the evaluation's.
-    public static let chanceGate = 90.0
-
     /// One range per objective, the error's first.
     public var ranges: [ClosedRange<Double>]
 
     public init(_ ranges: [ClosedRange<Double>]) { self.ranges = ranges }
 
+    /// Whether `loss` is below a chance gate (always, without a gate).
+    public static func isBelow(_ loss: Double, gate: Double?) -> Bool { gate.map { loss < $0 } ?? true }
+
     public init(errorRange: ClosedRange<Double>, latencyRange: ClosedRange<Double>) { ranges = [errorRange, latencyRange] }
 
-    /// Bounds over the points with error below `errorCutoff` (nil when none is).
-    public init?(points: [ObjectivePoint], errorCutoff: Double = chanceGate) {
-        let kept = points.filter { $0.error < errorCutoff }
+    /// Bounds over the points with a loss below `gate` (all points when nil; nil when none is).
+    public init?(points: [ObjectivePoint], gate: Double?) {
+        let kept = points.filter { $0.isBelow(gate) }
         guard let first = kept.first else { return nil }
         ranges = first.values.indices.map { m in kept.lazy.map { $0.values[m] }.min()!...kept.lazy.map { $0.values[m] }.max()! }
     }

@@ -10,6 +10,9 @@ public protocol SearchBenchmark {
     var dataset: String { get }
     /// What the evaluation's error is, in words (e.g. "cifar10 test error, NB201 200 epochs").
     var errorSource: String { get }
+    /// The loss at and above which an architecture is at chance and left out of every
+    /// normalisation, the search's and the evaluation's (nil: the benchmark has none).
+    var chanceGate: Double? { get }
     /// The accuracy surrogate fitted on `queries` seeded benchmark queries.
     func surrogate(queries: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate
     /// The benchmark's own differentiable accuracy objective, where it has one (OFA's predictor).
@@ -45,6 +48,7 @@ extension NB201Benchmark: SearchBenchmark {
     public var space: NB201Space { NB201Space() }
 
     public func differentiableAccuracy() throws -> (any AccuracyObjective<NB201Architecture>)? { nil }
+    public var chanceGate: Double? { Self.chanceGate }
 
     public func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudgets: [Int],
                          seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String]) {
@@ -54,7 +58,7 @@ extension NB201Benchmark: SearchBenchmark {
     public var pointsAreTheWholeSpace: Bool { true }
     public var errorLabel: String { "benchmark" }
     public var normalization: String {
-        "test error (%) and the costs, each min-max over the benchmark's architectures with error < \(Int(ObjectiveBounds.chanceGate)) %; reference point (1, …, 1)"
+        "test error (%) and the costs, each min-max over the benchmark's architectures with error < \(Int(Self.chanceGate)) %; reference point (1, …, 1)"
     }
     public var baselineObjectives: String { "benchmark error and latency" }
 

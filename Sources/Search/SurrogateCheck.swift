@@ -13,7 +13,7 @@ public enum SurrogateCheck {
         let (eLo, eHi) = (estimated.min()!, estimated.max()!)
         var hvs: [Double] = []
         for (device, table) in benchmark.latency.sorted(by: { $0.key < $1.key }) {
-            let bounds = ObjectiveBounds(points: zip(benchmark.testError, table).map { ObjectivePoint(error: $0, latency: $1) })!
+            let bounds = ObjectiveBounds(points: zip(benchmark.testError, table).map { ObjectivePoint(error: $0, latency: $1) }, gate: NB201Benchmark.chanceGate)!
             func score(_ i: Int, _ r: [Double]) -> Double {
                 r[0] * (estimated[i] - eLo) / (eHi - eLo) + r[1] * bounds.normalized(ObjectivePoint(error: 0, latency: table[i])).latency
             }

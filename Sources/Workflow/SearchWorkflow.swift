@@ -259,7 +259,7 @@ public struct SearchWorkflow {
             c.stepsPerEpoch = r.stepsPerEpoch ?? 100
             c.dataset = r.dataset ?? benchmark.dataset
             let surrogate = try benchmark.surrogate(queries: r.queries, seed: r.seed, ensembleSize: r.surrogateEnsemble)
-            return (c, try SurrogateAccuracy(surrogate, space: benchmark.space))
+            return (c, try SurrogateAccuracy(surrogate, space: benchmark.space, chanceGate: benchmark.chanceGate))
         case .benchmark:
             c.stepsPerEpoch = r.stepsPerEpoch ?? 100
             c.dataset = benchmark.dataset
@@ -276,7 +276,7 @@ public struct SearchWorkflow {
                                                ensembleSize: r.surrogateEnsemble) { k in
                 if k % 50 == 0 || k == r.queries { note("scored \(k) of \(r.queries) architectures with the proxies") }
             }
-            return (c, try SurrogateAccuracy(surrogate, space: benchmark.space, mode: .proxy))
+            return (c, try SurrogateAccuracy(surrogate, space: benchmark.space, mode: .proxy, chanceGate: benchmark.chanceGate))
         case .supernet, .supernetProxy:
             guard let nb201 = benchmark as? NB201Benchmark else {
                 throw SearchError.badConfiguration("--accuracy \(r.accuracy.rawValue) trains an NB201 supernet; for \(benchmark.space.name) use --accuracy surrogate or benchmark")

@@ -22,7 +22,7 @@ import Testing
         #expect(occupied.status != 0 && occupied.err.split(separator: "\n").count == 1 && occupied.err.contains("--force"), "\(occupied.err)")
         #expect(FileManager.default.fileExists(atPath: "\(out)/report.html"))
         let fronts = try String(contentsOfFile: "\(out)/fronts.csv", encoding: .utf8).split(separator: "\n")
-        #expect(fronts.first == "device,preference_index,r_accuracy,r_latency,arch_index,arch_string,predicted_latency_ms,estimated_accuracy")
+        #expect(fronts.first == "device,preference_index,r_accuracy,r_latency,arch_index,arch_string,predicted_latency_ms,estimated_test_error_percent")
         #expect(fronts.count == 1 + 4 * 24)
         let report = try String(contentsOfFile: "\(out)/report.html", encoding: .utf8)
         // Self-contained: inline SVG, nothing fetched (no scripts, links or sources).
@@ -58,7 +58,7 @@ import Testing
         #expect(s.status == 0, "\(s.err)")
         #expect(s.err.contains("objectives test error, latency, params") && s.err.contains("params differentiated as a linear fit"), "\(s.err)")
         let fronts = try String(contentsOfFile: "\(out)/fronts.csv", encoding: .utf8).split(separator: "\n")
-        #expect(fronts.first == "device,preference_index,r_accuracy,r_latency,r_params,arch_index,arch_string,predicted_latency_ms,params,estimated_accuracy")
+        #expect(fronts.first == "device,preference_index,r_accuracy,r_latency,r_params,arch_index,arch_string,predicted_latency_ms,params,estimated_test_error_percent")
         #expect(fronts.count == 1 + 3 * 28)
         let allConv = fronts.first { $0.contains("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|") }
         #expect(allConv == nil || allConv!.contains(",1531546,"))

@@ -147,7 +147,7 @@ import Testing
         #expect(s.status == 0, "\(s.err)")
         #expect(s.err.contains("2 training devices (2080ti_1, v100_64), 1 zero-shot") && s.err.contains("fixed sample of 10000"), "\(s.err)")
         let fronts = try String(contentsOfFile: "\(out)/fronts.csv", encoding: .utf8).split(separator: "\n")
-        #expect(fronts.first == "device,preference_index,r_accuracy,r_latency,arch_index,arch_string,ks,e,d,r,predicted_latency_ms,estimated_accuracy")
+        #expect(fronts.first == "device,preference_index,r_accuracy,r_latency,arch_index,arch_string,ks,e,d,r,predicted_latency_ms,estimated_test_error_percent")
         #expect(fronts.count == 1 + 3 * 24 && fronts.dropFirst().allSatisfy { $0.contains(",r1") || $0.contains(",r2") })
         let evaluation = try String(contentsOfFile: "\(out)/evaluation.txt", encoding: .utf8)
         #expect(evaluation.contains("OFA accuracy predictor") && evaluation.contains("2080ti_1         predicted")

@@ -69,7 +69,7 @@ import SearchSpaces
         let path = Scratch.path("modnas-energy-fronts", suffix: ".csv")
         try Fronts.write(rows, space: NB201Space(), objectives: Self.objectives, to: path)
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        #expect(text.hasPrefix("device,preference_index,r_accuracy,r_latency,r_energy,arch_index,arch_string,predicted_latency_ms,predicted_energy_j,estimated_accuracy"))
+        #expect(text.hasPrefix("device,preference_index,r_accuracy,r_latency,r_energy,arch_index,arch_string,predicted_latency_ms,predicted_energy_j,estimated_test_error_percent"))
         let back = try Fronts.read(path, space: NB201Space())
         #expect(back.count == rows.count && zip(back, rows).allSatisfy { abs($0.extraCosts[.energy]! - $1.extraCosts[.energy]!) <= 1e-5 * $1.extraCosts[.energy]! })
         // The NB201 table has no energy: its evaluation says so for every device rather than scoring latency alone.

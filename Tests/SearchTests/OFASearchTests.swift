@@ -104,7 +104,7 @@ enum ShippedOFA {
         let scale = numeric.map(abs).max()!
         for (a, n) in zip(gradient, numeric) { #expect(abs(Double(a) - n) < 0.03 * scale, "\(a) vs \(n)") }
         // A surrogate of one space is refused by a search of the other.
-        #expect(throws: SearchError.self) { try SurrogateAccuracy(surrogate, space: NB201Space()) }
+        #expect(throws: SearchError.self) { try SurrogateAccuracy(surrogate, space: NB201Space(), chanceGate: NB201Benchmark.chanceGate) }
     }
 }
 
@@ -122,7 +122,7 @@ enum ShippedOFA {
         let space = OFASpace(), index = try space.tableIndexer()
         let rows = search.devices.flatMap { search.generator.front(for: $0, preferences: 8, tableIndex: index) }
         #expect(rows.count == 16 && rows.allSatisfy { (try? space.parse($0.architecture)) != nil && $0.tableValues.count == 4 })
-        #expect(rows.allSatisfy { $0.estimatedAccuracy.map { (60...90).contains($0) } ?? false }, "\(rows.map(\.estimatedAccuracy))")
+        #expect(rows.allSatisfy { $0.estimatedLoss.map { (10...40).contains($0) } ?? false }, "\(rows.map(\.estimatedLoss))")
         // The hypernetwork file gives the same fronts.
         let file = HypernetworkFile(search: search, latencyPredictor: try PredictorFile.load(ShippedData.path("Predictors/meta.ofa.json")),
                                     log: search.log, rows: rows)
@@ -132,7 +132,7 @@ enum ShippedOFA {
         #expect(decoded.space == "ofa" && decoded.accuracyMode == .benchmark)
         let generator = try decoded.generator(space: space)
         let again = search.devices.flatMap { generator.front(for: $0, preferences: 8, tableIndex: index) }
-        #expect(again.map(\.architecture) == rows.map(\.architecture) && again.map(\.estimatedAccuracy) == rows.map(\.estimatedAccuracy))
+        #expect(again.map(\.architecture) == rows.map(\.architecture) && again.map(\.estimatedLoss) == rows.map(\.estimatedLoss))
         #expect(throws: SpaceMismatchError.self) { try decoded.generator(space: NB201Space()) }
 
         // The fronts file carries ks, e, d, r beside the string and is checked against them.
@@ -159,7 +159,7 @@ enum ShippedOFA {
         let bench = ShippedOFA.benchmark, space = OFASpace()
         let a = bench.architectures[17]
         let row = FrontRow(device: "v100_64", preferenceIndex: 0, preference: [1, 0], archIndex: 17, architecture: a.string,
-                           tableValues: space.tableValues(of: a), predictedLatencyMs: 1, estimatedAccuracy: nil)
+                           tableValues: space.tableValues(of: a), predictedLatencyMs: 1, estimatedLoss: nil)
         let result = try #require(bench.evaluate([row], objectives: .errorAndLatency, measured: [:], baselineBudgets: [], seed: 0).results.first)
         let error = 100 * (1 - bench.predictor.topOne([a])[0])
         let latency = try #require(bench.evaluationLatency["v100_64"]).predictions([a], in: space)[0]

@@ -138,10 +138,10 @@ func relaxedEncoding(seed: UInt64) -> [Float] {
     }
 
     @Test func boundsIgnoreArchitecturesAtChance() {
-        let b = ObjectiveBounds(points: [ObjectivePoint(error: 90, latency: 0.001), ObjectivePoint(error: 10, latency: 2), ObjectivePoint(error: 30, latency: 4)])!
+        let b = ObjectiveBounds(points: [ObjectivePoint(error: 90, latency: 0.001), ObjectivePoint(error: 10, latency: 2), ObjectivePoint(error: 30, latency: 4)], gate: 90)!
         #expect(b.errorRange == 10...30 && b.latencyRange == 2...4)
         #expect(b.normalized(ObjectivePoint(error: 20, latency: 3)) == ObjectivePoint(error: 0.5, latency: 0.5))
-        #expect(ObjectiveBounds(points: [ObjectivePoint(error: 95, latency: 1)]) == nil)
+        #expect(ObjectiveBounds(points: [ObjectivePoint(error: 95, latency: 1)], gate: 90) == nil)
     }
 
     /// The volume of the union of the boxes [p, 1]: every cell of the grid the points' coordinates
@@ -183,7 +183,7 @@ func relaxedEncoding(seed: UInt64) -> [Float] {
     @Test func threeDimensionalDistancesAndBounds() {
         let truth = [ObjectivePoint([0, 0, 1]), ObjectivePoint([1, 0, 0])]
         #expect(abs(ParetoMetrics.meanNearestDistance(from: [ObjectivePoint([0, 1, 1])], to: truth) - 1) < 1e-12)
-        let b = ObjectiveBounds(points: [ObjectivePoint([10, 1, 100]), ObjectivePoint([30, 3, 300]), ObjectivePoint([95, 0, 0])])!
+        let b = ObjectiveBounds(points: [ObjectivePoint([10, 1, 100]), ObjectivePoint([30, 3, 300]), ObjectivePoint([95, 0, 0])], gate: 90)!
         #expect(b.ranges == [10...30, 1...3, 100...300])
         #expect(b.normalized(ObjectivePoint([20, 2, 150])) == ObjectivePoint([0.5, 0.5, 0.25]))
     }
@@ -251,7 +251,7 @@ func relaxedEncoding(seed: UInt64) -> [Float] {
             return ObjectivePoint(error: 100 - accuracy[index.index(of: a)], latency: Double(space.cost(of: a).parameters))
         }
         let all = (0..<NB201Architecture.spaceSize).map(point)
-        let bounds = ObjectiveBounds(points: all)!
+        let bounds = ObjectiveBounds(points: all, gate: NB201Benchmark.chanceGate)!
         func hypervolume(_ points: [ObjectivePoint]) -> Double { ParetoMetrics.hypervolume(points.map(bounds.normalized)) }
         func meanHypervolume(_ name: String) -> Double {
             (0..<10).map { seed in hypervolume(Baselines.run(name, budget: 200, seed: UInt64(seed), objective: point)) }.reduce(0, +) / 10
@@ -271,7 +271,7 @@ func relaxedEncoding(seed: UInt64) -> [Float] {
             let a = NB201Architecture(code: code), cost = space.cost(of: a)
             return ObjectivePoint([100 - accuracy[index.index(of: a)], Double(cost.multiplyAccumulates), Double(cost.parameters) + Double(code % 97)])
         }
-        let bounds = ObjectiveBounds(points: (0..<NB201Architecture.spaceSize).map(point))!
+        let bounds = ObjectiveBounds(points: (0..<NB201Architecture.spaceSize).map(point), gate: NB201Benchmark.chanceGate)!
         func meanHypervolume(_ name: String) -> Double {
             (0..<5).map { seed -> Double in
                 let queried = Baselines.run(name, budget: 200, seed: UInt64(seed), objective: point)

@@ -87,7 +87,7 @@ import Testing
     @Test func collapseAlarmFiresOnParameterFreeOrIdenticalFronts() throws {
         func row(_ device: String, _ a: String) -> FrontRow {
             FrontRow(device: device, preferenceIndex: 0, preference: [0.5, 0.5], archIndex: nil, architecture: a, tableValues: [],
-                     predictedLatencyMs: 1, estimatedAccuracy: nil)
+                     predictedLatencyMs: 1, estimatedLoss: nil)
         }
         let skip = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"
         let collapsed = CollapseCheck(rows: [row("a", skip), row("b", skip)], trainingDevices: ["a", "b"])

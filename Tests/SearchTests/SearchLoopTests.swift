@@ -67,7 +67,7 @@ enum Shipped {
         for device in search.devices {
             let front = generator.front(for: device, preferences: 24, index: Shipped.index)
             // Accuracy first (r = (1, 0)) gives a slower, more accurate architecture than latency first.
-            #expect(front.first!.estimatedAccuracy! > front.last!.estimatedAccuracy! + 2, "\(device.name): \(front.first!) vs \(front.last!)")
+            #expect(front.first!.estimatedLoss! + 2 < front.last!.estimatedLoss!, "\(device.name): \(front.first!) vs \(front.last!)")
             #expect(front.first!.predictedLatencyMs > front.last!.predictedLatencyMs)
             #expect(Set(front.map(\.archIndex)).count >= 3)
         }
@@ -132,17 +132,21 @@ enum Shipped {
     @Test func frontsFileRoundTripsAndRejectsBadRows() throws {
         let dir = try Scratch.directory("modnas-fronts")
         let arch = Shipped.index[1462]
-        let rows = [FrontRow(device: "d", preferenceIndex: 0, preference: [1, 0], archIndex: 1462, architecture: arch, predictedLatencyMs: 3.5, estimatedAccuracy: 93.25)]
+        let rows = [FrontRow(device: "d", preferenceIndex: 0, preference: [1, 0], archIndex: 1462, architecture: arch, predictedLatencyMs: 3.5, estimatedLoss: 6.75)]
         let path = dir + "/f.csv"
         try Fronts.write(rows, to: path)
         #expect(try Fronts.read(path, index: Shipped.index) == rows)
         let good = try String(contentsOfFile: path, encoding: .utf8)
+        // A file of before the loss convention holds the estimated accuracy: read as 100 − it.
+        let legacy = good.replacingOccurrences(of: ",estimated_test_error_percent", with: ",estimated_accuracy").replacingOccurrences(of: "6.7500", with: "93.2500")
+        try legacy.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try Fronts.read(path, index: Shipped.index) == rows)
         for (bad, message) in [(good.replacingOccurrences(of: ",1462,", with: ",1463,"), "not"),
                                (good.replacingOccurrences(of: "3.500000", with: "fast"), "not a number"),
                                (good.replacingOccurrences(of: "nor_conv", with: "conv"), "line 2"),
                                (good.replacingOccurrences(of: "d,0,", with: "d,1e20,"), "preference_index"),
                                (good.replacingOccurrences(of: "d,0,", with: "\"a/b\",0,"), "not a name"),
-                               (good.replacingOccurrences(of: "93.2500", with: "1e300"), "outside")] {
+                               (good.replacingOccurrences(of: "6.7500", with: "1e300"), "outside")] {
             try bad.write(toFile: path, atomically: true, encoding: .utf8)
             #expect { try Fronts.read(path, index: Shipped.index) } throws: { "\($0)".contains(message) && "\($0)".contains("line 2") }
         }

@@ -149,7 +149,7 @@ import Workflow
         func rows(_ indices: [Int]) -> [FrontRow] {
             indices.enumerated().map { k, i in
                 FrontRow(device: device, preferenceIndex: k, preference: [1, 0], archIndex: i, architecture: index[i],
-                         predictedLatencyMs: latency[i], estimatedAccuracy: 100 - benchmark.testError[i])
+                         predictedLatencyMs: latency[i], estimatedLoss: benchmark.testError[i])
             }
         }
         let exact = try #require(FrontEvaluation.evaluate(rows(pareto), benchmark: benchmark).results.first)

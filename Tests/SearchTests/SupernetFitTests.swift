@@ -115,7 +115,7 @@ import SearchSpaces
             let chosen = all.firstIndex { NB201Space().string(of: $0) == row.architecture }!
             let best = all.indices.map(score).min()!
             #expect(abs(score(chosen) - best) < 1e-12, "\(row.architecture) is not the fitted surrogate's optimum")
-            #expect(row.estimatedAccuracy == 100 - accuracy.errors([all[chosen]])[0], "the estimate is the supernet's on the test split")
+            #expect(row.estimatedLoss == accuracy.errors([all[chosen]])[0], "the estimate is the supernet's on the test split")
         }
     }
 
