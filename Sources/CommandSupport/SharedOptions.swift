@@ -38,6 +38,8 @@ public struct ShapeOption: ParsableArguments {
     public var sequenceLength: Int?
     @Option(help: "GPT pass timed: prefill (the whole sequence: time to the first token) or decode (one new token after the sequence: time per generated token) (default prefill).")
     public var phase: String?
+    @Option(help: "GPT vocabulary: the token ids drawn and the size of the embedding and LM head (default HW-GPT-Bench's 50,254).")
+    public var vocabulary: Int?
 
     public init() {}
 
@@ -49,6 +51,7 @@ public struct ShapeOption: ParsableArguments {
         p["resolution"] = resolution.map(String.init)
         p["sequence-length"] = sequenceLength.map(String.init)
         p["phase"] = phase
+        p["vocabulary"] = vocabulary.map(String.init)
         return NetworkShape(p)
     }
 

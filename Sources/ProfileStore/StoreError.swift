@@ -36,7 +36,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .incompleteReferences(let device, let missing):
             return "device '\(device)' lacks \(missing) of the 10 reference architectures; run modnas-profile collect --host --device \(device) to measure them"
         case .otherSetting(let device, let space, let stored, let requested):
-            return "device '\(device)' was measured in space \(space) at \(stored), not \(requested); the setting is part of a device, so give another --device (or leave it out for a name that carries the setting)"
+            return "device '\(device)' was measured in space \(space) at \(stored), not \(requested); the setting is part of a device, so measure this one under another --device name"
         case .conflictingDevice(let name, let existing, let incoming):
             return "device '\(name)' is \(existing) in the target but \(incoming) in the input; rename one with --device before merging"
         }
