@@ -87,15 +87,14 @@ public struct PredictorBenchmark {
         let refs = devices.first?.features?.referenceArchIndices ?? []
         return try devices.filter { heldOut.isEmpty || heldOut.contains($0.device) }.map { device in
             let others = devices.filter { $0.device != device.device }
-                .map { (trainingPositions == nil ? $0 : split($0).0).split(count: metaSamplesPerDevice, seed: configuration.seed).0 }
-            let held = trainingPositions == nil ? device : split(device).1
+                .map { trainable($0).split(count: metaSamplesPerDevice, seed: configuration.seed).0 }
+            let held = judged(device)
             let file = try PredictorTraining.meta(others, configuration: metaConfiguration, ensembleSize: ensembleSize,
                                                   referenceArchIndices: refs)
             let predicted = try DevicePredictor(file: file).objective(device: held.features).predictions(held.encodings)
             let nearest = nearestDevice(to: held, among: devices.filter { $0.device != held.device })
-            let nearestValues = trainingPositions == nil ? nearest.values : split(nearest).1.values
             let row = Row(device: held.device, metric: held.metric, metrics: PredictionMetrics(predicted: predicted, truth: held.values),
-                          baselineSpearman: PredictionMetrics.spearman(nearestValues, held.values))
+                          baselineSpearman: PredictionMetrics.spearman(judged(nearest).values, held.values))
             progress("meta \(held.device): ρ \(String(format: "%.4f", row.metrics.spearman))")
             return row
         }
@@ -105,6 +104,12 @@ public struct PredictorBenchmark {
     func split(_ d: DeviceSamples) -> (DeviceSamples, DeviceSamples) {
         trainingPositions.map { d.split(training: $0) } ?? d.split(count: trainSize, seed: configuration.seed)
     }
+
+    /// What the meta predictor may train on: the benchmark's training part, or all of `d` without a split.
+    func trainable(_ d: DeviceSamples) -> DeviceSamples { trainingPositions.map { d.split(training: $0).0 } ?? d }
+
+    /// What a held-out device is judged on: the benchmark's held-out part, or all of `d` without a split.
+    func judged(_ d: DeviceSamples) -> DeviceSamples { trainingPositions.map { d.split(training: $0).1 } ?? d }
 
     /// The device whose log reference latencies, centred, are closest (the copy baseline).
     func nearestDevice(to d: DeviceSamples, among others: [DeviceSamples]) -> DeviceSamples {
