@@ -49,7 +49,7 @@ let package = Package(
         // Zero-cost proxies: scores of untrained networks that rank architectures.
         .target(name: "Proxies", dependencies: ["Autodiff", "SearchSpaces", "Statistics"], swiftSettings: v5),
         // The engine and its evaluation; reads no database (the workflow builds its devices).
-        .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "Predictors", "Proxies", "Statistics"], swiftSettings: v5),
+        .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "GPTSpace", "SearchSpaces", "Predictors", "Proxies", "Statistics"], swiftSettings: v5),
         .target(name: "Reports", dependencies: ["DeviceModel", "Search"], swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
         // Deployed networks as files (ONNX, with the project's own protobuf writer).
@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfileStoreTests", dependencies: ["TestSupport", "DeviceModel", "Measurements", "ProfileStore", "SearchSpaces", "Statistics"], swiftSettings: v5),
         .testTarget(name: "PredictorsTests", dependencies: ["TestSupport", "Predictors", "Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
-        .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Search", "Reports", "Workflow", "Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "Predictors", "ProfileStore", "Datasets", "Statistics"], swiftSettings: v5),
+        .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Search", "Reports", "Workflow", "Autodiff", "DataFiles", "DeviceModel", "GPTSpace", "SearchSpaces", "Predictors", "ProfileStore", "Datasets", "Statistics"], swiftSettings: v5),
         .testTarget(name: "ProfilingTests", dependencies: [
             "TestSupport", "DeviceModel", "Measurements", "Predictors", "Profiling", "ProfileStore", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),

@@ -14,11 +14,13 @@ public struct GPTCost: Equatable, Sendable {
     /// Multiply–accumulates of the attention products QKᵀ and AV over full T × T score matrices
     /// (a causal kernel may skip half); the table's profiler does not count them.
     public let attentionMultiplyAccumulates: Int
+    let embedding: Int, vocabulary: Int
 
     /// The cost of one forward pass over `batch` sequences of `sequenceLength` tokens, with a
     /// vocabulary of `vocabulary` tokens (HW-GPT-Bench's by default).
     public init(_ a: GPTArchitecture, batch: Int = 1, sequenceLength: Int = 1, vocabulary v: Int = Self.vocabulary) {
         let e = a.embedding, l = a.layers
+        (embedding, vocabulary) = (e, v)
         let heads = a.heads.reduce(0, +), ratios = a.mlpRatios.reduce(0, +)
         let width = GPTArchitecture.headSize * heads              // Σ attention widths
         let perToken = e * v + 4 * e * width + 3 * e * e * ratios  // LM head, qkv + output projections, MLP
@@ -27,6 +29,12 @@ public struct GPTCost: Equatable, Sendable {
         linearMultiplyAccumulates = batch * sequenceLength * perToken
         attentionMultiplyAccumulates = batch * 2 * sequenceLength * sequenceLength * width
     }
+
+    /// The token embedding's and the LM head's scalars (2 · embedding · vocabulary).
+    public var embeddingParameters: Int { 2 * embedding * vocabulary }
+    /// The decoder's own scalars: all but the embedding and the head (LiteTransformerSearch's
+    /// training-free proxy of a decoder's perplexity; Javaheripi et al., NeurIPS 2022).
+    public var nonEmbeddingParameters: Int { parameters - embeddingParameters }
 
     /// Floating-point operations of the linear layers and the LM head (2 per multiply–accumulate).
     public var linearFloatingPointOperations: Int { 2 * linearMultiplyAccumulates }

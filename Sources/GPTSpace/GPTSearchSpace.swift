@@ -56,6 +56,8 @@ public struct GPTSearchSpace: SearchSpace {
     public init(shape: GPTNetworkShape = GPTNetworkShape()) { self.shape = shape }
 
     public var name: SpaceName { .gpt }
+    /// Its benchmark's loss: OpenWebText perplexity (HW-GPT-Bench).
+    public var accuracyLoss: AccuracyLoss { .perplexity }
     public var shippedBenchmark: (deviceTable: String, featureTable: String) {
         ("Devices/hwgpt/latency_energy_train_devices.csv.gz", "Devices/hwgpt/device_features.csv")
     }

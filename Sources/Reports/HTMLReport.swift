@@ -26,8 +26,8 @@ public struct RunSettings {
             ("created", ISO8601DateFormatter().string(from: search.createdAt)),
             ("training devices (\(training.count))", training.map { "\($0.name) [\($0.latencySource)]" }.joined(separator: ", ")),
             ("zero-shot devices (\(zeroShot.count))", zeroShot.map { "\($0.name) [\($0.latencySource)]" }.joined(separator: ", ")),
-            ("accuracy", Self.accuracyText(search)),
-            ("hypernetwork steps", "\(c.epochs) epochs\(search.supernet.map { ", the first \($0.configuration.warmupEpochs) training the supernet only," } ?? "") × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vectors per device, gradients combined by \(c.combination.rawValue); Adam lr \(c.learningRate.map { "\($0)" } ?? "3e-4 × \(training.count)"), betas (\(c.beta1), \(c.beta2)), weight decay \(c.weightDecay), λ = \(c.cosineWeight), hidden \(c.hidden), seed \(c.seed)"),
+            ("accuracy", Self.accuracyText(search, benchmark: benchmark)),
+            ("hypernetwork steps", "\(c.epochs) epochs\(search.supernet.map { ", the first \($0.configuration.warmupEpochs) training the supernet only," } ?? "") × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vectors per device, \((c.scalarization ?? .linear).rawValue) scalarisation, gradients combined by \(c.combination.rawValue); Adam lr \(c.learningRate.map { "\($0)" } ?? "3e-4 × \(training.count)"), betas (\(c.beta1), \(c.beta2)), weight decay \(c.weightDecay), λ = \(c.cosineWeight), hidden \(c.hidden), seed \(c.seed)"),
             ("objectives", search.objectiveList.description),
             ("preference vectors", search.objectiveList.count == 2 ? "\(c.preferences), r = (cos θ, sin θ), θ evenly over [0, π/2]"
                 : "\(Fronts.preferences(count: c.preferences, objectives: search.objectiveList.count).count), Das and Dennis's simplex lattice (the smallest with at least \(c.preferences))"),
@@ -38,18 +38,19 @@ public struct RunSettings {
         ]
     }
 
-    static func accuracyText(_ search: HypernetworkFile) -> String {
+    static func accuracyText<B: SearchBenchmark>(_ search: HypernetworkFile, benchmark: B) -> String {
+        let column = Fronts.estimatedLossColumn(search.objectiveList.loss)
         if let s = search.surrogate, search.accuracyMode == .proxy {
-            return "surrogate fitted on a \(s.source); fronts' \(Fronts.estimatedLossColumn) is its pseudo-error, a rank, not an error. The HV table and the "
-                + "plots of benchmark devices score the same architectures with the NB201 benchmark's test error (CIFAR-10), another data set than the proxies saw."
+            return "surrogate fitted on a \(s.source); fronts' \(column) is its pseudo-loss, a rank, not a \(search.objectiveList.loss.name). The HV table and the "
+                + "plots of benchmark devices score the same architectures with the benchmark's \(benchmark.errorSource)."
         }
         if let s = search.surrogate {
-            return "surrogate fitted on K = \(s.queried.count) queried architectures (\(s.source)); fronts' \(Fronts.estimatedLossColumn) comes from it"
+            return "surrogate fitted on K = \(s.queried.count) queried architectures (\(s.source)); fronts' \(column) comes from it"
         }
         if search.accuracyMode == .benchmark {
-            return "\(OFAAccuracyPredictor.label) itself (an estimate, differentiable); fronts' \(Fronts.estimatedLossColumn) comes from it"
+            return "the benchmark's own estimate, differentiable: \(benchmark.errorSource); fronts' \(column) comes from it"
         }
-        return "\(search.supernet?.settings ?? "supernet"). Fronts' \(Fronts.estimatedLossColumn) is the trained supernet's error on the test split of that "
+        return "\(search.supernet?.settings ?? "supernet"). Fronts' \(column) is the trained supernet's error on the test split of that "
             + "data. The HV table and the plots of benchmark devices score the same architectures with the NB201 benchmark's test error "
             + "(CIFAR-10 unless stated), which is another data set when the search ran on other data."
     }
@@ -85,17 +86,28 @@ public struct HTMLReport {
         """
         for (k, v) in settings.items { html += "<tr><th>\(escapeHTML(k))</th><td style=\"text-align:left\">\(escapeHTML(v))</td></tr>" }
         html += "</table>"
-        html += "<h2>Hypervolume</h2><p class=\"note\">HV of each device's front: benchmark latency and benchmark test error for devices with a table; measured latency for a profiled host (its latency range is that of its measured architectures). A MODNAS front has one architecture per preference vector (fewer when several coincide).</p>"
+        html += "<h2>Hypervolume</h2><p class=\"note\">HV of each device's front: the benchmark's costs and loss for devices with a table; measured latency for a profiled host (its latency range is that of its measured architectures). A MODNAS front has one architecture per preference vector (fewer when several coincide).</p>"
         html += hypervolumeTable()
         if !settings.log.isEmpty { html += "<h2>Convergence</h2>" + convergencePlot() }
         html += "<h2>Fronts</h2><div class=\"plots\">"
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        // A plot per pair of objectives (error against each cost, then cost against cost) and device.
-        let pairs = (0..<objectives.count).flatMap { y in ((y + 1)..<objectives.count).map { x in (x: x, y: y) } }
+        // A plot per pair of the device's objectives (error against each cost, then cost against cost) and device.
         for device in devices {
-            for pair in pairs { html += "<div class=\"plot\">" + plot(device, x: pair.x, y: pair.y) + "</div>" }
+            var view = self
+            view.objectives = objectives(of: device)
+            let pairs = (0..<view.objectives.count).flatMap { y in ((y + 1)..<view.objectives.count).map { x in (x: x, y: y) } }
+            for pair in pairs { html += "<div class=\"plot\">" + view.plot(device, x: pair.x, y: pair.y) + "</div>" }
         }
         return html + "</div></body></html>\n"
+    }
+
+    /// The objectives a device's front has values of: all but a cost the device lacks (energy on
+    /// a host without RAPL).
+    func objectives(of device: String) -> ObjectiveList {
+        let absent = results.first { $0.device == device }?.absentCosts ?? []
+        let front = rows.filter { $0.device == device }
+        let costs = objectives.costs.filter { cost in !absent.contains(cost) && (!cost.isPerDevice || cost == .latency || front.allSatisfy { $0.extraCosts[cost] != nil }) }
+        return ObjectiveList(costs: costs, loss: objectives.loss)
     }
 
     func hypervolumeTable() -> String {
@@ -134,7 +146,7 @@ public struct HTMLReport {
 
     /// The axis label of objective `m` (0: the error) for a device evaluated with `source` latencies.
     func axisLabel(_ m: Int, latencySource: String) -> String {
-        guard m > 0 else { return "test error (%, \(benchmark.errorLabel))" }
+        guard m > 0 else { return objectives.loss.label(source: benchmark.errorLabel) }
         let cost = objectives.costs[m - 1]
         return cost == .latency ? "latency (ms, \(latencySource))" : "\(cost.label) (counted)"
     }
@@ -182,7 +194,7 @@ public struct HTMLReport {
         let points = front.compactMap { row in value(row, x).flatMap { vx in value(row, y).map { (vx, $0) } } }
         guard !points.isEmpty else { return "<h3>\(escapeHTML(device + pairName)) — zero-shot: no accuracy estimates for its front</h3>" }
         let ys = points.map(\.1)
-        var p = SVGPlot(xLabel: axisLabel(x, latencySource: "predicted"), yLabel: y == 0 ? "test error (%, search's estimate)" : axisLabel(y, latencySource: "predicted"),
+        var p = SVGPlot(xLabel: axisLabel(x, latencySource: "predicted"), yLabel: y == 0 ? objectives.loss.label(source: "search's estimate") : axisLabel(y, latencySource: "predicted"),
                         xRange: range(points.map(\.0)), yRange: y == 0 ? max(ys.min()! * 0.9, 1)...max(ys.max()! * 1.1, 10) : range(ys), logY: y == 0)
         p.scatter(points, mark: .circle, color: "#d62728", label: "MODNAS front (predicted values)")
         return "<h3>\(escapeHTML(device + pairName)) — zero-shot, no benchmark table</h3>" + p.render()

@@ -105,8 +105,11 @@ public enum SurrogateFeatures: String, CaseIterable, Sendable {
     /// Whether the network computes something other than a constant (0…1 in a relaxed encoding),
     /// with its gradient.
     public func connectivity(_ x: [Float]) -> (value: Float, gradient: [Float]) {
-        self == .nb201Paths ? PathEncoding.connectivity(x) : (1, [Float](repeating: 0, count: x.count))
+        isGated ? PathEncoding.connectivity(x) : (1, [Float](repeating: 0, count: x.count))
     }
+
+    /// Whether some encodings are disconnected networks, at chance without a query (NB201's paths).
+    public var isGated: Bool { self == .nb201Paths }
 }
 
 /// A differentiable estimate of an architecture's test error (%) from a few queried ones: an
@@ -122,8 +125,9 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
     public var queried: [Int]
     /// The data column the errors came from (e.g. "cifar10 test accuracy, NB201 200 epochs").
     public var source: String
-    /// The error (%) of a constant predictor: 100·(1 − 1/classes).
-    public var chanceError: Double
+    /// The error (%) of a constant predictor, 100·(1 − 1/classes), given to the architectures
+    /// the features' gate calls disconnected; nil where the features have no gate (GPT).
+    public var chanceError: Double?
 
     /// How the surrogate's regressors are trained: small, with decay, many epochs on few rows.
     public static var trainingConfiguration: TrainingConfiguration {
@@ -143,9 +147,10 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
 
     /// Fits an ensemble to the test errors (%) of the `queried` architectures of `space`.
     public static func fit<S: SearchSpace>(space: S, architectures: [S.Architecture], errors: [Double], queried: [Int], source: String,
-                                           chanceError: Double, ensembleSize: Int = 3, seed: UInt64 = 0) -> AccuracySurrogate {
+                                           chanceError: Double?, ensembleSize: Int = 3, seed: UInt64 = 0) -> AccuracySurrogate {
         precondition(architectures.count == errors.count && errors.count >= 10, "the surrogate needs at least 10 queried architectures")
         let features = SurrogateFeatures(space: space.name)
+        precondition(chanceError != nil || !features.isGated, "a gated surrogate needs its chance error")
         let encodings = architectures.map(space.oneHotEncoding)
         let connected = encodings.indices.filter { features.connectivity(encodings[$0]).value == 1 }
         let rows = Tensor(shape: [connected.count, features.featureCount], scalars: connected.flatMap { features.features(encodings[$0]) })
@@ -169,7 +174,11 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
             return "encoding '\(encoding)', expected one of \(SurrogateFeatures.allCases.map(\.rawValue).joined(separator: ", "))"
         }
         guard !ensemble.isEmpty else { return "the ensemble is empty" }
-        guard chanceError.isFinite, chanceError > 0, chanceError < 100 else { return "chance error \(chanceError) %" }
+        if let chanceError {
+            guard chanceError.isFinite, chanceError > 0, chanceError < 100 else { return "chance error \(chanceError) %" }
+        } else if features.isGated {
+            return "no chance error for the \(features.rawValue) gate"
+        }
         guard queried.allSatisfy({ (0..<features.space.tableSize).contains($0) }) else { return "a queried index outside the space's table" }
         for (k, r) in ensemble.enumerated() {
             if let p = r.problem(inputs: features.featureCount) { return "ensemble member \(k): \(p)" }
@@ -177,12 +186,15 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
         return nil
     }
 
+    /// The chance error; an ungated surrogate never weighs it (connectivity is 1 everywhere).
+    private var chance: Double { chanceError ?? 0 }
+
     /// Estimated test error (%) of each one-hot encoding of the surrogate's space.
     public func errors(encodings: [[Float]]) -> [Double] {
         guard !encodings.isEmpty else { return [] }
         let f = features
         let rows = Tensor(shape: [encodings.count, f.featureCount], scalars: encodings.flatMap(f.features))
-        return zip(encodings, ensemble.meanPrediction(rows)).map { f.connectivity($0).value == 1 ? Foundation.exp($1) : chanceError }
+        return zip(encodings, ensemble.meanPrediction(rows)).map { f.connectivity($0).value == 1 ? Foundation.exp($1) : chance }
     }
 
     /// Estimated test error (%) of each architecture of `space`.
@@ -200,7 +212,7 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
         let (log, g) = ensemble.meanValueAndGradient(x)
         let model = Foundation.exp(Double(log))
         let (connected, connectedGradient) = f.connectivity(encoding)
-        let n = encoding.count
+        let n = encoding.count, chanceError = chance
         let gradient = (0..<n).map { c in
             Float(connected) * (0..<f.featureCount).reduce(Float(0)) { $0 + jacobian[$1 * n + c] * g[$1] } * Float(model)
                 + Float(model - chanceError) * connectedGradient[c]

@@ -35,6 +35,12 @@ public struct DeviceEvaluation: Codable, Equatable, Sendable {
     /// Baseline HVs at equal budget, by name (benchmark devices only).
     public var baselines: [String: Double]
     public var baselinePoints: [String: [ObjectivePoint]]
+    /// Of `points`, those scored by a benchmark's estimates because its table does not hold the
+    /// architecture (GPT); nil where every point is a table's value or a measurement.
+    public var estimatedPoints: Int?
+    /// The objectives the device has no values of (energy on a host without RAPL): `points` and
+    /// the HV leave them out; nil when it has them all.
+    public var absentCosts: [CostObjective]?
 
     public var ratio: Double? { trueHypervolume.map { hypervolume / $0 } }
 }
@@ -159,7 +165,9 @@ public enum FrontEvaluation {
 
     public static func table(_ results: [DeviceEvaluation], missing: [String: String]) -> String {
         let names = baselineColumns(results)
-        let widths = [16, 9, 5, 7, 7, 6, 7, 7] + names.map { max(14, $0.count + 3) }
+        // The count of estimated points, where a benchmark scores some architectures off its table.
+        let estimates = results.contains { $0.estimatedPoints != nil }
+        let widths = [16, 9, 5] + (estimates ? [6] : []) + [7, 7, 6, 7, 7] + names.map { max(14, $0.count + 3) }
         func line(_ cells: [String]) -> String {
             zip(cells, widths).enumerated().map { k, cell in
                 let (text, width) = cell
@@ -168,15 +176,20 @@ public enum FrontEvaluation {
             }.joined(separator: " ")
         }
         func f(_ v: Double?, _ digits: Int = 4) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "—" }
-        var lines = [line(["device", "latency", "archs", "HV", "true HV", "ratio", "GD", "IGD"] + names.map { "HV \($0)" })]
+        var lines = [line(["device", "latency", "archs"] + (estimates ? ["est."] : []) + ["HV", "true HV", "ratio", "GD", "IGD"] + names.map { "HV \($0)" })]
         for r in results {
-            lines.append(line([r.device, r.latencySource.rawValue, String(r.distinct), f(r.hypervolume), f(r.trueHypervolume), f(r.ratio, 3),
-                               f(r.generationalDistance), f(r.invertedGenerationalDistance)] + names.map { f(r.baselines[$0]) }))
+            let counts: [String] = [r.device, r.latencySource.rawValue, String(r.distinct)] + (estimates ? [r.estimatedPoints.map(String.init) ?? "—"] : [])
+            let metrics: [String] = [f(r.hypervolume), f(r.trueHypervolume), f(r.ratio, 3), f(r.generationalDistance), f(r.invertedGenerationalDistance)]
+            lines.append(line(counts + metrics + names.map { f(r.baselines[$0]) }))
         }
         if let (count, means) = benchmarkMeans(results, baselines: names) {
             let sources = Set(results.map(\.latencySource).filter(\.isBenchmark))
-            lines.append(line(["mean", sources.count == 1 ? sources.first!.rawValue : "benchmark", String(count)]
+            let estimated = results.filter(\.latencySource.isBenchmark).compactMap(\.estimatedPoints).reduce(0, +)
+            lines.append(line(["mean", sources.count == 1 ? sources.first!.rawValue : "benchmark", String(count)] + (estimates ? [String(estimated)] : [])
                               + means.enumerated().map { f($1, $0 == 2 ? 3 : 4) }))
+        }
+        for r in results where !(r.absentCosts ?? []).isEmpty {
+            lines.append("\(r.device): scored without \(r.absentCosts!.map(\.rawValue).joined(separator: ", ")) (the device has none): its front is the slice with zero preference for it")
         }
         for (device, reason) in missing.sorted(by: { $0.key < $1.key }) { lines.append("\(device): not evaluated: \(reason)") }
         return lines.joined(separator: "\n")

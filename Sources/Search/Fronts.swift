@@ -16,12 +16,13 @@ public struct FrontRow: Equatable, Sendable {
     public var tableValues: [String]
     /// From the latency predictor, never measured.
     public var predictedLatencyMs: Double
-    /// The accuracy objective's loss (test error %) from the search's estimate (surrogate,
+    /// The accuracy objective's loss (test error %, perplexity) from the search's estimate (surrogate,
     /// benchmark predictor or supernet), never a table's value; nil where the search has no
     /// estimate (written as an empty cell).
     public var estimatedLoss: Double?
     /// The costs the search minimised beside latency: the device's predicted energy (J, never
-    /// measured), the device-free counts (parameters, FLOPs) as the space's cost counter counts them.
+    /// measured; absent, an empty cell, for a device without energy), the device-free counts
+    /// (parameters, FLOPs) as the space's cost counter counts them.
     public var extraCosts: [CostObjective: Double]
 
     public init(device: String, preferenceIndex: Int, preference: [Double], archIndex: Int?, architecture: String, tableValues: [String] = [],
@@ -48,7 +49,7 @@ public struct FrontRow: Equatable, Sendable {
     func csvLine(_ objectives: ObjectiveList) -> String {
         CSVTable.record([device, String(preferenceIndex)] + preference.map { String(format: "%.6f", $0) }
                         + [archIndex.map(String.init) ?? "", architecture] + tableValues + [String(format: "%.6f", predictedLatencyMs)]
-                        + objectives.extraCosts.map { $0.text(extraCosts[$0]!) }
+                        + objectives.extraCosts.map { cost in extraCosts[cost].map(cost.text) ?? "" }
                         + [estimatedLoss.map { String(format: "%.4f", $0) } ?? ""])
     }
 }
@@ -60,19 +61,26 @@ public enum Fronts {
     /// device-free costs after the predicted latency.
     public static func columns<S: SearchSpace>(of space: S, objectives: ObjectiveList = .errorAndLatency) -> [String] {
         ["device", "preference_index"] + preferenceColumns(objectives) + ["arch_index", "arch_string"] + space.tableColumns
-            + ["predicted_latency_ms"] + objectives.extraCosts.map(\.frontsColumn) + [estimatedLossColumn]
+            + ["predicted_latency_ms"] + objectives.extraCosts.map(\.frontsColumn) + [estimatedLossColumn(objectives.loss)]
     }
 
-    /// The column of the search's estimated loss: `estimated_test_error_percent`.
-    public static let estimatedLossColumn = "estimated_" + ObjectiveList.errorName
+    /// The column of the search's estimated loss: `estimated_test_error_percent`, `estimated_perplexity`.
+    public static func estimatedLossColumn(_ loss: AccuracyLoss) -> String { "estimated_" + loss.rawValue }
     /// The column files written before the loss convention hold instead: the estimated accuracy
     /// (%), read as the loss 100 − accuracy.
     static let legacyAccuracyColumn = "estimated_accuracy"
 
     static func preferenceColumns(_ objectives: ObjectiveList) -> [String] { ["r_accuracy"] + objectives.costs.map { "r_\($0.rawValue)" } }
 
-    /// The objectives of a fronts table, from its preference columns in their order.
+    /// The objectives of a fronts table, from its preference columns in their order and its
+    /// loss column (a file of before the loss convention has the accuracy column: test error).
     public static func objectives(of table: CSVTable) throws -> ObjectiveList {
+        let losses = AccuracyLoss.allCases.filter { table.header.contains(estimatedLossColumn($0)) }
+        guard losses.count <= 1 else { throw SearchError.badFronts(path: table.path, line: 1, reason: "more than one estimated loss column") }
+        guard let loss = losses.first ?? (table.header.contains(legacyAccuracyColumn) ? .testError : nil) else {
+            let columns = AccuracyLoss.allCases.map(estimatedLossColumn).joined(separator: " or ")
+            throw SearchError.badFronts(path: table.path, line: 1, reason: "no column \(columns)")
+        }
         let named = table.header.filter { $0.hasPrefix("r_") && $0 != "r_accuracy" }
         let costs = try named.map { column in
             guard let cost = CostObjective(rawValue: String(column.dropFirst(2))) else {
@@ -83,16 +91,19 @@ public enum Fronts {
         guard Set(costs).count == costs.count else {
             throw SearchError.badFronts(path: table.path, line: 1, reason: "a preference column is named twice")
         }
-        // Without any: the columns of test error and latency, which the file is then checked for.
-        return costs.isEmpty ? .errorAndLatency : ObjectiveList(costs: costs)
+        // Without any: the columns of the loss and latency, which the file is then checked for.
+        return ObjectiveList(costs: costs.isEmpty ? [.latency] : costs, loss: loss)
     }
 
-    /// The space a fronts table is of, from its columns (OFA's carry ks, e, d, r).
-    public static func space(of table: CSVTable) -> SpaceName {
-        SpaceName.allCases.first { name in
-            let columns = name.space.tableColumns
-            return !columns.isEmpty && columns.allSatisfy(table.header.contains)
-        } ?? .nb201
+    /// The space a fronts table is of, from its columns: the space of its loss whose own table
+    /// columns it holds (OFA's carry ks, e, d, r), the one with most of them.
+    public static func space(of table: CSVTable) throws -> SpaceName {
+        let loss = try objectives(of: table).loss
+        let candidates = SpaceName.allCases.map(\.space).filter { $0.accuracyLoss == loss && $0.tableColumns.allSatisfy(table.header.contains) }
+        guard let best = candidates.max(by: { $0.tableColumns.count < $1.tableColumns.count }) else {
+            throw SearchError.badFronts(path: table.path, line: 1, reason: "its columns fit no space's fronts; give the space with --space")
+        }
+        return best.name
     }
 
     /// The evaluation's preference vectors over `objectives` objectives. Two: `count` vectors
@@ -145,8 +156,12 @@ public enum Fronts {
         let path = table.path
         let objectives = try self.objectives(of: table)
         // A file of before the loss convention: its accuracy column stands for the loss column.
-        let legacy = !table.header.contains(estimatedLossColumn) && table.header.contains(legacyAccuracyColumn)
-        let needed = columns(of: space, objectives: objectives).map { legacy && $0 == estimatedLossColumn ? legacyAccuracyColumn : $0 }
+        guard objectives.loss == space.accuracyLoss else {
+            throw SearchError.badFronts(path: path, line: 1, reason: "its loss is \(objectives.loss.name), the \(space.name.shortName) space's \(space.accuracyLoss.name) (is this a fronts file of another space?)")
+        }
+        let lossColumn = estimatedLossColumn(objectives.loss)
+        let legacy = !table.header.contains(lossColumn) && table.header.contains(legacyAccuracyColumn)
+        let needed = columns(of: space, objectives: objectives).map { legacy && $0 == lossColumn ? legacyAccuracyColumn : $0 }
         for column in needed where !table.header.contains(column) {
             throw SearchError.badFronts(path: path, line: 1, reason: "no column '\(column)'"
                                         + (space.tableColumns.contains(column) ? " (is this a fronts file of another space than \(space.name)?)" : ""))
@@ -183,8 +198,10 @@ public enum Fronts {
             for (column, value) in zip(space.tableColumns, values) where row[at[column]!] != value {
                 throw SearchError.badFronts(path: path, line: line, reason: "\(column) '\(row[at[column]!])' does not match arch_string (\(value))")
             }
-            let extraCosts = try objectives.extraCosts.map { cost -> (CostObjective, Double) in
+            let extraCosts = try objectives.extraCosts.compactMap { cost -> (CostObjective, Double)? in
                 if let metric = cost.deviceMetric {
+                    // A device without the metric (energy on a host without RAPL) has it absent.
+                    guard !row[at[cost.frontsColumn]!].isEmpty else { return nil }
                     return (cost, try number(cost.frontsColumn, in: metric.plausibleRange))
                 }
                 let counted = space.cost(of: architecture)
@@ -196,9 +213,9 @@ public enum Fronts {
             }
             /// The row's estimated loss: the loss column, or in an older file 100 − the accuracy column.
             func estimatedLoss() throws -> Double? {
-                let column = legacy ? legacyAccuracyColumn : estimatedLossColumn
+                let column = legacy ? legacyAccuracyColumn : lossColumn
                 guard !row[at[column]!].isEmpty else { return nil }
-                let value = try number(column, in: 0...100)
+                let value = try number(column, in: objectives.loss.plausibleRange)
                 return legacy ? 100 - value : value
             }
             return FrontRow(device: row[at["device"]!], preferenceIndex: preferenceIndex,

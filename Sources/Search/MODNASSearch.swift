@@ -42,6 +42,24 @@ public struct SearchDevice: Sendable {
         self.isTraining = isTraining
     }
 
+    /// The per-device costs of `objectives` the device has no predictor of (energy on a host
+    /// without RAPL): it takes part in a search on its other objectives only.
+    public func absentCosts(_ objectives: ObjectiveList) -> [CostObjective] {
+        objectives.costs.filter { $0.deviceMetric == .energy && energy == nil }
+    }
+
+    /// Preference vectors over `objectives` for this device: `count` of them over the objectives
+    /// it has (`Fronts.preferences`), zero on the ones it lacks.
+    public func preferences(count: Int, objectives: ObjectiveList) -> [[Double]] {
+        let absent = absentCosts(objectives)
+        guard !absent.isEmpty else { return Fronts.preferences(count: count, objectives: objectives.count) }
+        let kept = [true] + objectives.costs.map { !absent.contains($0) }
+        return Fronts.preferences(count: count, objectives: kept.filter { $0 }.count).map { r in
+            var values = r.makeIterator()
+            return kept.map { $0 ? values.next()! : 0 }
+        }
+    }
+
     /// The device's objective of a per-device cost; a device without energy is refused by name and reason.
     public func objective(_ metric: DeviceMetric) throws -> DeviceObjective {
         switch metric {
@@ -92,6 +110,8 @@ public struct SearchConfiguration: Codable, Equatable, Sendable {
     public var weightDecay: Float = 0
     /// λ of the cosine term.
     public var cosineWeight: Float = 0.01
+    /// How a preference vector weighs the objectives; nil: linear (MODNAS's; files of before the choice).
+    public var scalarization: Scalarization?
     public var hidden = 64
     /// Weight of an entropy bonus on softmax(α) at the start, decaying linearly to 0 by the end:
     /// early exploration against collapsing onto the first good architectures (0: off).
@@ -153,8 +173,13 @@ public final class MODNASSearch<Space: SearchSpace> {
     public init(space: Space, devices: [SearchDevice], accuracy: any AccuracyObjective<Space.Architecture>,
                 configuration: SearchConfiguration, objectives: ObjectiveList = .errorAndLatency) throws {
         guard devices.contains(where: \.isTraining) else { throw SearchError.badConfiguration("the search needs at least one training device") }
+        // A device without energy takes part on its other objectives; some training device must have them all.
+        if let first = devices.first(where: \.isTraining), !devices.contains(where: { $0.isTraining && $0.absentCosts(objectives).isEmpty }) {
+            _ = try first.objective(.energy)   // names the device and the reason
+        }
         for d in devices {
-            for metric in objectives.costs.compactMap(\.deviceMetric) where try d.objective(metric).encoding.space != space.name {
+            let absent = d.absentCosts(objectives)
+            for metric in objectives.costs.filter({ !absent.contains($0) }).compactMap(\.deviceMetric) where try d.objective(metric).encoding.space != space.name {
                 throw SearchError.badConfiguration("the \(metric) predictor of '\(d.name)' is of space \(try d.objective(metric).encoding.space), the search of \(space.name)")
             }
         }
@@ -184,12 +209,16 @@ public final class MODNASSearch<Space: SearchSpace> {
     }
 
     /// The cost objectives' values of `architectures` on `device`: predicted latency (and
-    /// energy), counted device-free costs.
+    /// energy), counted device-free costs; a cost the device lacks is 0 throughout (its
+    /// preference is 0, so it weighs nothing and adds nothing to an HV).
     func costValues(_ architectures: [Space.Architecture], device: SearchDevice, counts: [[CostObjective: Double]]? = nil) -> [[Double]] {
         let ms = device.latency.predictions(architectures, in: space)
         let extra = device.extraCosts(architectures, in: space, objectives: objectives, counts: counts)
+        let absent = device.absentCosts(objectives)
         return architectures.indices.map { i in
-            Array(objectives.point(error: 0, latency: ms[i], extraCosts: extra[i]).values.dropFirst())
+            var costs = extra[i]
+            for cost in absent { costs[cost] = 0 }
+            return Array(objectives.point(error: 0, latency: ms[i], extraCosts: costs).values.dropFirst())
         }
     }
 
@@ -286,11 +315,15 @@ public final class MODNASSearch<Space: SearchSpace> {
         let d = Variable(Tensor(shape: [device.input.count], scalars: device.input))
         var total = 0.0
         let count = preferences.count
-        for r in preferences {
+        let absent = device.absentCosts(objectives)
+        for drawn in preferences {
+            // Zero on the costs the device lacks, the rest renormalised.
+            let r = absent.isEmpty ? drawn : Self.restricted(drawn, keeping: [true] + objectives.costs.map { !absent.contains($0) })
             let alpha = hypernetwork(preference: Variable(Tensor(shape: [r.count], scalars: r)), device: d)
             let decisions = layout.matrices(alpha)
             let sample = layout.reinMaxSample(decisions, using: &rng)
-            var loss = scalarizedLoss(objectives(sample, device: device, position: position), preference: r, cosineWeight: configuration.cosineWeight)
+            var loss = scalarizedLoss(objectives(sample, device: device, position: position), preference: r, cosineWeight: configuration.cosineWeight,
+                                      scalarization: configuration.scalarization ?? .linear)
             if entropyWeight > 0 {   // + β Σ p log p (minimising it raises the entropy)
                 loss = loss + scale(layout.negativeEntropy(decisions), by: entropyWeight)
             }
@@ -298,6 +331,12 @@ public final class MODNASSearch<Space: SearchSpace> {
             total += Double(loss.value.scalars[0]) / Double(count)
         }
         return (total, parameters.flatMap { ($0.grad?.scalars ?? [Float](repeating: 0, count: $0.value.count)).map(Double.init) })
+    }
+
+    /// `r` with the entries not `kept` set to 0 and the others scaled to sum to 1.
+    static func restricted(_ r: [Float], keeping kept: [Bool]) -> [Float] {
+        let total = zip(r, kept).reduce(Float(0)) { $0 + ($1.1 ? $1.0 : 0) }
+        return zip(r, kept).map { $1 ? $0 / max(total, 1e-12) : 0 }
     }
 
     /// The normalised objectives [error, costs…] of a (one-hot) sample [Σ choices], all on its
@@ -308,7 +347,9 @@ public final class MODNASSearch<Space: SearchSpace> {
         let error = accuracy.normalizedError(encoding, device: position)
         let ranges = costRanges[device.name]!
         // Each cost's normalised value, its gradient with respect to the encoding and its span.
+        let absent = device.absentCosts(objectives)
         let costs = zip(objectives.costs, ranges).map { cost, range -> (value: Float, gradient: [Float], span: Float) in
+            if absent.contains(cost) { return (0, [Float](repeating: 0, count: encoding.value.count), 1) }
             let (value, gradient) = cost.deviceMetric.map { (try! device.objective($0)).evaluate(encoding.value.scalars) }
                 ?? countedCosts[cost]!.evaluate(encoding.value.scalars)
             let span = Float(max(range.upperBound - range.lowerBound, 1e-9))
@@ -337,7 +378,7 @@ public final class MODNASSearch<Space: SearchSpace> {
         let bounds = ObjectiveBounds([er] + costRanges[device.name]!)
         let normalized = all.indices.map { bounds.normalized(ObjectivePoint([errors[$0]] + costs[$0])).values }
         let best = Fronts.preferences(count: count, objectives: objectives.count).map { r in
-            func score(_ i: Int) -> Double { zip(r, normalized[i]).reduce(0) { $0 + $1.0 * $1.1 } }
+            func score(_ i: Int) -> Double { (configuration.scalarization ?? .linear).score(normalized[i], preference: r) }
             return (preference: r, index: all.indices.min { score($0) < score($1) }!)
         }
         let chosen = best.map { all[$0.index] }
@@ -354,9 +395,9 @@ public final class MODNASSearch<Space: SearchSpace> {
     /// (the objective's errors, not the fronts' estimates where the two differ: supernet mode).
     func predictedHypervolume(of devices: [SearchDevice]) -> Double? {
         guard let errorRange = accuracy.errorRange else { return nil }
-        let generator = self.generator, preferences = Fronts.preferences(count: configuration.preferences, objectives: objectives.count)
+        let generator = self.generator
         let hvs = devices.map { d -> Double in
-            let archs = preferences.map { generator.architecture(preference: $0, deviceInput: d.input) }
+            let archs = d.preferences(count: configuration.preferences, objectives: objectives).map { generator.architecture(preference: $0, deviceInput: d.input) }
             let errors = accuracy.objectiveErrors(archs), costs = costValues(archs, device: d)
             let bounds = ObjectiveBounds([errorRange] + costRanges[d.name]!)
             return ParetoMetrics.hypervolume(archs.indices.map { bounds.normalized(ObjectivePoint([errors[$0]] + costs[$0])) })
@@ -402,7 +443,7 @@ public struct FrontGenerator<Space: SearchSpace> {
 
     /// One device's front: a row per preference vector; `tableIndex` gives `arch_index`.
     public func front(for device: SearchDevice, preferences count: Int, tableIndex: ((Space.Architecture) -> Int?)?) -> [FrontRow] {
-        let preferences = Fronts.preferences(count: count, objectives: objectives.count)
+        let preferences = device.preferences(count: count, objectives: objectives)
         let archs = preferences.map { architecture(preference: $0, deviceInput: device.input) }
         let ms = device.latency.predictions(archs, in: space)
         let extra = device.extraCosts(archs, in: space, objectives: objectives)

@@ -14,8 +14,6 @@ import SearchSpaces
 /// over the 5,000 table architectures; reference point (1, 1). No true front exists, so GD and
 /// IGD are against the best front any method of the run found.
 public struct OFABenchmark: SearchBenchmark {
-    public static let evaluationPredictors = "Predictors/evaluation"
-
     public let predictor: OFAAccuracyPredictor
     /// The table's architectures in row order and their estimated error (%).
     public let architectures: [OFAArchitecture]
@@ -41,44 +39,22 @@ public struct OFABenchmark: SearchBenchmark {
         let archs = try BenchmarkTables.architectures(space: space)
         var latency: [String: [Double]] = [:]
         for d in try BenchmarkTables.trainingDevices(space: space) { latency[d.device] = d.values }
-        let directory = try evaluationDirectory ?? ShippedData.path(evaluationPredictors)
-        var evaluation: [String: DeviceObjective] = [:]
-        for device in latency.keys.sorted() {
-            let path = (directory as NSString).appendingPathComponent(PredictorFile.shippedName(device: device, space: .ofa))
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw SearchError.badFile(reason: "no evaluation predictor \(path); regenerate it with scripts/train-default-predictors ofa")
-            }
-            let file = try PredictorFile.load(path)
-            try file.require(space: .ofa, path: path)
-            guard file.kind == .mlp, file.device == device else {
-                throw SearchError.badFile(reason: "\(path) is not an MLP of \(device); regenerate it with scripts/train-default-predictors ofa")
-            }
-            evaluation[device] = try DevicePredictor(file: file).objective(device: nil)
-        }
+        let evaluation = try EvaluationPredictors.load(devices: Array(latency.keys), space: .ofa, directory: evaluationDirectory)
         let errors = predictor.topOne(archs).map { 100 * (1 - $0) }, kept = errors.filter { $0 < chanceGate }
         return OFABenchmark(predictor: predictor, architectures: archs, tableError: errors, tableErrorRange: kept.min()!...kept.max()!,
                             latency: latency, evaluationLatency: evaluation)
     }
 
     /// `count` distinct seeded table rows, queried for their estimated error.
-    public func surrogateQueries(count: Int, seed: UInt64) -> [Int] {
-        var rng = SeededGenerator(seed: seed &+ 1_000_003)
-        var rows = Array(architectures.indices)
-        rng.shuffle(&rows)
-        return rows.prefix(count).sorted()
-    }
+    public func surrogateQueries(count: Int, seed: UInt64) -> [Int] { TableSurrogate.queries(count: count, rows: architectures.count, seed: seed) }
 
     public func surrogate(queries count: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate {
-        guard count <= architectures.count else {
-            throw SearchError.badConfiguration("--queries \(count) exceeds the \(architectures.count) architectures of the OFA table")
-        }
-        let queried = surrogateQueries(count: count, seed: seed)
-        return AccuracySurrogate.fit(space: space, architectures: queried.map { architectures[$0] }, errors: queried.map { tableError[$0] },
-                                     queried: queried, source: OFAAccuracyPredictor.label, chanceError: 99.9,
-                                     ensembleSize: ensembleSize, seed: seed)
+        try TableSurrogate.fit(space: space, architectures: architectures, losses: tableError, count: count, seed: seed, ensembleSize: ensembleSize,
+                               source: OFAAccuracyPredictor.label, chanceError: 99.9)
     }
 
     public func differentiableAccuracy() throws -> (any AccuracyObjective<OFAArchitecture>)? { OFAPredictorAccuracy(predictor) }
+    public func trainingFreeSurrogate(count: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate? { nil }
 
     public func points(device: String) -> [ObjectivePoint]? {
         latency[device].map { zip(tableError, $0).map { ObjectivePoint(error: $0, latency: $1) } }

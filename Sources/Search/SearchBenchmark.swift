@@ -1,3 +1,4 @@
+import Autodiff
 import SearchSpaces
 
 /// A space's benchmark as a search uses it: where the accuracy objective comes from, and how
@@ -17,6 +18,10 @@ public protocol SearchBenchmark {
     func surrogate(queries: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate
     /// The benchmark's own differentiable accuracy objective, where it has one (OFA's predictor).
     func differentiableAccuracy() throws -> (any AccuracyObjective<Space.Architecture>)?
+    /// The proxy mode's surrogate when the space has a training-free proxy of its own (GPT: the
+    /// non-embedding parameter count) fitted on `count` sampled architectures; nil: the proxy
+    /// mode votes zero-cost proxies of trained-from-scratch networks on data.
+    func trainingFreeSurrogate(count: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate?
     /// Scores each device's front on `objectives`: benchmark settings against the benchmark,
     /// profiled hosts with `measured` latencies (ms by architecture string); the others are in `missing`.
     /// `baselineBudgets`: the architectures each baseline queries per benchmark device, one run per budget.
@@ -44,10 +49,33 @@ extension SearchBenchmark {
     }
 }
 
+/// A surrogate fitted on `count` distinct seeded rows of a benchmark table of `architectures`
+/// and their `losses` (OFA's and GPT's: no gate, every row may be queried).
+enum TableSurrogate {
+    /// The queried rows, sorted.
+    static func queries(count: Int, rows: Int, seed: UInt64) -> [Int] {
+        var rng = SeededGenerator(seed: seed &+ 1_000_003)
+        var order = Array(0..<rows)
+        rng.shuffle(&order)
+        return order.prefix(count).sorted()
+    }
+
+    static func fit<S: SearchSpace>(space: S, architectures: [S.Architecture], losses: [Double], count: Int, seed: UInt64, ensembleSize: Int,
+                                    source: String, chanceError: Double?) throws -> AccuracySurrogate {
+        guard count <= architectures.count else {
+            throw SearchError.badConfiguration("--queries \(count) exceeds the \(architectures.count) architectures of the \(space.name.shortName) table")
+        }
+        let queried = queries(count: count, rows: architectures.count, seed: seed)
+        return AccuracySurrogate.fit(space: space, architectures: queried.map { architectures[$0] }, errors: queried.map { losses[$0] },
+                                     queried: queried, source: source, chanceError: chanceError, ensembleSize: ensembleSize, seed: seed)
+    }
+}
+
 extension NB201Benchmark: SearchBenchmark {
     public var space: NB201Space { NB201Space() }
 
     public func differentiableAccuracy() throws -> (any AccuracyObjective<NB201Architecture>)? { nil }
+    public func trainingFreeSurrogate(count: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate? { nil }
     public var chanceGate: Double? { Self.chanceGate }
 
     public func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudgets: [Int],

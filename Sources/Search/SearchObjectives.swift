@@ -56,17 +56,20 @@ public enum CostObjective: String, CaseIterable, Codable, Sendable {
 }
 
 /// The search's objectives in the order of preference vectors: the accuracy objective's loss
-/// first (test error %), then the costs (`--objectives latency,params`; default latency).
-public struct ObjectiveList: Equatable, Codable, Sendable, CustomStringConvertible {
+/// first (test error %, or the space's other loss), then the costs (`--objectives
+/// latency,params`; default latency).
+public struct ObjectiveList: Equatable, Sendable, CustomStringConvertible {
+    /// The accuracy objective's loss (the search's space's `accuracyLoss`).
+    public var loss: AccuracyLoss
     public var costs: [CostObjective]
 
-    public static let errorName = "test_error_percent"
     /// Test error and latency: the default, and the only pair of searches before the list.
     public static let errorAndLatency = ObjectiveList(costs: [.latency])
 
-    public init(costs: [CostObjective]) { self.costs = costs }
+    public init(costs: [CostObjective], loss: AccuracyLoss = .testError) { (self.costs, self.loss) = (costs, loss) }
 
-    /// Parses `--objectives`: distinct known costs, comma-separated (the accuracy objective is implied).
+    /// Parses `--objectives`: distinct known costs, comma-separated (the accuracy objective is
+    /// implied; its loss is the space's, set by the search).
     public init(parsing text: String) throws {
         let names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let known = CostObjective.allCases.map(\.rawValue).joined(separator: ", ")
@@ -78,27 +81,32 @@ public struct ObjectiveList: Equatable, Codable, Sendable, CustomStringConvertib
             guard !costs.contains(cost) else { throw SearchError.badConfiguration("--objectives: '\(name)' is given twice") }
             costs.append(cost)
         }
-        self.costs = costs
+        self.init(costs: costs)
     }
 
     /// The list a hypernetwork file names (`objectives`), checked.
     public init(names: [String]) throws {
-        guard names.first == Self.errorName, names.count >= 2 else {
-            throw SearchError.badFile(reason: "objectives \(names): the first must be \(Self.errorName), followed by at least one cost")
+        let losses = AccuracyLoss.allCases.map(\.rawValue)
+        guard let first = names.first, let loss = AccuracyLoss(rawValue: first), names.count >= 2 else {
+            throw SearchError.badFile(reason: "objectives \(names): the first must be a loss (\(losses.joined(separator: " or "))), followed by at least one cost")
         }
-        costs = try names.dropFirst().map { name in
+        let costs = try names.dropFirst().map { name in
             guard let cost = CostObjective.allCases.first(where: { $0.fileName == name }) else {
                 throw SearchError.badFile(reason: "objectives \(names): unknown objective '\(name)'")
             }
             return cost
         }
         guard Set(costs).count == costs.count else { throw SearchError.badFile(reason: "objectives \(names): an objective is named twice") }
+        self.init(costs: costs, loss: loss)
     }
+
+    /// The same costs with the loss of `space`'s accuracy objective.
+    public func withLoss<S: SearchSpace>(of space: S) -> ObjectiveList { ObjectiveList(costs: costs, loss: space.accuracyLoss) }
 
     /// M, the number of objectives (the preference vectors' length).
     public var count: Int { 1 + costs.count }
     /// The names hypernetwork files store.
-    public var names: [String] { [Self.errorName] + costs.map(\.fileName) }
+    public var names: [String] { [loss.rawValue] + costs.map(\.fileName) }
     /// The costs that are not the device's predicted latency (a predicted energy, the counts):
     /// the fronts' extra value columns.
     public var extraCosts: [CostObjective] { costs.filter { $0 != .latency } }
@@ -125,5 +133,5 @@ public struct ObjectiveList: Equatable, Codable, Sendable, CustomStringConvertib
     public func point(error: Double, latency: Double, extraCosts: [CostObjective: Double]) -> ObjectivePoint {
         ObjectivePoint([error] + costs.map { $0 == .latency ? latency : extraCosts[$0]! })
     }
-    public var description: String { (["test error"] + costs.map(\.rawValue)).joined(separator: ", ") }
+    public var description: String { ([loss.name] + costs.map(\.rawValue)).joined(separator: ", ") }
 }

@@ -9,6 +9,8 @@ public struct NB201Space: SearchSpace {
     public init(shape: NB201NetworkShape = .benchmark) { self.shape = shape }
 
     public var name: SpaceName { .nb201 }
+    /// Its benchmark's loss: test error (%).
+    public var accuracyLoss: AccuracyLoss { .testError }
     public var shippedBenchmark: (deviceTable: String, featureTable: String) {
         ("Devices/nb201/latency_ms_train_devices.csv.gz", "Devices/nb201/device_features_ms.csv")
     }

@@ -135,6 +135,8 @@ public struct OFASpace: SearchSpace {
     public init() {}
 
     public var name: SpaceName { .ofa }
+    /// Its benchmark's loss: test error (%).
+    public var accuracyLoss: AccuracyLoss { .testError }
     public var shippedBenchmark: (deviceTable: String, featureTable: String) {
         ("Devices/ofa/latency_ms_train_devices.csv.gz", "Devices/ofa/device_features_ms.csv")
     }

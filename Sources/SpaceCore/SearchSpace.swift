@@ -90,6 +90,8 @@ public protocol SearchSpace: Sendable {
     associatedtype Architecture: Hashable & Sendable
 
     var name: SpaceName { get }
+    /// The loss its accuracy objective minimises (test error, perplexity).
+    var accuracyLoss: AccuracyLoss { get }
     /// The grammar of an architecture string, for error messages.
     var formatHelp: String { get }
     var decisions: [Decision] { get }

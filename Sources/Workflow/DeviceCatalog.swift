@@ -23,8 +23,9 @@ public struct DeviceCatalog {
     /// when `database` holds at least `minimumMeasurements` architectures for it (then the meta
     /// predictor is fine-tuned on them). Every other device, and every device in `heldOut`, gets
     /// fronts zero-shot, with latency from the meta predictor. With `energy`, each device gets
-    /// its energy the same way (`energy-mlp-<device>`, adaptation, `energy-meta`), and a device
-    /// without energy is refused by name and reason.
+    /// its energy the same way (`energy-mlp-<device>`, adaptation, `energy-meta`); a device
+    /// without energy (a host without RAPL) joins on its other objectives, named in `progress`
+    /// with the reason (the search refuses when no training device has energy).
     public init(features: [DeviceFeatures], predictorDirectory: String, metaPredictor: String? = nil, space: SpaceName = .nb201,
                 database: ProfileDatabase? = nil, heldOut: Set<String> = [], adaptEpochs: Int = 60, energy: Bool = false,
                 progress: (String) -> Void = { _ in }) throws {
@@ -60,13 +61,15 @@ public struct DeviceCatalog {
             guard f.referenceArchIndices == meta.referenceArchIndices else {
                 throw SearchError.badConfiguration("device features of '\(f.device)' use reference architectures \(f.referenceArchIndices), the predictors \(meta.referenceArchIndices)")
             }
-            if energy { _ = try f.values(of: .energy) }
             /// The device's predictor of `metric` from `base` and how it was chosen; nil: zero-shot.
             func trained(_ metric: DeviceMetric, base: PredictorFile) throws -> (file: PredictorFile, source: String)? {
                 if heldOut.contains(f.device) { return nil }
                 if let (file, name) = own[metric]?[f.device] { return (file, name) }
                 guard let database, stored.contains(f.device) else { return nil }
-                let samples = try DatabaseSamples.device(f.device, database: database, space: space.space, metric: metric)
+                let samples: DeviceSamples
+                do { samples = try DatabaseSamples.device(f.device, database: database, space: space.space, metric: metric) } catch DeviceModelError.noEnergy {
+                    return nil   // no energy measured: the features decide below
+                }
                 guard metric == .energy || samples.latencyClock == f.clock else {
                     throw SearchError.badConfiguration("the feature file of '\(f.device)' holds \(f.latencyLabel), its measurements in the database \(samples.valueLabel); write the features again with modnas-profile features --device \(f.device)")
                 }
@@ -80,9 +83,14 @@ public struct DeviceCatalog {
             }
             let zeroShot = heldOut.contains(f.device) ? "meta (zero-shot, held out)" : "meta (zero-shot)"
             let latency = try trained(.latency, base: meta)
-            let energyPredictor = try energyMeta.map { base in
-                try trained(.energy, base: base).map { (DevicePredictor(file: $0.file), $0.source) }
-                    ?? (DevicePredictor(file: base), "energy " + zeroShot)
+            let energyPredictor = try energyMeta.flatMap { base -> (predictor: DevicePredictor, source: String)? in
+                if let own = try trained(.energy, base: base) { return (DevicePredictor(file: own.file), own.source) }
+                guard f.energyValues != nil else {
+                    progress("'\(f.device)' has no energy (\(f.energyAbsentReason ?? "its feature file holds latencies only")): it joins the search on its other objectives, "
+                             + "and its fronts are the slice with zero energy preference")
+                    return nil
+                }
+                return (DevicePredictor(file: base), "energy " + zeroShot)
             }
             devices.append(try SearchDevice(features: f, predictor: DevicePredictor(file: latency?.file ?? meta),
                                             latencySource: latency?.source ?? zeroShot, isTraining: latency != nil,

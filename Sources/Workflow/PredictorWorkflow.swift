@@ -15,6 +15,8 @@ public struct TrainingRequest: Sendable {
     public var database = "profiles.sqlite"
     /// Devices to train on (empty: every device with enough data).
     public var devices: [String] = []
+    /// Architectures per device to train on; a benchmark device of a benchmark with its own
+    /// split trains on that split (mlp) or on at most this many of its training part (meta).
     public var trainSize = 1000
     /// mlp: train on every architecture of the device (no held-out part; the metrics are
     /// in-sample and labelled so). The OFA evaluation predictors are trained so.
@@ -85,7 +87,7 @@ public enum PredictorWorkflow {
         switch r.kind {
         case .mlp:
             for d in samples {
-                let (train, test) = r.allRows ? (d, d) : DatabaseSamples.split(d, trainSize: r.trainSize, seed: r.seed)
+                let (train, test) = r.allRows ? (d, d) : try benchmarkSplit(d, space: space) ?? DatabaseSamples.split(d, trainSize: r.trainSize, seed: r.seed)
                 var file = try PredictorTraining.mlp(train, configuration: c, ensembleSize: r.ensemble, referenceArchIndices: refs.map(\.index))
                 let predicted = try DevicePredictor(file: file).objective(device: nil).predictions(test.encodings)
                 let key = r.allRows ? "\(d.device) (in-sample: trained on all rows)" : d.device
@@ -98,7 +100,9 @@ public enum PredictorWorkflow {
         case .meta:
             var mc = TrainingConfiguration.meta
             mc.seed = r.seed
-            let training = samples.filter { (try? $0.features?.values(of: r.metric)) != nil }.map { DatabaseSamples.split($0, trainSize: r.trainSize, seed: r.seed).train }
+            let training = try samples.filter { (try? $0.features?.values(of: r.metric)) != nil }.map { d in
+                DatabaseSamples.split(try benchmarkSplit(d, space: space)?.train ?? d, trainSize: r.trainSize, seed: r.seed).train
+            }
             var file = try PredictorTraining.meta(training, configuration: mc, ensembleSize: r.ensemble, referenceArchIndices: refs.map(\.index))
             let predictor = DevicePredictor(file: file)
             for d in samples where (try? d.features?.values(of: r.metric)) != nil {
@@ -109,5 +113,14 @@ public enum PredictorWorkflow {
             try file.write(to: path)
             report("\(r.metric) meta predictor over \(training.count) devices → \(path)")
         }
+    }
+
+    /// A benchmark device's values split as the space's benchmark splits them (HW-GPT-Bench:
+    /// `hw_order` < 8,000 trains); nil for a measured device or a benchmark without a split.
+    static func benchmarkSplit<S: SearchSpace>(_ d: DeviceSamples, space: S) throws -> (train: DeviceSamples, test: DeviceSamples)? {
+        guard d.latencyClock == nil, let rows = try space.benchmarkTrainingRows() else { return nil }
+        let index = try space.tableIndexer()
+        let positions = d.architectures.indices.filter { i in (try? space.parse(d.architectures[i])).flatMap(index).map(rows.contains) ?? false }
+        return d.split(training: Set(positions))
     }
 }

@@ -62,6 +62,7 @@ public struct SearchRequest: Sendable {
     public var constantLearningRate = false
     public var entropyWeight: Float = 0.01
     public var cosineWeight: Float = 0.01
+    public var scalarization = Scalarization.linear
     public var supernet = SupernetConfiguration()
     /// nil: fitted, or the paper's cross-entropy with `paper`.
     public var supernetObjective: SupernetObjective?
@@ -115,13 +116,14 @@ public struct SearchWorkflow {
         case .ofa:
             return try run(benchmark: try OFABenchmark.shipped(), note: note)
         case .gpt:
-            throw SearchError.badConfiguration("modnas search does not search the GPT space yet (its perplexity objectives are to come); profile, predict and export it with --space gpt")
+            return try run(benchmark: try GPTBenchmark.shipped(), note: note)
         }
     }
 
     func run<B: SearchBenchmark>(benchmark: B, note: (String) -> Void) throws -> SearchOutcome {
         let r = request
         let space = benchmark.space
+        let objectives = r.objectives.withLoss(of: space)
         let started = Date()
         let output = try OutputFolder(path: r.out, resume: r.resume, force: r.force)
         OpenBLAS.setThreadCount(r.threads)
@@ -129,7 +131,7 @@ public struct SearchWorkflow {
         let database = try r.database.map { try ProfileDatabase(path: $0, readOnly: true) }
         let catalog = try DeviceCatalog(features: features, predictorDirectory: ShippedData.existingOrShipped(r.predictors),
                                         metaPredictor: r.metaPredictor, space: r.space, database: database,
-                                        heldOut: Set(r.heldOut), energy: r.objectives.needsEnergy, progress: note)
+                                        heldOut: Set(r.heldOut), energy: objectives.needsEnergy, progress: note)
         guard catalog.devices.contains(where: \.isTraining) else { throw SearchError.noTrainingDevices(directory: r.deviceFeatures) }
         func path(_ name: String) -> String { output.file(name) }
         let checkpoint = r.resume ? try SearchCheckpoint.load(output.checkpointPath) : nil
@@ -139,13 +141,13 @@ public struct SearchWorkflow {
 
         let training = catalog.devices.filter(\.isTraining)
         let (c, objective) = try makeObjective(benchmark: benchmark, trainingDevices: training.count, note: note)
-        let search = try MODNASSearch(space: space, devices: catalog.devices, accuracy: objective, configuration: c, objectives: r.objectives)
+        let search = try MODNASSearch(space: space, devices: catalog.devices, accuracy: objective, configuration: c, objectives: objectives)
         if let checkpoint { try search.restore(checkpoint) }
         let tableIndex = try space.tableIndexer()
         note("modnas search (\(space.name.shortName)): \(training.count) training devices (\(training.map(\.name).joined(separator: ", "))), "
              + "\(catalog.devices.count - training.count) zero-shot; accuracy: \(objective.settings); "
              + "\(c.epochs) epochs × \(c.stepsPerEpoch) steps × \(c.preferencesPerStep) preference vector(s); "
-             + "objectives \(r.objectives)" + countedCostsNote(search)
+             + "objectives \(objectives)" + countedCostsNote(search)
              + ", normalised over \(NormalizationSet.description(of: space)); seed \(c.seed)")
         if let checkpoint { note("resumed from \(path("checkpoint.json")) after epoch \(checkpoint.epochs) of \(c.epochs)") }
         try output.prepare()
@@ -156,9 +158,9 @@ public struct SearchWorkflow {
                 // During the warm-up the hypernetwork has not trained: its fronts say nothing yet,
                 // and their HV is left absent rather than scored.
                 guard log.meanLoss != nil else { return note(Self.progressLine(log, epochs: c.epochs, left: left, alarm: nil)) }
-                let rows = training.flatMap { FrontGenerator(space: space, hypernetwork: search.hypernetwork, objectives: r.objectives) { $0.map { _ in nil } }
+                let rows = training.flatMap { FrontGenerator(space: space, hypernetwork: search.hypernetwork, objectives: objectives) { $0.map { _ in nil } }
                     .front(for: $0, preferences: r.preferences, tableIndex: tableIndex) }
-                log.benchmarkHypervolume = benchmark.meanBenchmarkHypervolume(rows, objectives: r.objectives)
+                log.benchmarkHypervolume = benchmark.meanBenchmarkHypervolume(rows, objectives: objectives)
                 let collapse = checksCollapse ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)).alarm : nil
                 note(Self.progressLine(log, epochs: c.epochs, left: left, alarm: collapse))
             }
@@ -168,7 +170,7 @@ public struct SearchWorkflow {
         let exhaustiveRows = r.exhaustive ? try training.flatMap { try search.exhaustiveFront(for: $0, preferences: r.preferences) ?? [] } : nil
         if let exhaustiveRows {
             note("exhaustive optimum of the search's objectives, scored on the benchmark:")
-            note(FrontEvaluation.table(benchmark.evaluate(exhaustiveRows, objectives: r.objectives, measured: [:], baselineBudgets: [], seed: 0).results, missing: [:]))
+            note(FrontEvaluation.table(benchmark.evaluate(exhaustiveRows, objectives: objectives, measured: [:], baselineBudgets: [], seed: 0).results, missing: [:]))
             // Whether the objective's own optimum would raise the alarm: then the estimate, not the hypernetwork, collapses.
             if checksCollapse {
                 let check = CollapseCheck(rows: exhaustiveRows, trainingDevices: training.map(\.name))
@@ -193,7 +195,7 @@ public struct SearchWorkflow {
         let share = (modnasQueries ?? 0) / max(benchmarkDevices, 1)
         let budgets = r.baselineBudget > 0 ? [r.baselineBudget] + (share >= 1 && share != r.baselineBudget ? [share] : []) : []
         if r.baselineBudget > 0 { note("running the baselines (\(budgets.map(String.init).joined(separator: " and ")) queries per benchmark device) …") }
-        let (results, missing) = benchmark.evaluate(rows, objectives: r.objectives, measured: measured, baselineBudgets: budgets, seed: c.seed)
+        let (results, missing) = benchmark.evaluate(rows, objectives: objectives, measured: measured, baselineBudgets: budgets, seed: c.seed)
         // The alarm (or the passed check) heads the table the command prints.
         let collapse = checksCollapse ? CollapseCheck(rows: rows, trainingDevices: training.map(\.name)) : nil
         let table = benchmark.evaluationHeading(searchEstimates: r.isSupernet || r.accuracy == .proxy)
@@ -206,10 +208,10 @@ public struct SearchWorkflow {
         let budgetLine = FrontEvaluation.budgetLine(modnasQueries: modnasQueries, trainingDevices: training.count, baselineBudgets: budgets,
                                                     benchmarkDevices: benchmarkDevices)
         if !budgetLine.isEmpty { settings.items.append(("accuracy queries", String(budgetLine.dropFirst("accuracy queries: ".count).dropLast()))) }
-        let report = HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark, objectives: r.objectives).render()
+        let report = HTMLReport(settings: settings, results: results, missing: missing, rows: rows, benchmark: benchmark, objectives: objectives).render()
         try output.publish { folder in
             try SearchOutput.write(rows: rows, space: space, file: file, adapted: catalog.adapted, to: folder.path)
-            if let exhaustiveRows { try Fronts.write(exhaustiveRows, space: space, objectives: r.objectives, to: folder.file("exhaustive-fronts.csv")) }
+            if let exhaustiveRows { try Fronts.write(exhaustiveRows, space: space, objectives: objectives, to: folder.file("exhaustive-fronts.csv")) }
             try (table + "\n").write(toFile: folder.file("evaluation.txt"), atomically: true, encoding: .utf8)
             try report.write(toFile: folder.file("report.html"), atomically: true, encoding: .utf8)
         }
@@ -251,6 +253,8 @@ public struct SearchWorkflow {
         c.cosineSchedule = !r.constantLearningRate
         c.entropyWeight = r.entropyWeight
         c.cosineWeight = r.cosineWeight
+        // Linear is stored as absent: files of linear searches read as before the choice.
+        c.scalarization = r.scalarization == .linear ? nil : r.scalarization
         c.surrogateEnsemble = r.surrogateEnsemble
         c.seed = r.seed
         c.accuracyQueries = r.queries
@@ -269,6 +273,10 @@ public struct SearchWorkflow {
             return (c, objective)
         case .proxy:
             c.stepsPerEpoch = r.stepsPerEpoch ?? 100
+            if let surrogate = try benchmark.trainingFreeSurrogate(count: r.queries, seed: r.seed, ensembleSize: r.surrogateEnsemble) {
+                c.dataset = benchmark.dataset
+                return (c, try SurrogateAccuracy(surrogate, space: benchmark.space, mode: .proxy, chanceGate: benchmark.chanceGate))
+            }
             c.dataset = r.dataset ?? "fashion-mnist"
             let splits = try ProxyData.splits(dataset: c.dataset, images: 2 * ProxyDefaults.batch, seed: r.seed)
             let scorer = try ProxyScorer(space: benchmark.space, batch: try ProxyData.batch(splits, count: ProxyDefaults.batch), seed: r.seed)

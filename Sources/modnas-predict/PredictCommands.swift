@@ -27,7 +27,7 @@ extension PredictCommand {
         @OptionGroup var dbOption: DatabaseOption
         @Option(name: .customLong("device"), help: "Devices to train on (repeatable; default: every device with enough data).")
         var devices: [String] = []
-        @Option(help: "Architectures per device to train on (mlp: the rest is held out for the metrics).") var trainSize = 1000
+        @Option(help: "Architectures per device to train on (mlp: the rest is held out for the metrics). A benchmark device of a benchmark with its own split (HW-GPT-Bench: hw_order < 8000) trains on that split instead; meta: at most this many of it.") var trainSize = 1000
         @Flag(help: "mlp: train on every architecture of the device, nothing held out (metrics in-sample, labelled so).") var allRows = false
         @Option(help: "Models averaged per predictor.") var ensemble = 1
         @Option(help: "Seed.") var seed: UInt64 = 0

@@ -18,6 +18,7 @@ func note(_ line: String) { printToStandardError(line) }
 extension AccuracyMode: ExpressibleByArgument {}
 extension SupernetObjective: ExpressibleByArgument {}
 extension GradientCombination: ExpressibleByArgument {}
+extension Scalarization: ExpressibleByArgument {}
 
 extension ModnasCommand {
     /// One search, fronts for every device.
@@ -30,7 +31,7 @@ extension ModnasCommand {
         @OptionGroup var spaceOption: SpaceOption
         @Option(help: "Folder of latency predictors: meta.json and per-device files (mlp-<device>.json; OFA: meta.ofa.json, mlp-<device>.ofa.json).") var predictors = "Predictors"
         @Option(help: "The meta predictor (default: <predictors>/meta.json, OFA meta.ofa.json).") var predictor: String?
-        @Option(help: "surrogate (fitted on --queries benchmark queries), benchmark (OFA: the OFA accuracy predictor itself, the upper bound), supernet (NB201: trained with the hypernetwork on --dataset), proxy (a surrogate fitted on the zero-cost proxy vote of --queries sampled architectures on --dataset; no accuracy query) or supernet+proxy (the supernet's estimates of the --queries architectures rank-averaged with their proxy vote).")
+        @Option(help: "surrogate (fitted on --queries benchmark queries), benchmark (OFA's accuracy predictor or HW-GPT-Bench's perplexity predictor itself, the upper bound), supernet (NB201: trained with the hypernetwork on --dataset), proxy (a surrogate fitted on the zero-cost proxy vote of --queries sampled architectures on --dataset, GPT: on their non-embedding parameter count; no accuracy query) or supernet+proxy (the supernet's estimates of the --queries architectures rank-averaged with their proxy vote).")
         var accuracy = AccuracyMode.surrogate
         @Option(help: "The costs minimised beside the accuracy objective (always first), comma-separated: latency, energy (each device's predictors; energy needs devices with energy and Predictors/energy-meta*.json), params, flops (the space's counts).")
         var objectives = "latency"
@@ -52,6 +53,7 @@ extension ModnasCommand {
         @Flag(help: "Keep the learning rate constant (default: cosine decay to 1 %).") var constantLearningRate = false
         @Option(help: "Entropy bonus on softmax(α) at the start, decaying to 0 (0: off).") var entropyWeight: Float = 0.01
         @Option(help: "λ of the scalarised loss's cosine term Σ rₘLₘ − λ·cos(L, r) (the paper's 0.01).") var cosineWeight: Float = 0.01
+        @Option(help: "How a preference weighs the objectives: linear (the paper's Σ rₘLₘ) or chebyshev (a smooth max of rₘLₘ, which reaches a front's non-convex parts; GPT's fronts are such).") var scalarization = Scalarization.linear
         @Option(help: "Supernet: channels C of the first stage.") var channels = SupernetConfiguration().channels
         @Option(help: "Supernet: cells N per stage.") var cellsPerStage = SupernetConfiguration().cellsPerStage
         @Option(help: "Supernet: images per sampled architecture in a step, for the weight and the architecture step (the paper: 256).") var batchSize = SupernetConfiguration().batchSize
@@ -98,10 +100,12 @@ extension ModnasCommand {
             do { _ = try ObjectiveList(parsing: objectives) } catch { throw ValidationError("\(error)") }
             guard queries >= 10, queries <= space.tableSize else { throw ValidationError("--queries must be in 10…\(space.tableSize) for \(space.shortName)") }
             if isSupernet, space != .nb201 { throw ValidationError("--accuracy \(accuracy.rawValue) trains an NB201 supernet; for --space \(space) use surrogate or benchmark") }
-            if accuracy == .benchmark, space != .ofa {
-                throw ValidationError("--accuracy benchmark needs a differentiable benchmark accuracy (OFA's predictor); for --space \(space) use surrogate")
+            if accuracy == .benchmark, space == .nb201 {
+                throw ValidationError("--accuracy benchmark needs a differentiable benchmark accuracy (OFA's or HW-GPT-Bench's predictor); NB201 has a table only: use surrogate")
             }
-            if space == .ofa, dataset != nil { throw ValidationError("--dataset: OFA's accuracy is ImageNet top-1 from the OFA accuracy predictor; leave --dataset out") }
+            if space != .nb201, dataset != nil {
+                throw ValidationError("--dataset chooses an NB201 accuracy column or data set; \(space.shortName)'s loss comes from its own benchmark: leave --dataset out")
+            }
             if space != .nb201, exhaustive { throw ValidationError("--exhaustive enumerates the space; \(space.shortName) is too large to list") }
             guard (epochs ?? 1) >= 1, (stepsPerEpoch ?? 1) >= 1, (preferencesPerStep ?? 1) >= 1, preferences >= 2, baselineBudget >= 0 else {
                 throw ValidationError("--epochs, --steps-per-epoch and --preferences-per-step must be ≥ 1, --preferences ≥ 2, --baseline-budget ≥ 0")
@@ -135,6 +139,7 @@ extension ModnasCommand {
             (r.epochs, r.stepsPerEpoch, r.preferences, r.preferencesPerStep) = (epochs, stepsPerEpoch, preferences, preferencesPerStep)
             (r.learningRate, r.weightDecay, r.combination, r.constantLearningRate, r.entropyWeight, r.cosineWeight) =
                 (learningRate, weightDecay, combination, constantLearningRate, entropyWeight, cosineWeight)
+            r.scalarization = scalarization
             (r.supernet.channels, r.supernet.cellsPerStage, r.supernet.batchSize, r.supernet.learningRate, r.supernet.augment, r.supernet.warmupEpochs) =
                 (channels, cellsPerStage, batchSize, supernetLearningRate, augment, warmupEpochs)
             if sharedKernels { r.supernet.sharedKernels = true }
@@ -258,8 +263,10 @@ extension ModnasCommand {
             abstract: "Hypervolume, true-front HV (NB201), ratio, GD and IGD of each device's front, with the benchmark's normalisation.")
 
         @Option(help: "Fronts CSV (modnas search or modnas fronts).") var fronts: String
-        @Option(help: "Benchmark of the fronts' space: nb201 (tables of every architecture) or ofa (the OFA accuracy predictor, evaluation latency predictors); default: the space of the fronts file's columns.")
+        @Option(help: "Benchmark of the fronts' space: nb201 (tables of every architecture), ofa (the OFA accuracy predictor, evaluation latency predictors) or gpt (HW-GPT-Bench's tables, perplexity predictor and evaluation predictors); default: the space of the fronts file's columns.")
         var benchmark: SpaceName?
+        @Option(help: "Score on these of the file's costs only (e.g. latency: the HV of perplexity and latency of three-objective fronts); default: all of them.")
+        var objectives: String?
         @Option(help: "NB201 accuracy column of the test error (default cifar10).") var dataset: String?
         @Option(help: "Profile database: measured latency for profiled hosts.") var db: String?
         @Option(help: "Architectures each baseline may query per benchmark device (0: none).") var baselineBudget = 0
@@ -268,7 +275,7 @@ extension ModnasCommand {
 
         func validate() throws {
             guard baselineBudget >= 0 else { throw ValidationError("--baseline-budget must be ≥ 0") }
-            if benchmark == .ofa, dataset != nil { throw ValidationError("--dataset: OFA's error comes from the OFA accuracy predictor (ImageNet); leave --dataset out") }
+            if let benchmark, benchmark != .nb201, dataset != nil { throw ValidationError("--dataset chooses an NB201 accuracy column; \(benchmark.shortName)'s loss comes from its own benchmark: leave --dataset out") }
         }
 
         func run() throws {
@@ -276,14 +283,21 @@ extension ModnasCommand {
             switch space {
             case .nb201: try evaluate(try NB201Benchmark.shipped(index: try NB201Index.shipped(), dataset: dataset ?? "cifar10"))
             case .ofa: try evaluate(try OFABenchmark.shipped())
-            case .gpt: throw ValidationError("modnas evaluate has no GPT benchmark yet; it scores NB201 and OFA fronts")
+            case .gpt: try evaluate(try GPTBenchmark.shipped())
             }
         }
 
         func evaluate<B: SearchBenchmark>(_ table: B) throws {
             let space = table.space
             let csv = try CSVTable(contentsOf: fronts)
-            let rows = try Fronts.rows(of: csv, space: space), objectives = try Fronts.objectives(of: csv)
+            let rows = try Fronts.rows(of: csv, space: space), written = try Fronts.objectives(of: csv)
+            var objectives = written
+            if let given = self.objectives {
+                objectives = try ObjectiveList(parsing: given).withLoss(of: space)
+                guard objectives.costs.allSatisfy(written.costs.contains) else {
+                    throw ValidationError("--objectives \(given): \(fronts) holds \(written.costs.map(\.rawValue).joined(separator: ",")); score on some of those")
+                }
+            }
             guard !rows.isEmpty else { throw ValidationError("\(fronts) has no rows; write fronts with modnas search or modnas fronts") }
             var measured: [String: [String: Double]] = [:], clocks: [String: LatencyClock] = [:]
             if let db {

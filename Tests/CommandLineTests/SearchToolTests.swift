@@ -214,7 +214,8 @@ import Testing
             #expect(r.err.split(separator: "\n").count == 1 && r.err.contains(fragment), "\(r.err)", sourceLocation: sourceLocation)
         }
         try Data("device,preference_index\nx,1\n".utf8).write(to: URL(fileURLWithPath: "\(dir)/short.csv"))
-        try expectOneLineError(["evaluate", "--fronts", "\(dir)/short.csv"], "no column 'r_accuracy'")
+        try expectOneLineError(["evaluate", "--fronts", "\(dir)/short.csv"], "no column estimated_test_error_percent or estimated_perplexity")
+        try expectOneLineError(["evaluate", "--fronts", "\(dir)/short.csv", "--benchmark", "nb201"], "no column estimated_test_error_percent or estimated_perplexity")
         try Data("{\"format\": \"modnas.hypernetwork.v0\"}".utf8).write(to: URL(fileURLWithPath: "\(dir)/old.json"))
         try expectOneLineError(["fronts", "--hypernetwork", "\(dir)/old.json", "--device-features", repositoryPath("Profiles"), "--out", "\(dir)/x.csv"],
                                "modnas.hypernetwork.v0")

@@ -83,15 +83,35 @@ import SearchSpaces
         #expect { try HypernetworkFile.load(hn) } throws: { "\($0)".contains("energy objective without an energy meta predictor") }
     }
 
-    @Test func aDeviceWithoutEnergyIsRefusedByNameAndReason() throws {
+    /// A device without energy (a host without RAPL) joins on its other objectives: its gradient
+    /// steps and its fronts use preference vectors with zero energy weight, its fronts leave the
+    /// energy cell empty. A search in which no training device has energy is refused by name and reason.
+    @Test func aDeviceWithoutEnergyJoinsOnItsOtherObjectives() throws {
         var features = try DeviceFeatures.load(ShippedData.path("Profiles/pixel3.json"))
         features.energyAbsentReason = "its benchmark table holds no energy"
         let plain = try SearchDevice(features: features, predictor: DevicePredictor(path: ShippedData.path("Predictors/mlp-pixel3.json")),
                                      latencySource: "mlp-pixel3.json", isTraining: true)
-        #expect { try MODNASSearch(space: NB201Space(), devices: [plain, Self.devices[1]], accuracy: try SurrogateAccuracy(Shipped.surrogate),
+        #expect(plain.absentCosts(Self.objectives) == [.energy] && Self.devices[1].absentCosts(Self.objectives).isEmpty)
+        #expect { try MODNASSearch(space: NB201Space(), devices: [plain], accuracy: try SurrogateAccuracy(Shipped.surrogate),
                                    configuration: SearchConfiguration(), objectives: Self.objectives) } throws: { error in
             "\(error)" == "device 'pixel3' has no energy in space nb201 (its benchmark table holds no energy); leave energy out of its objectives, or profile it on a host with RAPL"
         }
+        var c = SearchConfiguration()
+        (c.epochs, c.stepsPerEpoch) = (1, 5)
+        let search = try MODNASSearch(space: NB201Space(), devices: [plain, Self.devices[1]], accuracy: try SurrogateAccuracy(Shipped.surrogate),
+                                      configuration: c, objectives: Self.objectives)
+        // Its energy objective is constant (no gradient), so its steps follow error and latency only.
+        let v = Variable(Tensor(shape: [6, 5], scalars: relaxedEncoding(seed: 4)), requiresGrad: true)
+        search.objectives(v, device: plain).backward(seed: Tensor(shape: [3], scalars: [0, 0, 1]))
+        #expect(v.grad!.scalars.allSatisfy { $0 == 0 } && search.objectives(v, device: plain).value.scalars[2] == 0)
+        search.run()
+        let front = search.generator.front(for: plain, preferences: 24, tableIndex: { Shipped.index.index(of: $0) })
+        #expect(front.count == 24 && front.allSatisfy { $0.preference[2] == 0 && $0.extraCosts[.energy] == nil })
+        #expect(Set(front.map { $0.preference[0] }).count == 24)   // the 24 angles of two objectives
+        // The fronts file leaves its energy cell empty and reads it back as absent.
+        let path = Scratch.path("modnas-energy-slice", suffix: ".csv")
+        try Fronts.write(front, space: NB201Space(), objectives: Self.objectives, to: path)
+        #expect(try Fronts.read(path, space: NB201Space()).allSatisfy { $0.extraCosts[.energy] == nil })
         // Latency alone still searches with it.
         _ = try MODNASSearch(space: NB201Space(), devices: [plain], accuracy: try SurrogateAccuracy(Shipped.surrogate), configuration: SearchConfiguration())
     }

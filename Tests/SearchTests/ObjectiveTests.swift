@@ -97,13 +97,29 @@ func relaxedEncoding(seed: UInt64) -> [Float] {
 }
 
 @Suite struct ScalarizationTests {
-    @Test func gradientMatchesFiniteDifferences() {
+    @Test(arguments: Scalarization.allCases) func gradientMatchesFiniteDifferences(_ kind: Scalarization) {
         for (l, r) in [([0.3, 0.6], [0.2, 0.8]), ([0.9, 0.05], [0.7, 0.3]), ([0.4, 0.4, 0.1], [0.1, 0.5, 0.4])] as [([Float], [Float])] {
             let v = Variable(Tensor(shape: [l.count], scalars: l), requiresGrad: true)
-            scalarizedLoss(v, preference: r, cosineWeight: 0.5).backward()
-            let numeric = numericGradient(l) { Double(scalarizedLoss(Variable(Tensor(shape: [$0.count], scalars: $0)), preference: r, cosineWeight: 0.5).value.scalars[0]) }
-            for (a, n) in zip(v.grad!.scalars, numeric) { #expect(abs(Double(a) - n) < 1e-3, "\(l) \(r)") }
+            scalarizedLoss(v, preference: r, cosineWeight: 0.5, scalarization: kind).backward()
+            let numeric = numericGradient(l) {
+                Double(scalarizedLoss(Variable(Tensor(shape: [$0.count], scalars: $0)), preference: r, cosineWeight: 0.5, scalarization: kind).value.scalars[0])
+            }
+            for (a, n) in zip(v.grad!.scalars, numeric) { #expect(abs(Double(a) - n) < 1e-3, "\(kind) \(l) \(r)") }
         }
+    }
+
+    /// Tchebycheff scores the largest weighted objective (within μ·log M of it), so of two points
+    /// with equal weighted sums it prefers the balanced one, which the linear sum cannot tell apart.
+    @Test func chebyshevScoresTheWorstWeightedObjective() {
+        let r: [Float] = [0.5, 0.5]
+        func loss(_ l: [Float], _ kind: Scalarization) -> Float {
+            scalarizedLoss(Variable(Tensor(shape: [2], scalars: l)), preference: r, cosineWeight: 0, scalarization: kind).value.scalars[0]
+        }
+        #expect(abs(loss([0.4, 0.4], .linear) - loss([0.7, 0.1], .linear)) < 1e-6)
+        #expect(loss([0.4, 0.4], .chebyshev) < loss([0.7, 0.1], .chebyshev))
+        let smoothMax = loss([0.7, 0.1], .chebyshev)
+        #expect(smoothMax >= 0.35 && smoothMax <= 0.35 + Scalarization.smoothing * log(2) + 1e-6)
+        #expect(Scalarization.chebyshev.score([0.7, 0.1], preference: [0.5, 0.5]) == 0.35)
     }
 
     @Test func theCosineTermPullsTowardsThePreferenceRay() {
