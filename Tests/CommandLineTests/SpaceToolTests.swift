@@ -93,6 +93,25 @@ import Testing
         #expect(train.status == 0 && train.out.contains("energy-mlp-a6000.gpt.json"), "\(train.err)")
     }
 
+    /// A GPT fronts file is recognised by its loss column; three-objective fronts are scored on
+    /// perplexity and latency alone with --objectives latency, and a cost the file lacks is refused.
+    @Test func gptFrontsAreScoredOnASubsetOfTheirObjectives() throws {
+        let dir = try scratch()
+        let header = "device,preference_index,r_accuracy,r_latency,r_energy,arch_index,arch_string,predicted_latency_ms,predicted_energy_j,estimated_perplexity"
+        try (header + "\nP100,0,1.000000,0.000000,0.000000,0,e384-l10-h12.4.12.12.4.4.4.8.12.4-m2.3.4.2.3.3.2.3.2.4-b0,120.5,20.25,30.1\n")
+            .write(toFile: "\(dir)/f.csv", atomically: true, encoding: .utf8)
+        let two = try runTool("modnas", ["evaluate", "--fronts", "\(dir)/f.csv", "--objectives", "latency"])
+        #expect(two.status == 0 && two.out.contains("GPT:") && two.out.contains("P100"), "\(two.err)")
+        let three = try runTool("modnas", ["evaluate", "--fronts", "\(dir)/f.csv"])
+        #expect(three.status == 0, "\(three.err)")
+        // The HV of one point in two objectives exceeds its HV in three (a factor below 1 less).
+        func hv(_ out: String) -> Double? { out.split(separator: "\n").first { $0.hasPrefix("P100") }.flatMap { Double($0.split(separator: " ")[4]) } }
+        let (h2, h3) = (try #require(hv(two.out)), try #require(hv(three.out)))
+        #expect(h2 > h3 && h3 > 0, "\(h2) \(h3)")
+        let refused = try runTool("modnas", ["evaluate", "--fronts", "\(dir)/f.csv", "--objectives", "params"])
+        #expect(refused.status != 0 && refused.err.contains("holds latency,energy") && refused.err.split(separator: "\n").count == 1, "\(refused.err)")
+    }
+
     @Test func spacesAreRefusedInOneLine() throws {
         let unknown = try runTool("modnas-profile", ["collect", "--host", "--space", "mobilenet"])
         #expect(unknown.status != 0 && unknown.err.contains("mobilenet"), "\(unknown.err)")
