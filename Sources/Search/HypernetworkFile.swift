@@ -111,14 +111,15 @@ public struct HypernetworkFile: Codable, Sendable {
     public func generator() throws -> FrontGenerator<NB201Space> { try generator(space: NB201Space()) }
 
     /// A device for fronts: latency (and energy, for an energy objective) from the stored meta
-    /// predictors (zero-shot); a device without energy is refused then by name and reason.
+    /// predictors (zero-shot); a device without reference energies gets its fronts on the slice
+    /// of zero energy preference, as in the search.
     public func device(_ features: DeviceFeatures) throws -> SearchDevice {
         guard features.referenceArchIndices == referenceArchIndices else {
             throw SearchError.badConfiguration("device features of '\(features.device)' use reference architectures \(features.referenceArchIndices), this hypernetwork \(referenceArchIndices)")
         }
         return try SearchDevice(features: features, predictor: DevicePredictor(file: latencyPredictor),
                                 latencySource: "meta (zero-shot)", isTraining: trainingDevices.contains(features.device),
-                                energyPredictor: energyPredictor.map { (DevicePredictor(file: $0), "energy meta (zero-shot)") })
+                                energyPredictor: features.energyValues == nil ? nil : energyPredictor.map { (DevicePredictor(file: $0), "energy meta (zero-shot)") })
     }
 
     public static func load(_ path: String) throws -> HypernetworkFile {

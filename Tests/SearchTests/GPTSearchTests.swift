@@ -152,5 +152,13 @@ enum ShippedGPT {
         let rows = search.devices.flatMap { search.generator.front(for: $0, preferences: 24, tableIndex: ShippedGPT.benchmark.tableIndex) }
         #expect(rows.count == 2 * 28 && rows.allSatisfy { $0.preference.count == 3 && abs($0.preference.reduce(0, +) - 1) < 1e-9 })
         #expect(rows.allSatisfy { (try? space.parse($0.architecture)) != nil && $0.extraCosts[.energy]! > 0 && (20...60).contains($0.estimatedLoss!) })
+        // A new device without reference energies (a host without RAPL) gets the zero-energy slice from the file.
+        let file = HypernetworkFile(search: search, latencyPredictor: try PredictorFile.load(ShippedData.path("Predictors/meta.gpt.json")),
+                                    energyPredictor: try PredictorFile.load(ShippedData.path("Predictors/energy-meta.gpt.json")), log: search.log, rows: rows)
+        var host = try DeviceFeatures.load(ShippedData.path("Profiles/v100.gpt.json"))
+        (host.device, host.energyValues, host.energyAbsentReason) = ("vm-prefill64", nil, "no energy source")
+        let slice = search.generator.front(for: try file.device(host), preferences: 24, tableIndex: nil)
+        #expect(slice.count == 24 && slice.allSatisfy { $0.preference[2] == 0 && $0.extraCosts[.energy] == nil })
+        #expect(try file.device(try DeviceFeatures.load(ShippedData.path("Profiles/v100.gpt.json"))).energy != nil)
     }
 }
