@@ -101,7 +101,7 @@ public enum Fronts {
         let loss = try objectives(of: table).loss
         let candidates = SpaceName.allCases.map(\.space).filter { $0.accuracyLoss == loss && $0.tableColumns.allSatisfy(table.header.contains) }
         guard let best = candidates.max(by: { $0.tableColumns.count < $1.tableColumns.count }) else {
-            throw SearchError.badFronts(path: table.path, line: 1, reason: "its columns fit no space's fronts; give the space with --space")
+            throw SearchError.badFronts(path: table.path, line: 1, reason: "its columns fit no space's fronts; name the benchmark with --benchmark")
         }
         return best.name
     }
