@@ -34,8 +34,14 @@ let package = Package(
         // HW-GPT-Bench's GPT-2 "s" space: architectures, strings, sampler, encodings, cost counter,
         // the benchmark's perplexity predictor, the network (taped and deployed, with a KV cache).
         .target(name: "GPTSpace", dependencies: ["Autodiff", "DataFiles", "SpaceCore"], swiftSettings: v5),
-        // NB201 and OFA, and the registry of spaces (re-exports SpaceCore).
-        .target(name: "SearchSpaces", dependencies: ["Autodiff", "DataFiles", "GPTSpace", "SpaceCore"], swiftSettings: v5),
+        // NAS-Bench-201's cell space: architectures, strings, official index, encodings, cost
+        // counts, the CIFAR-layout network and the weight-sharing supernet.
+        .target(name: "NB201Space", dependencies: ["Autodiff", "DataFiles", "SpaceCore"], swiftSettings: v5),
+        // Once-for-All's MobileNetV3 space: architectures, the MobileNetV3 layout and its network,
+        // cost counter, encodings, OFA's ImageNet accuracy predictor.
+        .target(name: "OFASpace", dependencies: ["Autodiff", "DataFiles", "SpaceCore"], swiftSettings: v5),
+        // The registry: the one module that names every space (re-exports SpaceCore).
+        .target(name: "SearchSpaces", dependencies: ["GPTSpace", "NB201Space", "OFASpace", "SpaceCore"], swiftSettings: v5),
         // Summaries of repeated measurements and rank agreement (no dependencies).
         .target(name: "Statistics", swiftSettings: v5),
         .target(name: "DeviceModel", dependencies: ["DataFiles", "SearchSpaces", "Statistics"], swiftSettings: v5),
@@ -49,24 +55,24 @@ let package = Package(
         // Zero-cost proxies: scores of untrained networks that rank architectures.
         .target(name: "Proxies", dependencies: ["Autodiff", "SearchSpaces", "Statistics"], swiftSettings: v5),
         // The engine and its evaluation; reads no database (the workflow builds its devices).
-        .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "GPTSpace", "SearchSpaces", "Predictors", "Proxies", "Statistics"], swiftSettings: v5),
+        .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "GPTSpace", "NB201Space", "OFASpace", "SearchSpaces", "Predictors", "Proxies", "Statistics"], swiftSettings: v5),
         .target(name: "Reports", dependencies: ["DeviceModel", "Search"], swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
         // Deployed networks as files (ONNX, with the project's own protobuf writer).
         .target(name: "ModelExport", dependencies: ["Autodiff", "SearchSpaces"], swiftSettings: v5),
         // Composes the stages for the command-line tools (they only parse, call and print).
         .target(name: "Workflow", dependencies: [
-            "Autodiff", "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Proxies", "Reports", "Search", "SearchSpaces",
+            "Autodiff", "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Proxies", "Reports", "Search", "NB201Space", "OFASpace", "SearchSpaces",
         ], swiftSettings: v5),
         .target(name: "ParserFuzzing", dependencies: [
-            "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Search", "SearchSpaces",
+            "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Search", "NB201Space", "OFASpace", "SearchSpaces",
         ], swiftSettings: v5),
         .target(name: "CommandSupport", dependencies: [
             "Autodiff", "SearchSpaces", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
         .executableTarget(name: "modnas", dependencies: [
-            "CommandSupport", "Autodiff", "DataFiles", "Datasets", "DeviceModel", "ModelExport", "SearchSpaces", "Profiling", "ProfileStore", "Predictors", "Search", "Reports", "Workflow",
+            "CommandSupport", "Autodiff", "DataFiles", "Datasets", "DeviceModel", "ModelExport", "NB201Space", "OFASpace", "SearchSpaces", "Profiling", "ProfileStore", "Predictors", "Search", "Reports", "Workflow",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-profile", dependencies: [
@@ -84,15 +90,15 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["TestSupport", "Datasets", "Autodiff"], swiftSettings: v5),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff"], swiftSettings: v5),
         .testTarget(name: "GPTSpaceTests", dependencies: ["GPTSpace", "DataFiles", "Autodiff", "SearchSpaces"], swiftSettings: v5),
-        .testTarget(name: "SearchSpacesTests", dependencies: ["SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
+        .testTarget(name: "SearchSpacesTests", dependencies: ["NB201Space", "OFASpace", "SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfileStoreTests", dependencies: ["TestSupport", "DeviceModel", "Measurements", "ProfileStore", "SearchSpaces", "Statistics"], swiftSettings: v5),
-        .testTarget(name: "PredictorsTests", dependencies: ["TestSupport", "Predictors", "Autodiff", "DataFiles", "DeviceModel", "Measurements", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
-        .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Search", "Reports", "Workflow", "Autodiff", "DataFiles", "DeviceModel", "GPTSpace", "SearchSpaces", "Predictors", "ProfileStore", "Datasets", "Statistics"], swiftSettings: v5),
+        .testTarget(name: "PredictorsTests", dependencies: ["TestSupport", "Predictors", "Autodiff", "DataFiles", "DeviceModel", "Measurements", "NB201Space", "OFASpace", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
+        .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Search", "Reports", "Workflow", "Autodiff", "DataFiles", "DeviceModel", "GPTSpace", "NB201Space", "OFASpace", "SearchSpaces", "Predictors", "ProfileStore", "Datasets", "Statistics"], swiftSettings: v5),
         .testTarget(name: "ProfilingTests", dependencies: [
-            "TestSupport", "DeviceModel", "Measurements", "Predictors", "Profiling", "ProfileStore", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
+            "TestSupport", "DeviceModel", "Measurements", "Predictors", "Profiling", "ProfileStore", "NB201Space", "OFASpace", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),
-        .testTarget(name: "ProxiesTests", dependencies: ["Proxies", "Autodiff", "SearchSpaces", "Statistics"], swiftSettings: v5),
-        .testTarget(name: "ModelExportTests", dependencies: ["TestSupport", "ModelExport", "Autodiff", "GPTSpace", "SearchSpaces"], swiftSettings: v5),
+        .testTarget(name: "ProxiesTests", dependencies: ["Proxies", "Autodiff", "NB201Space", "OFASpace", "SearchSpaces", "Statistics"], swiftSettings: v5),
+        .testTarget(name: "ModelExportTests", dependencies: ["TestSupport", "ModelExport", "Autodiff", "GPTSpace", "NB201Space", "OFASpace", "SearchSpaces"], swiftSettings: v5),
         .testTarget(name: "ParserFuzzingTests", dependencies: ["ParserFuzzing"], swiftSettings: v5),
         .testTarget(name: "CommandLineTests", dependencies: [
             "TestSupport", "CommandSupport", "Autodiff", "ProfileStore", "modnas", "modnas-profile", "modnas-predict",

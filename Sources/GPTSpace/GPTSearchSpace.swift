@@ -93,6 +93,7 @@ public struct GPTSearchSpace: SearchSpace {
     }
 
     public var encodingWidth: Int { GPTArchitecture.encodingWidth }
+    public var predictorEncoding: ArchitectureEncoding { .gpt }
     public func oneHotEncoding(of a: GPTArchitecture) -> [Float] { a.encoding }
 
     /// The per-decision probabilities with each slot's entries times the probability that the

@@ -6,6 +6,8 @@ import Predictors
 import Profiling
 import Search
 import SearchSpaces
+import NB201Space
+import OFASpace
 
 /// Every parser of user-supplied files behind one entry point: the libFuzzer target
 /// (`Fuzz/`, run by `scripts/fuzz-parsers`) and the regression test of the inputs it found
@@ -34,12 +36,12 @@ public enum ParserFuzzing {
         switch target {
         case .architecture:
             if let a = try? NB201Architecture(parsing: text) { _ = NB201Architecture(code: a.code).string }
-            if let a = try? OFAArchitecture(parsing: text) { _ = OFASpace().architecture(choices: OFASpace().choices(of: a)).string }
+            if let a = try? OFAArchitecture(parsing: text) { _ = OFASearchSpace().architecture(choices: OFASearchSpace().choices(of: a)).string }
         case .csv:
             _ = try? CSVTable(text: text, path: "fuzz.csv").numericColumn("arch_index")
         case .architectureList:
-            _ = try? CollectionPlan.parseArchitectureList(text, path: "fuzz.txt", space: NB201Space())
-            _ = try? CollectionPlan.parseArchitectureList(text, path: "fuzz.txt", space: OFASpace())
+            _ = try? CollectionPlan.parseArchitectureList(text, path: "fuzz.txt", space: NB201SearchSpace())
+            _ = try? CollectionPlan.parseArchitectureList(text, path: "fuzz.txt", space: OFASearchSpace())
         case .fronts:
             guard let index, let table = try? CSVTable(text: text, path: "fuzz.csv") else { return }
             _ = try? Fronts.rows(of: table, index: index)
@@ -53,11 +55,11 @@ public enum ParserFuzzing {
             _ = try? CIFAR10Reader.parse(batch: [UInt8](payload), path: "fuzz.bin")
         case .deviceFeatures:
             guard let features = try? DeviceFeatures.decode(payload, path: "fuzz.json"), let meta else { return }
-            _ = (try? meta.objective(device: features))?.predictions([NB201Architecture(code: 0)])
+            _ = (try? meta.objective(device: features))?.predictions([NB201Architecture(code: 0)], in: NB201SearchSpace())
         case .predictor:
             guard let file = try? PredictorFile.decode(payload, path: "fuzz.json") else { return }
             let objective = try? DevicePredictor(file: file).objective(device: file.kind == .meta ? device : nil)
-            _ = objective?.predictions([NB201Architecture(code: 0)])
+            _ = objective?.predictions([NB201Architecture(code: 0)], in: NB201SearchSpace())
             _ = objective?.evaluate(NB201Architecture(code: 1).oneHotEncoding)
         case .hypernetwork:
             guard let index, let device, let file = try? HypernetworkFile.decode(payload, path: "fuzz.json"),

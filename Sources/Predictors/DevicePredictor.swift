@@ -63,9 +63,6 @@ public struct DeviceObjective: Sendable {
         return predictions(architectures.map(space.oneHotEncoding(of:)))
     }
 
-    /// The predicted values for NB201 architectures.
-    public func predictions(_ architectures: [NB201Architecture]) -> [Double] { predictions(architectures, in: NB201Space()) }
-
     /// The predicted value at one encoding and its gradient with respect to it.
     public func evaluate(_ encoding: [Float]) -> (value: Double, gradient: [Float]) {
         let extra = device?.values ?? []

@@ -111,7 +111,7 @@ public struct PredictorFile: Codable, Equatable, Sendable {
     }
 
     /// The space's predictor encoding (NB201's for a file whose space is unknown; `problem` refuses it).
-    public var architectureEncoding: ArchitectureEncoding { ArchitectureEncoding.of(SpaceName(rawValue: space) ?? .nb201) }
+    public var architectureEncoding: ArchitectureEncoding { (SpaceName(rawValue: space) ?? .nb201).space.predictorEncoding }
 
     /// Refuses a predictor of another space than `space`, in one line.
     public func require(space expected: SpaceName, path: String) throws {
@@ -123,7 +123,7 @@ public struct PredictorFile: Codable, Equatable, Sendable {
         guard let name = SpaceName(rawValue: space) else {
             return "space '\(space)', this modnas predicts \(SpaceName.allCases.map(\.rawValue).joined(separator: " and "))"
         }
-        let expected = ArchitectureEncoding.of(name).name
+        let expected = name.space.predictorEncoding.name
         guard encoding == expected else { return "encoding '\(encoding)', expected '\(expected)' for space \(space)" }
         guard !ensemble.isEmpty else { return "the ensemble is empty" }
         switch kind {

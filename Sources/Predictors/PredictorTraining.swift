@@ -41,11 +41,6 @@ public struct DeviceSamples: Sendable {
         }
     }
 
-    /// NB201 latencies.
-    public init(device: String, features: DeviceFeatures?, architectures: [NB201Architecture], values: [Double]) {
-        self.init(device: device, features: features, space: NB201Space(), architectures: architectures, values: values)
-    }
-
     /// The samples at `positions`, in that order.
     public func subset<C: Collection>(_ positions: C) -> DeviceSamples where C.Element == Int {
         var s = self
@@ -81,7 +76,7 @@ public enum PredictorTraining {
     public static func mlp(_ samples: DeviceSamples, configuration: TrainingConfiguration, ensembleSize: Int = 1,
                            referenceArchIndices: [Int]) throws -> PredictorFile {
         try check(samples)
-        let encoding = ArchitectureEncoding.of(samples.space)
+        let encoding = samples.space.space.predictorEncoding
         let rows = Tensor(shape: [samples.encodings.count, encoding.featureCount], scalars: samples.encodings.flatMap(encoding.features))
         let targets = samples.values.map { Float(Foundation.log($0)) }
         let fits = fitEnsemble(rows: rows, targets: targets, configuration: configuration, size: ensembleSize)
@@ -100,7 +95,7 @@ public enum PredictorTraining {
         guard let space = devices.first?.space, let metric = devices.first?.metric else {
             throw PredictorError.noTrainingData(database: "the training set", metric: .latency)
         }
-        let encoding = ArchitectureEncoding.of(space)
+        let encoding = space.space.predictorEncoding
         var scalars: [Float] = [], targets: [Float] = []
         for d in devices {
             guard d.space == space else {
@@ -145,7 +140,7 @@ public enum PredictorTraining {
             throw PredictorError.unusableFeatures(device: samples.device, reason: "its samples are \(samples.metric) of space \(samples.space), the predictor's \(meta.predictedMetric) of \(meta.space)")
         }
         let input = try DeviceInput(features, space: meta.space, length: meta.referenceArchIndices.count, metric: samples.metric)
-        let encoding = ArchitectureEncoding.of(samples.space)
+        let encoding = samples.space.space.predictorEncoding
         let rows = Tensor(shape: [samples.encodings.count, encoding.featureCount + input.values.count],
                           scalars: samples.encodings.flatMap { encoding.features($0) + input.values })
         let targets = samples.values.map { Float(Foundation.log($0)) - input.logScale }

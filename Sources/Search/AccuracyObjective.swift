@@ -4,6 +4,8 @@ import Foundation
 import Predictors
 import Proxies
 import SearchSpaces
+import NB201Space
+import OFASpace
 
 /// Where the search's accuracy comes from (`--accuracy`; stored by these names in hypernetwork files).
 public enum AccuracyMode: String, CaseIterable, Codable, Sendable {
@@ -132,10 +134,10 @@ public final class SurrogateAccuracy<Space: SearchSpace>: AccuracyObjective {
     public func errors(_ architectures: [Space.Architecture]) -> [Double] { surrogate.errors(architectures, in: space) }
 }
 
-extension SurrogateAccuracy where Space == NB201Space {
+extension SurrogateAccuracy where Space == NB201SearchSpace {
     /// An NB201 surrogate objective, gated at NB201's chance gate.
     public convenience init(_ surrogate: AccuracySurrogate, mode: AccuracyMode = .surrogate) throws {
-        try self.init(surrogate, space: NB201Space(), mode: mode, chanceGate: NB201Benchmark.chanceGate)
+        try self.init(surrogate, space: NB201SearchSpace(), mode: mode, chanceGate: NB201Benchmark.chanceGate)
     }
 }
 
@@ -150,7 +152,7 @@ public final class OFAPredictorAccuracy: AccuracyObjective {
 
     public init(_ predictor: OFAAccuracyPredictor) {
         self.predictor = predictor
-        let errors = predictor.topOne(NormalizationSet.architectures(of: OFASpace())).map { 100 * (1 - $0) }
+        let errors = predictor.topOne(NormalizationSet.architectures(of: OFASearchSpace())).map { 100 * (1 - $0) }
         range = errors.min()!...errors.max()!
         errorRange = range
     }
@@ -235,7 +237,7 @@ public final class SupernetAccuracy: AccuracyObjective {
     /// nil: the paper's cross-entropy objective.
     public let fit: SupernetFit?
     /// The surrogate of the current epoch (after the warm-up, with a fit).
-    public private(set) var fitted: SurrogateAccuracy<NB201Space>?
+    public private(set) var fitted: SurrogateAccuracy<NB201SearchSpace>?
     /// The supernet's accuracies of the fit's architectures at each refit so far; each refit fits
     /// their mean, so one epoch's weights do not decide the ranking alone.
     private(set) var estimateHistory: [[Double]] = []
@@ -276,7 +278,7 @@ public final class SupernetAccuracy: AccuracyObjective {
     private func refit(_ fit: SupernetFit) {
         estimateHistory.append(fit.architectures.map { trainer.accuracy(of: $0, on: trainer.splits.architecture, limit: fit.validationImages) })
         let accuracies = fit.architectures.indices.map { i in estimateHistory.reduce(0) { $0 + $1[i] } / Double(estimateHistory.count) }
-        let surrogate = AccuracySurrogate.fit(space: NB201Space(), architectures: fit.architectures, errors: fit.targetErrors(accuracies: accuracies), queried: [],
+        let surrogate = AccuracySurrogate.fit(space: NB201SearchSpace(), architectures: fit.architectures, errors: fit.targetErrors(accuracies: accuracies), queried: [],
                                               source: objectiveDescription, chanceError: ProxySurrogate.chanceError,
                                               ensembleSize: fit.ensembleSize, seed: trainer.configuration.seed)
         // Errors are clamped below chance, so the fit cannot put every architecture at chance;

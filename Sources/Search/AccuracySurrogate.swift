@@ -2,6 +2,8 @@ import Autodiff
 import Foundation
 import Predictors
 import SearchSpaces
+import NB201Space
+import OFASpace
 
 /// The surrogate's input: the 30-dimensional (relaxed) one-hot plus, for each of the 4 paths from
 /// the cell input to its output, whether the path is live (no `none` edge), live × convolutions on
@@ -90,7 +92,7 @@ public enum SurrogateFeatures: String, CaseIterable, Sendable {
     }
 
     /// The linear encoding of a structure-feature space (nil for NB201's paths, which are not linear).
-    private var linear: ArchitectureEncoding? { self == .nb201Paths ? nil : ArchitectureEncoding.of(space) }
+    private var linear: ArchitectureEncoding? { self == .nb201Paths ? nil : space.space.predictorEncoding }
 
     public var inputCount: Int { linear?.inputCount ?? 30 }
     public var featureCount: Int { linear?.featureCount ?? PathEncoding.featureCount }
@@ -164,7 +166,7 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
     /// Fits an NB201 surrogate.
     public static func fit(architectures: [NB201Architecture], errors: [Double], queried: [Int], source: String,
                            chanceError: Double, ensembleSize: Int = 3, seed: UInt64 = 0) -> AccuracySurrogate {
-        fit(space: NB201Space(), architectures: architectures, errors: errors, queried: queried, source: source,
+        fit(space: NB201SearchSpace(), architectures: architectures, errors: errors, queried: queried, source: source,
             chanceError: chanceError, ensembleSize: ensembleSize, seed: seed)
     }
 
@@ -203,7 +205,7 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
     }
 
     /// Estimated test error (%) of each NB201 architecture.
-    public func errors(_ architectures: [NB201Architecture]) -> [Double] { errors(architectures, in: NB201Space()) }
+    public func errors(_ architectures: [NB201Architecture]) -> [Double] { errors(architectures, in: NB201SearchSpace()) }
 
     /// The estimated error (%) at one (relaxed) encoding and its gradient with respect to it.
     public func evaluate(_ encoding: [Float]) -> (error: Double, gradient: [Float]) {

@@ -1,4 +1,5 @@
 import SearchSpaces
+import NB201Space
 
 /// Signs that an NB201 search collapsed (the supernet mode's known failure, docs/supernet.md):
 /// fronts made of cells without convolutions, or one front shared by every training device.

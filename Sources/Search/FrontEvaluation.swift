@@ -1,6 +1,7 @@
 import DeviceModel
 import Foundation
 import SearchSpaces
+import NB201Space
 
 /// Where an evaluation's latencies come from.
 public enum EvaluationLatency: String, Codable, Sendable {
@@ -57,7 +58,7 @@ public enum FrontEvaluation {
         var results: [DeviceEvaluation] = [], missing: [String: String] = [:]
         let devices = rows.map(\.device).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         if let reason = objectives.unscoredByLatencyOnlyBenchmark(space: "NB201") { return ([], devices.reduce(into: [:]) { $0[$1] = reason }) }
-        let space = NB201Space()
+        let space = NB201SearchSpace()
         let gate = NB201Benchmark.chanceGate
         let counted = benchmark.testError.indices.map { objectives.counts(benchmark.index[$0], in: space) }
         /// Official index `i` with `latency` (ms) as a point of the objectives.

@@ -2,6 +2,7 @@ import DataFiles
 import DeviceModel
 import Foundation
 import SearchSpaces
+import NB201Space
 
 /// One architecture of a device's front (one row of `fronts.csv`, format in docs/formats.md).
 public struct FrontRow: Equatable, Sendable {
@@ -137,7 +138,7 @@ public enum Fronts {
     }
 
     /// Writes NB201 rows.
-    public static func write(_ rows: [FrontRow], to path: String) throws { try write(rows, space: NB201Space(), to: path) }
+    public static func write(_ rows: [FrontRow], to path: String) throws { try write(rows, space: NB201SearchSpace(), to: path) }
 
     /// Reads and checks a fronts CSV of `space` (index, string and table columns must agree).
     public static func read<S: SearchSpace>(_ path: String, space: S) throws -> [FrontRow] {
@@ -145,10 +146,10 @@ public enum Fronts {
     }
 
     /// Reads and checks an NB201 fronts CSV against the official index.
-    public static func read(_ path: String, index: NB201Index) throws -> [FrontRow] { try read(path, space: NB201Space()) }
+    public static func read(_ path: String, index: NB201Index) throws -> [FrontRow] { try read(path, space: NB201SearchSpace()) }
 
     /// The rows of a parsed fronts table, each checked (columns, numbers, ranges, arch strings).
-    public static func rows(of table: CSVTable, index: NB201Index) throws -> [FrontRow] { try rows(of: table, space: NB201Space()) }
+    public static func rows(of table: CSVTable, index: NB201Index) throws -> [FrontRow] { try rows(of: table, space: NB201SearchSpace()) }
 
     /// The rows of a parsed fronts table of `space`, each checked (columns, numbers, ranges, arch
     /// strings, `arch_index` against the space's table, the table columns against the string).

@@ -4,6 +4,8 @@ import DeviceModel
 import Foundation
 import Predictors
 import SearchSpaces
+import NB201Space
+import OFASpace
 
 /// A finished search (`hypernetwork.json`, format `modnas.hypernetwork.v1`): everything needed to
 /// produce fronts later for any device given by its features, without searching again.
@@ -108,7 +110,7 @@ public struct HypernetworkFile: Codable, Sendable {
     }
 
     /// An NB201 front generator.
-    public func generator() throws -> FrontGenerator<NB201Space> { try generator(space: NB201Space()) }
+    public func generator() throws -> FrontGenerator<NB201SearchSpace> { try generator(space: NB201SearchSpace()) }
 
     /// A device for fronts: latency (and energy, for an energy objective) from the stored meta
     /// predictors (zero-shot); a device without reference energies gets its fronts on the slice

@@ -3,6 +3,7 @@ import DeviceModel
 import Foundation
 import Predictors
 import SearchSpaces
+import NB201Space
 
 /// A device the search knows: its features (the hypernetwork's input), a latency objective and,
 /// where it has energy, an energy objective.
@@ -456,10 +457,10 @@ public struct FrontGenerator<Space: SearchSpace> {
     }
 }
 
-extension FrontGenerator where Space == NB201Space {
+extension FrontGenerator where Space == NB201SearchSpace {
     /// An NB201 generator with a surrogate's estimates.
     public init(hypernetwork: Hypernetwork, surrogate: AccuracySurrogate) {
-        self.init(space: NB201Space(), hypernetwork: hypernetwork, surrogate: surrogate)
+        self.init(space: NB201SearchSpace(), hypernetwork: hypernetwork, surrogate: surrogate)
     }
 
     /// One NB201 front with official indices.
@@ -468,14 +469,14 @@ extension FrontGenerator where Space == NB201Space {
     }
 }
 
-extension MODNASSearch where Space == NB201Space {
+extension MODNASSearch where Space == NB201SearchSpace {
     /// An NB201 search in surrogate mode.
     public convenience init(devices: [SearchDevice], surrogate: AccuracySurrogate, configuration: SearchConfiguration) throws {
-        try self.init(space: NB201Space(), devices: devices, accuracy: try SurrogateAccuracy(surrogate), configuration: configuration)
+        try self.init(space: NB201SearchSpace(), devices: devices, accuracy: try SurrogateAccuracy(surrogate), configuration: configuration)
     }
 
     /// An NB201 search with any accuracy objective.
     public convenience init(devices: [SearchDevice], accuracy: any AccuracyObjective<NB201Architecture>, configuration: SearchConfiguration) throws {
-        try self.init(space: NB201Space(), devices: devices, accuracy: accuracy, configuration: configuration)
+        try self.init(space: NB201SearchSpace(), devices: devices, accuracy: accuracy, configuration: configuration)
     }
 }

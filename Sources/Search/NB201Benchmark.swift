@@ -3,6 +3,7 @@ import DataFiles
 import Foundation
 import Predictors
 import SearchSpaces
+import NB201Space
 
 /// The tabular NB201 benchmark as shipped in `Devices/nb201`: test error per architecture and the
 /// latency tables of the 13 training devices (Dong & Yang, ICLR 2020; Lee et al., NeurIPS 2021).
@@ -26,7 +27,7 @@ public struct NB201Benchmark: Sendable {
         }
         let accuracy = try CSVTable(contentsOf: ShippedData.path(NB201Index.shippedTable)).numericColumn(dataset)
         var latency: [String: [Double]] = [:]
-        for d in try BenchmarkTables.trainingDevices(space: NB201Space()) { latency[d.device] = d.values }
+        for d in try BenchmarkTables.trainingDevices(space: NB201SearchSpace()) { latency[d.device] = d.values }
         return NB201Benchmark(index: index, dataset: dataset, testError: accuracy.map { 100 - $0 }, latency: latency)
     }
 

@@ -3,6 +3,7 @@ import DataFiles
 import Foundation
 import Predictors
 import SearchSpaces
+import OFASpace
 
 /// The OFA benchmark as shipped in `Devices/ofa` and `Predictors/evaluation`: Once-for-All's
 /// ImageNet accuracy predictor (estimates, labelled `OFAAccuracyPredictor.label`), the latency
@@ -25,7 +26,7 @@ public struct OFABenchmark: SearchBenchmark {
     /// Latency of any architecture by setting, from predictors trained on all the setting's rows.
     public let evaluationLatency: [String: DeviceObjective]
 
-    public var space: OFASpace { OFASpace() }
+    public var space: OFASearchSpace { OFASearchSpace() }
     public var dataset: String { "imagenet" }
     public var errorSource: String { "100 − \(OFAAccuracyPredictor.label) (an estimate)" }
     /// NB201's 90 %, kept for OFA: the predictor's errors stay far below it (ImageNet's chance is 99.9 %).
@@ -35,7 +36,7 @@ public struct OFABenchmark: SearchBenchmark {
     /// Loads the shipped predictor, tables and evaluation predictors (from `evaluationDirectory`).
     public static func shipped(evaluationDirectory: String? = nil) throws -> OFABenchmark {
         let predictor = try OFAAccuracyPredictor.shipped()
-        let space = OFASpace()
+        let space = OFASearchSpace()
         let archs = try BenchmarkTables.architectures(space: space)
         var latency: [String: [Double]] = [:]
         for d in try BenchmarkTables.trainingDevices(space: space) { latency[d.device] = d.values }

@@ -6,6 +6,7 @@ import Predictors
 import Proxies
 import SearchSpaces
 import Statistics
+import NB201Space
 
 /// What a rank check scores architectures with.
 public enum RankEstimator: Hashable, Sendable, CustomStringConvertible {

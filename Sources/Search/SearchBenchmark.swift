@@ -1,5 +1,6 @@
 import Autodiff
 import SearchSpaces
+import NB201Space
 
 /// A space's benchmark as a search uses it: where the accuracy objective comes from, and how
 /// fronts are scored afterwards (NB201: tables of every architecture; OFA: an accuracy predictor
@@ -72,7 +73,7 @@ enum TableSurrogate {
 }
 
 extension NB201Benchmark: SearchBenchmark {
-    public var space: NB201Space { NB201Space() }
+    public var space: NB201SearchSpace { NB201SearchSpace() }
 
     public func differentiableAccuracy() throws -> (any AccuracyObjective<NB201Architecture>)? { nil }
     public func trainingFreeSurrogate(count: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate? { nil }

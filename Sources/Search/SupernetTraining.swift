@@ -2,6 +2,7 @@ import Autodiff
 import Datasets
 import Foundation
 import SearchSpaces
+import NB201Space
 
 /// Settings of supernet training. The defaults are the small configuration for a 2-core CPU;
 /// the paper's is C = 16, N = 5, batch 256, 100 epochs.

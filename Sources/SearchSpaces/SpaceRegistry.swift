@@ -1,4 +1,6 @@
 import GPTSpace
+import NB201Space
+import OFASpace
 @_exported import SpaceCore
 
 /// The registry: the one place that maps a space's name to its module's space.
@@ -6,8 +8,8 @@ extension SpaceName {
     /// The space with this name (NB201 at its benchmark shape).
     public var space: any SearchSpace {
         switch self {
-        case .nb201: return NB201Space()
-        case .ofa: return OFASpace()
+        case .nb201: return NB201SearchSpace()
+        case .ofa: return OFASearchSpace()
         case .gpt: return GPTSearchSpace()
         }
     }
@@ -16,10 +18,10 @@ extension SpaceName {
     /// parameter of another space, or a bad value, is refused in one line.
     public func searchSpace(shape setting: NetworkShape) throws -> any SearchSpace {
         switch self {
-        case .nb201: return NB201Space(shape: try NB201NetworkShape(setting))
+        case .nb201: return NB201SearchSpace(shape: try NB201NetworkShape(setting))
         case .ofa:
             try setting.check(known: [], space: self)
-            return OFASpace()
+            return OFASearchSpace()
         case .gpt: return GPTSearchSpace(shape: try GPTNetworkShape(setting))
         }
     }
@@ -37,7 +39,7 @@ extension SpaceName {
     public var tableSize: Int {
         switch self {
         case .nb201: return NB201Architecture.spaceSize
-        case .ofa: return OFASpace.tableSize
+        case .ofa: return OFASearchSpace.tableSize
         case .gpt: return GPTSearchSpace.tableSize
         }
     }

@@ -109,6 +109,8 @@ public protocol SearchSpace: Sendable {
     /// decision order ([Σ choices]), mapped differentiably to [encodingWidth]; for a one-hot
     /// input it equals `oneHotEncoding`.
     func relaxedEncoding(_ probabilities: Variable) -> Variable
+    /// The latency and energy predictors' input: a fixed linear map of the encoding.
+    var predictorEncoding: ArchitectureEncoding { get }
 
     /// `count` distinct architectures from seed `seed`, each decision drawn uniformly.
     func sample(count: Int, seed: UInt64) -> [Architecture]

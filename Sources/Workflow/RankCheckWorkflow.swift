@@ -5,6 +5,7 @@ import Foundation
 import Proxies
 import Search
 import SearchSpaces
+import NB201Space
 
 /// Everything `modnas rank-check` is asked to do.
 public struct RankCheckRequest: Sendable {
@@ -60,7 +61,7 @@ public struct RankCheckWorkflow {
         let splits: DatasetSplits? = try trainer?.splits ?? (needsData ? loadSplits() : nil)
         let shape = trainer.map { NB201NetworkShape(channels: $0.configuration.channels, cellsPerStage: $0.configuration.cellsPerStage) }
             ?? NB201NetworkShape(channels: r.channels, cellsPerStage: r.cellsPerStage)
-        let space = NB201Space(shape: shape)
+        let space = NB201SearchSpace(shape: shape)
         let batch = try r.estimators.contains(where: \.needsData) ? splits.map { try ProxyData.batch($0, count: r.batch) } : nil
         // Data-free proxies on the benchmark's input against the table (as Abdelfattah et al.), else on the data's.
         let input = r.truth == "table" || splits == nil ? (shape: [3, 32, 32], classes: 10)
@@ -111,7 +112,7 @@ public struct RankCheckWorkflow {
         try ProxyData.splits(dataset: request.dataset, images: 2 * max(request.training.images, request.batch), seed: request.seed)
     }
 
-    private func truthFunction(space: NB201Space, splits: DatasetSplits?) throws -> (description: String, accuracy: (NB201Architecture) -> Double) {
+    private func truthFunction(space: NB201SearchSpace, splits: DatasetSplits?) throws -> (description: String, accuracy: (NB201Architecture) -> Double) {
         switch request.truth {
         case "table":
             let index = try NB201Index.shipped()

@@ -9,6 +9,7 @@ import Proxies
 import Reports
 import Search
 import SearchSpaces
+import NB201Space
 
 /// What the hypernetwork reads from the supernet after the warm-up.
 public enum SupernetObjective: String, CaseIterable, Sendable {
@@ -314,13 +315,13 @@ public struct SearchWorkflow {
         let splits = DatasetSplits(training: train, test: test, limit: images, testLimit: r.testImages == 0 ? nil : r.testImages, seed: r.seed)
         var fit: SupernetFit?
         if r.resolvedSupernetObjective == .fitted {
-            let architectures = ProxySurrogate.connectedSample(of: NB201Space(), count: r.queries, seed: r.seed)
+            let architectures = ProxySurrogate.connectedSample(of: NB201SearchSpace(), count: r.queries, seed: r.seed)
             fit = SupernetFit(architectures: architectures, validationImages: r.validationImages, ensembleSize: r.surrogateEnsemble)
             if r.accuracy == .supernetProxy {
                 // The proxies score the architectures at the supernet's network configuration.
                 let shape = NB201NetworkShape(channels: s.channels, cellsPerStage: s.cellsPerStage, resolution: train.height,
                                               inputChannels: train.channels, classes: train.classes)
-                let scorer = try ProxyScorer(space: NB201Space(shape: shape), batch: try ProxyData.batch(splits, count: ProxyDefaults.batch), seed: r.seed)
+                let scorer = try ProxyScorer(space: NB201SearchSpace(shape: shape), batch: try ProxyData.batch(splits, count: ProxyDefaults.batch), seed: r.seed)
                 fit?.proxyMeanRanks = ProxySurrogate.voteMeanRanks(scorer: scorer, architectures: architectures, voters: ZeroCostProxy.voters) { k in
                     if k % 50 == 0 || k == architectures.count { note("scored \(k) of \(architectures.count) architectures with the proxies") }
                 }

@@ -4,6 +4,7 @@ import CommandSupport
 import Foundation
 import Profiling
 import SearchSpaces
+import NB201Space
 
 /// `modnas`: the multi-objective differentiable NAS engine.
 struct ModnasCommand: ParsableCommand {

@@ -11,6 +11,7 @@ import Reports
 import Search
 import SearchSpaces
 import Workflow
+import NB201Space
 
 /// Progress lines on standard error.
 func note(_ line: String) { printToStandardError(line) }

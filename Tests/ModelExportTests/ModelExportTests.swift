@@ -4,7 +4,9 @@ import Testing
 import TestSupport
 @testable import Autodiff
 @testable import ModelExport
-@testable import SearchSpaces
+import SearchSpaces
+@testable import NB201Space
+@testable import OFASpace
 
 @Suite struct ProtobufWriterTests {
     /// The examples of the Protocol Buffers encoding guide: 1 is one byte, 300 is AC 02, and a
@@ -126,7 +128,7 @@ func runWithONNXRuntime(_ models: [String], input: Tensor, in dir: String) throw
 
 /// Ten seeded OFA MobileNetV3 architectures (their resolutions vary, 128–224).
 func ofaExportNetworks() -> [MobileNetV3Network] {
-    let space = OFASpace()
+    let space = OFASearchSpace()
     return space.sample(count: 10, seed: 21).enumerated().map { k, a in space.makeNetwork(a, seed: UInt64(k)) as! MobileNetV3Network }
 }
 

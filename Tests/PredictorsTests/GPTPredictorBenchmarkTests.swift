@@ -2,6 +2,7 @@ import DeviceModel
 import Testing
 @testable import Predictors
 import SearchSpaces
+import NB201Space
 
 /// The GPT benchmark judges predictors on HW-GPT-Bench's own split (`hw_order` < 8,000 trains),
 /// per metric, and leave-one-device-out on the held-out architectures.
@@ -12,7 +13,7 @@ import SearchSpaces
         #expect(positions.count == 8_000)
         // MODNAS's references are the training list's hw_order 0, 888, …, 7999 (the device table's rows are arch_index order).
         #expect(try space.referenceStrings().allSatisfy { positions.contains($0.index) })
-        #expect(try BenchmarkTables.trainingPositions(space: NB201Space()) == nil)
+        #expect(try BenchmarkTables.trainingPositions(space: NB201SearchSpace()) == nil)
 
         var bench = PredictorBenchmark()
         bench.trainingPositions = positions

@@ -6,6 +6,7 @@ import TestSupport
 @testable import Predictors
 import ProfileStore
 import SearchSpaces
+import NB201Space
 
 /// A measured device's training data follow the clock its session chose, and the predictor file says which.
 @Suite struct LatencyClockTrainingTests {
@@ -29,7 +30,7 @@ import SearchSpaces
                                               energy: .absent(reason: "off")), to: session)
             cpuByString[string] = cpu
         }
-        let samples = try DatabaseSamples.device("lab", database: store, space: NB201Space())
+        let samples = try DatabaseSamples.device("lab", database: store, space: NB201SearchSpace())
         #expect(samples.latencyClock == .cpu && samples.valueLabel == "median thread CPU time (measured)")
         #expect(Dictionary(uniqueKeysWithValues: zip(samples.architectures, samples.values)) == cpuByString)
         let file = try PredictorTraining.mlp(samples, configuration: quickConfiguration(), referenceArchIndices: Array(0..<10))

@@ -7,6 +7,8 @@ import TestSupport
 @testable import Predictors
 import ProfileStore
 import SearchSpaces
+import NB201Space
+import OFASpace
 
 /// A small synthetic device: per-edge additive op costs plus one interaction, on `count` sampled
 /// architectures.
@@ -20,7 +22,7 @@ func syntheticDevice(_ name: String, scale: Double, count: Int, seed: UInt64) ->
     let refs = (0..<10).map { NB201Architecture(code: $0 * 1500 + 7) }
     let features = DeviceFeatures(device: name, source: .benchmark, referenceArchIndices: Array(0..<10),
                                   values: refs.map(latency), host: nil)
-    return DeviceSamples(device: name, features: features, architectures: archs, values: archs.map(latency))
+    return DeviceSamples(device: name, features: features, space: NB201SearchSpace(), architectures: archs, values: archs.map(latency))
 }
 
 /// The objective's value and gradient at `x` against central differences on `entries`.
@@ -236,7 +238,7 @@ func quickConfiguration() -> TrainingConfiguration {
 /// A synthetic OFA device: per layer a cost of its stage times (expand ratio + k²/9), scaled by
 /// (r/224)², plus a fixed cost per layer (launch overhead); skipped layers cost nothing.
 func syntheticOFADevice(_ name: String, count: Int, seed: UInt64) -> DeviceSamples {
-    let space = OFASpace()
+    let space = OFASearchSpace()
     func latency(_ a: OFAArchitecture) -> Double {
         let scale = pow(Double(a.resolution) / 224, 2)
         var total = 0.4
@@ -253,7 +255,7 @@ func syntheticOFADevice(_ name: String, count: Int, seed: UInt64) -> DeviceSampl
 }
 
 @Suite struct OFALatencyPredictorTests {
-    let space = OFASpace()
+    let space = OFASearchSpace()
     let encoding = ArchitectureEncoding.ofa
 
     @Test func structuralFeaturesCountOnlyTheLayersAStageKeeps() throws {
@@ -320,7 +322,7 @@ func syntheticOFADevice(_ name: String, count: Int, seed: UInt64) -> DeviceSampl
     /// All 5,000 rows of the shared table against the outputs the authors' predictor gives.
     @Test func reproducesTheShippedOutputsOnEveryTableRow() throws {
         let predictor = try OFAAccuracyPredictor.shipped()
-        let archs = try OFASpace.shippedArchitectures()
+        let archs = try OFASearchSpace.shippedArchitectures()
         let table = try CSVTable(contentsOf: ShippedData.path("Devices/ofa/accuracy_predictor_outputs.csv"))
         let expected = try table.numericColumn("predicted_top1")
         #expect(try table.numericColumn("arch_index") == (0..<5_000).map(Double.init))
@@ -332,7 +334,7 @@ func syntheticOFADevice(_ name: String, count: Int, seed: UInt64) -> DeviceSampl
     /// The gradient in the relaxed encoding (depth probabilities included) matches finite differences.
     @Test func isDifferentiableInTheRelaxedEncoding() throws {
         let predictor = try OFAAccuracyPredictor.shipped()
-        let space = OFASpace()
+        let space = OFASearchSpace()
         var rng = SeededGenerator(seed: 3)
         let p = space.randomRelaxation(using: &rng)
         func accuracy(_ v: [Float], tape: Bool) -> Variable {

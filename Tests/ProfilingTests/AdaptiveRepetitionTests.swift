@@ -8,6 +8,7 @@ import Testing
 @testable import Profiling
 import SearchSpaces
 import Statistics
+import NB201Space
 
 /// A collection of the 10 NB201 references on a tiny network in 1 round, without counters or energy.
 func tinyReferenceCollection(_ dir: String, device: String, repeats: Int, targetCI: Double, budgetMs: Double = 1e9,
@@ -131,7 +132,7 @@ func tinyReferenceCollection(_ dir: String, device: String, repeats: Int, target
         let rows = try store.exportRows(device: "adaptive")
         #expect(rows.allSatisfy { $0.latency_clock == "cpu" && $0.cpu_median_ms != $0.median_ms })
         let cpuFeatures = try DeviceFeatures.load(try #require(cpu.featuresPath))
-        let references = try NB201Space().referenceStrings()
+        let references = try NB201SearchSpace().referenceStrings()
         let byString = Dictionary(uniqueKeysWithValues: rows.map { ($0.arch_string, $0) })
         #expect(cpuFeatures.latencyClock == .cpu && cpuFeatures.latencyLabel == "median thread CPU time (measured)")
         #expect(cpuFeatures.values == references.map { byString[$0.string]!.cpu_median_ms! })

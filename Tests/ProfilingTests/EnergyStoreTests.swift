@@ -7,6 +7,7 @@ import ProfileStore
 import SearchSpaces
 import Testing
 import TestSupport
+import NB201Space
 
 /// Energy from a (fake) RAPL powercap tree through the store into feature files and an energy
 /// predictor; a host without energy is refused by name and reason.
@@ -42,7 +43,7 @@ import TestSupport
 
     /// The references and 20 samples, measured on a tiny network with `meter` (nil: energy absent for `reason`).
     func collect(_ device: String, into store: ProfileDatabase, meter: EnergyMeter?, reason: String?) throws {
-        let space = NB201Space(shape: NB201NetworkShape(channels: 4, cellsPerStage: 1, resolution: 8))
+        let space = NB201SearchSpace(shape: NB201NetworkShape(channels: 4, cellsPerStage: 1, resolution: 8))
         let settings = MeasurementSettings(repeats: 3, warmup: 1, shape: space.networkShape, minimumEnergyWindowMs: 20)
         let bench = LatencyBenchmark(settings: settings, counters: nil, energyMeter: meter, energyAbsentReason: reason)
         let session = try store.openSession(request(device, energyMode: meter == nil ? "off" : "rapl"), events: [], rounds: 1)
@@ -60,7 +61,7 @@ import TestSupport
         try withPoweredTree(watts: 20) { root in
             try collect("lab", into: store, meter: try RaplPowercap(root: root, kernel: FakeKernel()), reason: nil)
         }
-        let space = NB201Space()
+        let space = NB201SearchSpace()
         let features = try store.features(device: "lab", space: "nb201", references: try space.referenceStrings())
         let energies = try #require(features.energyValues)
         #expect(energies.count == 10 && features.energyAbsentReason == nil)
@@ -94,15 +95,15 @@ import TestSupport
         let store = try ProfileDatabase(path: Scratch.path("modnas-no-energy", suffix: ".sqlite"))
         let reason = "no RAPL powercap tree at /sys/class/powercap"
         try collect("vm", into: store, meter: nil, reason: reason)
-        let features = try store.features(device: "vm", space: "nb201", references: try NB201Space().referenceStrings())
+        let features = try store.features(device: "vm", space: "nb201", references: try NB201SearchSpace().referenceStrings())
         #expect(features.energyValues == nil && features.energyAbsentReason?.contains(reason) == true)
         #expect { try features.values(of: .energy) } throws: { "\($0)".contains("'vm'") && "\($0)".contains(reason) }
         #expect { try DeviceInput(features, space: "nb201", length: 10, metric: .energy) } throws: { "\($0)".contains(reason) }
-        #expect { try DatabaseSamples.device("vm", database: store, space: NB201Space(), metric: .energy) } throws: { error in
+        #expect { try DatabaseSamples.device("vm", database: store, space: NB201SearchSpace(), metric: .energy) } throws: { error in
             "\(error)".contains("device 'vm' has no energy") && "\(error)".contains(reason) && !"\(error)".contains("\n")
         }
         // Its latencies still train.
-        #expect(try DatabaseSamples.device("vm", database: store, space: NB201Space()).architectures.count == 30)
+        #expect(try DatabaseSamples.device("vm", database: store, space: NB201SearchSpace()).architectures.count == 30)
     }
 }
 

@@ -5,6 +5,7 @@ import Testing
 @testable import ProfileStore
 @testable import Profiling
 import SearchSpaces
+import NB201Space
 
 /// Profiling a host in the GPT space: the setting (batch, phase, sequence length) is part of the
 /// device; another setting under the same name and a network too large for the host are refused

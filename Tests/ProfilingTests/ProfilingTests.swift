@@ -10,6 +10,8 @@ import TestSupport
 @testable import Profiling
 import SearchSpaces
 import Statistics
+import NB201Space
+import OFASpace
 
 /// A kernel door for tests: perf_event_open answers by event type, reads return canned words,
 /// files come from the real file system except those listed as root-only.
@@ -182,7 +184,7 @@ func write(_ text: String, to path: String) throws {
     }
 
     @Test func aCounterThatDoesNotMoveIsNotAMeasurement() throws {
-        let space = NB201Space(shape: NB201NetworkShape(channels: 2, cellsPerStage: 1, resolution: 8))
+        let space = NB201SearchSpace(shape: NB201NetworkShape(channels: 2, cellsPerStage: 1, resolution: 8))
         let settings = MeasurementSettings(repeats: 3, warmup: 0, shape: space.networkShape, minimumEnergyWindowMs: 20)
         let bench = LatencyBenchmark(settings: settings, counters: nil, energyMeter: FrozenMeter(), energyAbsentReason: nil)
         let m = try bench.measure(space.makeNetwork(NB201Architecture(code: 777), seed: 0))
@@ -202,7 +204,7 @@ func write(_ text: String, to path: String) throws {
     /// time): a batch of 4 images takes more of it than one image in every repetition.
     @Test func cpuTimeIsMeasuredPerRepetitionAndBoundedByWallTime() throws {
         OpenBLAS.setThreadCount(1)
-        let network = try NB201Space().makeNetwork(NB201Architecture(code: 1462), seed: 0)
+        let network = try NB201SearchSpace().makeNetwork(NB201Architecture(code: 1462), seed: 0)
         func measured(batch: Int) throws -> ArchitectureMeasurement {
             try LatencyBenchmark(settings: MeasurementSettings(repeats: 8, warmup: 1, batch: batch), counters: nil, energyMeter: nil,
                                  energyAbsentReason: "off").measure(network)
@@ -241,7 +243,7 @@ func write(_ text: String, to path: String) throws {
     }
 
     @Test func architectureFilesAreCSVOrLines() throws {
-        let dir = try scratchDirectory(), nb201 = NB201Space()
+        let dir = try scratchDirectory(), nb201 = NB201SearchSpace()
         let s1 = "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|"
         let s2 = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
         try write("arch_index,arch_string\n1,\(s1)\n2,\(s2)\n", to: dir + "/a.csv")
@@ -267,8 +269,8 @@ func write(_ text: String, to path: String) throws {
 
     /// OFA lists: the shared table's ks, e, d, r columns, or canonical strings.
     @Test func ofaListsUseTheTableColumnsOrStrings() throws {
-        let dir = try scratchDirectory(), ofa = OFASpace()
-        let first = try OFASpace.shippedArchitectures()[0]
+        let dir = try scratchDirectory(), ofa = OFASearchSpace()
+        let first = try OFASearchSpace.shippedArchitectures()[0]
         let c = first.columns
         try write("arch_index,ks,e,d,r\r\n0,\(c.ks),\(c.e),\(c.d),\(c.r)\r\n", to: dir + "/ofa.csv")
         try write("\(first.string)\n", to: dir + "/ofa.txt")

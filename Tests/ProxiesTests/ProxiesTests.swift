@@ -5,14 +5,16 @@ import Foundation
 import SearchSpaces
 import Statistics
 import Testing
+import NB201Space
+import OFASpace
 
 @Suite struct ProxiesTests {
-    static let small = NB201Space(shape: NB201NetworkShape(channels: 4, cellsPerStage: 1))
+    static let small = NB201SearchSpace(shape: NB201NetworkShape(channels: 4, cellsPerStage: 1))
     static let allConv = try! NB201Architecture(parsing: "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
     static let allSkip = try! NB201Architecture(parsing: "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|")
     static let disconnected = try! NB201Architecture(parsing: "|none~0|+|nor_conv_3x3~0|none~1|+|none~0|nor_conv_3x3~1|none~2|")
 
-    func network(_ a: NB201Architecture, space: NB201Space = small, input: [Int] = [3, 8, 8], classes: Int = 4) -> TrainableNetwork {
+    func network(_ a: NB201Architecture, space: NB201SearchSpace = small, input: [Int] = [3, 8, 8], classes: Int = 4) -> TrainableNetwork {
         space.makeTrainableNetwork(a, input: input, classes: classes, seed: 3)!
     }
 
@@ -50,7 +52,7 @@ import Testing
     /// At the benchmark network (C = 16, N = 5, 32×32×3), synflow ranks 30 stratified architectures
     /// as NB201's CIFAR-10 table does (Abdelfattah et al. report ρ = 0.74 over all 15,625).
     @Test func synflowRanksTheBenchmarkTable() throws {
-        let space = NB201Space(), index = try NB201Index.shipped()
+        let space = NB201SearchSpace(), index = try NB201Index.shipped()
         let accuracy = try CSVTable(contentsOf: ShippedData.path(NB201Index.shippedTable)).numericColumn("cifar10")
         let scorer = try ProxyScorer(space: space, batch: nil, dataFreeInput: [3, 32, 32], dataFreeClasses: 10)
         let archs = stride(from: 7, to: 15_625, by: 521).map(NB201Architecture.init(code:))
@@ -166,7 +168,7 @@ import Testing
         #expect(throws: ProxyError.self) { try ProxyBatch(images: Tensor(zeros: [4, 3, 8, 8]), labels: [0, 1, 2], classes: 4, source: "x") }
         #expect(throws: ProxyError.self) { try ProxyBatch(images: Tensor(zeros: [2, 3, 8, 8]), labels: [0, 4], classes: 4, source: "x") }
         #expect(throws: ProxyError.self) { try ProxyScorer(space: Self.small, batch: nil) }
-        #expect(throws: ProxyError.noTrainableNetwork("ofa")) { try ProxyScorer(space: OFASpace(), batch: nil, dataFreeInput: [3, 224, 224], dataFreeClasses: 1000) }
+        #expect(throws: ProxyError.noTrainableNetwork("ofa")) { try ProxyScorer(space: OFASearchSpace(), batch: nil, dataFreeInput: [3, 224, 224], dataFreeClasses: 1000) }
     }
 
     @Test func bootstrapIntervalsBracketTheEstimate() {

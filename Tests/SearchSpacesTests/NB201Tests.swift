@@ -2,7 +2,8 @@ import Autodiff
 import DataFiles
 import Foundation
 import Testing
-@testable import SearchSpaces
+import SearchSpaces
+@testable import NB201Space
 
 @Suite struct NB201ArchitectureTests {
     @Test func shippedIndexRoundTripsEveryArchitecture() throws {

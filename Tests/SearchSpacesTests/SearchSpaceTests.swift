@@ -2,7 +2,9 @@ import Autodiff
 import DataFiles
 import Foundation
 import Testing
-@testable import SearchSpaces
+import SearchSpaces
+@testable import NB201Space
+@testable import OFASpace
 
 /// The seam: both spaces behind `SearchSpace`, checked through the protocol alone.
 @Suite struct SearchSpaceSeamTests {
@@ -29,15 +31,15 @@ import Testing
     }
 
     @Test func nb201BehindTheSeam() throws {
-        try checkSeam(NB201Space())
-        #expect(NB201Space().enumeration()?.count == 15_625)
-        #expect(NB201Space().decisions.count == 6)
+        try checkSeam(NB201SearchSpace())
+        #expect(NB201SearchSpace().enumeration()?.count == 15_625)
+        #expect(NB201SearchSpace().decisions.count == 6)
     }
 
     @Test func ofaBehindTheSeam() throws {
-        try checkSeam(OFASpace())
-        #expect(OFASpace().enumeration() == nil)
-        #expect(OFASpace().decisions.map(\.choices.count) == Array(repeating: 3, count: 45) + [25])
+        try checkSeam(OFASearchSpace())
+        #expect(OFASearchSpace().enumeration() == nil)
+        #expect(OFASearchSpace().decisions.map(\.choices.count) == Array(repeating: 3, count: 45) + [25])
     }
 
     /// GPT's unused layer slots are weighted by P(l ≥ 11) and P(l = 12); the gradient, layer-count
@@ -93,8 +95,8 @@ import Testing
     /// Every row of the shared table reads, and writes back the columns it came from on its
     /// active slots.
     @Test func everyTableRowReadsFromItsColumns() throws {
-        let table = try CSVTable(contentsOf: ShippedData.path(OFASpace.shippedTable))
-        let all = try OFASpace.shippedArchitectures()
+        let table = try CSVTable(contentsOf: ShippedData.path(OFASearchSpace.shippedTable))
+        let all = try OFASearchSpace.shippedArchitectures()
         #expect(all.count == 5_000)
         let ks = try table.column("ks"), d = try table.column("d"), r = try table.column("r")
         for (row, a) in all.enumerated() {
@@ -103,7 +105,7 @@ import Testing
             for (s, depth) in a.depths.enumerated() {
                 for p in 0..<depth { #expect(written[4 * s + p] == read[4 * s + p]) }
             }
-            #expect(try OFASpace().parse(a.string) == a)
+            #expect(try OFASearchSpace().parse(a.string) == a)
         }
     }
 
@@ -130,7 +132,7 @@ import Testing
     /// The relaxed encoding weights a slot by P(stage deep enough); its gradient, depth
     /// probabilities included, matches finite differences.
     @Test func relaxedEncodingGradient() {
-        let (p, y) = checkRelaxedEncodingGradient(OFASpace())
+        let (p, y) = checkRelaxedEncodingGradient(OFASearchSpace())
         // A third-layer kernel entry of stage 0 is weighted by P(d ≥ 3) = 1 − P(d = 2).
         #expect(abs(y.scalars[6] - p[6] * (1 - p[120])) < 1e-6)
     }
@@ -156,11 +158,11 @@ import Testing
     }
 
     @Test func fixedPartsFollowOFAAtWidth1_2() {
-        #expect(OFASpace.stemChannels == 24)
-        #expect(OFASpace.stageWidths == [32, 48, 96, 136, 192])
-        #expect(OFASpace.finalExpandChannels == 1152 && OFASpace.featureChannels == 1536)
+        #expect(OFASearchSpace.stemChannels == 24)
+        #expect(OFASearchSpace.stageWidths == [32, 48, 96, 136, 192])
+        #expect(OFASearchSpace.finalExpandChannels == 1152 && OFASearchSpace.featureChannels == 1536)
         let largest = try! OFAArchitecture(parsing: "r224_" + Array(repeating: "k7e6-k7e6-k7e6-k7e6", count: 5).joined(separator: "_"))
-        let layout = OFASpace().layout(of: largest)
+        let layout = OFASearchSpace().layout(of: largest)
         #expect(layout.blocks.count == 21)
         #expect(layout.blocks[1].expanded == 144 && layout.blocks[1].stride == 2 && !layout.blocks[1].hasShortcut)
         #expect(layout.blocks[2].hasShortcut)
@@ -169,7 +171,7 @@ import Testing
 
     /// A built network runs at its resolution and gives finite logits; a larger subnetwork costs more.
     @Test func networkRunsAndCostsGrowWithTheArchitecture() throws {
-        let space = OFASpace()
+        let space = OFASearchSpace()
         let small = try space.parse("r128_k3e3-k3e3_k3e3-k3e3_k3e3-k3e3_k3e3-k3e3_k3e3-k3e3")
         let network = space.makeNetwork(small, seed: 0)
         var rng = SeededGenerator(seed: 1)

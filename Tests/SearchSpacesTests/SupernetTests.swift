@@ -2,7 +2,8 @@ import Autodiff
 import Datasets
 import Foundation
 import Testing
-@testable import SearchSpaces
+import SearchSpaces
+@testable import NB201Space
 
 @Suite struct SupernetTests {
     static let shape = NB201NetworkShape(channels: 4, cellsPerStage: 1, resolution: 8, inputChannels: 1, classes: 4)

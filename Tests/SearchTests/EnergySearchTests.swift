@@ -7,6 +7,7 @@ import Testing
 import TestSupport
 @testable import Search
 import SearchSpaces
+import NB201Space
 
 /// Energy as an objective of the search: a device's energy predictor beside its latency
 /// predictor, fronts that carry the predicted joules, and refusals for devices without energy.
@@ -25,7 +26,7 @@ import SearchSpaces
         let references = features.referenceArchIndices.map { Shipped.index[$0] }
         features.energyValues = references.map { joules($0, scale: scale) }
         let archs = NB201Sampler.distinct(count: 400, seed: 9)
-        let samples = DeviceSamples(device: name, features: features, space: NB201Space(), architectures: archs, metric: .energy,
+        let samples = DeviceSamples(device: name, features: features, space: NB201SearchSpace(), architectures: archs, metric: .energy,
                                     values: archs.map { joules($0, scale: scale) })
         var c = TrainingConfiguration()
         (c.hidden, c.maxEpochs, c.patience) = ([16], 150, 20)
@@ -41,7 +42,7 @@ import SearchSpaces
     @Test func theEnergyObjectiveIsDifferentiableAndFollowsItsPreference() throws {
         var c = SearchConfiguration()
         (c.epochs, c.stepsPerEpoch) = (3, 60)
-        let search = try MODNASSearch(space: NB201Space(), devices: Self.devices, accuracy: try SurrogateAccuracy(Shipped.surrogate),
+        let search = try MODNASSearch(space: NB201SearchSpace(), devices: Self.devices, accuracy: try SurrogateAccuracy(Shipped.surrogate),
                                       configuration: c, objectives: Self.objectives)
         // The energy component's gradient against finite differences (the third objective).
         let device = search.devices[0]
@@ -62,15 +63,15 @@ import SearchSpaces
             let energyFirst = try #require(front.first { $0.preference == [0, 0, 1] }), accuracyFirst = try #require(front.first { $0.preference == [1, 0, 0] })
             #expect(energyFirst.extraCosts[.energy]! < accuracyFirst.extraCosts[.energy]!, "\(name): \(energyFirst) vs \(accuracyFirst)")
             // Predictions are the device's energy predictor's, in joules.
-            let predicted = try search.devices.first { $0.name == name }!.objective(.energy).predictions([try NB201Architecture(parsing: energyFirst.architecture)])[0]
+            let predicted = try search.devices.first { $0.name == name }!.objective(.energy).predictions([try NB201Architecture(parsing: energyFirst.architecture)], in: NB201SearchSpace())[0]
             #expect(abs(predicted - energyFirst.extraCosts[.energy]!) < 1e-5 * predicted)
         }
         // The fronts file carries predicted_energy_j and reads back.
         let path = Scratch.path("modnas-energy-fronts", suffix: ".csv")
-        try Fronts.write(rows, space: NB201Space(), objectives: Self.objectives, to: path)
+        try Fronts.write(rows, space: NB201SearchSpace(), objectives: Self.objectives, to: path)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.hasPrefix("device,preference_index,r_accuracy,r_latency,r_energy,arch_index,arch_string,predicted_latency_ms,predicted_energy_j,estimated_test_error_percent"))
-        let back = try Fronts.read(path, space: NB201Space())
+        let back = try Fronts.read(path, space: NB201SearchSpace())
         #expect(back.count == rows.count && zip(back, rows).allSatisfy { abs($0.extraCosts[.energy]! - $1.extraCosts[.energy]!) <= 1e-5 * $1.extraCosts[.energy]! })
         // The NB201 table has no energy: its evaluation says so for every device rather than scoring latency alone.
         let (results, missing) = Shipped.benchmark.evaluate(rows, objectives: Self.objectives, measured: [:], baselineBudgets: [], seed: 0)
@@ -92,13 +93,13 @@ import SearchSpaces
         let plain = try SearchDevice(features: features, predictor: DevicePredictor(path: ShippedData.path("Predictors/mlp-pixel3.json")),
                                      latencySource: "mlp-pixel3.json", isTraining: true)
         #expect(plain.absentCosts(Self.objectives) == [.energy] && Self.devices[1].absentCosts(Self.objectives).isEmpty)
-        #expect { try MODNASSearch(space: NB201Space(), devices: [plain], accuracy: try SurrogateAccuracy(Shipped.surrogate),
+        #expect { try MODNASSearch(space: NB201SearchSpace(), devices: [plain], accuracy: try SurrogateAccuracy(Shipped.surrogate),
                                    configuration: SearchConfiguration(), objectives: Self.objectives) } throws: { error in
             "\(error)" == "device 'pixel3' has no energy in space nb201 (its benchmark table holds no energy); leave energy out of its objectives, or profile it on a host with RAPL"
         }
         var c = SearchConfiguration()
         (c.epochs, c.stepsPerEpoch) = (1, 5)
-        let search = try MODNASSearch(space: NB201Space(), devices: [plain, Self.devices[1]], accuracy: try SurrogateAccuracy(Shipped.surrogate),
+        let search = try MODNASSearch(space: NB201SearchSpace(), devices: [plain, Self.devices[1]], accuracy: try SurrogateAccuracy(Shipped.surrogate),
                                       configuration: c, objectives: Self.objectives)
         // Its energy objective is constant (no gradient), so its steps follow error and latency only.
         let v = Variable(Tensor(shape: [6, 5], scalars: relaxedEncoding(seed: 4)), requiresGrad: true)
@@ -110,9 +111,9 @@ import SearchSpaces
         #expect(Set(front.map { $0.preference[0] }).count == 24)   // the 24 angles of two objectives
         // The fronts file leaves its energy cell empty and reads it back as absent.
         let path = Scratch.path("modnas-energy-slice", suffix: ".csv")
-        try Fronts.write(front, space: NB201Space(), objectives: Self.objectives, to: path)
-        #expect(try Fronts.read(path, space: NB201Space()).allSatisfy { $0.extraCosts[.energy] == nil })
+        try Fronts.write(front, space: NB201SearchSpace(), objectives: Self.objectives, to: path)
+        #expect(try Fronts.read(path, space: NB201SearchSpace()).allSatisfy { $0.extraCosts[.energy] == nil })
         // Latency alone still searches with it.
-        _ = try MODNASSearch(space: NB201Space(), devices: [plain], accuracy: try SurrogateAccuracy(Shipped.surrogate), configuration: SearchConfiguration())
+        _ = try MODNASSearch(space: NB201SearchSpace(), devices: [plain], accuracy: try SurrogateAccuracy(Shipped.surrogate), configuration: SearchConfiguration())
     }
 }

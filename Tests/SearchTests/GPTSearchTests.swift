@@ -8,6 +8,7 @@ import Testing
 import TestSupport
 @testable import Search
 import SearchSpaces
+import NB201Space
 
 /// Shipped GPT data the tests share (loaded once).
 enum ShippedGPT {
@@ -131,7 +132,7 @@ enum ShippedGPT {
         #expect(try Fronts.space(of: table) == .gpt)
         #expect(try Fronts.objectives(of: table) == objectives)
         #expect(try Fronts.read(dir + "/f.csv", space: space) == rows)
-        #expect { try Fronts.read(dir + "/f.csv", space: NB201Space()) } throws: { "\($0)".contains("perplexity") }
+        #expect { try Fronts.read(dir + "/f.csv", space: NB201SearchSpace()) } throws: { "\($0)".contains("perplexity") }
         // The hypernetwork file's objective names carry the loss.
         #expect(objectives.names == ["perplexity", "latency_ms", "energy_j"])
         #expect(try ObjectiveList(names: objectives.names) == objectives)

@@ -7,6 +7,8 @@ import Testing
 import TestSupport
 @testable import Search
 import SearchSpaces
+import NB201Space
+import OFASpace
 
 /// Shipped OFA data the tests share (loaded once).
 enum ShippedOFA {
@@ -21,22 +23,22 @@ enum ShippedOFA {
 
 @Suite struct DecisionLayoutTests {
     @Test func runsGroupDecisionsOfEqualSize() {
-        let nb201 = DecisionLayout(of: NB201Space()), ofa = DecisionLayout(of: OFASpace())
+        let nb201 = DecisionLayout(of: NB201SearchSpace()), ofa = DecisionLayout(of: OFASearchSpace())
         #expect(nb201.runs.map { [$0.offset, $0.decisions, $0.choices] } == [[0, 6, 5]] && nb201.width == 30)
         #expect(ofa.runs.map { [$0.offset, $0.decisions, $0.choices] } == [[0, 45, 3], [135, 1, 25]] && ofa.width == 160)
         // The argmax of a choice one-hot gives back the architecture.
-        let space = OFASpace()
+        let space = OFASearchSpace()
         for a in space.sample(count: 20, seed: 4) { #expect(space.architecture(choices: ofa.argmax(space.decisionOneHot(a))) == a) }
     }
 
     @Test func samplesAreOneChoicePerDecision() {
-        let layout = DecisionLayout(of: OFASpace())
+        let layout = DecisionLayout(of: OFASearchSpace())
         var rng = SeededGenerator(seed: 5)
         let logits = Variable(Tensor.uniform(shape: [160], low: -2, high: 2, using: &rng), requiresGrad: true)
         let sample = layout.reinMaxSample(layout.matrices(logits), using: &rng).value.scalars
         #expect(sample.allSatisfy { $0 == 0 || $0 == 1 })
         var offset = 0
-        for d in OFASpace().decisions {
+        for d in OFASearchSpace().decisions {
             #expect(sample[offset..<(offset + d.choices.count)].reduce(0, +) == 1, "decision \(d.name)")
             offset += d.choices.count
         }
@@ -44,7 +46,7 @@ enum ShippedOFA {
 
     /// Σ p log p over all 46 decisions, taped through the slices of the layout.
     @Test func negativeEntropyGradientMatchesFiniteDifferences() {
-        let layout = DecisionLayout(of: OFASpace())
+        let layout = DecisionLayout(of: OFASearchSpace())
         var rng = SeededGenerator(seed: 6)
         let x = (0..<160).map { _ in Float(rng.nextUniform() * 4 - 2) }
         func value(_ y: [Float]) -> Double {
@@ -52,7 +54,7 @@ enum ShippedOFA {
         }
         // By hand, in Double.
         var byHand = 0.0, offset = 0
-        for d in OFASpace().decisions {
+        for d in OFASearchSpace().decisions {
             let row = x[offset..<(offset + d.choices.count)].map(Double.init)
             let z = row.map { exp($0) }.reduce(0, +)
             byHand += row.map { exp($0) / z * ($0 - log(z)) }.reduce(0, +)
@@ -70,7 +72,7 @@ enum ShippedOFA {
     /// The benchmark mode's error is the OFA predictor's, normalised, and its gradient through the
     /// relaxed encoding matches central differences.
     @Test func predictorAccuracyGradientMatchesFiniteDifferences() throws {
-        let space = OFASpace()
+        let space = OFASearchSpace()
         let objective = OFAPredictorAccuracy(ShippedOFA.benchmark.predictor)
         let range = try #require(objective.errorRange)
         let a = space.sample(count: 1, seed: 8)[0]
@@ -92,7 +94,7 @@ enum ShippedOFA {
     /// K = 200 seeded table queries of the predictor fit a surrogate that ranks the whole table,
     /// with a gradient that matches central differences.
     @Test func surrogateOnTableQueriesRanksTheTable() throws {
-        let bench = ShippedOFA.benchmark, space = OFASpace()
+        let bench = ShippedOFA.benchmark, space = OFASearchSpace()
         let surrogate = try bench.surrogate(queries: 200, seed: 0, ensembleSize: 1)
         #expect(surrogate.queried.count == 200 && Set(surrogate.queried).count == 200 && surrogate.problem == nil)
         let rho = PredictionMetrics(predicted: surrogate.errors(bench.architectures, in: space), truth: bench.tableError).spearman
@@ -104,22 +106,22 @@ enum ShippedOFA {
         let scale = numeric.map(abs).max()!
         for (a, n) in zip(gradient, numeric) { #expect(abs(Double(a) - n) < 0.03 * scale, "\(a) vs \(n)") }
         // A surrogate of one space is refused by a search of the other.
-        #expect(throws: SearchError.self) { try SurrogateAccuracy(surrogate, space: NB201Space(), chanceGate: NB201Benchmark.chanceGate) }
+        #expect(throws: SearchError.self) { try SurrogateAccuracy(surrogate, space: NB201SearchSpace(), chanceGate: NB201Benchmark.chanceGate) }
     }
 }
 
 @Suite(.serialized) struct OFASearchLoopTests {
-    static func search() throws -> MODNASSearch<OFASpace> {
+    static func search() throws -> MODNASSearch<OFASearchSpace> {
         var c = SearchConfiguration()
         (c.epochs, c.stepsPerEpoch, c.preferencesPerStep) = (2, 5, 2)
-        return try MODNASSearch(space: OFASpace(), devices: [try ShippedOFA.device("2080ti_1"), try ShippedOFA.device("v100_64")],
+        return try MODNASSearch(space: OFASearchSpace(), devices: [try ShippedOFA.device("2080ti_1"), try ShippedOFA.device("v100_64")],
                                 accuracy: OFAPredictorAccuracy(ShippedOFA.benchmark.predictor), configuration: c)
     }
 
     @Test func anOFASearchWritesFrontsThatItsFileReproduces() throws {
         let search = try Self.search()
         search.run()
-        let space = OFASpace(), index = try space.tableIndexer()
+        let space = OFASearchSpace(), index = try space.tableIndexer()
         let rows = search.devices.flatMap { search.generator.front(for: $0, preferences: 8, tableIndex: index) }
         #expect(rows.count == 16 && rows.allSatisfy { (try? space.parse($0.architecture)) != nil && $0.tableValues.count == 4 })
         #expect(rows.allSatisfy { $0.estimatedLoss.map { (10...40).contains($0) } ?? false }, "\(rows.map(\.estimatedLoss))")
@@ -133,7 +135,7 @@ enum ShippedOFA {
         let generator = try decoded.generator(space: space)
         let again = search.devices.flatMap { generator.front(for: $0, preferences: 8, tableIndex: index) }
         #expect(again.map(\.architecture) == rows.map(\.architecture) && again.map(\.estimatedLoss) == rows.map(\.estimatedLoss))
-        #expect(throws: SpaceMismatchError.self) { try decoded.generator(space: NB201Space()) }
+        #expect(throws: SpaceMismatchError.self) { try decoded.generator(space: NB201SearchSpace()) }
 
         // The fronts file carries ks, e, d, r beside the string and is checked against them.
         try Fronts.write(rows, space: space, to: dir + "/f.csv")
@@ -150,13 +152,13 @@ enum ShippedOFA {
         tampered[9] = Substring(r == "224" ? "128" : "224")
         try text.replacingOccurrences(of: line, with: tampered.joined(separator: ",")).write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
         #expect { try Fronts.read(dir + "/bad.csv", space: space) } throws: { "\($0)".contains("does not match arch_string") && "\($0)".contains("line 2") }
-        #expect { try Fronts.read(dir + "/f.csv", space: NB201Space()) } throws: { "\($0)".contains("malformed NB201") || "\($0)".contains("no column") }
+        #expect { try Fronts.read(dir + "/f.csv", space: NB201SearchSpace()) } throws: { "\($0)".contains("malformed NB201") || "\($0)".contains("no column") }
     }
 
     /// A front of one architecture scores HV (1 − e)(1 − l) at its normalised evaluation point;
     /// with no baselines its front is the best of the run (GD = IGD = 0).
     @Test func evaluationScoresAFrontOnThePredictorAndTheEvaluationLatency() throws {
-        let bench = ShippedOFA.benchmark, space = OFASpace()
+        let bench = ShippedOFA.benchmark, space = OFASearchSpace()
         let a = bench.architectures[17]
         let row = FrontRow(device: "v100_64", preferenceIndex: 0, preference: [1, 0], archIndex: 17, architecture: a.string,
                            tableValues: space.tableValues(of: a), predictedLatencyMs: 1, estimatedLoss: nil)

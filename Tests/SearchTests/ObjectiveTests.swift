@@ -5,6 +5,7 @@ import Predictors
 import Testing
 @testable import Search
 import SearchSpaces
+import NB201Space
 
 /// Central differences of a scalar function of a vector.
 func numericGradient(_ x: [Float], step: Float = 1e-3, _ f: ([Float]) -> Double) -> [Double] {
@@ -233,7 +234,7 @@ func relaxedEncoding(seed: UInt64) -> [Float] {
     /// NB201's parameter count is a sum over the edges' operations: the linear fit the search
     /// differentiates is exact on all 15,625 cells, also at the benchmark's 1,531,546 of the all-3×3 cell.
     @Test func nb201ParametersAreALinearFunctionOfTheEncoding() throws {
-        let space = NB201Space(), all = space.enumeration()!
+        let space = NB201SearchSpace(), all = space.enumeration()!
         let params = CountedCost(.params, space: space, architectures: all)
         #expect(params.worstRelativeError < 1e-6)
         let big = try NB201Architecture(parsing: "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")
@@ -260,7 +261,7 @@ func relaxedEncoding(seed: UInt64) -> [Float] {
     /// that restarts at random instead of stepping to neighbours reached 0.9724), and none exceeds
     /// the table's own front (0.9833).
     @Test func guidedSearchesBeatRandomSamplingOnTheTable() throws {
-        let index = try NB201Index.shipped(), space = NB201Space()
+        let index = try NB201Index.shipped(), space = NB201SearchSpace()
         let accuracy = try CSVTable(contentsOf: ShippedData.path(NB201Index.shippedTable)).numericColumn("cifar10")
         func point(_ code: Int) -> ObjectivePoint {
             let a = NB201Architecture(code: code)
@@ -281,7 +282,7 @@ func relaxedEncoding(seed: UInt64) -> [Float] {
     /// budget, is seeded, and NSGA-II's non-dominated sorting and crowding beat random sampling's
     /// hypervolume at 200 queries (seeds 0–4).
     @Test func baselinesWorkInThreeObjectives() throws {
-        let index = try NB201Index.shipped(), space = NB201Space()
+        let index = try NB201Index.shipped(), space = NB201SearchSpace()
         let accuracy = try CSVTable(contentsOf: ShippedData.path(NB201Index.shippedTable)).numericColumn("cifar10")
         func point(_ code: Int) -> ObjectivePoint {
             let a = NB201Architecture(code: code), cost = space.cost(of: a)

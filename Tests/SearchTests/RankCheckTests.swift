@@ -4,6 +4,7 @@ import Proxies
 @testable import Search
 import SearchSpaces
 import Testing
+import NB201Space
 
 @Suite struct RankCheckTests {
     func convolutions(_ a: NB201Architecture) -> Int { a.operations.filter { $0 == .conv1x1 || $0 == .conv3x3 }.count }

@@ -8,6 +8,7 @@ import Testing
 import TestSupport
 @testable import Search
 import SearchSpaces
+import NB201Space
 
 /// Shipped data the search tests share (loaded once).
 enum Shipped {
@@ -78,7 +79,7 @@ enum Shipped {
     @Test func aSurrogateSearchRestoredAfterArchitectureStepsContinuesBitForBit() throws {
         var c = SearchConfiguration()
         (c.epochs, c.stepsPerEpoch) = (3, 10)
-        func search() throws -> MODNASSearch<NB201Space> { try MODNASSearch(devices: [try Shipped.device("pixel3")], surrogate: Shipped.surrogate, configuration: c) }
+        func search() throws -> MODNASSearch<NB201SearchSpace> { try MODNASSearch(devices: [try Shipped.device("pixel3")], surrogate: Shipped.surrogate, configuration: c) }
         let whole = try search()
         whole.run()
         let interrupted = try search()
@@ -88,7 +89,7 @@ enum Shipped {
         let resumed = try search()
         try resumed.restore(try JSONDecoder().decode(SearchCheckpoint.self, from: saved))
         resumed.run()
-        let weights = { (s: MODNASSearch<NB201Space>) in s.hypernetwork.parameters.map(\.value.scalars) }
+        let weights = { (s: MODNASSearch<NB201SearchSpace>) in s.hypernetwork.parameters.map(\.value.scalars) }
         #expect(weights(resumed) == weights(whole) && resumed.log.map(\.meanLoss) == whole.log.map(\.meanLoss))
         #expect(weights(whole) != weights(try search()))
     }

@@ -9,6 +9,7 @@ import TestSupport
 @testable import Search
 import SearchSpaces
 import Workflow
+import NB201Space
 
 @Suite struct MinNormSolverTests {
     @Test func orthogonalUnitVectorsMeetHalfway() {

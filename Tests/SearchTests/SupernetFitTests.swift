@@ -5,13 +5,14 @@ import Statistics
 import Testing
 @testable import Search
 import SearchSpaces
+import NB201Space
 
 @Suite(.serialized) struct SupernetFitTests {
-    static let architectures = ProxySurrogate.connectedSample(of: NB201Space(), count: 16, seed: 0)
+    static let architectures = ProxySurrogate.connectedSample(of: NB201SearchSpace(), count: 16, seed: 0)
 
     /// A supernet-mode search over two shipped devices on the synthetic set whose hypernetwork
     /// reads a surrogate fitted on the supernet's estimates of 16 architectures.
-    static func search(epochs: Int, proxyMeanRanks: [Double]? = nil) throws -> MODNASSearch<NB201Space> {
+    static func search(epochs: Int, proxyMeanRanks: [Double]? = nil) throws -> MODNASSearch<NB201SearchSpace> {
         let data = SyntheticDataset.make(count: 256, classes: 4, channels: 1, size: 8, seed: 1)
         let test = SyntheticDataset.make(count: 64, classes: 4, channels: 1, size: 8, seed: 2)
         var s = SupernetConfiguration()
@@ -71,9 +72,9 @@ import SearchSpaces
         accuracy.prepareStep(epoch: 3, stepInEpoch: 0, of: search.configuration.stepsPerEpoch, epochs: 3)
         #expect(accuracy.estimateHistory == [first, second])
         let mean = zip(first, second).map { ($0 + $1) / 2 }
-        let expected = AccuracySurrogate.fit(space: NB201Space(), architectures: fit.architectures, errors: fit.targetErrors(accuracies: mean), queried: [],
+        let expected = AccuracySurrogate.fit(space: NB201SearchSpace(), architectures: fit.architectures, errors: fit.targetErrors(accuracies: mean), queried: [],
                                              source: "", chanceError: ProxySurrogate.chanceError, ensembleSize: fit.ensembleSize, seed: trainer.configuration.seed)
-        #expect(try #require(accuracy.fitted).errors(fit.architectures) == expected.errors(fit.architectures, in: NB201Space()))
+        #expect(try #require(accuracy.fitted).errors(fit.architectures) == expected.errors(fit.architectures, in: NB201SearchSpace()))
     }
 
     /// The estimates travel in the checkpoint: a history of another set of architectures is refused
@@ -101,8 +102,8 @@ import SearchSpaces
         search.run()
         let accuracy = search.accuracy as! SupernetAccuracy
         let fitted = try #require(accuracy.fitted), range = try #require(accuracy.errorRange)
-        let device = search.trainingDevices[0], all = NB201Space().enumeration()!
-        let errors = fitted.errors(all), ms = device.latency.predictions(all, in: NB201Space())
+        let device = search.trainingDevices[0], all = NB201SearchSpace().enumeration()!
+        let errors = fitted.errors(all), ms = device.latency.predictions(all, in: NB201SearchSpace())
         let latency: ClosedRange<Double> = search.costRanges[device.name]![0]
         let rows = try #require(try search.exhaustiveFront(for: device, preferences: 8))
         #expect(rows.count == 8)
@@ -112,7 +113,7 @@ import SearchSpaces
                 let l: Double = (ms[i] - latency.lowerBound) / (latency.upperBound - latency.lowerBound)
                 return row.preference[0] * e + row.preference[1] * l
             }
-            let chosen = all.firstIndex { NB201Space().string(of: $0) == row.architecture }!
+            let chosen = all.firstIndex { NB201SearchSpace().string(of: $0) == row.architecture }!
             let best = all.indices.map(score).min()!
             #expect(abs(score(chosen) - best) < 1e-12, "\(row.architecture) is not the fitted surrogate's optimum")
             #expect(row.estimatedLoss == accuracy.errors([all[chosen]])[0], "the estimate is the supernet's on the test split")
@@ -132,7 +133,7 @@ import SearchSpaces
         resumed.run()
         #expect(SupernetSearchTests.state(resumed) == SupernetSearchTests.state(whole))
         #expect(resumed.log.map(\.meanLoss) == whole.log.map(\.meanLoss))
-        let fronts = { (s: MODNASSearch<NB201Space>) in s.devices.flatMap { s.generator.front(for: $0, preferences: 8) } }
+        let fronts = { (s: MODNASSearch<NB201SearchSpace>) in s.devices.flatMap { s.generator.front(for: $0, preferences: 8) } }
         #expect(fronts(resumed) == fronts(whole))
         #expect((whole.accuracy as! SupernetAccuracy).mode == .supernetProxy)
     }

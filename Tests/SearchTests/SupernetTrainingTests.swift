@@ -5,6 +5,7 @@ import Testing
 import TestSupport
 @testable import Search
 import SearchSpaces
+import NB201Space
 
 @Suite struct SupernetTrainingTests {
     static func trainer() -> SupernetTrainer {
@@ -44,7 +45,7 @@ import SearchSpaces
 
 @Suite(.serialized) struct SupernetSearchTests {
     /// A supernet-mode search over two shipped devices on the synthetic set.
-    static func search(epochs: Int, seed: UInt64 = 0) throws -> MODNASSearch<NB201Space> {
+    static func search(epochs: Int, seed: UInt64 = 0) throws -> MODNASSearch<NB201SearchSpace> {
         let data = SyntheticDataset.make(count: 256, classes: 4, channels: 1, size: 8, seed: 1)
         let test = SyntheticDataset.make(count: 64, classes: 4, channels: 1, size: 8, seed: 2)
         var s = SupernetConfiguration()
@@ -56,7 +57,7 @@ import SearchSpaces
         return try MODNASSearch(devices: [try Shipped.device("pixel3"), try Shipped.device("silver_4114")], accuracy: accuracy, configuration: c)
     }
 
-    static func state(_ search: MODNASSearch<NB201Space>) -> [[Float]] {
+    static func state(_ search: MODNASSearch<NB201SearchSpace>) -> [[Float]] {
         (search.hypernetwork.parameters + (search.accuracy as! SupernetAccuracy).trainer.supernet.parameters).map(\.value.scalars)
     }
 
@@ -78,7 +79,7 @@ import SearchSpaces
         resumed.run()
         #expect(Self.state(resumed) == Self.state(whole))
         #expect(resumed.log.map(\.meanLoss) == whole.log.map(\.meanLoss) && resumed.log.map(\.supernetLoss) == whole.log.map(\.supernetLoss))
-        let fronts = { (s: MODNASSearch<NB201Space>) in s.devices.flatMap { s.generator.front(for: $0, preferences: 8) } }
+        let fronts = { (s: MODNASSearch<NB201SearchSpace>) in s.devices.flatMap { s.generator.front(for: $0, preferences: 8) } }
         #expect(fronts(resumed) == fronts(whole))
         // The weights moved: the check would pass vacuously on a search that does nothing.
         #expect(Self.state(whole) != Self.state(try Self.search(epochs: 4)))

@@ -1,3 +1,5 @@
+import SpaceCore
+
 extension ArchitectureCost {
     /// The cost of an NB201 `architecture` built with `shape`, counted as NAS-Bench-201 reports
     /// FLOPs and parameters.

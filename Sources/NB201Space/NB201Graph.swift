@@ -1,4 +1,5 @@
 import Autodiff
+import SpaceCore
 
 /// NB201 networks as deployed (`InferenceGraph`): batch norm folded into the convolutions, and in
 /// every cell the dead branches removed. A node whose inputs are all `none` (or dead) is a zero

@@ -1,7 +1,7 @@
 import Autodiff
 import DataFiles
 import Foundation
-import SearchSpaces
+import SpaceCore
 
 /// Once-for-All's ImageNet top-1 accuracy predictor for its MobileNetV3 space (Cai et al., ICLR
 /// 2020; weights from the authors' `acc_predictor.pth`, shipped as `Devices/ofa/accuracy_predictor.json.gz`):
@@ -10,7 +10,7 @@ import SearchSpaces
 ///
 /// Its input, for each of the 20 slots a one-hot of the kernel size at 3·slot and of the expand
 /// ratio at 60 + 3·slot (zeros for a skipped slot), then a one-hot of (r − 112) div 16 at
-/// 120 + bucket, is a linear map of `OFASpace`'s encoding, so the predictor is differentiable
+/// 120 + bucket, is a linear map of `OFASearchSpace`'s encoding, so the predictor is differentiable
 /// in the relaxed encoding too.
 public struct OFAAccuracyPredictor: Sendable {
     public static let label = "ImageNet top-1, OFA accuracy predictor"
@@ -27,7 +27,7 @@ public struct OFAAccuracyPredictor: Sendable {
     }
 
     let network: DenseReLUNetwork
-    /// OFASpace encoding [choiceCount] → predictor input [128].
+    /// OFASearchSpace encoding [choiceCount] → predictor input [128].
     let inputMap: Tensor
 
     /// Reads and checks the predictor at `path`: format, 4 layers of the widths above, finite weights.
@@ -45,10 +45,10 @@ public struct OFAAccuracyPredictor: Sendable {
     /// The shipped predictor.
     public static func shipped() throws -> OFAAccuracyPredictor { try OFAAccuracyPredictor(path: ShippedData.path(shippedFile)) }
 
-    /// The 0/1 matrix from OFASpace's encoding (kernel and expand parts pass through; each
+    /// The 0/1 matrix from OFASearchSpace's encoding (kernel and expand parts pass through; each
     /// resolution choice goes to its bucket; depths feed nothing) to the predictor's input.
     static func inputMap() -> Tensor {
-        let space = OFASpace()
+        let space = OFASearchSpace()
         let slots = OFAArchitecture.slotCount, resolutionsAt = space.choiceCount - OFAArchitecture.resolutionChoices.count
         var map = Tensor(zeros: [space.choiceCount, widths[0]])
         for i in 0..<(6 * slots) { map.scalars[i * widths[0] + i] = 1 }
@@ -58,7 +58,7 @@ public struct OFAAccuracyPredictor: Sendable {
         return map
     }
 
-    /// Predicted top-1 (a fraction) of OFASpace encodings [n, choiceCount], taped.
+    /// Predicted top-1 (a fraction) of OFASearchSpace encodings [n, choiceCount], taped.
     public func topOne(_ encodings: Variable) -> Variable {
         network(matmul(encodings, Variable(inputMap)))
     }
@@ -66,7 +66,7 @@ public struct OFAAccuracyPredictor: Sendable {
     /// Predicted top-1 (a fraction) of each architecture.
     public func topOne(_ architectures: [OFAArchitecture]) -> [Double] {
         guard !architectures.isEmpty else { return [] }
-        let space = OFASpace()
+        let space = OFASearchSpace()
         let rows = Tensor(shape: [architectures.count, space.choiceCount], scalars: architectures.flatMap(space.oneHotEncoding))
         return withoutTape { topOne(Variable(rows)).value.scalars.map(Double.init) }
     }

@@ -1,4 +1,5 @@
 import Autodiff
+import SpaceCore
 import DataFiles
 
 /// The official NB201 index: the row order of NAS-Bench-201's tables (0…15,624).

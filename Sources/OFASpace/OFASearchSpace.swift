@@ -1,4 +1,5 @@
 import Autodiff
+import SpaceCore
 import DataFiles
 import Foundation
 
@@ -42,7 +43,7 @@ public struct OFAArchitecture: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses the canonical string, e.g. `r224_k3e4-k5e6_k3e3-k3e3-k7e6_…`.
     public init(parsing text: String) throws {
-        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .ofa, input: text, problem: problem, expected: OFASpace().formatHelp) }
+        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .ofa, input: text, problem: problem, expected: OFASearchSpace().formatHelp) }
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "_", omittingEmptySubsequences: false)
         guard parts.count == Self.stageCount + 1 else { throw fail("found \(parts.count) '_'-separated parts, need 6") }
         guard parts[0].hasPrefix("r"), let r = Int(parts[0].dropFirst()) else { throw fail("'\(parts[0])' is not r<resolution>") }
@@ -69,7 +70,7 @@ public struct OFAArchitecture: Hashable, Sendable, CustomStringConvertible {
     /// slot, skipped slots included and ignored), `d` with 5, and `r`.
     public init(kernels ks: String, expands e: String, depths d: String, resolution r: String) throws {
         let shown = "ks=\(ks) e=\(e) d=\(d) r=\(r)"
-        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .ofa, input: shown, problem: problem, expected: OFASpace().formatHelp) }
+        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .ofa, input: shown, problem: problem, expected: OFASearchSpace().formatHelp) }
         func numbers(_ text: String, _ column: String, count: Int, allowed: [Int]) throws -> [Int] {
             let values = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { Int($0) }
             guard values.count == count, values.allSatisfy({ $0 != nil }) else {
@@ -114,7 +115,7 @@ public struct OFAArchitecture: Hashable, Sendable, CustomStringConvertible {
 /// h-swish, squeeze-and-excitation in stages 2, 4 and 5; a layer's expanded width is
 /// in·e made divisible by 8 (its `DynamicMBConvLayer`); a 1×1 final expansion to 1152 with BN
 /// and h-swish, a 1×1 feature mix to 1536 without BN or bias, and a 1000-way classifier.
-public struct OFASpace: SearchSpace {
+public struct OFASearchSpace: SearchSpace {
     public typealias Architecture = OFAArchitecture
 
     public static let width = 1.2
@@ -181,6 +182,7 @@ public struct OFASpace: SearchSpace {
     /// The decision one-hots in decision order, with a skipped slot's kernel and expand
     /// one-hots all zero (a skipped layer contributes nothing).
     public var encodingWidth: Int { choiceCount }
+    public var predictorEncoding: ArchitectureEncoding { .ofa }
 
     public func oneHotEncoding(of a: OFAArchitecture) -> [Float] {
         var v = decisionOneHot(a)
@@ -264,7 +266,7 @@ public struct OFASpace: SearchSpace {
             throw DataFileError.badValue(path: table.path, line: row + 2, column: "arch_index", value: index,
                                          expected: "\(row) (rows in order)")
         }
-        return try OFASpace().architectures(in: table)
+        return try OFASearchSpace().architectures(in: table)
     }
 
     public func referenceArchitectures() throws -> [ReferenceArchitecture<OFAArchitecture>] {

@@ -1,4 +1,5 @@
 import Autodiff
+import SpaceCore
 
 /// The nonlinearity of a MobileNetV3 layer.
 public enum MobileActivation: String, Sendable {

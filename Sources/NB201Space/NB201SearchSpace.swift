@@ -1,8 +1,9 @@
 import Autodiff
+import SpaceCore
 import DataFiles
 
 /// NAS-Bench-201 behind the `SearchSpace` seam: 6 edge decisions of 5 operations each.
-public struct NB201Space: SearchSpace {
+public struct NB201SearchSpace: SearchSpace {
     public typealias Architecture = NB201Architecture
     public let shape: NB201NetworkShape
 
@@ -30,6 +31,7 @@ public struct NB201Space: SearchSpace {
     }
 
     public var encodingWidth: Int { NB201Architecture.edgeCount * NB201Architecture.operationCount }
+    public var predictorEncoding: ArchitectureEncoding { .nb201 }
     public func oneHotEncoding(of architecture: NB201Architecture) -> [Float] { architecture.oneHotEncoding }
     /// The relaxed encoding is the edge-major probabilities themselves.
     public func relaxedEncoding(_ probabilities: Variable) -> Variable { reshape(probabilities, to: [encodingWidth]) }

@@ -1,4 +1,5 @@
 import Autodiff
+import SpaceCore
 
 /// The shape of an NB201 network in the CIFAR layout.
 public struct NB201NetworkShape: Codable, Sendable, Equatable, CustomStringConvertible {

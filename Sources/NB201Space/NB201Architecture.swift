@@ -1,3 +1,5 @@
+import SpaceCore
+
 /// One of the five operations an NB201 edge can carry, in the benchmark's order.
 public enum NB201Operation: Int, CaseIterable, Codable, Sendable {
     case none = 0, skipConnect, conv1x1, conv3x3, averagePool3x3
@@ -51,7 +53,7 @@ public struct NB201Architecture: Hashable, Codable, Sendable, CustomStringConver
     /// Parses an NB201 string such as `|nor_conv_3x3~0|+|none~0|skip_connect~1|+|…~0|…~1|…~2|`.
     public init(parsing text: String) throws {
         let s = text.trimmingCharacters(in: .whitespaces)
-        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .nb201, input: text, problem: problem, expected: NB201Space().formatHelp) }
+        func fail(_ problem: String) -> ArchitectureFormatError { ArchitectureFormatError(space: .nb201, input: text, problem: problem, expected: NB201SearchSpace().formatHelp) }
         guard s.hasPrefix("|"), s.hasSuffix("|"), s.count > 2 else { throw fail("it must start and end with '|'") }
         let nodes = s.dropFirst().dropLast().components(separatedBy: "|+|")
         guard nodes.count == 3 else { throw fail("found \(nodes.count) node groups separated by '|+|', need 3") }
