@@ -1,5 +1,6 @@
 import Autodiff
 import DataFiles
+import SpaceCore
 import Foundation
 
 /// HW-GPT-Bench's perplexity MLP for the "s" space (`hwgpt/predictors/metric/net.py`, trained on the
@@ -45,6 +46,18 @@ public struct GPTPerplexityPredictor: Sendable {
     public func perplexity(_ architectures: [GPTArchitecture]) -> [Double] {
         guard !architectures.isEmpty else { return [] }
         let rows = Tensor(shape: [architectures.count, GPTArchitecture.encodingWidth], scalars: architectures.flatMap(\.encoding))
+        return withoutTape { perplexity(Variable(rows)).value.scalars.map(Double.init) }
+    }
+}
+
+extension GPTPerplexityPredictor: BenchmarkLossModel {
+    public var label: String { Self.label }
+
+    public func loss(_ encodings: Variable) -> Variable { perplexity(encodings) }
+
+    public func losses(_ encodings: [[Float]]) -> [Double] {
+        guard !encodings.isEmpty else { return [] }
+        let rows = Tensor(shape: [encodings.count, encodings[0].count], scalars: encodings.flatMap { $0 })
         return withoutTape { perplexity(Variable(rows)).value.scalars.map(Double.init) }
     }
 }

@@ -55,6 +55,10 @@ public struct GPTSearchSpace: SearchSpace {
 
     public init(shape: GPTNetworkShape = GPTNetworkShape()) { self.shape = shape }
 
+    public var title: String { "HW-GPT-Bench GPT-2 \"s\" (decoder-only Transformer)" }
+    public var tableSize: Int { Self.tableSize }
+    public func reshaped(_ setting: NetworkShape) throws -> GPTSearchSpace { GPTSearchSpace(shape: try GPTNetworkShape(setting)) }
+
     public var name: SpaceName { .gpt }
     /// Its benchmark's loss: OpenWebText perplexity (HW-GPT-Bench).
     public var accuracyLoss: AccuracyLoss { .perplexity }
@@ -94,6 +98,7 @@ public struct GPTSearchSpace: SearchSpace {
 
     public var encodingWidth: Int { GPTArchitecture.encodingWidth }
     public var predictorEncoding: ArchitectureEncoding { .gpt }
+    public func benchmarkLossModel() throws -> (any BenchmarkLossModel)? { try GPTPerplexityPredictor.shipped() }
     public func oneHotEncoding(of a: GPTArchitecture) -> [Float] { a.encoding }
 
     /// The per-decision probabilities with each slot's entries times the probability that the

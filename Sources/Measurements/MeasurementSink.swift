@@ -1,5 +1,6 @@
 import DeviceModel
 import Foundation
+import SpaceCore
 import Statistics
 
 /// Whether an event could be opened on this host, decided once per session.
@@ -105,10 +106,8 @@ public struct SessionRequest: Sendable {
     public var threads: Int
     public var repeats: Int
     public var warmup: Int
-    /// The NB201 network shape (nil for spaces whose architectures carry their own).
-    public var channels: Int?
-    public var cells: Int?
-    public var resolution: Int?
+    /// The space's network shape as named parameters (empty for a space without any).
+    public var networkShape: NetworkShape
     public var events: [String]
     public var energyMode: String
     /// Which clock the device's latency is read from (a resumed session takes the latest run's choice).
@@ -118,7 +117,7 @@ public struct SessionRequest: Sendable {
     public var identity: [String]
 
     public init(device: String, host: HostFingerprint, space: String, configurationKey: String, configuration: [String: String],
-                batch: Int, threads: Int, repeats: Int, warmup: Int, channels: Int?, cells: Int?, resolution: Int?,
+                batch: Int, threads: Int, repeats: Int, warmup: Int, networkShape: NetworkShape,
                 events: [String], energyMode: String, latencyClock: LatencyClock = .wall, identity: [String] = []) {
         self.identity = identity
         self.device = device
@@ -130,9 +129,7 @@ public struct SessionRequest: Sendable {
         self.threads = threads
         self.repeats = repeats
         self.warmup = warmup
-        self.channels = channels
-        self.cells = cells
-        self.resolution = resolution
+        self.networkShape = networkShape
         self.events = events
         self.energyMode = energyMode
         self.latencyClock = latencyClock

@@ -9,6 +9,10 @@ public struct NB201SearchSpace: SearchSpace {
 
     public init(shape: NB201NetworkShape = .benchmark) { self.shape = shape }
 
+    public var title: String { "NAS-Bench-201 cell (CIFAR layout)" }
+    public var tableSize: Int { NB201Architecture.spaceSize }
+    public func reshaped(_ setting: NetworkShape) throws -> NB201SearchSpace { NB201SearchSpace(shape: try NB201NetworkShape(setting)) }
+
     public var name: SpaceName { .nb201 }
     /// Its benchmark's loss: test error (%).
     public var accuracyLoss: AccuracyLoss { .testError }

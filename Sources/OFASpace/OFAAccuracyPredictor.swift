@@ -72,3 +72,19 @@ public struct OFAAccuracyPredictor: Sendable {
     }
 
 }
+
+extension OFAAccuracyPredictor: BenchmarkLossModel {
+    public var label: String { Self.label }
+
+    /// The error (%), 100·(1 − top-1), taped.
+    public func loss(_ encodings: Variable) -> Variable {
+        let top1 = topOne(encodings)
+        return scale(top1, by: -100) + Variable(Tensor(shape: top1.shape, scalars: [Float](repeating: 100, count: top1.value.count)))
+    }
+
+    public func losses(_ encodings: [[Float]]) -> [Double] {
+        guard !encodings.isEmpty else { return [] }
+        let rows = Tensor(shape: [encodings.count, encodings[0].count], scalars: encodings.flatMap { $0 })
+        return withoutTape { topOne(Variable(rows)) }.value.scalars.map { 100 * (1 - Double($0)) }
+    }
+}

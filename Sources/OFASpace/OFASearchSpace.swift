@@ -135,6 +135,14 @@ public struct OFASearchSpace: SearchSpace {
 
     public init() {}
 
+    public var title: String { "Once-for-All MobileNetV3, width 1.2 (ImageNet layout)" }
+    public var tableSize: Int { Self.tableSize }
+    /// The architecture carries its resolution: OFA has no shape parameters.
+    public func reshaped(_ setting: NetworkShape) throws -> OFASearchSpace {
+        try setting.check(known: [], space: name)
+        return self
+    }
+
     public var name: SpaceName { .ofa }
     /// Its benchmark's loss: test error (%).
     public var accuracyLoss: AccuracyLoss { .testError }
@@ -183,6 +191,7 @@ public struct OFASearchSpace: SearchSpace {
     /// one-hots all zero (a skipped layer contributes nothing).
     public var encodingWidth: Int { choiceCount }
     public var predictorEncoding: ArchitectureEncoding { .ofa }
+    public func benchmarkLossModel() throws -> (any BenchmarkLossModel)? { try OFAAccuracyPredictor.shipped() }
 
     public func oneHotEncoding(of a: OFAArchitecture) -> [Float] {
         var v = decisionOneHot(a)

@@ -4,6 +4,7 @@ import DeviceModel
 import Foundation
 import Predictors
 import Profiling
+import Benchmarks
 import Search
 import SearchSpaces
 import NB201Space

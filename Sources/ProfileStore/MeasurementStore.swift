@@ -12,7 +12,7 @@ extension ProfileDatabase: MeasurementSink {
         let session = try self.session(matching: SessionRecord(
             id: nil, uuid: UUID().uuidString.lowercased(), deviceId: device.id!, kind: .measured, space: r.space,
             configKey: r.configurationKey, configuration: try Self.json(r.configuration), batch: r.batch, threads: r.threads,
-            repeats: r.repeats, warmup: r.warmup, channels: r.channels, cells: r.cells, resolution: r.resolution,
+            repeats: r.repeats, warmup: r.warmup, networkShape: r.networkShape.parameters.isEmpty ? nil : r.networkShape.description,
             events: try Self.json(r.events), energyMode: r.energyMode, host: try Self.json(r.host), startedAt: Date(),
             latencyClock: r.latencyClock))
         // A resumed session reads its latency from the clock of the latest run (both are stored).

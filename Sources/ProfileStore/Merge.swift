@@ -37,9 +37,9 @@ extension ProfileDatabase {
                     """)
                 try db.execute(sql: """
                     INSERT INTO main.session (uuid, deviceId, kind, space, configKey, configuration, batch, threads,
-                        repeats, warmup, channels, cells, resolution, events, energyMode, host, startedAt, repeatability, latencyClock)
+                        repeats, warmup, networkShape, events, energyMode, host, startedAt, repeatability, latencyClock)
                     SELECT s.uuid, md.id, s.kind, s.space, s.configKey, s.configuration, s.batch, s.threads,
-                        s.repeats, s.warmup, s.channels, s.cells, s.resolution, s.events, s.energyMode, s.host, s.startedAt, s.repeatability, s.latencyClock
+                        s.repeats, s.warmup, s.networkShape, s.events, s.energyMode, s.host, s.startedAt, s.repeatability, s.latencyClock
                     FROM input.session s JOIN input.device d ON d.id = s.deviceId
                     JOIN main.device md ON md.name = d.name
                     WHERE s.uuid NOT IN (SELECT uuid FROM main.session)

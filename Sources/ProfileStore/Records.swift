@@ -34,9 +34,8 @@ public struct SessionRecord: Codable, FetchableRecord, MutablePersistableRecord,
     public var threads: Int?
     public var repeats: Int?
     public var warmup: Int?
-    public var channels: Int?
-    public var cells: Int?
-    public var resolution: Int?
+    /// The network shape as `name=value` items (`NetworkShape`'s text; nil for a space without parameters).
+    public var networkShape: String?
     /// Requested counter events (JSON array).
     public var events: String?
     public var energyMode: String?
@@ -46,7 +45,7 @@ public struct SessionRecord: Codable, FetchableRecord, MutablePersistableRecord,
     /// Which clock the device's latency is read from.
     public var latencyClock: LatencyClock
 
-    public init(id: Int64? = nil, uuid: String, deviceId: Int64, kind: DataSource, space: String, configKey: String, configuration: String, batch: Int? = nil, threads: Int? = nil, repeats: Int? = nil, warmup: Int? = nil, channels: Int? = nil, cells: Int? = nil, resolution: Int? = nil, events: String? = nil, energyMode: String? = nil, host: String? = nil, startedAt: Date, latencyClock: LatencyClock = .wall) {
+    public init(id: Int64? = nil, uuid: String, deviceId: Int64, kind: DataSource, space: String, configKey: String, configuration: String, batch: Int? = nil, threads: Int? = nil, repeats: Int? = nil, warmup: Int? = nil, networkShape: String? = nil, events: String? = nil, energyMode: String? = nil, host: String? = nil, startedAt: Date, latencyClock: LatencyClock = .wall) {
         self.id = id
         self.uuid = uuid
         self.deviceId = deviceId
@@ -58,9 +57,7 @@ public struct SessionRecord: Codable, FetchableRecord, MutablePersistableRecord,
         self.threads = threads
         self.repeats = repeats
         self.warmup = warmup
-        self.channels = channels
-        self.cells = cells
-        self.resolution = resolution
+        self.networkShape = networkShape
         self.events = events
         self.energyMode = energyMode
         self.host = host

@@ -122,6 +122,22 @@ enum Schema {
                     WHEN 'benchmark' THEN '\(HostNoiseAbsence.benchmarkReason)' ELSE '\(HostNoiseAbsence.olderSchemaReason)' END;
                 """)
         }
+        // The session's network shape as named parameters (`NetworkShape`'s text) for every space,
+        // in place of NB201's channels, cells and resolution columns (their values move into it;
+        // a session of another space takes the shape its configuration recorded).
+        migrator.registerMigration("v6-network-shape") { db in
+            try db.execute(sql: """
+                ALTER TABLE session ADD COLUMN networkShape TEXT;
+                UPDATE session SET networkShape = CASE
+                    WHEN channels IS NOT NULL AND cells IS NOT NULL AND resolution IS NOT NULL
+                        THEN 'cells=' || cells || ',channels=' || channels || ',resolution=' || resolution
+                    WHEN json_valid(configuration) THEN NULLIF(json_extract(configuration, '$.networkShape'), '')
+                    END;
+                ALTER TABLE session DROP COLUMN channels;
+                ALTER TABLE session DROP COLUMN cells;
+                ALTER TABLE session DROP COLUMN resolution;
+                """)
+        }
         return migrator
     }
 }

@@ -208,8 +208,7 @@ public final class Collector {
                             "counterScope": worker.map { "the ONNX Runtime worker (pid \($0.processIdentifier), cpu −1)" } ?? "measuring thread (pid 0, cpu −1)"]
                 .merging(runtimeConfiguration) { $1 },
             batch: s.batch, threads: options.threads, repeats: s.repeats, warmup: s.warmup,
-            channels: shape["channels"].flatMap { Int($0) }, cells: shape["cells"].flatMap { Int($0) },
-            resolution: shape["resolution"].flatMap { Int($0) },
+            networkShape: shape,
             events: options.events, energyMode: options.energy.rawValue, latencyClock: options.latency,
             identity: ["batch=\(s.batch)"] + space.shapeDescription), events: counters.statuses, rounds: rounds)
         let unsupported = Dictionary(uniqueKeysWithValues: session.events.filter { !$0.supported }.map { ($0.name, $0.reason ?? "unsupported") })

@@ -2,117 +2,6 @@ import Autodiff
 import Foundation
 import Predictors
 import SearchSpaces
-import NB201Space
-import OFASpace
-
-/// The surrogate's input: the 30-dimensional (relaxed) one-hot plus, for each of the 4 paths from
-/// the cell input to its output, whether the path is live (no `none` edge), live × convolutions on
-/// it and live × 3×3 convolutions on it. The path terms are products of encoding entries, so they
-/// stay differentiable in a relaxed encoding.
-public enum PathEncoding {
-    public static let name = "nb201-onehot30+paths12"
-    public static let featureCount = 42
-    /// The paths 0→3 as edge indices into `NB201Architecture.edges`.
-    static let paths: [[Int]] = [[3], [0, 4], [1, 5], [0, 2, 5]]
-
-    /// The features of encoding `x` (30 values) and their Jacobian [42 × 30], row-major.
-    public static func featuresAndJacobian(_ x: [Float]) -> (features: [Float], jacobian: [Float]) {
-        precondition(x.count == 30, "encoding needs 30 values, got \(x.count)")
-        let ops = NB201Architecture.operationCount
-        func at(_ e: Int, _ op: NB201Operation) -> Int { e * ops + op.rawValue }
-        var f = x
-        var jacobian = [Float](repeating: 0, count: featureCount * 30)
-        for k in 0..<30 { jacobian[k * 30 + k] = 1 }
-        for path in paths {
-            let open = path.map { 1 - x[at($0, .none)] }
-            let live = open.reduce(1, *)
-            let convs = path.reduce(Float(0)) { $0 + x[at($1, .conv1x1)] + x[at($1, .conv3x3)] }
-            let big = path.reduce(Float(0)) { $0 + x[at($1, .conv3x3)] }
-            let row = f.count
-            f += [live, live * convs, live * big]
-            for (k, e) in path.enumerated() {
-                // ∂live/∂x[e, none] = −Π of the other edges' open factors.
-                let others = open.enumerated().reduce(Float(1)) { $1.offset == k ? $0 : $0 * $1.element }
-                for (r, factor) in [(row, Float(1)), (row + 1, convs), (row + 2, big)] {
-                    jacobian[r * 30 + at(e, .none)] -= others * factor
-                }
-                jacobian[(row + 1) * 30 + at(e, .conv1x1)] += live
-                jacobian[(row + 1) * 30 + at(e, .conv3x3)] += live
-                jacobian[(row + 2) * 30 + at(e, .conv3x3)] += live
-            }
-        }
-        return (f, jacobian)
-    }
-
-    public static func features(_ x: [Float]) -> [Float] { featuresAndJacobian(x).features }
-
-    /// Whether the cell output is connected to its input: 1 − Πₚ(1 − liveₚ) over the 4 paths
-    /// (0 or 1 for an architecture, multilinear in a relaxed encoding), with its gradient.
-    public static func connectivity(_ x: [Float]) -> (value: Float, gradient: [Float]) {
-        let (f, jacobian) = featuresAndJacobian(x)
-        let dead = paths.indices.map { 1 - f[30 + 3 * $0] }
-        var gradient = [Float](repeating: 0, count: 30)
-        for p in paths.indices {
-            let others = dead.enumerated().reduce(Float(1)) { $1.offset == p ? $0 : $0 * $1.element }
-            for c in 0..<30 { gradient[c] += others * jacobian[(30 + 3 * p) * 30 + c] }
-        }
-        return (1 - dead.reduce(1, *), gradient)
-    }
-
-    /// Whether some path from cell input to output has no `none` edge.
-    public static func isConnected(_ architecture: NB201Architecture) -> Bool {
-        paths.contains { path in path.allSatisfy { architecture.operations[$0] != .none } }
-    }
-}
-
-/// The input features of an accuracy surrogate: a map of a space's (relaxed) encoding with its
-/// Jacobian, and a gate for architectures whose error is chance without any query.
-public enum SurrogateFeatures: String, CaseIterable, Sendable {
-    /// NB201: `PathEncoding`, gated by connectivity.
-    case nb201Paths = "nb201-onehot30+paths12"
-    /// OFA: the latency predictors' linear encoding (`ArchitectureEncoding.ofa`); never gated.
-    case ofaStructure = "ofa-onehot160+structure18"
-    /// GPT: the latency predictors' linear encoding (`ArchitectureEncoding.gpt`); never gated.
-    case gptStructure = "gpt-onehot80+structure5"
-
-    public init(space: SpaceName) {
-        switch space {
-        case .nb201: self = .nb201Paths
-        case .ofa: self = .ofaStructure
-        case .gpt: self = .gptStructure
-        }
-    }
-
-    public var space: SpaceName {
-        switch self {
-        case .nb201Paths: return .nb201
-        case .ofaStructure: return .ofa
-        case .gptStructure: return .gpt
-        }
-    }
-
-    /// The linear encoding of a structure-feature space (nil for NB201's paths, which are not linear).
-    private var linear: ArchitectureEncoding? { self == .nb201Paths ? nil : space.space.predictorEncoding }
-
-    public var inputCount: Int { linear?.inputCount ?? 30 }
-    public var featureCount: Int { linear?.featureCount ?? PathEncoding.featureCount }
-
-    /// The features of encoding `x` and their Jacobian [featureCount × inputCount], row-major.
-    public func featuresAndJacobian(_ x: [Float]) -> (features: [Float], jacobian: [Float]) {
-        linear.map { ($0.features(x), $0.matrix) } ?? PathEncoding.featuresAndJacobian(x)
-    }
-
-    public func features(_ x: [Float]) -> [Float] { linear?.features(x) ?? PathEncoding.features(x) }
-
-    /// Whether the network computes something other than a constant (0…1 in a relaxed encoding),
-    /// with its gradient.
-    public func connectivity(_ x: [Float]) -> (value: Float, gradient: [Float]) {
-        isGated ? PathEncoding.connectivity(x) : (1, [Float](repeating: 0, count: x.count))
-    }
-
-    /// Whether some encodings are disconnected networks, at chance without a query (NB201's paths).
-    public var isGated: Bool { self == .nb201Paths }
-}
 
 /// A differentiable estimate of an architecture's test error (%) from a few queried ones: an
 /// ensemble of regressors (linear term + MLP) on log error over the space's `SurrogateFeatures`,
@@ -144,14 +33,22 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
         return c
     }
 
-    /// The feature map (checked by `problem` when a file is read).
-    public var features: SurrogateFeatures { SurrogateFeatures(rawValue: encoding) ?? .nb201Paths }
+    /// The feature map (`problem` refuses a file whose features no space has).
+    public var features: SurrogateFeatures {
+        guard let features = Self.features(named: encoding) else { preconditionFailure("surrogate features '\(encoding)' of no space; check `problem` first") }
+        return features
+    }
+
+    /// The surrogate features of every registered space.
+    static var allFeatures: [SurrogateFeatures] { SpaceName.allCases.map { $0.space.surrogateFeatures } }
+
+    static func features(named name: String) -> SurrogateFeatures? { allFeatures.first { $0.name == name } }
 
     /// Fits an ensemble to the test errors (%) of the `queried` architectures of `space`.
     public static func fit<S: SearchSpace>(space: S, architectures: [S.Architecture], errors: [Double], queried: [Int], source: String,
                                            chanceError: Double?, ensembleSize: Int = 3, seed: UInt64 = 0) -> AccuracySurrogate {
         precondition(architectures.count == errors.count && errors.count >= 10, "the surrogate needs at least 10 queried architectures")
-        let features = SurrogateFeatures(space: space.name)
+        let features = space.surrogateFeatures
         precondition(chanceError != nil || !features.isGated, "a gated surrogate needs its chance error")
         let encodings = architectures.map(space.oneHotEncoding)
         let connected = encodings.indices.filter { features.connectivity(encodings[$0]).value == 1 }
@@ -160,26 +57,19 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
         var c = trainingConfiguration
         c.seed = seed
         let models = PredictorTraining.fitEnsemble(rows: rows, targets: targets, configuration: c, size: ensembleSize).map(\.0)
-        return AccuracySurrogate(encoding: features.rawValue, ensemble: models, queried: queried, source: source, chanceError: chanceError)
-    }
-
-    /// Fits an NB201 surrogate.
-    public static func fit(architectures: [NB201Architecture], errors: [Double], queried: [Int], source: String,
-                           chanceError: Double, ensembleSize: Int = 3, seed: UInt64 = 0) -> AccuracySurrogate {
-        fit(space: NB201SearchSpace(), architectures: architectures, errors: errors, queried: queried, source: source,
-            chanceError: chanceError, ensembleSize: ensembleSize, seed: seed)
+        return AccuracySurrogate(encoding: features.name, ensemble: models, queried: queried, source: source, chanceError: chanceError)
     }
 
     /// What makes a stored surrogate unusable; nil when it is sound.
     public var problem: String? {
-        guard let features = SurrogateFeatures(rawValue: encoding) else {
-            return "encoding '\(encoding)', expected one of \(SurrogateFeatures.allCases.map(\.rawValue).joined(separator: ", "))"
+        guard let features = Self.features(named: encoding) else {
+            return "encoding '\(encoding)', expected one of \(Self.allFeatures.map(\.name).joined(separator: ", "))"
         }
         guard !ensemble.isEmpty else { return "the ensemble is empty" }
         if let chanceError {
             guard chanceError.isFinite, chanceError > 0, chanceError < 100 else { return "chance error \(chanceError) %" }
         } else if features.isGated {
-            return "no chance error for the \(features.rawValue) gate"
+            return "no chance error for the \(features.name) gate"
         }
         guard queried.allSatisfy({ (0..<features.space.tableSize).contains($0) }) else { return "a queried index outside the space's table" }
         for (k, r) in ensemble.enumerated() {
@@ -203,9 +93,6 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
     public func errors<S: SearchSpace>(_ architectures: [S.Architecture], in space: S) -> [Double] {
         errors(encodings: architectures.map(space.oneHotEncoding))
     }
-
-    /// Estimated test error (%) of each NB201 architecture.
-    public func errors(_ architectures: [NB201Architecture]) -> [Double] { errors(architectures, in: NB201SearchSpace()) }
 
     /// The estimated error (%) at one (relaxed) encoding and its gradient with respect to it.
     public func evaluate(_ encoding: [Float]) -> (error: Double, gradient: [Float]) {

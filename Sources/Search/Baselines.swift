@@ -1,6 +1,5 @@
 import Autodiff
 import SearchSpaces
-import NB201Space
 
 /// How the baselines move through a space: architectures as comparable keys (NB201: official
 /// codes; other spaces: canonical strings), random draws, one-decision neighbours and children.
@@ -12,33 +11,6 @@ public protocol BaselineMoves {
     /// Uniform crossover of two parents per decision, each decision mutated with probability
     /// 1 / decisions.
     func child(_ p: Key, _ q: Key, _ rng: inout SeededGenerator) -> Key
-}
-
-/// NB201 by official code: one draw per random architecture, 5 operations per edge.
-public struct NB201Moves: BaselineMoves {
-    public init() {}
-
-    public func random(_ rng: inout SeededGenerator) -> Int { Int(rng.next() % UInt64(NB201Architecture.spaceSize)) }
-
-    public func neighbours(_ code: Int) -> [Int] {
-        let ops = NB201Architecture(code: code).operations
-        return (0..<ops.count).flatMap { e in
-            NB201Operation.allCases.filter { $0 != ops[e] }.map { op -> Int in
-                var changed = ops
-                changed[e] = op
-                return NB201Architecture(operations: changed).code
-            }
-        }
-    }
-
-    public func child(_ a: Int, _ b: Int, _ rng: inout SeededGenerator) -> Int {
-        let (p, q) = (NB201Architecture(code: a).operations, NB201Architecture(code: b).operations)
-        let ops = (0..<p.count).map { e -> NB201Operation in
-            if rng.nextUniform() < 1 / Float(p.count) { return NB201Operation.allCases[Int(rng.next() % 5)] }
-            return rng.nextUniform() < 0.5 ? p[e] : q[e]
-        }
-        return NB201Architecture(operations: ops).code
-    }
 }
 
 /// An architecture by its canonical string (identity and order), with one choice vector of it.
@@ -100,11 +72,6 @@ public enum Baselines {
     /// first (`--baseline-budget`), "name @B" at another B.
     public static func key(_ name: String, budgets: [Int], at k: Int) -> String { k == 0 ? name : "\(name) @\(budgets[k])" }
 
-    /// Runs the baseline called `name` on NB201 (architectures by official code).
-    public static func run(_ name: String, budget: Int, seed: UInt64, objective: @escaping (Int) -> ObjectivePoint) -> [ObjectivePoint] {
-        run(name, moves: NB201Moves(), budget: budget, seed: seed, objective: objective)
-    }
-
     /// Runs the baseline called `name` with `moves`.
     public static func run<M: BaselineMoves>(_ name: String, moves: M, budget: Int, seed: UInt64,
                                              objective: @escaping (M.Key) -> ObjectivePoint) -> [ObjectivePoint] {
@@ -132,8 +99,6 @@ public enum Baselines {
             return p
         }
     }
-
-    static func randomCode(_ rng: inout SeededGenerator) -> Int { NB201Moves().random(&rng) }
 
     static func randomSearch<M: BaselineMoves>(_ moves: M, _ oracle: inout Oracle<M.Key>, _ rng: inout SeededGenerator) {
         while !oracle.exhausted { _ = oracle.query(moves.random(&rng)) }

@@ -2,7 +2,6 @@ import DataFiles
 import DeviceModel
 import Foundation
 import SearchSpaces
-import NB201Space
 
 /// One architecture of a device's front (one row of `fronts.csv`, format in docs/formats.md).
 public struct FrontRow: Equatable, Sendable {
@@ -37,13 +36,6 @@ public struct FrontRow: Equatable, Sendable {
         self.predictedLatencyMs = predictedLatencyMs
         self.extraCosts = extraCosts
         self.estimatedLoss = estimatedLoss
-    }
-
-    /// An NB201 row (the official index is always known).
-    public init(device: String, preferenceIndex: Int, preference: [Double], archIndex: Int, architecture: NB201Architecture,
-                predictedLatencyMs: Double, estimatedLoss: Double?) {
-        self.init(device: device, preferenceIndex: preferenceIndex, preference: preference, archIndex: archIndex,
-                  architecture: architecture.string, predictedLatencyMs: predictedLatencyMs, estimatedLoss: estimatedLoss)
     }
 
     /// The row as a line of a fronts file of `objectives`.
@@ -137,19 +129,10 @@ public enum Fronts {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    /// Writes NB201 rows.
-    public static func write(_ rows: [FrontRow], to path: String) throws { try write(rows, space: NB201SearchSpace(), to: path) }
-
     /// Reads and checks a fronts CSV of `space` (index, string and table columns must agree).
     public static func read<S: SearchSpace>(_ path: String, space: S) throws -> [FrontRow] {
         try rows(of: try CSVTable(contentsOf: path), space: space)
     }
-
-    /// Reads and checks an NB201 fronts CSV against the official index.
-    public static func read(_ path: String, index: NB201Index) throws -> [FrontRow] { try read(path, space: NB201SearchSpace()) }
-
-    /// The rows of a parsed fronts table, each checked (columns, numbers, ranges, arch strings).
-    public static func rows(of table: CSVTable, index: NB201Index) throws -> [FrontRow] { try rows(of: table, space: NB201SearchSpace()) }
 
     /// The rows of a parsed fronts table of `space`, each checked (columns, numbers, ranges, arch
     /// strings, `arch_index` against the space's table, the table columns against the string).

@@ -4,8 +4,6 @@ import DeviceModel
 import Foundation
 import Predictors
 import SearchSpaces
-import NB201Space
-import OFASpace
 
 /// A finished search (`hypernetwork.json`, format `modnas.hypernetwork.v1`): everything needed to
 /// produce fronts later for any device given by its features, without searching again.
@@ -60,10 +58,9 @@ public struct HypernetworkFile: Codable, Sendable {
         referenceArchIndices = latencyPredictor.referenceArchIndices
         layers = search.hypernetwork.layers
         surrogate = search.surrogate
-        if let s = search.accuracy as? SupernetAccuracy {
-            let splits = s.trainer.splits
-            supernet = SupernetRecord(settings: s.settings, configuration: s.trainer.configuration, dataset: search.configuration.dataset,
-                                      trainingImages: splits.weights.count + splits.architecture.count, testImages: splits.test.count,
+        if let s = search.accuracy as? any SupernetTrainingObjective {
+            supernet = SupernetRecord(settings: s.settings, configuration: s.supernetConfiguration, dataset: search.configuration.dataset,
+                                      trainingImages: s.trainingImages, testImages: s.testImages,
                                       estimatedErrors: Dictionary(
                 rows.compactMap { row in row.estimatedLoss.map { (row.architecture, $0) } }, uniquingKeysWith: { a, _ in a }))
         }
@@ -97,20 +94,12 @@ public struct HypernetworkFile: Codable, Sendable {
         let hypernetwork = try hypernetwork()
         let objectives = objectiveList
         if let surrogate { return FrontGenerator(space: space, hypernetwork: hypernetwork, objectives: objectives, surrogate: surrogate) }
-        if accuracyMode == .benchmark {   // OFA (checked by `problem`): the predictor on the space's encoding
-            let predictor = try OFAAccuracyPredictor.shipped()
-            return FrontGenerator(space: space, hypernetwork: hypernetwork, objectives: objectives) { archs in
-                guard !archs.isEmpty else { return [] }
-                let rows = Tensor(shape: [archs.count, space.encodingWidth], scalars: archs.flatMap(space.oneHotEncoding))
-                return withoutTape { predictor.topOne(Variable(rows)) }.value.scalars.map { 100 * (1 - Double($0)) }
-            }
+        if accuracyMode == .benchmark, let model = try space.benchmarkLossModel() {   // `problem` checks the space has one
+            return FrontGenerator(space: space, hypernetwork: hypernetwork, objectives: objectives) { archs in model.losses(archs.map(space.oneHotEncoding)) }
         }
         let known = supernet?.estimatedErrors ?? [:]
         return FrontGenerator(space: space, hypernetwork: hypernetwork, objectives: objectives) { archs in archs.map { known[space.string(of: $0)] } }
     }
-
-    /// An NB201 front generator.
-    public func generator() throws -> FrontGenerator<NB201SearchSpace> { try generator(space: NB201SearchSpace()) }
 
     /// A device for fronts: latency (and energy, for an energy objective) from the stored meta
     /// predictors (zero-shot); a device without reference energies gets its fronts on the slice
@@ -178,11 +167,13 @@ public struct HypernetworkFile: Codable, Sendable {
             if let p = surrogate.problem { return "surrogate: \(p)" }
             guard surrogate.features.space == spaceName else { return "a surrogate of space \(surrogate.features.space)" }
         case .benchmark:
-            guard spaceName == .ofa else { return "benchmark accuracy mode outside the OFA space" }
+            do {
+                guard try spaceName.space.benchmarkLossModel() != nil else { return "benchmark accuracy mode in space \(spaceName), which ships no differentiable benchmark model" }
+            } catch { return "its space's benchmark model: \(error)" }
         case .supernet, .supernetProxy:
             guard spaceName == .nb201 else { return "a supernet outside the NB201 space" }
             guard let supernet else { return "a supernet-mode search without its supernet record" }
-            guard supernet.estimatedErrors.allSatisfy({ (try? NB201Architecture(parsing: $0.key)) != nil && $0.value.isFinite && (0...100).contains($0.value) }) else {
+            guard supernet.estimatedErrors.allSatisfy({ spaceName.space.isArchitecture($0.key) && $0.value.isFinite && (0...100).contains($0.value) }) else {
                 return "a supernet estimate that is not an architecture's error in 0…100 %"
             }
         }

@@ -3,7 +3,6 @@ import DeviceModel
 import Foundation
 import Predictors
 import SearchSpaces
-import NB201Space
 
 /// A device the search knows: its features (the hypernetwork's input), a latency objective and,
 /// where it has energy, an energy objective.
@@ -454,29 +453,5 @@ public struct FrontGenerator<Space: SearchSpace> {
                      architecture: space.string(of: archs[k]), tableValues: space.tableValues(of: archs[k]),
                      predictedLatencyMs: ms[k], extraCosts: extra[k], estimatedLoss: errors[k])
         }
-    }
-}
-
-extension FrontGenerator where Space == NB201SearchSpace {
-    /// An NB201 generator with a surrogate's estimates.
-    public init(hypernetwork: Hypernetwork, surrogate: AccuracySurrogate) {
-        self.init(space: NB201SearchSpace(), hypernetwork: hypernetwork, surrogate: surrogate)
-    }
-
-    /// One NB201 front with official indices.
-    public func front(for device: SearchDevice, preferences count: Int, index: NB201Index? = nil) -> [FrontRow] {
-        front(for: device, preferences: count, tableIndex: index.map { index in { index.index(of: $0) } })
-    }
-}
-
-extension MODNASSearch where Space == NB201SearchSpace {
-    /// An NB201 search in surrogate mode.
-    public convenience init(devices: [SearchDevice], surrogate: AccuracySurrogate, configuration: SearchConfiguration) throws {
-        try self.init(space: NB201SearchSpace(), devices: devices, accuracy: try SurrogateAccuracy(surrogate), configuration: configuration)
-    }
-
-    /// An NB201 search with any accuracy objective.
-    public convenience init(devices: [SearchDevice], accuracy: any AccuracyObjective<NB201Architecture>, configuration: SearchConfiguration) throws {
-        try self.init(space: NB201SearchSpace(), devices: devices, accuracy: accuracy, configuration: configuration)
     }
 }

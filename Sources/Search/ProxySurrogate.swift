@@ -20,7 +20,7 @@ public enum ProxySurrogate {
     /// `count` architectures sampled from `space` (seeded) that the surrogate's gate calls connected:
     /// the architectures the proxy and supernet modes fit their surrogate on.
     public static func connectedSample<S: SearchSpace>(of space: S, count: Int, seed: UInt64) -> [S.Architecture] {
-        let features = SurrogateFeatures(space: space.name)
+        let features = space.surrogateFeatures
         return Array(space.sample(count: 4 * count, seed: seed &+ 1_000_003)
             .filter { features.connectivity(space.oneHotEncoding(of: $0)).value == 1 }.prefix(count))
     }

@@ -1,6 +1,5 @@
 import Autodiff
 import SearchSpaces
-import NB201Space
 
 /// A space's benchmark as a search uses it: where the accuracy objective comes from, and how
 /// fronts are scored afterwards (NB201: tables of every architecture; OFA: an accuracy predictor
@@ -52,16 +51,16 @@ extension SearchBenchmark {
 
 /// A surrogate fitted on `count` distinct seeded rows of a benchmark table of `architectures`
 /// and their `losses` (OFA's and GPT's: no gate, every row may be queried).
-enum TableSurrogate {
+public enum TableSurrogate {
     /// The queried rows, sorted.
-    static func queries(count: Int, rows: Int, seed: UInt64) -> [Int] {
+    public static func queries(count: Int, rows: Int, seed: UInt64) -> [Int] {
         var rng = SeededGenerator(seed: seed &+ 1_000_003)
         var order = Array(0..<rows)
         rng.shuffle(&order)
         return order.prefix(count).sorted()
     }
 
-    static func fit<S: SearchSpace>(space: S, architectures: [S.Architecture], losses: [Double], count: Int, seed: UInt64, ensembleSize: Int,
+    public static func fit<S: SearchSpace>(space: S, architectures: [S.Architecture], losses: [Double], count: Int, seed: UInt64, ensembleSize: Int,
                                     source: String, chanceError: Double?) throws -> AccuracySurrogate {
         guard count <= architectures.count else {
             throw SearchError.badConfiguration("--queries \(count) exceeds the \(architectures.count) architectures of the \(space.name.shortName) table")
@@ -69,29 +68,5 @@ enum TableSurrogate {
         let queried = queries(count: count, rows: architectures.count, seed: seed)
         return AccuracySurrogate.fit(space: space, architectures: queried.map { architectures[$0] }, errors: queried.map { losses[$0] },
                                      queried: queried, source: source, chanceError: chanceError, ensembleSize: ensembleSize, seed: seed)
-    }
-}
-
-extension NB201Benchmark: SearchBenchmark {
-    public var space: NB201SearchSpace { NB201SearchSpace() }
-
-    public func differentiableAccuracy() throws -> (any AccuracyObjective<NB201Architecture>)? { nil }
-    public func trainingFreeSurrogate(count: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate? { nil }
-    public var chanceGate: Double? { Self.chanceGate }
-
-    public func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudgets: [Int],
-                         seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String]) {
-        FrontEvaluation.evaluate(rows, benchmark: self, objectives: objectives, measured: measured, baselineBudgets: baselineBudgets, seed: seed)
-    }
-
-    public var pointsAreTheWholeSpace: Bool { true }
-    public var errorLabel: String { "benchmark" }
-    public var normalization: String {
-        "test error (%) and the costs, each min-max over the benchmark's architectures with error < \(Int(Self.chanceGate)) %; reference point (1, …, 1)"
-    }
-    public var baselineObjectives: String { "benchmark error and latency" }
-
-    public func evaluationHeading(searchEstimates: Bool) -> String {
-        searchEstimates ? "HV with the NB201 benchmark's \(errorSource) as the error of the fronts' architectures (the search's estimates are in fronts.csv)\n" : ""
     }
 }

@@ -25,7 +25,7 @@ public struct SearchCheckpoint: Codable {
     var step: Int
     var elapsed: Double
     public var log: [EpochLog]
-    var accuracyState: Data?
+    public var accuracyState: Data?
 
     /// The epochs done.
     public var epochs: Int { log.count }

@@ -1,5 +1,4 @@
 import SearchSpaces
-import NB201Space
 
 /// A search input that cannot be used, with what to do about it.
 public enum SearchError: Error, CustomStringConvertible, Equatable {
@@ -18,7 +17,7 @@ public enum SearchError: Error, CustomStringConvertible, Equatable {
             return "no device in \(directory) has a latency predictor (mlp-<device>.json in --predictors) or enough measurements in --db; "
                 + "train one with modnas-predict train or measure the host with modnas-profile collect --host --samples 40"
         case .badFronts(let path, let line, let reason):
-            return "\(path) line \(line): \(reason); fronts CSV columns are \(Fronts.columns(of: NB201SearchSpace()).joined(separator: ",")), with OFA's ks,e,d,r after arch_string"
+            return "\(path) line \(line): \(reason); fronts CSV columns are \(Fronts.columns(of: SpaceName.nb201.space).joined(separator: ",")), with OFA's ks,e,d,r after arch_string"
         case .badConfiguration(let reason): return reason
         }
     }

@@ -116,7 +116,7 @@ public struct ObjectiveList: Equatable, Sendable, CustomStringConvertible {
     public var needsEnergy: Bool { costs.contains(.energy) }
 
     /// Why a benchmark of latency only (NB201's, OFA's) cannot score fronts of these objectives; nil when it can.
-    func unscoredByLatencyOnlyBenchmark(space: String) -> String? {
+    public func unscoredByLatencyOnlyBenchmark(space: String) -> String? {
         needsEnergy ? "the \(space) benchmark holds no energy, so fronts with an energy objective are not scored on it" : nil
     }
 

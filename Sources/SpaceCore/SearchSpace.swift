@@ -90,6 +90,13 @@ public protocol SearchSpace: Sendable {
     associatedtype Architecture: Hashable & Sendable
 
     var name: SpaceName { get }
+    /// What the space is, for help texts and tables.
+    var title: String { get }
+    /// Rows of the space's benchmark table (the range of `arch_index`).
+    var tableSize: Int { get }
+    /// The space at the network shape `setting` names (its defaults for unset parameters); a
+    /// parameter of another space, or a bad value, is refused in one line.
+    func reshaped(_ setting: NetworkShape) throws -> Self
     /// The loss its accuracy objective minimises (test error, perplexity).
     var accuracyLoss: AccuracyLoss { get }
     /// The grammar of an architecture string, for error messages.
@@ -111,6 +118,10 @@ public protocol SearchSpace: Sendable {
     func relaxedEncoding(_ probabilities: Variable) -> Variable
     /// The latency and energy predictors' input: a fixed linear map of the encoding.
     var predictorEncoding: ArchitectureEncoding { get }
+    /// The accuracy surrogate's input features (default: the predictors' encoding, never gated).
+    var surrogateFeatures: SurrogateFeatures { get }
+    /// The benchmark's differentiable model of the loss, where it ships one (nil: none).
+    func benchmarkLossModel() throws -> (any BenchmarkLossModel)?
 
     /// `count` distinct architectures from seed `seed`, each decision drawn uniformly.
     func sample(count: Int, seed: UInt64) -> [Architecture]
@@ -155,6 +166,8 @@ public protocol SearchSpace: Sendable {
 extension SearchSpace {
 
     public var tableColumns: [String] { [] }
+    public var surrogateFeatures: SurrogateFeatures { SurrogateFeatures(linear: predictorEncoding) }
+    public func benchmarkLossModel() throws -> (any BenchmarkLossModel)? { nil }
     public var deviceNameSuffix: String { "" }
     public func benchmarkTrainingRows() throws -> Set<Int>? { nil }
     public func deployedMemoryBytes(of architecture: Architecture, batch: Int) -> Double? { nil }
@@ -171,6 +184,9 @@ extension SearchSpace {
             }
         }
     }
+
+    /// Whether `text` is a canonical architecture string of the space.
+    public func isArchitecture(_ text: String) -> Bool { (try? parse(text)) != nil }
 
     /// The references as the store names them: (table index, canonical string), in feature order.
     public func referenceStrings() throws -> [(index: Int, string: String)] {

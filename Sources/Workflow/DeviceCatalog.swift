@@ -2,6 +2,7 @@ import DeviceModel
 import Foundation
 import Predictors
 import ProfileStore
+import Benchmarks
 import Search
 import SearchSpaces
 

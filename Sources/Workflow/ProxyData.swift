@@ -1,6 +1,7 @@
 import Autodiff
 import Datasets
 import Proxies
+import Benchmarks
 import Search
 
 /// The images zero-cost proxies and stand-alone training see.

@@ -3,6 +3,7 @@ import DataFiles
 import Datasets
 import Foundation
 import Proxies
+import Benchmarks
 import Search
 import SearchSpaces
 import NB201Space

@@ -7,6 +7,7 @@ import Predictors
 import ProfileStore
 import Proxies
 import Reports
+import Benchmarks
 import Search
 import SearchSpaces
 import NB201Space
@@ -109,16 +110,7 @@ public struct SearchWorkflow {
 
     /// Runs the search; `note` receives progress lines.
     public func run(note: (String) -> Void) throws -> SearchOutcome {
-        let r = request
-        switch r.space {
-        case .nb201:
-            let benchmark = try NB201Benchmark.shipped(index: try NB201Index.shipped(), dataset: r.accuracy == .surrogate ? r.dataset ?? "cifar10" : "cifar10")
-            return try run(benchmark: benchmark, note: note)
-        case .ofa:
-            return try run(benchmark: try OFABenchmark.shipped(), note: note)
-        case .gpt:
-            return try run(benchmark: try GPTBenchmark.shipped(), note: note)
-        }
+        try run(benchmark: request.space.shippedBenchmark(dataset: request.accuracy == .surrogate ? request.dataset : nil), note: note)
     }
 
     func run<B: SearchBenchmark>(benchmark: B, note: (String) -> Void) throws -> SearchOutcome {

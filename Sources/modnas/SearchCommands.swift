@@ -8,6 +8,7 @@ import Foundation
 import Predictors
 import ProfileStore
 import Reports
+import Benchmarks
 import Search
 import SearchSpaces
 import Workflow
@@ -101,13 +102,17 @@ extension ModnasCommand {
             do { _ = try ObjectiveList(parsing: objectives) } catch { throw ValidationError("\(error)") }
             guard queries >= 10, queries <= space.tableSize else { throw ValidationError("--queries must be in 10…\(space.tableSize) for \(space.shortName)") }
             if isSupernet, space != .nb201 { throw ValidationError("--accuracy \(accuracy.rawValue) trains an NB201 supernet; for --space \(space) use surrogate or benchmark") }
-            if accuracy == .benchmark, space == .nb201 {
-                throw ValidationError("--accuracy benchmark needs a differentiable benchmark accuracy (OFA's or HW-GPT-Bench's predictor); NB201 has a table only: use surrogate")
+            if accuracy == .benchmark {
+                let model: (any BenchmarkLossModel)?
+                do { model = try space.space.benchmarkLossModel() } catch { throw ValidationError("\(error)") }
+                guard model != nil else {
+                    throw ValidationError("--accuracy benchmark needs a differentiable benchmark accuracy (OFA's or HW-GPT-Bench's predictor); \(space.shortName) has a table only: use surrogate")
+                }
             }
             if space != .nb201, dataset != nil {
                 throw ValidationError("--dataset chooses an NB201 accuracy column or data set; \(space.shortName)'s loss comes from its own benchmark: leave --dataset out")
             }
-            if space != .nb201, exhaustive { throw ValidationError("--exhaustive enumerates the space; \(space.shortName) is too large to list") }
+            if exhaustive, space.space.enumeration() == nil { throw ValidationError("--exhaustive enumerates the space; \(space.shortName) is too large to list") }
             guard (epochs ?? 1) >= 1, (stepsPerEpoch ?? 1) >= 1, (preferencesPerStep ?? 1) >= 1, preferences >= 2, baselineBudget >= 0 else {
                 throw ValidationError("--epochs, --steps-per-epoch and --preferences-per-step must be ≥ 1, --preferences ≥ 2, --baseline-budget ≥ 0")
             }
@@ -281,11 +286,7 @@ extension ModnasCommand {
 
         func run() throws {
             let space = try benchmark ?? Fronts.space(of: CSVTable(contentsOf: fronts))
-            switch space {
-            case .nb201: try evaluate(try NB201Benchmark.shipped(index: try NB201Index.shipped(), dataset: dataset ?? "cifar10"))
-            case .ofa: try evaluate(try OFABenchmark.shipped())
-            case .gpt: try evaluate(try GPTBenchmark.shipped())
-            }
+            try evaluate(try space.shippedBenchmark(dataset: dataset))
         }
 
         func evaluate<B: SearchBenchmark>(_ table: B) throws {

@@ -17,7 +17,7 @@ import NB201Space
                                    turbo: nil, loadAverage: [0, 0, 0], memoryBytes: nil, kernel: "6", virtualization: "none",
                                    openBLASCore: "Haswell", openBLASCoreOrigin: "test", openBLASThreads: 1, unreadable: [:], warnings: [])
         let request = SessionRequest(device: "lab", host: host, space: "nb201", configurationKey: "k", configuration: [:], batch: 1,
-                                     threads: 1, repeats: 2, warmup: 0, channels: 16, cells: 5, resolution: 32, events: [],
+                                     threads: 1, repeats: 2, warmup: 0, networkShape: NB201SearchSpace().networkShape, events: [],
                                      energyMode: "off", latencyClock: .cpu)
         let session = try store.openSession(request, events: [], rounds: 1)
         var cpuByString: [String: Double] = [:]

@@ -4,6 +4,7 @@ import Foundation
 import Synchronization
 import GRDB
 import Measurements
+import SearchSpaces
 import Statistics
 import Testing
 import TestSupport
@@ -372,6 +373,31 @@ struct Fixture {
         #expect(row.latency_clock == "wall")
     }
 
+    /// A v5 store (NB201's shape in three session columns) keeps every session's shape after the
+    /// upgrade: NB201's from the columns, another space's from the configuration it recorded.
+    @Test func upgradeMovesTheShapeColumnsIntoNetworkShape() throws {
+        let path = try temporaryDirectory() + "/v5.sqlite"
+        let queue = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(queue, upTo: "v5-latency-clock-host-noise")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO device (name, source, createdAt) VALUES ('host', 'measured', '2026-01-01')")
+            try db.execute(sql: """
+                INSERT INTO session (uuid, deviceId, kind, space, configKey, configuration, channels, cells, resolution, startedAt) VALUES
+                    ('n', 1, 'measured', 'nb201', 'k1', '{}', 8, 2, 16, '2026-01-01'),
+                    ('g', 1, 'measured', 'gpt', 'k2', '{"networkShape": "phase=decode,sequence-length=128"}', NULL, NULL, NULL, '2026-01-01'),
+                    ('o', 1, 'measured', 'ofa', 'k3', '{"networkShape": ""}', NULL, NULL, NULL, '2026-01-01')
+                """)
+        }
+        let store = try ProfileDatabase(path: path)
+        let shapes = try store.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT uuid, networkShape FROM session ORDER BY uuid").map { ($0[0] as String, $0[1] as String?) }
+        }
+        #expect(shapes.map(\.0) == ["g", "n", "o"])
+        #expect(shapes.map(\.1) == ["phase=decode,sequence-length=128", "cells=2,channels=8,resolution=16", nil])
+        let columns = try store.writer.read { db in try db.columns(in: "session").map(\.name) }
+        #expect(columns.contains("networkShape") && !columns.contains("channels") && !columns.contains("cells") && !columns.contains("resolution"))
+    }
+
     /// A read command on a writable file of the older schema upgrades it and reads it.
     @Test func readOnlyOpeningUpgradesAWritableOlderFile() throws {
         let path = try firstSchemaDatabase()
@@ -386,10 +412,11 @@ struct Fixture {
                                    turbo: nil, loadAverage: [0, 0, 0], memoryBytes: nil, kernel: "6", virtualization: "none",
                                    openBLASCore: "Haswell", openBLASCoreOrigin: "test", openBLASThreads: 1, unreadable: [:], warnings: [])
         let request = SessionRequest(device: "mem", host: host, space: "nb201", configurationKey: "k", configuration: [:], batch: 1,
-                                     threads: 1, repeats: 4, warmup: 0, channels: 16, cells: 5, resolution: 32, events: ["cycles"],
+                                     threads: 1, repeats: 4, warmup: 0, networkShape: NetworkShape(["channels": "16", "cells": "5", "resolution": "32"]), events: ["cycles"],
                                      energyMode: "off")
         let events = [EventStatus(name: "cycles", encoding: "cycles", supported: true, privilege: "user")]
         let session = try store.openSession(request, events: events, rounds: 2)
+        #expect(try store.writer.read { db in try String.fetchOne(db, sql: "SELECT networkShape FROM session") } == "cells=5,channels=16,resolution=32")
         func round(_ k: Int, _ reps: [Double], cycles: Double) -> RoundMeasurement {
             RoundMeasurement(architecture: "a", index: 1, role: "sample", round: k, repetitionsMs: reps, cpuRepetitionsMs: reps.map { $0 / 2 },
                              attempts: 1, unstable: false,

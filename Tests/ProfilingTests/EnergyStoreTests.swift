@@ -38,7 +38,7 @@ import NB201Space
                                    turbo: nil, loadAverage: [0, 0, 0], memoryBytes: nil, kernel: "6", virtualization: "none",
                                    openBLASCore: "Haswell", openBLASCoreOrigin: "test", openBLASThreads: 1, unreadable: [:], warnings: [])
         return SessionRequest(device: device, host: host, space: "nb201", configurationKey: "k", configuration: [:], batch: 1,
-                              threads: 1, repeats: 3, warmup: 1, channels: 4, cells: 1, resolution: 8, events: [], energyMode: energyMode)
+                              threads: 1, repeats: 3, warmup: 1, networkShape: NetworkShape(["channels": "4", "cells": "1", "resolution": "8"]), events: [], energyMode: energyMode)
     }
 
     /// The references and 20 samples, measured on a tiny network with `meter` (nil: energy absent for `reason`).

@@ -5,6 +5,7 @@ import Foundation
 @testable import Predictors
 import Testing
 import TestSupport
+@testable import Benchmarks
 @testable import Search
 import SearchSpaces
 import NB201Space

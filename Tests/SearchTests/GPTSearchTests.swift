@@ -6,6 +6,7 @@ import GPTSpace
 import Predictors
 import Testing
 import TestSupport
+@testable import Benchmarks
 @testable import Search
 import SearchSpaces
 import NB201Space
@@ -31,7 +32,7 @@ enum ShippedGPT {
     /// gradient through the relaxed encoding matches central differences.
     @Test func predictorPerplexityGradientMatchesFiniteDifferences() throws {
         let space = GPTSearchSpace(), width = space.choiceCount
-        let objective = GPTPredictorPerplexity(ShippedGPT.benchmark.predictor)
+        let objective = BenchmarkModelAccuracy(ShippedGPT.benchmark.predictor, space: GPTSearchSpace())
         let range = try #require(objective.errorRange)
         let a = ShippedGPT.benchmark.architectures[42]
         let atOneHot = objective.normalizedError(space.relaxedEncoding(Variable(Tensor(shape: [width], scalars: space.decisionOneHot(a)))), device: 0)
@@ -147,7 +148,7 @@ enum ShippedGPT {
         (c.epochs, c.stepsPerEpoch, c.preferencesPerStep) = (1, 4, 2)
         let space = GPTSearchSpace()
         let search = try MODNASSearch(space: space, devices: [try ShippedGPT.device("a6000"), try ShippedGPT.device("cpu_mlgpu")],
-                                      accuracy: GPTPredictorPerplexity(ShippedGPT.benchmark.predictor), configuration: c,
+                                      accuracy: BenchmarkModelAccuracy(ShippedGPT.benchmark.predictor, space: GPTSearchSpace()), configuration: c,
                                       objectives: ShippedGPT.threeObjectives)
         search.run()
         let rows = search.devices.flatMap { search.generator.front(for: $0, preferences: 24, tableIndex: ShippedGPT.benchmark.tableIndex) }
@@ -156,6 +157,10 @@ enum ShippedGPT {
         // A new device without reference energies (a host without RAPL) gets the zero-energy slice from the file.
         let file = HypernetworkFile(search: search, latencyPredictor: try PredictorFile.load(ShippedData.path("Predictors/meta.gpt.json")),
                                     energyPredictor: try PredictorFile.load(ShippedData.path("Predictors/energy-meta.gpt.json")), log: search.log, rows: rows)
+        // The file's generator (benchmark mode: HW-GPT-Bench's predictor) gives the search's fronts.
+        #expect(file.problem == nil, "\(file.problem ?? "")")
+        let first = search.devices[0]
+        #expect(try file.generator(space: space).front(for: first, preferences: 24, tableIndex: nil) == search.generator.front(for: first, preferences: 24, tableIndex: nil))
         var host = try DeviceFeatures.load(ShippedData.path("Profiles/v100.gpt.json"))
         (host.device, host.energyValues, host.energyAbsentReason) = ("vm-prefill64", nil, "no energy source")
         let slice = search.generator.front(for: try file.device(host), preferences: 24, tableIndex: nil)

@@ -5,6 +5,7 @@ import Foundation
 import Predictors
 import Testing
 import TestSupport
+@testable import Benchmarks
 @testable import Search
 import SearchSpaces
 import NB201Space
@@ -73,7 +74,7 @@ enum ShippedOFA {
     /// relaxed encoding matches central differences.
     @Test func predictorAccuracyGradientMatchesFiniteDifferences() throws {
         let space = OFASearchSpace()
-        let objective = OFAPredictorAccuracy(ShippedOFA.benchmark.predictor)
+        let objective = BenchmarkModelAccuracy(ShippedOFA.benchmark.predictor, space: OFASearchSpace())
         let range = try #require(objective.errorRange)
         let a = space.sample(count: 1, seed: 8)[0]
         let atOneHot = objective.normalizedError(space.relaxedEncoding(Variable(Tensor(shape: [160], scalars: space.decisionOneHot(a)))), device: 0)
@@ -115,7 +116,7 @@ enum ShippedOFA {
         var c = SearchConfiguration()
         (c.epochs, c.stepsPerEpoch, c.preferencesPerStep) = (2, 5, 2)
         return try MODNASSearch(space: OFASearchSpace(), devices: [try ShippedOFA.device("2080ti_1"), try ShippedOFA.device("v100_64")],
-                                accuracy: OFAPredictorAccuracy(ShippedOFA.benchmark.predictor), configuration: c)
+                                accuracy: BenchmarkModelAccuracy(ShippedOFA.benchmark.predictor, space: OFASearchSpace()), configuration: c)
     }
 
     @Test func anOFASearchWritesFrontsThatItsFileReproduces() throws {

@@ -3,6 +3,7 @@ import DataFiles
 import Foundation
 import Predictors
 import Testing
+@testable import Benchmarks
 @testable import Search
 import SearchSpaces
 import NB201Space

@@ -1,6 +1,7 @@
 import Autodiff
 import Foundation
 import Proxies
+@testable import Benchmarks
 @testable import Search
 import SearchSpaces
 import Testing

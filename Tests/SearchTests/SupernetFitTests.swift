@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Statistics
 import Testing
+@testable import Benchmarks
 @testable import Search
 import SearchSpaces
 import NB201Space

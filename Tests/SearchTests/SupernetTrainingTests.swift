@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Testing
 import TestSupport
+@testable import Benchmarks
 @testable import Search
 import SearchSpaces
 import NB201Space

@@ -1,5 +1,6 @@
 import Predictors
 import SearchSpaces
+import Search
 
 /// How good the accuracy surrogate is before any search: its rank agreement with the whole table,
 /// and the HV an exact optimiser would reach per benchmark device with it and the true latency.

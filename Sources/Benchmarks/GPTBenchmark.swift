@@ -7,6 +7,7 @@ import Predictors
 import Proxies
 import SearchSpaces
 import Statistics
+import Search
 
 /// HW-GPT-Bench's GPT-2 "s" space as shipped in `Devices/hwgpt` (Sukthanker et al., NeurIPS 2024):
 /// the perplexity of 10,000 architectures (weight-sharing estimates on OpenWebText, the table's
@@ -76,7 +77,7 @@ public struct GPTBenchmark: SearchBenchmark {
                                source: Self.tableLabel, chanceError: nil)
     }
 
-    public func differentiableAccuracy() throws -> (any AccuracyObjective<GPTArchitecture>)? { GPTPredictorPerplexity(predictor) }
+    public func differentiableAccuracy() throws -> (any AccuracyObjective<GPTArchitecture>)? { BenchmarkModelAccuracy(predictor, space: space) }
 
     /// The proxy mode: the non-embedding parameter count (`GPTCost.nonEmbeddingParameters`) of
     /// `count` sampled architectures, as rank pseudo-losses; no perplexity is queried.
@@ -206,34 +207,4 @@ public struct GPTBenchmark: SearchBenchmark {
         }
         return (results, missing)
     }
-}
-
-/// Benchmark mode on GPT: HW-GPT-Bench's perplexity MLP itself (an estimate, labelled
-/// `GPTPerplexityPredictor.label`), taped in the relaxed encoding; min-max normalised over the
-/// normalisation set. The upper bound of what a surrogate fitted on its queries can reach.
-public final class GPTPredictorPerplexity: AccuracyObjective {
-    public let predictor: GPTPerplexityPredictor
-    public let errorRange: ClosedRange<Double>?
-    private let range: ClosedRange<Double>
-
-    public init(_ predictor: GPTPerplexityPredictor) {
-        self.predictor = predictor
-        let values = predictor.perplexity(NormalizationSet.architectures(of: GPTSearchSpace()))
-        range = values.min()!...values.max()!
-        errorRange = range
-    }
-
-    public var mode: AccuracyMode { .benchmark }
-    public var settings: String { "\(GPTPerplexityPredictor.label) (every estimate from the predictor itself; no query budget)" }
-
-    public func normalizationSet(_ all: [GPTArchitecture]) throws -> [Int] { Array(all.indices) }
-
-    public func normalizedError(_ encoding: Variable, device: Int) -> Variable {
-        let span = Float(max(range.upperBound - range.lowerBound, 1e-9))
-        let perplexity = predictor.perplexity(reshape(encoding, to: [1, encoding.value.count]))
-        let offset = Variable(Tensor(shape: perplexity.shape, scalars: [-Float(range.lowerBound) / span]))
-        return reshape(scale(perplexity, by: 1 / span) + offset, to: [])
-    }
-
-    public func errors(_ architectures: [GPTArchitecture]) -> [Double] { predictor.perplexity(architectures) }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Predictors
 import SearchSpaces
 import OFASpace
+import Search
 
 /// The OFA benchmark as shipped in `Devices/ofa` and `Predictors/evaluation`: Once-for-All's
 /// ImageNet accuracy predictor (estimates, labelled `OFAAccuracyPredictor.label`), the latency
@@ -54,7 +55,7 @@ public struct OFABenchmark: SearchBenchmark {
                                source: OFAAccuracyPredictor.label, chanceError: 99.9)
     }
 
-    public func differentiableAccuracy() throws -> (any AccuracyObjective<OFAArchitecture>)? { OFAPredictorAccuracy(predictor) }
+    public func differentiableAccuracy() throws -> (any AccuracyObjective<OFAArchitecture>)? { BenchmarkModelAccuracy(predictor, space: space) }
     public func trainingFreeSurrogate(count: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate? { nil }
 
     public func points(device: String) -> [ObjectivePoint]? {

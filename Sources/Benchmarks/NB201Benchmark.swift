@@ -4,6 +4,7 @@ import Foundation
 import Predictors
 import SearchSpaces
 import NB201Space
+import Search
 
 /// The tabular NB201 benchmark as shipped in `Devices/nb201`: test error per architecture and the
 /// latency tables of the 13 training devices (Dong & Yang, ICLR 2020; Lee et al., NeurIPS 2021).
@@ -64,4 +65,28 @@ public struct NB201Benchmark: Sendable {
 
     /// A description of where the errors come from.
     public var errorSource: String { "\(dataset) test accuracy after 200 epochs (NAS-Bench-201 table)" }
+}
+
+extension NB201Benchmark: SearchBenchmark {
+    public var space: NB201SearchSpace { NB201SearchSpace() }
+
+    public func differentiableAccuracy() throws -> (any AccuracyObjective<NB201Architecture>)? { nil }
+    public func trainingFreeSurrogate(count: Int, seed: UInt64, ensembleSize: Int) throws -> AccuracySurrogate? { nil }
+    public var chanceGate: Double? { Self.chanceGate }
+
+    public func evaluate(_ rows: [FrontRow], objectives: ObjectiveList, measured: [String: [String: Double]], baselineBudgets: [Int],
+                         seed: UInt64) -> (results: [DeviceEvaluation], missing: [String: String]) {
+        FrontEvaluation.evaluate(rows, benchmark: self, objectives: objectives, measured: measured, baselineBudgets: baselineBudgets, seed: seed)
+    }
+
+    public var pointsAreTheWholeSpace: Bool { true }
+    public var errorLabel: String { "benchmark" }
+    public var normalization: String {
+        "test error (%) and the costs, each min-max over the benchmark's architectures with error < \(Int(Self.chanceGate)) %; reference point (1, …, 1)"
+    }
+    public var baselineObjectives: String { "benchmark error and latency" }
+
+    public func evaluationHeading(searchEstimates: Bool) -> String {
+        searchEstimates ? "HV with the NB201 benchmark's \(errorSource) as the error of the fronts' architectures (the search's estimates are in fronts.csv)\n" : ""
+    }
 }

@@ -1,5 +1,6 @@
 import SearchSpaces
 import NB201Space
+import Search
 
 /// Signs that an NB201 search collapsed (the supernet mode's known failure, docs/supernet.md):
 /// fronts made of cells without convolutions, or one front shared by every training device.
