@@ -56,26 +56,28 @@ let package = Package(
         .target(name: "Proxies", dependencies: ["Autodiff", "SearchSpaces", "Statistics"], swiftSettings: v5),
         // The engine and its evaluation; reads no database (the workflow builds its devices).
         .target(name: "Search", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "SearchSpaces", "Predictors", "Proxies", "Statistics"], swiftSettings: v5),
+        // Scoring fronts: the benchmark protocol, evaluation (HV, GD, IGD per device), baselines.
+        .target(name: "Evaluation", dependencies: ["Autodiff", "DataFiles", "DeviceModel", "SearchSpaces", "Predictors", "Search", "Statistics"], swiftSettings: v5),
         // Each space's benchmark as the search and evaluation use it (tables, the benchmarks' own
         // predictors, local-search moves, NB201's supernet and rank check): names the spaces.
-        .target(name: "Benchmarks", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "GPTSpace", "NB201Space", "OFASpace", "SearchSpaces", "Predictors", "Proxies", "Search", "Statistics"], swiftSettings: v5),
-        .target(name: "Reports", dependencies: ["DeviceModel", "Search"], swiftSettings: v5),
+        .target(name: "Benchmarks", dependencies: ["Autodiff", "DataFiles", "Datasets", "DeviceModel", "Evaluation", "GPTSpace", "NB201Space", "OFASpace", "SearchSpaces", "Predictors", "Proxies", "Search", "Statistics"], swiftSettings: v5),
+        .target(name: "Reports", dependencies: ["DeviceModel", "Evaluation", "Search"], swiftSettings: v5),
         .target(name: "Datasets", dependencies: ["Autodiff", "DataFiles"], swiftSettings: v5),
         // Deployed networks as files (ONNX, with the project's own protobuf writer).
         .target(name: "ModelExport", dependencies: ["Autodiff", "SearchSpaces"], swiftSettings: v5),
         // Composes the stages for the command-line tools (they only parse, call and print).
         .target(name: "Workflow", dependencies: [
-            "Autodiff", "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Proxies", "Reports", "Benchmarks", "Search", "NB201Space", "OFASpace", "SearchSpaces",
+            "Autodiff", "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Proxies", "Reports", "Benchmarks", "Evaluation", "Search", "NB201Space", "OFASpace", "SearchSpaces",
         ], swiftSettings: v5),
         .target(name: "ParserFuzzing", dependencies: [
-            "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Benchmarks", "Search", "NB201Space", "OFASpace", "SearchSpaces",
+            "DataFiles", "Datasets", "DeviceModel", "Predictors", "ProfileStore", "Profiling", "Benchmarks", "Evaluation", "Search", "NB201Space", "OFASpace", "SearchSpaces",
         ], swiftSettings: v5),
         .target(name: "CommandSupport", dependencies: [
             "Autodiff", "SearchSpaces", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
         .executableTarget(name: "modnas", dependencies: [
-            "CommandSupport", "Autodiff", "DataFiles", "Datasets", "DeviceModel", "ModelExport", "NB201Space", "OFASpace", "SearchSpaces", "Profiling", "ProfileStore", "Predictors", "Benchmarks", "Search", "Reports", "Workflow",
+            "CommandSupport", "Autodiff", "DataFiles", "Datasets", "DeviceModel", "ModelExport", "NB201Space", "OFASpace", "SearchSpaces", "Profiling", "ProfileStore", "Predictors", "Benchmarks", "Evaluation", "Search", "Reports", "Workflow",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "modnas-profile", dependencies: [
@@ -96,7 +98,7 @@ let package = Package(
         .testTarget(name: "SearchSpacesTests", dependencies: ["NB201Space", "OFASpace", "SearchSpaces", "Autodiff", "Datasets"], swiftSettings: v5),
         .testTarget(name: "ProfileStoreTests", dependencies: ["TestSupport", "DeviceModel", "Measurements", "ProfileStore", "SearchSpaces", "Statistics"], swiftSettings: v5),
         .testTarget(name: "PredictorsTests", dependencies: ["TestSupport", "Predictors", "Autodiff", "DataFiles", "DeviceModel", "Measurements", "NB201Space", "OFASpace", "SearchSpaces", "ProfileStore"], swiftSettings: v5),
-        .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Benchmarks", "Search", "Reports", "Workflow", "Autodiff", "DataFiles", "DeviceModel", "GPTSpace", "NB201Space", "OFASpace", "SearchSpaces", "Predictors", "ProfileStore", "Datasets", "Statistics"], swiftSettings: v5),
+        .testTarget(name: "SearchTests", dependencies: ["TestSupport", "Benchmarks", "Evaluation", "Search", "Reports", "Workflow", "Autodiff", "DataFiles", "DeviceModel", "GPTSpace", "NB201Space", "OFASpace", "SearchSpaces", "Predictors", "ProfileStore", "Datasets", "Statistics"], swiftSettings: v5),
         .testTarget(name: "ProfilingTests", dependencies: [
             "TestSupport", "DeviceModel", "Measurements", "Predictors", "Profiling", "ProfileStore", "NB201Space", "OFASpace", "SearchSpaces", "Statistics", "CPerfEvent", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: v5),

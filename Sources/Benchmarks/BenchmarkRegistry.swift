@@ -1,6 +1,7 @@
 import GPTSpace
 import NB201Space
 import OFASpace
+import Evaluation
 import Search
 import SearchSpaces
 

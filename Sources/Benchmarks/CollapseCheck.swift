@@ -1,5 +1,6 @@
 import SearchSpaces
 import NB201Space
+import Evaluation
 import Search
 
 /// Signs that an NB201 search collapsed (the supernet mode's known failure, docs/supernet.md):

@@ -7,6 +7,7 @@ import Predictors
 import Proxies
 import SearchSpaces
 import Statistics
+import Evaluation
 import Search
 
 /// HW-GPT-Bench's GPT-2 "s" space as shipped in `Devices/hwgpt` (Sukthanker et al., NeurIPS 2024):

@@ -4,6 +4,7 @@ import Foundation
 import Predictors
 import SearchSpaces
 import NB201Space
+import Evaluation
 import Search
 
 /// The tabular NB201 benchmark as shipped in `Devices/nb201`: test error per architecture and the

@@ -1,6 +1,7 @@
 import DeviceModel
 import Foundation
 import NB201Space
+import Evaluation
 import Search
 import SearchSpaces
 

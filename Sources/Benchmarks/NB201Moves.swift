@@ -1,5 +1,6 @@
 import Autodiff
 import NB201Space
+import Evaluation
 import Search
 
 /// NB201 by official code: one draw per random architecture, 5 operations per edge.

@@ -1,6 +1,7 @@
 import Autodiff
 import DataFiles
 import NB201Space
+import Evaluation
 import Search
 import SearchSpaces
 

@@ -4,6 +4,7 @@ import Foundation
 import Predictors
 import SearchSpaces
 import OFASpace
+import Evaluation
 import Search
 
 /// The OFA benchmark as shipped in `Devices/ofa` and `Predictors/evaluation`: Once-for-All's

@@ -7,6 +7,7 @@ import Proxies
 import SearchSpaces
 import Statistics
 import NB201Space
+import Evaluation
 import Search
 
 /// What a rank check scores architectures with.

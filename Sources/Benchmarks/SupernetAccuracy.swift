@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import NB201Space
 import Proxies
+import Evaluation
 import Search
 import SearchSpaces
 

@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import SearchSpaces
 import NB201Space
+import Evaluation
 import Search
 
 /// The weight side of the supernet search: one SGD step on a batch for a set of sampled

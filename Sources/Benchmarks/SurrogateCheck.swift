@@ -1,5 +1,6 @@
 import Predictors
 import SearchSpaces
+import Evaluation
 import Search
 
 /// How good the accuracy surrogate is before any search: its rank agreement with the whole table,

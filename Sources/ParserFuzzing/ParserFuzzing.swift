@@ -5,6 +5,7 @@ import Foundation
 import Predictors
 import Profiling
 import Benchmarks
+import Evaluation
 import Search
 import SearchSpaces
 import NB201Space

@@ -1,6 +1,7 @@
 import DeviceModel
 import Foundation
 import Predictors
+import Evaluation
 import Search
 import SearchSpaces
 

@@ -3,6 +3,7 @@ import Foundation
 import Predictors
 import ProfileStore
 import Benchmarks
+import Evaluation
 import Search
 import SearchSpaces
 

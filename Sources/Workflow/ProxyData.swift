@@ -2,6 +2,7 @@ import Autodiff
 import Datasets
 import Proxies
 import Benchmarks
+import Evaluation
 import Search
 
 /// The images zero-cost proxies and stand-alone training see.

@@ -4,6 +4,7 @@ import Datasets
 import Foundation
 import Proxies
 import Benchmarks
+import Evaluation
 import Search
 import SearchSpaces
 import NB201Space

@@ -8,6 +8,7 @@ import ProfileStore
 import Proxies
 import Reports
 import Benchmarks
+import Evaluation
 import Search
 import SearchSpaces
 import NB201Space

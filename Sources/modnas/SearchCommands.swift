@@ -9,6 +9,7 @@ import Predictors
 import ProfileStore
 import Reports
 import Benchmarks
+import Evaluation
 import Search
 import SearchSpaces
 import Workflow

@@ -7,7 +7,7 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Stages that must not import a space module (they use `SpaceName.space` and the protocol).
-    static let walledModules = ["Search", "DeviceModel", "Measurements", "ProfileStore", "Profiling", "Predictors", "Proxies", "Reports", "ModelExport", "CommandSupport"]
+    static let walledModules = ["Search", "Evaluation", "DeviceModel", "Measurements", "ProfileStore", "Profiling", "Predictors", "Proxies", "Reports", "ModelExport", "CommandSupport"]
 
     /// The modules a Swift file imports, whatever the attribute (`@testable`, `@_exported`, `public`).
     static func imports(of file: URL) throws -> Set<String> {

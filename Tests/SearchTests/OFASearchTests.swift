@@ -6,6 +6,7 @@ import Predictors
 import Testing
 import TestSupport
 @testable import Benchmarks
+@testable import Evaluation
 @testable import Search
 import SearchSpaces
 import NB201Space

@@ -2,6 +2,7 @@ import Autodiff
 import Foundation
 import Proxies
 @testable import Benchmarks
+@testable import Evaluation
 @testable import Search
 import SearchSpaces
 import Testing

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Benchmarks
+@testable import Evaluation
 @testable import Search
 import SearchSpaces
 import NB201Space

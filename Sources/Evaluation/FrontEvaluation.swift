@@ -1,6 +1,7 @@
 import DeviceModel
 import Foundation
 import SearchSpaces
+import Search
 
 /// Where an evaluation's latencies come from.
 public enum EvaluationLatency: String, Codable, Sendable {

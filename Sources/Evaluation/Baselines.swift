@@ -1,5 +1,6 @@
 import Autodiff
 import SearchSpaces
+import Search
 
 /// How the baselines move through a space: architectures as comparable keys (NB201: official
 /// codes; other spaces: canonical strings), random draws, one-decision neighbours and children.

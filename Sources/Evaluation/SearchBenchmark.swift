@@ -1,5 +1,6 @@
 import Autodiff
 import SearchSpaces
+import Search
 
 /// A space's benchmark as a search uses it: where the accuracy objective comes from, and how
 /// fronts are scored afterwards (NB201: tables of every architecture; OFA: an accuracy predictor

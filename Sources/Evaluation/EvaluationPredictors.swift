@@ -3,6 +3,7 @@ import DeviceModel
 import Foundation
 import Predictors
 import SearchSpaces
+import Search
 
 /// The evaluation predictors shipped in `Predictors/evaluation`: per benchmark device and metric
 /// an MLP trained on all the table's rows, which scores a front's architectures outside the
