@@ -48,12 +48,17 @@ public struct SearchDevice: Sendable {
         objectives.costs.filter { $0.deviceMetric == .energy && energy == nil }
     }
 
+    /// Which of `objectives` (the loss first, then the costs) the device has.
+    public func objectiveMask(_ objectives: ObjectiveList) -> [Bool] {
+        let absent = absentCosts(objectives)
+        return [true] + objectives.costs.map { !absent.contains($0) }
+    }
+
     /// Preference vectors over `objectives` for this device: `count` of them over the objectives
     /// it has (`Fronts.preferences`), zero on the ones it lacks.
     public func preferences(count: Int, objectives: ObjectiveList) -> [[Double]] {
-        let absent = absentCosts(objectives)
-        guard !absent.isEmpty else { return Fronts.preferences(count: count, objectives: objectives.count) }
-        let kept = [true] + objectives.costs.map { !absent.contains($0) }
+        let kept = objectiveMask(objectives)
+        guard kept.contains(false) else { return Fronts.preferences(count: count, objectives: objectives.count) }
         return Fronts.preferences(count: count, objectives: kept.filter { $0 }.count).map { r in
             var values = r.makeIterator()
             return kept.map { $0 ? values.next()! : 0 }
@@ -315,10 +320,10 @@ public final class MODNASSearch<Space: SearchSpace> {
         let d = Variable(Tensor(shape: [device.input.count], scalars: device.input))
         var total = 0.0
         let count = preferences.count
-        let absent = device.absentCosts(objectives)
+        let kept = device.objectiveMask(objectives)
         for drawn in preferences {
             // Zero on the costs the device lacks, the rest renormalised.
-            let r = absent.isEmpty ? drawn : Self.restricted(drawn, keeping: [true] + objectives.costs.map { !absent.contains($0) })
+            let r = kept.contains(false) ? Self.restricted(drawn, keeping: kept) : drawn
             let alpha = hypernetwork(preference: Variable(Tensor(shape: [r.count], scalars: r)), device: d)
             let decisions = layout.matrices(alpha)
             let sample = layout.reinMaxSample(decisions, using: &rng)
