@@ -195,10 +195,7 @@ public struct GPTBenchmark: SearchBenchmark {
                     let values = cost == .latency ? Array(ms.values) : tableCounts.map { $0[cost]! }
                     return values.min()!...values.max()!
                 })
-                var result = DeviceEvaluation(device: device, latencySource: .measured, rows: front.count, distinct: archs.count, points: points,
-                                              hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)), trueHypervolume: nil,
-                                              generationalDistance: nil, invertedGenerationalDistance: nil, bounds: bounds,
-                                              baselines: [:], baselinePoints: [:])
+                var result = DeviceEvaluation.measured(device: device, rows: front.count, points: points, bounds: bounds)
                 result.estimatedPoints = perplexities.filter(\.estimated).count
                 result.absentCosts = absent.isEmpty ? nil : absent
                 results.append(result)

@@ -69,10 +69,7 @@ extension FrontEvaluation {
                 if let m = objectives.costs.firstIndex(of: .latency) { ranges[m + 1] = fastest...slowest }
                 let bounds = ObjectiveBounds(ranges)
                 let points = distinct.map { i in point(i, latency: ms[benchmark.index[i].string]!) }
-                results.append(DeviceEvaluation(device: device, latencySource: .measured, rows: front.count, distinct: distinct.count,
-                                                points: points, hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)),
-                                                trueHypervolume: nil, generationalDistance: nil, invertedGenerationalDistance: nil,
-                                                bounds: bounds, baselines: [:], baselinePoints: [:]))
+                results.append(.measured(device: device, rows: front.count, points: points, bounds: bounds))
             } else {
                 missing[device] = "no benchmark latency table and no measurements (a zero-shot test device); on that device run modnas-profile collect --host --archs with its front"
             }

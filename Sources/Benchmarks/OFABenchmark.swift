@@ -135,10 +135,7 @@ public struct OFABenchmark: SearchBenchmark {
                 }
                 let bounds = bounds(device: device, latencies: Array(ms.values), objectives: objectives, tableCounts: tableCounts)
                 let points = archs.indices.map { point(archs[$0], error: errors[$0], latency: ms[strings[$0]]!) }
-                results.append(DeviceEvaluation(device: device, latencySource: .measured, rows: front.count, distinct: archs.count,
-                                                points: points, hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)),
-                                                trueHypervolume: nil, generationalDistance: nil, invertedGenerationalDistance: nil,
-                                                bounds: bounds, baselines: [:], baselinePoints: [:]))
+                results.append(.measured(device: device, rows: front.count, points: points, bounds: bounds))
             } else {
                 missing[device] = "no latency table and no measurements (a zero-shot device); on that device run modnas-profile collect --host --space ofa --archs with its front"
             }

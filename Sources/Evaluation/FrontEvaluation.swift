@@ -51,6 +51,14 @@ public struct DeviceEvaluation: Codable, Equatable, Sendable {
         (self.bounds, self.baselines, self.baselinePoints, self.estimatedPoints, self.absentCosts) = (bounds, baselines, baselinePoints, estimatedPoints, absentCosts)
     }
 
+    /// A profiled host's evaluation: `points` on its measured latency, HV under `bounds`, no true
+    /// front, no GD or IGD, no baselines.
+    public static func measured(device: String, rows: Int, points: [ObjectivePoint], bounds: ObjectiveBounds) -> DeviceEvaluation {
+        DeviceEvaluation(device: device, latencySource: .measured, rows: rows, distinct: points.count, points: points,
+                         hypervolume: ParetoMetrics.hypervolume(points.map(bounds.normalized)), trueHypervolume: nil,
+                         generationalDistance: nil, invertedGenerationalDistance: nil, bounds: bounds, baselines: [:], baselinePoints: [:])
+    }
+
     public var ratio: Double? { trueHypervolume.map { hypervolume / $0 } }
 }
 

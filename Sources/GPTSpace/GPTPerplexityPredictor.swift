@@ -54,10 +54,4 @@ extension GPTPerplexityPredictor: BenchmarkLossModel {
     public var label: String { Self.label }
 
     public func loss(_ encodings: Variable) -> Variable { perplexity(encodings) }
-
-    public func losses(_ encodings: [[Float]]) -> [Double] {
-        guard !encodings.isEmpty else { return [] }
-        let rows = Tensor(shape: [encodings.count, encodings[0].count], scalars: encodings.flatMap { $0 })
-        return withoutTape { perplexity(Variable(rows)).value.scalars.map(Double.init) }
-    }
 }

@@ -82,6 +82,7 @@ extension OFAAccuracyPredictor: BenchmarkLossModel {
         return scale(top1, by: -100) + Variable(Tensor(shape: top1.shape, scalars: [Float](repeating: 100, count: top1.value.count)))
     }
 
+    /// 100·(1 − top-1) in Double, as the estimates were always written.
     public func losses(_ encodings: [[Float]]) -> [Double] {
         guard !encodings.isEmpty else { return [] }
         let rows = Tensor(shape: [encodings.count, encodings[0].count], scalars: encodings.flatMap { $0 })

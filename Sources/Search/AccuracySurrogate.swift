@@ -39,10 +39,11 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
         return features
     }
 
-    /// The surrogate features of every registered space.
-    static var allFeatures: [SurrogateFeatures] { SpaceName.allCases.map { $0.space.surrogateFeatures } }
+    /// The surrogate features of every registered space, by name (built once: `features` is read on every step).
+    static let allFeatures: [String: SurrogateFeatures] = Dictionary(
+        SpaceName.allCases.map { ($0.space.surrogateFeatures.name, $0.space.surrogateFeatures) }, uniquingKeysWith: { a, _ in a })
 
-    static func features(named name: String) -> SurrogateFeatures? { allFeatures.first { $0.name == name } }
+    static func features(named name: String) -> SurrogateFeatures? { allFeatures[name] }
 
     /// Fits an ensemble to the test errors (%) of the `queried` architectures of `space`.
     public static func fit<S: SearchSpace>(space: S, architectures: [S.Architecture], errors: [Double], queried: [Int], source: String,
@@ -63,7 +64,7 @@ public struct AccuracySurrogate: Codable, Equatable, Sendable {
     /// What makes a stored surrogate unusable; nil when it is sound.
     public var problem: String? {
         guard let features = Self.features(named: encoding) else {
-            return "encoding '\(encoding)', expected one of \(Self.allFeatures.map(\.name).joined(separator: ", "))"
+            return "encoding '\(encoding)', expected one of \(Self.allFeatures.keys.sorted().joined(separator: ", "))"
         }
         guard !ensemble.isEmpty else { return "the ensemble is empty" }
         if let chanceError {

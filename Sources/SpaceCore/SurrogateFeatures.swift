@@ -49,6 +49,14 @@ public protocol BenchmarkLossModel: Sendable {
     var label: String { get }
     /// The loss (in the unit of the space's `AccuracyLoss`) of encodings [n, encodingWidth], taped, as [n, 1].
     func loss(_ encodings: Variable) -> Variable
-    /// The loss of each one-hot encoding, untaped.
+    /// The loss of each one-hot encoding, untaped (default: `loss` of their rows).
     func losses(_ encodings: [[Float]]) -> [Double]
+}
+
+extension BenchmarkLossModel {
+    public func losses(_ encodings: [[Float]]) -> [Double] {
+        guard let width = encodings.first?.count else { return [] }
+        let rows = Tensor(shape: [encodings.count, width], scalars: encodings.flatMap { $0 })
+        return withoutTape { loss(Variable(rows)) }.value.scalars.map(Double.init)
+    }
 }
